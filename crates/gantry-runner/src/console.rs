@@ -1,0 +1,114 @@
+//! Everything the step writes to stdout: log lines and workflow commands, with every known secret
+//! replaced by `***` before it leaves the process (GitHub masks too; outside Actions nobody would).
+
+use std::io::Write;
+
+use crate::command;
+use crate::secret::Secret;
+
+/// Where an annotation points and what it is called; empty fields are left out.
+#[derive(Debug, Default, Clone)]
+pub struct Annotation {
+    pub title: String,
+    pub file: String,
+    pub line: Option<u32>,
+    pub end_line: Option<u32>,
+    pub col: Option<u32>,
+    pub end_column: Option<u32>,
+}
+
+impl Annotation {
+    pub fn titled(title: impl Into<String>) -> Self {
+        Self { title: title.into(), ..Self::default() }
+    }
+}
+
+/// The step's stdout.
+pub struct Console<'a> {
+    out: &'a mut dyn Write,
+    debug: bool,
+    secrets: Vec<String>,
+}
+
+impl<'a> Console<'a> {
+    pub(crate) fn new(out: &'a mut dyn Write, debug: bool) -> Self {
+        Self { out, debug, secrets: Vec::new() }
+    }
+
+    /// Masks a secret: `::add-mask::` for the value and for each of its lines, and local redaction.
+    pub fn add_mask(&mut self, secret: &Secret) {
+        let value = secret.expose();
+        let mut parts = vec![value];
+        parts.extend(value.lines().filter(|line| *line != value && !line.trim().is_empty()));
+        for part in parts {
+            self.raw(&command::format("add-mask", &[], part));
+            self.secrets.push(part.to_owned());
+        }
+        self.secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+    }
+
+    /// Replaces every known secret in `text` by `***`.
+    pub fn redact(&self, text: &str) -> String {
+        self.secrets.iter().fold(text.to_owned(), |text, secret| text.replace(secret.as_str(), "***"))
+    }
+
+    /// A plain log line.
+    pub fn info(&mut self, line: &str) {
+        let line = self.redact(line);
+        self.raw(&line);
+    }
+
+    /// `::debug::`, shown only when `RUNNER_DEBUG=1`.
+    pub fn debug(&mut self, message: &str) {
+        if self.debug {
+            self.command("debug", &Annotation::default(), message);
+        }
+    }
+
+    pub fn notice(&mut self, message: &str, at: &Annotation) {
+        self.command("notice", at, message);
+    }
+
+    pub fn warning(&mut self, message: &str, at: &Annotation) {
+        self.command("warning", at, message);
+    }
+
+    pub fn error(&mut self, message: &str, at: &Annotation) {
+        self.command("error", at, message);
+    }
+
+    /// Opens a collapsible group in the log.
+    pub fn group(&mut self, title: &str) {
+        let line = command::format("group", &[], &self.redact(title));
+        self.raw(&line);
+    }
+
+    pub fn end_group(&mut self) {
+        self.raw(&command::format("endgroup", &[], ""));
+    }
+
+    fn command(&mut self, name: &str, at: &Annotation, message: &str) {
+        let numbers = [at.line, at.end_line, at.col, at.end_column].map(|n| n.map(|n| n.to_string()).unwrap_or_default());
+        let title = self.redact(&at.title);
+        let properties = [
+            ("title", title.as_str()),
+            ("file", at.file.as_str()),
+            ("line", numbers[0].as_str()),
+            ("endLine", numbers[1].as_str()),
+            ("col", numbers[2].as_str()),
+            ("endColumn", numbers[3].as_str()),
+        ];
+        let line = command::format(name, &properties, &self.redact(message));
+        self.raw(&line);
+    }
+
+    fn raw(&mut self, line: &str) {
+        // A closed stdout must not turn a finished deploy into a failure; there is nowhere left to
+        // report the write error to.
+        let _ = writeln!(self.out, "{line}");
+    }
+
+    pub(crate) fn flush(&mut self) {
+        let _ = self.out.flush();
+    }
+}

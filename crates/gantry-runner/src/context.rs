@@ -1,0 +1,84 @@
+//! The standard `GITHUB_*` context of a run, read from the environment and the event payload file.
+
+use serde_json::Value;
+
+use crate::env::Env;
+use crate::env_vars as vars;
+use crate::error::ActionError;
+
+/// What the runner tells every step about the run. Unset variables are `None`.
+#[derive(Debug, Clone, Default)]
+pub struct GithubContext {
+    pub repository: Option<String>,
+    pub sha: Option<String>,
+    pub ref_full: Option<String>,
+    pub ref_name: Option<String>,
+    pub ref_type: Option<String>,
+    pub head_ref: Option<String>,
+    pub base_ref: Option<String>,
+    pub event_name: Option<String>,
+    /// The webhook payload from `GITHUB_EVENT_PATH`, or `Null` when there is none.
+    pub event: Value,
+    pub api_url: String,
+    pub server_url: String,
+    pub run_id: Option<String>,
+    pub run_attempt: Option<String>,
+    pub workflow: Option<String>,
+    pub job: Option<String>,
+    pub actor: Option<String>,
+    pub workspace: Option<String>,
+}
+
+impl GithubContext {
+    /// Reads the context; a payload path that is set but unreadable or not JSON is an error.
+    pub fn from_env(env: &Env) -> Result<Self, ActionError> {
+        let text = |name: &str| -> Result<Option<String>, ActionError> { Ok(env.non_empty(name)?.map(str::to_owned)) };
+        let event = match env.non_empty(vars::GITHUB_EVENT_PATH)? {
+            None => Value::Null,
+            Some(path) => {
+                let bytes = std::fs::read(path).map_err(|error| {
+                    ActionError::environment(vars::GITHUB_EVENT_PATH, format!("cannot read `{path}`: {error}"))
+                })?;
+                serde_json::from_slice(&bytes).map_err(|error| {
+                    ActionError::environment(vars::GITHUB_EVENT_PATH, format!("`{path}` is not a JSON event payload: {error}"))
+                })?
+            }
+        };
+        Ok(Self {
+            repository: text(vars::GITHUB_REPOSITORY)?,
+            sha: text(vars::GITHUB_SHA)?,
+            ref_full: text(vars::GITHUB_REF)?,
+            ref_name: text(vars::GITHUB_REF_NAME)?,
+            ref_type: text(vars::GITHUB_REF_TYPE)?,
+            head_ref: text(vars::GITHUB_HEAD_REF)?,
+            base_ref: text(vars::GITHUB_BASE_REF)?,
+            event_name: text(vars::GITHUB_EVENT_NAME)?,
+            event,
+            api_url: text(vars::GITHUB_API_URL)?.unwrap_or_else(|| "https://api.github.com".to_owned()),
+            server_url: text(vars::GITHUB_SERVER_URL)?.unwrap_or_else(|| "https://github.com".to_owned()),
+            run_id: text(vars::GITHUB_RUN_ID)?,
+            run_attempt: text(vars::GITHUB_RUN_ATTEMPT)?,
+            workflow: text(vars::GITHUB_WORKFLOW)?,
+            job: text(vars::GITHUB_JOB)?,
+            actor: text(vars::GITHUB_ACTOR)?,
+            workspace: text(vars::GITHUB_WORKSPACE)?,
+        })
+    }
+
+    /// A string field of the event payload by JSON pointer, e.g. `/pull_request/head/sha`.
+    pub fn event_str(&self, pointer: &str) -> Option<&str> {
+        self.event.pointer(pointer).and_then(Value::as_str)
+    }
+
+    /// Link to this run (and attempt), when the run is known.
+    pub fn run_url(&self) -> Option<String> {
+        let repository = self.repository.as_deref()?;
+        let run_id = self.run_id.as_deref()?;
+        let mut url = format!("{}/{repository}/actions/runs/{run_id}", self.server_url.trim_end_matches('/'));
+        if let Some(attempt) = &self.run_attempt {
+            url.push_str("/attempts/");
+            url.push_str(attempt);
+        }
+        Some(url)
+    }
+}
