@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::fmt::Write as _;
 
 use clap::{Arg, ArgAction, Command, error::ErrorKind};
 
@@ -38,7 +39,7 @@ pub(crate) fn command(spec: &ActionSpec) -> Command {
     for input in spec.inputs {
         let mut help = input.description.to_owned();
         if let Some(default) = input.default.filter(|d| !d.is_empty()) {
-            help.push_str(&format!(" [default: {default}]"));
+            let _ = write!(help, " [default: {default}]");
         }
         if input.required {
             help.push_str(" [required]");
@@ -55,22 +56,45 @@ pub(crate) fn command(spec: &ActionSpec) -> Command {
     command
 }
 
-pub(crate) fn parse(spec: &'static ActionSpec, args: impl IntoIterator<Item = OsString>) -> Result<Parsed, ActionError> {
+pub(crate) fn parse(
+    spec: &'static ActionSpec,
+    args: impl IntoIterator<Item = OsString>,
+) -> Result<Parsed, ActionError> {
     let matches = match command(spec).try_get_matches_from(args) {
         Ok(matches) => matches,
-        Err(error) if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+        Err(error)
+            if matches!(
+                error.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
             return Ok(Parsed::Print(error.render().to_string()));
         }
         Err(error) => {
             let message = error.render().to_string();
-            let first = message.lines().next().unwrap_or_default().trim_start_matches("error: ").to_owned();
-            return Err(ActionError::input("command line", format!("{first}; see --help")));
+            let first = message
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("error: ")
+                .to_owned();
+            return Err(ActionError::input(
+                "command line",
+                format!("{first}; see --help"),
+            ));
         }
     };
     let flags = spec
         .inputs
         .iter()
-        .filter_map(|input| matches.get_one::<OsString>(input.name).map(|value| (input.name, value.clone())))
+        .filter_map(|input| {
+            matches
+                .get_one::<OsString>(input.name)
+                .map(|value| (input.name, value.clone()))
+        })
         .collect();
-    Ok(Parsed::Run(Flags { flags, json: matches.get_flag("json") }))
+    Ok(Parsed::Run(Flags {
+        flags,
+        json: matches.get_flag("json"),
+    }))
 }

@@ -6,7 +6,10 @@ use std::fmt::Write as _;
 
 /// Escapes a command's data: `%`, CR and LF, as `@actions/core` does.
 pub fn escape_data(value: &str) -> String {
-    value.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    value
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a property value: the data escapes plus `:` and `,`.
@@ -54,11 +57,18 @@ pub fn parse(line: &str) -> Option<ParsedCommand> {
         .filter(|(key, value)| !key.is_empty() && !value.is_empty())
         .map(|(key, value)| (key.to_ascii_lowercase(), unescape_property(value)))
         .collect();
-    Some(ParsedCommand { command: command.to_owned(), properties, data: unescape_data(data) })
+    Some(ParsedCommand {
+        command: command.to_owned(),
+        properties,
+        data: unescape_data(data),
+    })
 }
 
 fn unescape_data(value: &str) -> String {
-    value.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
+    value
+        .replace("%0D", "\r")
+        .replace("%0A", "\n")
+        .replace("%25", "%")
 }
 
 fn unescape_property(value: &str) -> String {

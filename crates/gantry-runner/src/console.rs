@@ -19,7 +19,10 @@ pub struct Annotation {
 
 impl Annotation {
     pub fn titled(title: impl Into<String>) -> Self {
-        Self { title: title.into(), ..Self::default() }
+        Self {
+            title: title.into(),
+            ..Self::default()
+        }
     }
 }
 
@@ -32,24 +35,35 @@ pub struct Console<'a> {
 
 impl<'a> Console<'a> {
     pub(crate) fn new(out: &'a mut dyn Write, debug: bool) -> Self {
-        Self { out, debug, secrets: Vec::new() }
+        Self {
+            out,
+            debug,
+            secrets: Vec::new(),
+        }
     }
 
     /// Masks a secret: `::add-mask::` for the value and for each of its lines, and local redaction.
     pub fn add_mask(&mut self, secret: &Secret) {
         let value = secret.expose();
         let mut parts = vec![value];
-        parts.extend(value.lines().filter(|line| *line != value && !line.trim().is_empty()));
+        parts.extend(
+            value
+                .lines()
+                .filter(|line| *line != value && !line.trim().is_empty()),
+        );
         for part in parts {
             self.raw(&command::format("add-mask", &[], part));
             self.secrets.push(part.to_owned());
         }
-        self.secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+        self.secrets
+            .sort_by_key(|secret| std::cmp::Reverse(secret.len()));
     }
 
     /// Replaces every known secret in `text` by `***`.
     pub fn redact(&self, text: &str) -> String {
-        self.secrets.iter().fold(text.to_owned(), |text, secret| text.replace(secret.as_str(), "***"))
+        self.secrets.iter().fold(text.to_owned(), |text, secret| {
+            text.replace(secret.as_str(), "***")
+        })
     }
 
     /// A plain log line.
@@ -88,7 +102,8 @@ impl<'a> Console<'a> {
     }
 
     fn command(&mut self, name: &str, at: &Annotation, message: &str) {
-        let numbers = [at.line, at.end_line, at.col, at.end_column].map(|n| n.map(|n| n.to_string()).unwrap_or_default());
+        let numbers = [at.line, at.end_line, at.col, at.end_column]
+            .map(|n| n.map(|n| n.to_string()).unwrap_or_default());
         let title = self.redact(&at.title);
         let properties = [
             ("title", title.as_str()),

@@ -32,15 +32,23 @@ pub struct GithubContext {
 impl GithubContext {
     /// Reads the context; a payload path that is set but unreadable or not JSON is an error.
     pub fn from_env(env: &Env) -> Result<Self, ActionError> {
-        let text = |name: &str| -> Result<Option<String>, ActionError> { Ok(env.non_empty(name)?.map(str::to_owned)) };
+        let text = |name: &str| -> Result<Option<String>, ActionError> {
+            Ok(env.non_empty(name)?.map(str::to_owned))
+        };
         let event = match env.non_empty(vars::GITHUB_EVENT_PATH)? {
             None => Value::Null,
             Some(path) => {
                 let bytes = std::fs::read(path).map_err(|error| {
-                    ActionError::environment(vars::GITHUB_EVENT_PATH, format!("cannot read `{path}`: {error}"))
+                    ActionError::environment(
+                        vars::GITHUB_EVENT_PATH,
+                        format!("cannot read `{path}`: {error}"),
+                    )
                 })?;
                 serde_json::from_slice(&bytes).map_err(|error| {
-                    ActionError::environment(vars::GITHUB_EVENT_PATH, format!("`{path}` is not a JSON event payload: {error}"))
+                    ActionError::environment(
+                        vars::GITHUB_EVENT_PATH,
+                        format!("`{path}` is not a JSON event payload: {error}"),
+                    )
                 })?
             }
         };
@@ -54,8 +62,10 @@ impl GithubContext {
             base_ref: text(vars::GITHUB_BASE_REF)?,
             event_name: text(vars::GITHUB_EVENT_NAME)?,
             event,
-            api_url: text(vars::GITHUB_API_URL)?.unwrap_or_else(|| "https://api.github.com".to_owned()),
-            server_url: text(vars::GITHUB_SERVER_URL)?.unwrap_or_else(|| "https://github.com".to_owned()),
+            api_url: text(vars::GITHUB_API_URL)?
+                .unwrap_or_else(|| "https://api.github.com".to_owned()),
+            server_url: text(vars::GITHUB_SERVER_URL)?
+                .unwrap_or_else(|| "https://github.com".to_owned()),
             run_id: text(vars::GITHUB_RUN_ID)?,
             run_attempt: text(vars::GITHUB_RUN_ATTEMPT)?,
             workflow: text(vars::GITHUB_WORKFLOW)?,
@@ -74,7 +84,10 @@ impl GithubContext {
     pub fn run_url(&self) -> Option<String> {
         let repository = self.repository.as_deref()?;
         let run_id = self.run_id.as_deref()?;
-        let mut url = format!("{}/{repository}/actions/runs/{run_id}", self.server_url.trim_end_matches('/'));
+        let mut url = format!(
+            "{}/{repository}/actions/runs/{run_id}",
+            self.server_url.trim_end_matches('/')
+        );
         if let Some(attempt) = &self.run_attempt {
             url.push_str("/attempts/");
             url.push_str(attempt);

@@ -21,14 +21,26 @@ pub struct NotUnicode {
 
 impl Env {
     /// Snapshot of the current process environment.
-    #[expect(clippy::disallowed_methods, reason = "this is the one module that reads the environment")]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "this is the one module that reads the environment"
+    )]
     pub fn from_process() -> Self {
-        Self { vars: std::env::vars_os().collect() }
+        Self {
+            vars: std::env::vars_os().collect(),
+        }
     }
 
     /// An environment holding exactly these variables.
-    pub fn from_pairs<K: Into<OsString>, V: Into<OsString>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        Self { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+    pub fn from_pairs<K: Into<OsString>, V: Into<OsString>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
     }
 
     /// The raw value of a variable, if set.
@@ -40,7 +52,9 @@ impl Env {
     pub fn get(&self, name: &str) -> Result<Option<&str>, NotUnicode> {
         match self.raw(name) {
             None => Ok(None),
-            Some(value) => value.to_str().map(Some).ok_or_else(|| NotUnicode { name: name.to_owned() }),
+            Some(value) => value.to_str().map(Some).ok_or_else(|| NotUnicode {
+                name: name.to_owned(),
+            }),
         }
     }
 
@@ -61,7 +75,9 @@ impl Env {
 
     /// Every variable, for handing a filtered copy to a child process.
     pub fn iter(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> {
-        self.vars.iter().map(|(k, v)| (k.as_os_str(), v.as_os_str()))
+        self.vars
+            .iter()
+            .map(|(k, v)| (k.as_os_str(), v.as_os_str()))
     }
 }
 

@@ -24,12 +24,18 @@ pub enum ActionError {
 impl ActionError {
     /// A bad-input error naming the input; `message` should say what is wrong and what to do.
     pub fn input(input: &str, message: impl Into<String>) -> Self {
-        Self::Input { input: input.to_owned(), message: message.into() }
+        Self::Input {
+            input: input.to_owned(),
+            message: message.into(),
+        }
     }
 
     /// An unusable-environment error naming the variable.
     pub fn environment(variable: &str, message: impl Into<String>) -> Self {
-        Self::Environment { variable: variable.to_owned(), message: message.into() }
+        Self::Environment {
+            variable: variable.to_owned(),
+            message: message.into(),
+        }
     }
 
     /// The documented exit code for this error.

@@ -9,8 +9,9 @@ use std::fmt::Write as _;
 pub fn render(outputs: &[(String, String)]) -> String {
     let delimiter = loop {
         let candidate = random_delimiter();
-        let collides =
-            outputs.iter().any(|(name, value)| name.contains(&candidate) || value.lines().any(|line| line == candidate));
+        let collides = outputs.iter().any(|(name, value)| {
+            name.contains(&candidate) || value.lines().any(|line| line == candidate)
+        });
         if !collides {
             break candidate;
         }

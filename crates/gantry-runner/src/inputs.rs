@@ -56,7 +56,9 @@ impl Inputs {
                     Some(text.trim().to_owned()).filter(|text| !text.is_empty())
                 }
             };
-            let value = given.or_else(|| input.default.map(str::to_owned)).filter(|text| !text.is_empty());
+            let value = given
+                .or_else(|| input.default.map(str::to_owned))
+                .filter(|text| !text.is_empty());
             let value = match value {
                 None if input.required => {
                     return Err(ActionError::input(input.name, required_message(input)));
@@ -79,7 +81,9 @@ impl Inputs {
     }
 
     fn value(&self, name: &str) -> &Value {
-        self.values.get(name).unwrap_or_else(|| panic!("input `{name}` is not declared by {}", self.spec.name))
+        self.values
+            .get(name)
+            .unwrap_or_else(|| panic!("input `{name}` is not declared by {}", self.spec.name))
     }
 
     /// The trimmed value, or `None` when not given and without default.
@@ -93,7 +97,8 @@ impl Inputs {
 
     /// The value of a required input (resolution already rejected a missing one).
     pub fn required(&self, name: &str) -> Result<&str, ActionError> {
-        self.get(name).ok_or_else(|| ActionError::input(name, "is required; set it under `with:`"))
+        self.get(name)
+            .ok_or_else(|| ActionError::input(name, "is required; set it under `with:`"))
     }
 
     /// A secret input, already masked.
@@ -108,12 +113,15 @@ impl Inputs {
     /// A boolean: exactly `true|True|TRUE|false|False|FALSE`, the YAML 1.2 core schema spellings the
     /// toolkit accepts. `None` when not given and without default.
     pub fn bool(&self, name: &str) -> Result<Option<bool>, ActionError> {
-        self.get(name).map(|text| parse_bool(text).ok_or_else(|| bad_bool(name, text))).transpose()
+        self.get(name)
+            .map(|text| parse_bool(text).ok_or_else(|| bad_bool(name, text)))
+            .transpose()
     }
 
     /// A boolean that has a default in the spec, so it is always present.
     pub fn flag(&self, name: &str) -> Result<bool, ActionError> {
-        self.bool(name)?.ok_or_else(|| ActionError::input(name, "is required; use true or false"))
+        self.bool(name)?
+            .ok_or_else(|| ActionError::input(name, "is required; use true or false"))
     }
 
     /// A multi-line list: split on newlines, each entry trimmed, empty entries dropped.
@@ -125,7 +133,8 @@ impl Inputs {
     pub fn parse<T: FromStr>(&self, name: &str, expected: &str) -> Result<Option<T>, ActionError> {
         self.get(name)
             .map(|text| {
-                text.parse().map_err(|_| ActionError::input(name, format!("`{text}` is not {expected}")))
+                text.parse()
+                    .map_err(|_| ActionError::input(name, format!("`{text}` is not {expected}")))
             })
             .transpose()
     }
@@ -141,14 +150,24 @@ pub fn parse_bool(text: &str) -> Option<bool> {
 }
 
 fn bad_bool(name: &str, text: &str) -> ActionError {
-    ActionError::input(name, format!("`{text}` is not a boolean; use true or false (also True, TRUE, False, FALSE)"))
+    ActionError::input(
+        name,
+        format!("`{text}` is not a boolean; use true or false (also True, TRUE, False, FALSE)"),
+    )
 }
 
 /// `core.getMultilineInput`: split on `\n`, trim each entry, drop empty entries.
 pub fn split_list(text: &str) -> Vec<String> {
-    text.split('\n').map(str::trim).filter(|line| !line.is_empty()).map(str::to_owned).collect()
+    text.split('\n')
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn required_message(input: &InputSpec) -> String {
-    format!("is required and was not supplied; set it under `with:` or pass --{}", input.name)
+    format!(
+        "is required and was not supplied; set it under `with:` or pass --{}",
+        input.name
+    )
 }

@@ -2,6 +2,7 @@
 //! the command line, outputs to `GITHUB_OUTPUT`, workflow commands and masking on stdout, the step
 //! summary, and one exit-code policy. Every action binary is `gantry_runner::main(&SPEC, run)`.
 
+mod cli;
 pub mod command;
 pub mod console;
 pub mod context;
@@ -14,7 +15,6 @@ pub mod outputs;
 pub mod secret;
 pub mod spec;
 pub mod summary;
-mod cli;
 pub use cli::SUITE_VERSION;
 
 use std::ffi::OsString;
@@ -70,7 +70,13 @@ pub type RunFn = fn(&mut Step<'_>) -> Result<Outputs, ActionError>;
 pub fn main(spec: &'static ActionSpec, run: RunFn) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let code = run_with(spec, Env::from_process(), std::env::args_os(), &mut out, run);
+    let code = run_with(
+        spec,
+        Env::from_process(),
+        std::env::args_os(),
+        &mut out,
+        run,
+    );
     ExitCode::from(code)
 }
 
@@ -103,13 +109,28 @@ pub fn run_with(
     for secret in inputs.secrets() {
         console.add_mask(secret);
     }
-    let summary_path = env.non_empty(env_vars::GITHUB_STEP_SUMMARY).ok().flatten().map(OsString::from);
-    let mut step = Step { spec, inputs, console, summary: Summary::default(), env, context: None };
+    let summary_path = env
+        .non_empty(env_vars::GITHUB_STEP_SUMMARY)
+        .ok()
+        .flatten()
+        .map(OsString::from);
+    let mut step = Step {
+        spec,
+        inputs,
+        console,
+        summary: Summary::default(),
+        env,
+        context: None,
+    };
     let result = run(&mut step).and_then(|outputs| {
         outputs.check(spec)?;
         Ok(outputs)
     });
-    let Step { mut console, summary, .. } = step;
+    let Step {
+        mut console,
+        summary,
+        ..
+    } = step;
     let code = match result {
         Ok(outputs) => match sink.write(&outputs, &mut console) {
             Ok(()) => EXIT_SUCCESS,
@@ -120,7 +141,10 @@ pub fn run_with(
     if let Some(path) = summary_path.filter(|_| !summary.is_empty()) {
         let markdown = console.redact(&summary.render());
         if let Err(error) = append(&path, &markdown) {
-            console.warning(&format!("could not write the step summary: {error}"), &Annotation::titled(spec.name));
+            console.warning(
+                &format!("could not write the step summary: {error}"),
+                &Annotation::titled(spec.name),
+            );
         }
     }
     console.flush();
@@ -136,6 +160,9 @@ fn fail(console: &mut Console<'_>, spec: &ActionSpec, error: &ActionError) -> u8
 }
 
 fn append(path: &OsString, text: &str) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
     file.write_all(text.as_bytes())
 }

@@ -31,25 +31,35 @@ impl Outputs {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(existing, _)| existing == name).map(|(_, value)| value.as_str())
+        self.0
+            .iter()
+            .find(|(existing, _)| existing == name)
+            .map(|(_, value)| value.as_str())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(name, value)| (name.as_str(), value.as_str()))
+        self.0
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
     }
 
     /// Every name is declared by the spec: an undeclared output would silently never reach a
     /// workflow, so it is a bug in the action.
     pub(crate) fn check(&self, spec: &ActionSpec) -> Result<(), ActionError> {
         match self.0.iter().find(|(name, _)| spec.output(name).is_none()) {
-            Some((name, _)) => Err(anyhow::anyhow!("bug: output `{name}` is not declared by {}", spec.name).into()),
+            Some((name, _)) => {
+                Err(anyhow::anyhow!("bug: output `{name}` is not declared by {}", spec.name).into())
+            }
             None => Ok(()),
         }
     }
 
     /// The outputs as one JSON object, in order.
     pub fn to_json(&self) -> serde_json::Value {
-        self.0.iter().map(|(name, value)| (name.clone(), serde_json::Value::from(value.as_str()))).collect()
+        self.0
+            .iter()
+            .map(|(name, value)| (name.clone(), serde_json::Value::from(value.as_str())))
+            .collect()
     }
 
     /// `name=value` lines; a multi-line value uses a heredoc with a delimiter that no line equals.
@@ -92,7 +102,11 @@ impl Sink {
         }
     }
 
-    pub(crate) fn write(&self, outputs: &Outputs, console: &mut Console<'_>) -> Result<(), ActionError> {
+    pub(crate) fn write(
+        &self,
+        outputs: &Outputs,
+        console: &mut Console<'_>,
+    ) -> Result<(), ActionError> {
         match self {
             Self::Stdout { json: true } => {
                 console.info(&serde_json::to_string_pretty(&outputs.to_json()).unwrap_or_default());
@@ -100,11 +114,21 @@ impl Sink {
             Self::Stdout { json: false } => console.info(outputs.to_lines().trim_end()),
             Self::File(path) => {
                 let block = file_command::render(&outputs.0);
-                let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|error| {
-                    ActionError::environment(vars::GITHUB_OUTPUT, format!("cannot open {}: {error}", path.to_string_lossy()))
-                })?;
+                let mut file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|error| {
+                        ActionError::environment(
+                            vars::GITHUB_OUTPUT,
+                            format!("cannot open {}: {error}", path.to_string_lossy()),
+                        )
+                    })?;
                 file.write_all(block.as_bytes()).map_err(|error| {
-                    ActionError::environment(vars::GITHUB_OUTPUT, format!("cannot write {}: {error}", path.to_string_lossy()))
+                    ActionError::environment(
+                        vars::GITHUB_OUTPUT,
+                        format!("cannot write {}: {error}", path.to_string_lossy()),
+                    )
                 })?;
                 console.group("Outputs");
                 console.info(outputs.to_lines().trim_end());

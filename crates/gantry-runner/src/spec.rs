@@ -36,18 +36,44 @@ pub struct OutputSpec {
 
 impl InputSpec {
     /// An optional input with a default value.
-    pub const fn optional(name: &'static str, default: &'static str, description: &'static str) -> Self {
-        Self { name, description, required: false, default: Some(default), secret: false }
+    pub const fn optional(
+        name: &'static str,
+        default: &'static str,
+        description: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            description,
+            required: false,
+            default: Some(default),
+            secret: false,
+        }
     }
 
     /// A required input.
     pub const fn required(name: &'static str, description: &'static str) -> Self {
-        Self { name, description, required: true, default: None, secret: false }
+        Self {
+            name,
+            description,
+            required: true,
+            default: None,
+            secret: false,
+        }
     }
 
     /// An optional secret input (a token); masked when read.
-    pub const fn secret(name: &'static str, default: &'static str, description: &'static str) -> Self {
-        Self { name, description, required: false, default: Some(default), secret: true }
+    pub const fn secret(
+        name: &'static str,
+        default: &'static str,
+        description: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            description,
+            required: false,
+            default: Some(default),
+            secret: true,
+        }
     }
 
     /// The environment variable the runner sets for this input: `INPUT_` + upper-cased name with
@@ -77,5 +103,9 @@ impl ActionSpec {
 
 /// `INPUT_` + the name with ASCII spaces replaced by `_`, upper-cased, exactly as the runner does.
 pub fn input_env_name(name: &str) -> String {
-    format!("{}{}", crate::env_vars::INPUT_PREFIX, name.replace(' ', "_").to_uppercase())
+    format!(
+        "{}{}",
+        crate::env_vars::INPUT_PREFIX,
+        name.replace(' ', "_").to_uppercase()
+    )
 }

@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 /// GitHub's limit for one step's summary.
 pub const SUMMARY_LIMIT_BYTES: usize = 1024 * 1024;
 
-const TRUNCATION_NOTE: &str = "\n\n> [!WARNING]\n> Summary truncated to GitHub's 1 MiB step limit.\n";
+const TRUNCATION_NOTE: &str =
+    "\n\n> [!WARNING]\n> Summary truncated to GitHub's 1 MiB step limit.\n";
 
 /// A Markdown document under construction.
 #[derive(Debug, Default)]
@@ -26,7 +27,11 @@ impl Summary {
     }
 
     /// A table; cells are escaped so a `|` or a newline in a value cannot break the layout.
-    pub fn table<R: AsRef<[String]>>(&mut self, headers: &[&str], rows: impl IntoIterator<Item = R>) -> &mut Self {
+    pub fn table<R: AsRef<[String]>>(
+        &mut self,
+        headers: &[&str],
+        rows: impl IntoIterator<Item = R>,
+    ) -> &mut Self {
         let _ = writeln!(self.markdown, "| {} |", headers.join(" | "));
         let _ = writeln!(self.markdown, "|{}", "---|".repeat(headers.len()));
         for row in rows {
@@ -62,7 +67,9 @@ impl Summary {
 
 /// Escapes a table cell: pipes, and newlines turned into `<br>`.
 pub fn escape_cell(text: &str) -> String {
-    text.replace('|', "\\|").replace("\r\n", "<br>").replace('\n', "<br>")
+    text.replace('|', "\\|")
+        .replace("\r\n", "<br>")
+        .replace('\n', "<br>")
 }
 
 /// Inline code that survives backticks inside the value.
@@ -71,6 +78,10 @@ pub fn code(text: &str) -> String {
         return String::new();
     }
     let fence = if text.contains('`') { "``" } else { "`" };
-    let pad = if text.starts_with('`') || text.ends_with('`') { " " } else { "" };
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
     format!("{fence}{pad}{text}{pad}{fence}")
 }

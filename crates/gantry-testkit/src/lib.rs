@@ -29,7 +29,14 @@ impl ActionRun {
     /// A run of `binary` (use `env!("CARGO_BIN_EXE_<name>")`) inside a simulated Actions step.
     pub fn new(binary: impl Into<PathBuf>) -> Self {
         let dir = tempfile::tempdir().expect("create a temp dir for the step");
-        Self { binary: binary.into(), dir, env: Vec::new(), args: Vec::new(), cwd: None, in_actions: true }
+        Self {
+            binary: binary.into(),
+            dir,
+            env: Vec::new(),
+            args: Vec::new(),
+            cwd: None,
+            in_actions: true,
+        }
     }
 
     /// Runs outside Actions: no `GITHUB_ACTIONS`, `GITHUB_OUTPUT` or summary; outputs go to stdout.
@@ -56,8 +63,13 @@ impl ActionRun {
     #[must_use]
     pub fn event(self, name: &str, payload: &serde_json::Value) -> Self {
         let path = self.dir.path().join("event.json");
-        std::fs::write(&path, serde_json::to_vec_pretty(payload).expect("serialise event")).expect("write event");
-        self.env("GITHUB_EVENT_NAME", name).env("GITHUB_EVENT_PATH", path)
+        std::fs::write(
+            &path,
+            serde_json::to_vec_pretty(payload).expect("serialise event"),
+        )
+        .expect("write event");
+        self.env("GITHUB_EVENT_NAME", name)
+            .env("GITHUB_EVENT_PATH", path)
     }
 
     /// Adds a command-line argument.
@@ -92,19 +104,25 @@ impl ActionRun {
         }
         if self.in_actions {
             std::fs::write(&output_path, "").expect("create GITHUB_OUTPUT");
-            child.env("GITHUB_ACTIONS", "true").env("GITHUB_OUTPUT", &output_path).env("GITHUB_STEP_SUMMARY", &summary_path);
+            child
+                .env("GITHUB_ACTIONS", "true")
+                .env("GITHUB_OUTPUT", &output_path)
+                .env("GITHUB_STEP_SUMMARY", &summary_path);
         }
         child.envs(self.env.iter().map(|(k, v)| (k, v)));
         if let Some(cwd) = &self.cwd {
             child.current_dir(cwd);
         }
-        let output = child.output().unwrap_or_else(|error| panic!("run {}: {error}", self.binary.display()));
+        let output = child
+            .output()
+            .unwrap_or_else(|error| panic!("run {}: {error}", self.binary.display()));
         let raw_outputs = std::fs::read_to_string(&output_path).unwrap_or_default();
         Transcript {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            outputs: file_command::parse(&raw_outputs).expect("GITHUB_OUTPUT parses as the runner parses it"),
+            outputs: file_command::parse(&raw_outputs)
+                .expect("GITHUB_OUTPUT parses as the runner parses it"),
             raw_outputs,
             summary: std::fs::read_to_string(&summary_path).unwrap_or_default(),
         }
@@ -132,12 +150,19 @@ impl Transcript {
 
     /// The data of every `::error` command.
     pub fn errors(&self) -> Vec<String> {
-        self.commands().into_iter().filter(|c| c.command == "error").map(|c| c.data).collect()
+        self.commands()
+            .into_iter()
+            .filter(|c| c.command == "error")
+            .map(|c| c.data)
+            .collect()
     }
 
     /// One output, panicking with the transcript when it is missing.
     pub fn output(&self, name: &str) -> &str {
-        self.outputs.get(name).map_or_else(|| panic!("no output `{name}` in\n{}", self.render()), String::as_str)
+        self.outputs.get(name).map_or_else(
+            || panic!("no output `{name}` in\n{}", self.render()),
+            String::as_str,
+        )
     }
 
     /// The whole transcript as text, for snapshots: exit code, stdout, stderr, outputs, summary.
@@ -158,10 +183,17 @@ impl Transcript {
 
     /// Asserts the text appears nowhere the step could leak it: stdout, stderr, outputs, summary.
     pub fn assert_never_shows(&self, secret: &str) {
-        for (place, text) in
-            [("stdout", &self.stdout), ("stderr", &self.stderr), ("outputs", &self.raw_outputs), ("summary", &self.summary)]
-        {
-            assert!(!text.contains(secret), "the secret leaked into {place}:\n{}", self.render());
+        for (place, text) in [
+            ("stdout", &self.stdout),
+            ("stderr", &self.stderr),
+            ("outputs", &self.raw_outputs),
+            ("summary", &self.summary),
+        ] {
+            assert!(
+                !text.contains(secret),
+                "the secret leaked into {place}:\n{}",
+                self.render()
+            );
         }
     }
 }

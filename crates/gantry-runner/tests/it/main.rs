@@ -1,0 +1,4 @@
+//! gantry-runner tests: the upstream protocol vectors, and the step harness end to end.
+
+mod harness;
+mod vectors;
