@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Resolves the gantry binary an action step runs and writes its path as the step output `path`.
+#
+# Order: the `bin-dir` input; this checkout's own `target/release` (act and the project's CI);
+# otherwise the release asset for the runner's OS and architecture, verified against the SHA-256
+# pinned in this ref's `actions/SHA256SUMS` and cached in the runner's tool cache.
+#
+# Environment: GANTRY_BINARY (binary name), GANTRY_BIN_DIR (the bin-dir input),
+# GANTRY_ACTION_REPOSITORY (owner/name of this repository), and the runner's GITHUB_OUTPUT,
+# GITHUB_SERVER_URL, RUNNER_OS, RUNNER_ARCH, RUNNER_TOOL_CACHE, RUNNER_TEMP.
+# Exit codes: 0 resolved, 2 cannot resolve (nothing is left behind in the cache).
+set -euo pipefail
+
+name="${GANTRY_BINARY:?GANTRY_BINARY names the binary}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+fail() {
+  echo "::error title=${name} install failed::$1"
+  exit 2
+}
+
+resolved() {
+  echo "Using ${name} at $1"
+  echo "path=$1" >>"${GITHUB_OUTPUT:?GITHUB_OUTPUT is set by the runner}"
+  exit 0
+}
+
+sha256() {
+  if command -v sha256sum >/dev/null; then
+    sha256sum "$1" | cut -d' ' -f1
+  else
+    shasum -a 256 "$1" | cut -d' ' -f1
+  fi
+}
+
+if [[ -n "${GANTRY_BIN_DIR:-}" ]]; then
+  exe="${GANTRY_BIN_DIR%/}/${name}"
+  [[ -f "$exe" && -x "$exe" ]] ||
+    fail "input bin-dir: no executable ${name} in ${GANTRY_BIN_DIR}; build it (cargo build --release -p ${name}) or leave bin-dir empty"
+  resolved "$(cd "$(dirname "$exe")" && pwd)/${name}"
+fi
+
+local_build="${here}/../target/release/${name}"
+if [[ -f "$local_build" && -x "$local_build" ]]; then
+  resolved "$(cd "$(dirname "$local_build")" && pwd)/${name}"
+fi
+
+sums="${here}/SHA256SUMS"
+release_file="${here}/RELEASE"
+if [[ ! -f "$sums" || ! -f "$release_file" ]]; then
+  fail "no prebuilt ${name}: this ref is not a release (no actions/SHA256SUMS); use a release tag or its commit SHA, set bin-dir, or run cargo build --release in the action checkout"
+fi
+release="$(tr -d '[:space:]' <"$release_file")"
+[[ "$release" =~ ^v[0-9A-Za-z.+-]+$ ]] || fail "actions/RELEASE holds no release tag"
+
+case "${RUNNER_OS:-}/${RUNNER_ARCH:-}" in
+  Linux/X64) target=x86_64-unknown-linux-musl ;;
+  Linux/ARM64) target=aarch64-unknown-linux-musl ;;
+  macOS/X64) target=x86_64-apple-darwin ;;
+  macOS/ARM64) target=aarch64-apple-darwin ;;
+  *) fail "no prebuilt ${name} for ${RUNNER_OS:-unknown OS}/${RUNNER_ARCH:-unknown arch}; supported: Linux and macOS on X64 and ARM64; set bin-dir to a binary you built" ;;
+esac
+asset="${name}-${target}"
+expected="$(awk -v asset="$asset" '$2 == asset || $2 == "*" asset { print $1 }' "$sums")"
+[[ "$expected" =~ ^[0-9a-f]{64}$ ]] || fail "actions/SHA256SUMS has no checksum for ${asset}"
+
+cache="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-/tmp}}/gantry/${release}/${target}"
+exe="${cache}/${name}"
+if [[ -f "$exe" && -x "$exe" && "$(sha256 "$exe")" == "$expected" ]]; then
+  resolved "$exe"
+fi
+
+repository="${GANTRY_ACTION_REPOSITORY:?GANTRY_ACTION_REPOSITORY names this repository}"
+url="${GITHUB_SERVER_URL:-https://github.com}/${repository}/releases/download/${release}/${asset}"
+mkdir -p "$cache"
+partial="$(mktemp "${cache}/.${name}.XXXXXX")"
+trap 'rm -f "$partial"' EXIT
+echo "Downloading ${url}"
+curl --fail --silent --show-error --location --retry 3 --connect-timeout 10 --max-time 300 \
+  --output "$partial" "$url" || fail "could not download ${url}"
+actual="$(sha256 "$partial")"
+[[ "$actual" == "$expected" ]] ||
+  fail "checksum mismatch for ${asset}: expected ${expected}, got ${actual}; the download was discarded"
+chmod 0755 "$partial"
+mv -f "$partial" "$exe"
+trap - EXIT
+resolved "$exe"

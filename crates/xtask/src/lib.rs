@@ -1,0 +1,142 @@
+//! Generated files: every `actions/<name>/action.yml` and the reference tables in the action
+//! READMEs come from the actions' `SPEC`s, so the public interface cannot drift from the binaries.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use gantry_runner::{ActionSpec, summary};
+use serde_yaml::{Mapping, Value};
+
+/// Every action of the suite, in the order the README lists them.
+pub const ACTIONS: &[&ActionSpec] = &[];
+
+/// The input every generated `action.yml` adds: where a prebuilt binary lives.
+pub const BIN_DIR_INPUT: &str = "bin-dir";
+
+const BIN_DIR_DESCRIPTION: &str = "Directory holding a prebuilt binary of this action. Empty: use this repository's own target/release when it was built there, otherwise download the release asset and verify its SHA-256.";
+
+const README_START: &str = "<!-- generated:reference:start (cargo xtask codegen) -->";
+const README_END: &str = "<!-- generated:reference:end -->";
+
+/// The repository root (two levels above this crate).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("crates/xtask lives two levels down").to_path_buf()
+}
+
+/// The composite `action.yml` for an action: inputs reach the binary only through `env:`.
+pub fn action_yml(spec: &ActionSpec) -> String {
+    let mut inputs = Mapping::new();
+    for input in spec.inputs {
+        let mut entry = Mapping::new();
+        entry.insert("description".into(), input.description.into());
+        entry.insert("required".into(), input.required.into());
+        if let Some(default) = input.default {
+            entry.insert("default".into(), default.into());
+        }
+        inputs.insert(input.name.into(), entry.into());
+    }
+    let mut bin_dir = Mapping::new();
+    bin_dir.insert("description".into(), BIN_DIR_DESCRIPTION.into());
+    bin_dir.insert("required".into(), false.into());
+    bin_dir.insert("default".into(), "".into());
+    inputs.insert(BIN_DIR_INPUT.into(), bin_dir.into());
+
+    let mut outputs = Mapping::new();
+    for output in spec.outputs {
+        let mut entry = Mapping::new();
+        entry.insert("description".into(), output.description.into());
+        entry.insert("value".into(), format!("${{{{ steps.run.outputs.{} }}}}", output.name).into());
+        outputs.insert(output.name.into(), entry.into());
+    }
+
+    let install_env = mapping([
+        ("GANTRY_BINARY", spec.name.to_owned()),
+        ("GANTRY_BIN_DIR", format!("${{{{ inputs.{BIN_DIR_INPUT} }}}}")),
+        ("GANTRY_ACTION_REPOSITORY", "${{ github.action_repository }}".to_owned()),
+    ]);
+    let install = mapping([
+        ("name", Value::from(format!("Install {}", spec.name))),
+        ("id", "install".into()),
+        ("shell", "bash".into()),
+        ("env", install_env.into()),
+        ("run", "bash \"$GITHUB_ACTION_PATH/../install-binary.sh\"".into()),
+    ]);
+    let mut run_env = Mapping::new();
+    run_env.insert("GANTRY_EXE".into(), "${{ steps.install.outputs.path }}".into());
+    for input in spec.inputs {
+        run_env.insert(input.env_name().into(), format!("${{{{ inputs.{} }}}}", input.name).into());
+    }
+    let run = mapping([
+        ("name", Value::from(format!("Run {}", spec.name))),
+        ("id", "run".into()),
+        ("shell", "bash".into()),
+        ("env", run_env.into()),
+        ("run", "\"$GANTRY_EXE\"".into()),
+    ]);
+    let runs = mapping([("using", Value::from("composite")), ("steps", Value::Sequence(vec![install.into(), run.into()]))]);
+    let document = mapping([
+        ("name", Value::from(format!("gantry {}", spec.name))),
+        ("description", spec.title.into()),
+        ("author", "gantry".into()),
+        ("inputs", inputs.into()),
+        ("outputs", outputs.into()),
+        ("runs", runs.into()),
+    ]);
+    let yaml = serde_yaml::to_string(&document).expect("a mapping of strings serialises");
+    format!("# Generated from crates/{}/src (SPEC) by `cargo xtask codegen`; do not edit.\n{yaml}", spec.name)
+}
+
+fn mapping<V: Into<Value>>(entries: impl IntoIterator<Item = (&'static str, V)>) -> Mapping {
+    entries.into_iter().map(|(key, value)| (Value::from(key), value.into())).collect()
+}
+
+/// The Markdown reference block (inputs and outputs tables) for an action's README.
+pub fn reference_block(spec: &ActionSpec) -> String {
+    let mut text = format!("{README_START}\n### Inputs\n\n| input | required | default | description |\n|---|---|---|---|\n");
+    for input in spec.inputs {
+        let default = input.default.map(summary::code).unwrap_or_default();
+        let required = if input.required { "yes" } else { "no" };
+        let secret = if input.secret { " (secret: masked when read)" } else { "" };
+        let _ = writeln!(
+            text,
+            "| `{}` | {required} | {default} | {}{secret} |",
+            input.name,
+            summary::escape_cell(input.description)
+        );
+    }
+    let _ = writeln!(text, "| `{BIN_DIR_INPUT}` | no | | {BIN_DIR_DESCRIPTION} |");
+    text.push_str("\n### Outputs\n\n| output | description |\n|---|---|\n");
+    for output in spec.outputs {
+        let _ = writeln!(text, "| `{}` | {} |", output.name, summary::escape_cell(output.description));
+    }
+    text.push_str(README_END);
+    text
+}
+
+/// Replaces the generated block in a README, or appends one when there is none.
+pub fn with_reference(readme: &str, spec: &ActionSpec) -> String {
+    let block = reference_block(spec);
+    match (readme.find(README_START), readme.find(README_END)) {
+        (Some(start), Some(end)) if start < end => {
+            format!("{}{block}{}", &readme[..start], &readme[end + README_END.len()..])
+        }
+        _ => format!("{}\n\n## Reference\n\n{block}\n", readme.trim_end()),
+    }
+}
+
+/// Every generated file: its path and wanted content.
+pub fn generated_files(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let mut files = Vec::new();
+    for spec in ACTIONS {
+        let dir = root.join("actions").join(spec.name);
+        files.push((dir.join("action.yml"), action_yml(spec)));
+        let readme_path = dir.join("README.md");
+        let readme = match std::fs::read_to_string(&readme_path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => format!("# {}\n\n{}\n", spec.name, spec.description),
+            Err(error) => return Err(anyhow::Error::new(error).context(format!("read {}", readme_path.display()))),
+        };
+        files.push((readme_path, with_reference(&readme, spec)));
+    }
+    Ok(files)
+}
