@@ -1,0 +1,381 @@
+//! HTTP routes: resource paths parsed by hand into (resource, namespace, name, subresource),
+//! verbs dispatched onto the world, content negotiation for Tables, faults and the request log.
+//! Anything unknown gets a loud 404/405 with a `Status` body.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, Method, StatusCode, Uri};
+use serde_json::{Value, json};
+
+use crate::discovery;
+use crate::error::ApiError;
+use crate::faults::{FaultKind, Verb};
+use crate::patch::PatchType;
+use crate::resources::Resource;
+use crate::selectors::{FieldSelector, LabelSelector};
+use crate::sim::Inner;
+use crate::store::meta_str;
+use crate::table::{self, IncludeObject};
+use crate::watch;
+use crate::world::RequestRecord;
+
+pub fn router(inner: Arc<Inner>) -> Router {
+    Router::new().fallback(handle).with_state(inner)
+}
+
+fn json_response(code: StatusCode, v: &Value) -> Response {
+    (code, [(http::header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
+}
+
+/// A parsed resource path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub resource: Resource,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub subresource: Option<String>,
+}
+
+enum Route {
+    Doc(Value),
+    Resource(Target),
+}
+
+fn parse_path(path: &str, server: &str) -> Result<Route, ApiError> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let unknown = || ApiError::not_found_route(path);
+    let (group, rest) = match segs.as_slice() {
+        ["version"] => return Ok(Route::Doc(discovery::version())),
+        ["api"] => return Ok(Route::Doc(discovery::core_versions(server))),
+        ["apis"] => return Ok(Route::Doc(discovery::group_list())),
+        ["apis", "apps"] => return Ok(Route::Doc(discovery::apps_group_doc())),
+        ["api", "v1"] => return Ok(Route::Doc(discovery::resource_list(""))),
+        ["apis", "apps", "v1"] => return Ok(Route::Doc(discovery::resource_list("apps"))),
+        ["api", "v1", rest @ ..] => ("", rest),
+        ["apis", "apps", "v1", rest @ ..] => ("apps", rest),
+        _ => return Err(unknown()),
+    };
+    let (namespace, rest): (Option<String>, &[&str]) = match rest {
+        ["namespaces", ns, r, tail @ ..] if !matches!(*r, "status" | "finalize") => (Some((*ns).to_owned()), &rest[2..=2 + tail.len()]),
+        _ => (None, rest),
+    };
+    let (plural, name, sub) = match rest {
+        [p] => (*p, None, None),
+        [p, n] => (*p, Some((*n).to_owned()), None),
+        [p, n, s] => (*p, Some((*n).to_owned()), Some((*s).to_owned())),
+        _ => return Err(unknown()),
+    };
+    let resource = Resource::from_plural(group, plural).ok_or_else(unknown)?;
+    if namespace.is_some() && !resource.namespaced() {
+        return Err(unknown());
+    }
+    if let Some(s) = &sub {
+        let ok = match s.as_str() {
+            "status" => resource != Resource::Events,
+            "scale" => matches!(resource, Resource::Deployments | Resource::ReplicaSets),
+            _ => false,
+        };
+        if !ok {
+            return Err(unknown());
+        }
+    }
+    Ok(Route::Resource(Target { resource, namespace, name, subresource: sub }))
+}
+
+impl ApiError {
+    pub fn not_found_route(path: &str) -> Self {
+        ApiError::new(404, "NotFound", format!("the server could not find the requested resource (kube-sim does not serve {path})"))
+            .with_details(json!({"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not found"}]}))
+    }
+}
+
+fn verb_of(method: &Method, target: &Target, query: &HashMap<String, String>) -> Option<Verb> {
+    Some(match *method {
+        Method::GET if query.get("watch").is_some_and(|w| w == "true" || w == "1") => Verb::Watch,
+        Method::GET if target.name.is_some() => Verb::Get,
+        Method::GET => Verb::List,
+        Method::POST if target.name.is_none() => Verb::Create,
+        Method::PUT if target.name.is_some() => Verb::Update,
+        Method::PATCH if target.name.is_some() => Verb::Patch,
+        Method::DELETE if target.name.is_some() => Verb::Delete,
+        _ => return None,
+    })
+}
+
+fn wants_table(headers: &HeaderMap) -> bool {
+    headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("as=Table"))
+}
+
+fn include_object(query: &HashMap<String, String>) -> IncludeObject {
+    match query.get("includeObject").map(String::as_str) {
+        Some("None") => IncludeObject::None,
+        Some("Object") => IncludeObject::Object,
+        _ => IncludeObject::Metadata,
+    }
+}
+
+fn is_dry_run(query: &HashMap<String, String>) -> Result<bool, ApiError> {
+    match query.get("dryRun").map(String::as_str) {
+        None | Some("") => Ok(false),
+        Some("All") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(format!("Invalid dry run value: {other}; supported values: [\"All\"]"))),
+    }
+}
+
+fn scale_of(obj: &Value) -> Value {
+    let sel = table::cells(Resource::Deployments, obj, time::OffsetDateTime::UNIX_EPOCH)
+        .get(7)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_default();
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": meta_str(obj, "name"), "namespace": meta_str(obj, "namespace"), "uid": meta_str(obj, "uid"),
+            "resourceVersion": meta_str(obj, "resourceVersion"), "creationTimestamp": meta_str(obj, "creationTimestamp"),
+        },
+        "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(0))},
+        "status": {"replicas": obj.pointer("/status/replicas").cloned().unwrap_or(json!(0)), "selector": sel},
+    })
+}
+
+async fn handle(State(inner): State<Arc<Inner>>, method: Method, uri: Uri, Query(query): Query<HashMap<String, String>>, headers: HeaderMap, body: Bytes) -> Response {
+    let path = uri.path().to_owned();
+    let full = uri.path_and_query().map_or_else(|| path.clone(), ToString::to_string);
+    let route = match parse_path(&path, &inner.server_addr()) {
+        Ok(r) => r,
+        Err(e) => {
+            if matches!(path.as_str(), "/healthz" | "/readyz" | "/livez") {
+                return (StatusCode::OK, "ok").into_response();
+            }
+            inner.log(RequestRecord { method: method.to_string(), path: full, verb: None, resource: None, namespace: None, name: None, status: e.code });
+            return e.into_response();
+        }
+    };
+    let target = match route {
+        Route::Doc(doc) => {
+            if method != Method::GET {
+                return ApiError::method_not_allowed(format!("the server does not allow this method on {path}")).into_response();
+            }
+            return json_response(StatusCode::OK, &doc);
+        }
+        Route::Resource(t) => t,
+    };
+    let Some(verb) = verb_of(&method, &target, &query) else {
+        let e = ApiError::method_not_allowed(format!("the server does not allow this method on the requested resource ({method} {path})"));
+        inner.log(RequestRecord { method: method.to_string(), path: full, verb: None, resource: Some(target.resource), namespace: target.namespace.clone(), name: target.name.clone(), status: e.code });
+        return e.into_response();
+    };
+    // Faults: latency first, then injected statuses and concurrent writers.
+    let (latency, fault) = {
+        let mut w = inner.lock();
+        let latency = w.take_fault(verb, Some(target.resource), target.name.as_deref(), |k| matches!(k, FaultKind::Latency(_)));
+        let fault = w.take_fault(verb, Some(target.resource), target.name.as_deref(), |k| matches!(k, FaultKind::Status(_) | FaultKind::ConcurrentWrite));
+        (latency, fault)
+    };
+    if let Some(FaultKind::Latency(d)) = latency {
+        tokio::time::sleep(d).await;
+    }
+    let result = match fault {
+        Some(FaultKind::Status(code)) => Err(injected(code)),
+        Some(FaultKind::ConcurrentWrite) => {
+            concurrent_write(&inner, &target);
+            serve(&inner, verb, &target, &query, &headers, &body)
+        }
+        _ => serve(&inner, verb, &target, &query, &headers, &body),
+    };
+    let (status, response) = match result {
+        Ok((code, resp)) => (code, resp),
+        Err(e) => (e.code, e.into_response()),
+    };
+    inner.log(RequestRecord { method: method.to_string(), path: full, verb: Some(verb), resource: Some(target.resource), namespace: target.namespace.clone(), name: target.name.clone(), status });
+    response
+}
+
+fn injected(code: u16) -> ApiError {
+    match code {
+        503 => ApiError::new(503, "ServiceUnavailable", "the server is currently unable to handle the request (injected fault)"),
+        429 => ApiError::new(429, "TooManyRequests", "the server has received too many requests and has asked us to try again later (injected fault)"),
+        409 => ApiError::new(409, "Conflict", "Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again (injected fault)"),
+        410 => ApiError::gone("too old resource version (injected fault)"),
+        504 => ApiError::new(504, "Timeout", "the server was unable to return a response in the time allotted (injected fault)"),
+        c => ApiError::new(c, "InternalError", format!("Internal error occurred: injected fault ({c})")),
+    }
+}
+
+/// A second writer touches the object, bumping its resourceVersion.
+fn concurrent_write(inner: &Inner, target: &Target) {
+    let (Some(name), ns) = (&target.name, target.namespace.as_deref().unwrap_or("")) else { return };
+    let mut w = inner.lock();
+    let Some(mut obj) = w.get(target.resource, ns, name).cloned() else { return };
+    let n = obj.pointer("/metadata/annotations/kube-sim~1concurrent-writes").and_then(Value::as_str).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0) + 1;
+    if !obj["metadata"]["annotations"].is_object() {
+        obj["metadata"]["annotations"] = json!({});
+    }
+    obj["metadata"]["annotations"]["kube-sim/concurrent-writes"] = json!(n.to_string());
+    obj["metadata"]["resourceVersion"] = Value::Null;
+    let _ = w.update(target.resource, ns, name, obj, false, false);
+    drop(w);
+    inner.notify.notify_one();
+}
+
+type Served = Result<(u16, Response), ApiError>;
+
+fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
+    if body.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(body)
+        .or_else(|_| serde_yaml::from_slice::<Value>(body))
+        .map_err(|e| ApiError::bad_request(format!("the body of the request was in an unknown format: {e}")))
+}
+
+fn serve(inner: &Arc<Inner>, verb: Verb, t: &Target, query: &HashMap<String, String>, headers: &HeaderMap, body: &Bytes) -> Served {
+    let r = t.resource;
+    let ns = t.namespace.clone().unwrap_or_default();
+    if r.namespaced() && t.namespace.is_none() && !matches!(verb, Verb::List | Verb::Watch) {
+        return Err(ApiError::not_found_route("(namespace required)"));
+    }
+    let name = t.name.clone().unwrap_or_default();
+    let table = wants_table(headers);
+    let scale = t.subresource.as_deref() == Some("scale");
+    let status_only = t.subresource.as_deref() == Some("status");
+    match verb {
+        Verb::Watch => {
+            let labels = LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str))?;
+            let mut fields = FieldSelector::parse(query.get("fieldSelector").map_or("", String::as_str))?;
+            if let Some(n) = &t.name {
+                fields = FieldSelector::parse(&format!("metadata.name={n}"))?;
+            }
+            let opts = watch::WatchOptions {
+                resource: r,
+                namespace: t.namespace.clone(),
+                labels,
+                fields,
+                resource_version: query.get("resourceVersion").cloned().unwrap_or_default(),
+                bookmarks: query.get("allowWatchBookmarks").is_some_and(|v| v == "true"),
+                send_initial_events: query.get("sendInitialEvents").is_some_and(|v| v == "true"),
+                timeout: query.get("timeoutSeconds").and_then(|s| s.parse::<u64>().ok()).map(Duration::from_secs),
+                table: table.then(|| include_object(query)),
+            };
+            Ok((200, watch::serve(inner, opts)))
+        }
+        Verb::List => {
+            let labels = LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str))?;
+            let fields = FieldSelector::parse(query.get("fieldSelector").map_or("", String::as_str))?;
+            let w = inner.lock();
+            let items: Vec<&Value> = w.store.list(r, t.namespace.as_deref()).into_iter().filter(|o| labels.matches(o) && fields.matches(o)).collect();
+            let rv = w.store.current_rv();
+            if table {
+                return Ok((200, json_response(StatusCode::OK, &table::table(r, &items, rv, w.clock.now(), include_object(query), true))));
+            }
+            let items: Vec<Value> = items
+                .into_iter()
+                .map(|o| {
+                    let mut o = o.clone();
+                    if let Value::Object(m) = &mut o {
+                        m.remove("apiVersion");
+                        m.remove("kind");
+                    }
+                    o
+                })
+                .collect();
+            let list = json!({"kind": format!("{}List", r.kind()), "apiVersion": r.api_version(), "metadata": {"resourceVersion": rv.to_string()}, "items": items});
+            Ok((200, json_response(StatusCode::OK, &list)))
+        }
+        Verb::Get => {
+            let w = inner.lock();
+            let obj = w.get(r, &ns, &name).ok_or_else(|| ApiError::not_found(r.plural(), r.group(), &name))?;
+            if scale {
+                return Ok((200, json_response(StatusCode::OK, &scale_of(obj))));
+            }
+            if table {
+                return Ok((200, json_response(StatusCode::OK, &table::table(r, &[obj], w.store.current_rv(), w.clock.now(), include_object(query), true))));
+            }
+            Ok((200, json_response(StatusCode::OK, obj)))
+        }
+        Verb::Create => {
+            let dry = is_dry_run(query)?;
+            let obj = parse_body(body)?;
+            let created = inner.lock().create(r, &ns, obj, dry)?;
+            inner.notify.notify_one();
+            Ok((201, json_response(StatusCode::CREATED, &created)))
+        }
+        Verb::Update => {
+            let dry = is_dry_run(query)?;
+            let obj = parse_body(body)?;
+            let out = if scale {
+                let replicas = obj.pointer("/spec/replicas").cloned().unwrap_or(json!(0));
+                let mut w = inner.lock();
+                let mut cur = w.get(r, &ns, &name).cloned().ok_or_else(|| ApiError::not_found(r.plural(), r.group(), &name))?;
+                let rv = meta_str(&obj, "resourceVersion");
+                if !rv.is_empty() && rv != meta_str(&cur, "resourceVersion") {
+                    return Err(ApiError::conflict(r.plural(), r.group(), &name));
+                }
+                cur["spec"]["replicas"] = replicas;
+                scale_of(&w.update(r, &ns, &name, cur, false, dry)?)
+            } else {
+                inner.lock().update(r, &ns, &name, obj, status_only, dry)?
+            };
+            inner.notify.notify_one();
+            Ok((200, json_response(StatusCode::OK, &out)))
+        }
+        Verb::Patch => {
+            let dry = is_dry_run(query)?;
+            let ct = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let kind = PatchType::from_content_type(ct).ok_or_else(|| {
+                ApiError::new(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {ct:?})"))
+            })?;
+            let patch = parse_body(body)?;
+            let out = if scale {
+                let mut w = inner.lock();
+                let cur = w.get(r, &ns, &name).cloned().ok_or_else(|| ApiError::not_found(r.plural(), r.group(), &name))?;
+                let patched = crate::patch::apply(kind, &scale_of(&cur), &patch)?;
+                let mut obj = cur;
+                obj["spec"]["replicas"] = patched.pointer("/spec/replicas").cloned().unwrap_or(json!(0));
+                scale_of(&w.update(r, &ns, &name, obj, false, dry)?)
+            } else {
+                inner.lock().patch(r, &ns, &name, kind, &patch, status_only, dry)?
+            };
+            inner.notify.notify_one();
+            Ok((200, json_response(StatusCode::OK, &out)))
+        }
+        Verb::Delete => {
+            let dry = is_dry_run(query)?;
+            let opts = parse_body(body).unwrap_or(Value::Null);
+            let orphan = query.get("propagationPolicy").map(String::as_str) == Some("Orphan")
+                || opts.get("propagationPolicy").and_then(Value::as_str) == Some("Orphan")
+                || opts.get("orphanDependents").and_then(Value::as_bool) == Some(true);
+            let removed = inner.lock().delete(r, &ns, &name, orphan, dry)?;
+            inner.notify.notify_one();
+            if r == Resource::Pods {
+                return Ok((200, json_response(StatusCode::OK, &removed)));
+            }
+            let status = json!({
+                "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                "details": {"name": name, "group": r.group(), "kind": r.plural(), "uid": meta_str(&removed, "uid")},
+            });
+            Ok((200, json_response(StatusCode::OK, &status)))
+        }
+    }
+}
+
+/// An empty chunked body helper for streams.
+pub fn stream_body<S>(s: S) -> Response
+where
+    S: futures::Stream<Item = Result<Bytes, std::convert::Infallible>> + Send + 'static,
+{
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::CACHE_CONTROL, "no-cache, private")
+        .body(Body::from_stream(s))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}

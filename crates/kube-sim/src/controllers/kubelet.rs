@@ -1,0 +1,281 @@
+//! The kubelet (and the scheduler's binding): drives each Pod's containers through the image
+//! catalogue — pull, ErrImagePull/ImagePullBackOff, start, ready after a delay, or
+//! CrashLoopBackOff with a growing `restartCount` — and records the Events a node would.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::images::{ImageSpec, image_id, normalize_reference};
+use crate::resources::Resource;
+use crate::store::{ObjKey, meta_str};
+use crate::world::World;
+
+pub const NODE_NAME: &str = "kube-sim-node";
+const MAX_BACKOFF: u64 = 300;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Creating,
+    Pulling,
+    ErrImagePull,
+    ImagePullBackOff,
+    Running,
+    Ready,
+    CrashLoopBackOff,
+}
+
+#[derive(Debug, Clone)]
+struct ContainerSim {
+    name: String,
+    image: String,
+    stage: Stage,
+    next_at: Option<Duration>,
+    restarts: i64,
+    pull_failures: u32,
+    started_at: String,
+    container_id: String,
+    last_terminated: Option<Value>,
+    ever_started: bool,
+}
+
+/// The kubelet's memory of one pod.
+#[derive(Debug, Clone)]
+pub struct PodSim {
+    containers: Vec<ContainerSim>,
+    pod_ip: String,
+    start_time: String,
+}
+
+fn backoff(n: u32) -> u64 {
+    (10u64 << n.saturating_sub(1).min(5)).min(MAX_BACKOFF)
+}
+
+fn pull_error(image: &str) -> String {
+    let full = normalize_reference(image);
+    format!(
+        "rpc error: code = NotFound desc = failed to pull and unpack image \"{full}\": failed to resolve reference \"{full}\": {full}: not found"
+    )
+}
+
+fn container_id(world: &mut World) -> String {
+    let hex: String = (0..8).map(|_| format!("{:08x}", world.random_u32())).collect();
+    format!("containerd://{hex}")
+}
+
+/// One step of a container's state machine, at its due time.
+#[expect(clippy::too_many_lines, reason = "one match over the whole container lifecycle reads best in one place")]
+fn step(world: &mut World, pod: &Value, c: &mut ContainerSim, spec: Option<&ImageSpec>, pull_policy: &str) {
+    let now = world.clock.elapsed();
+    let field_path = format!("spec.containers{{{}}}", c.name);
+    let fp = Some(field_path.as_str());
+    let pod_desc = format!("{}_{}({})", meta_str(pod, "name"), meta_str(pod, "namespace"), meta_str(pod, "uid"));
+    let start = |world: &mut World, c: &mut ContainerSim| {
+        world.record_event(Resource::Pods, pod, false, "Created", &format!("Created container: {}", c.name), "kubelet", fp);
+        world.record_event(Resource::Pods, pod, false, "Started", &format!("Started container {}", c.name), "kubelet", fp);
+        c.stage = Stage::Running;
+        c.ever_started = true;
+        c.started_at = world.now_str();
+        c.container_id = container_id(world);
+        let spec = spec.cloned().unwrap_or_else(|| ImageSpec::ok(&c.image));
+        c.next_at = Some(now + if spec.crash { spec.crash_after } else { spec.ready_after });
+    };
+    match c.stage {
+        Stage::Creating | Stage::ImagePullBackOff | Stage::CrashLoopBackOff => {
+            let present = world.ctrl.pulled_images.contains(&normalize_reference(&c.image));
+            if present && pull_policy != "Always" {
+                let msg = format!("Container image \"{}\" already present on machine", c.image);
+                world.record_event(Resource::Pods, pod, false, "Pulled", &msg, "kubelet", fp);
+                start(world, c);
+            } else {
+                world.record_event(Resource::Pods, pod, false, "Pulling", &format!("Pulling image \"{}\"", c.image), "kubelet", fp);
+                c.stage = Stage::Pulling;
+                c.next_at = Some(now + spec.map_or(Duration::from_secs(1), |s| s.pull_time));
+            }
+        }
+        Stage::Pulling => match spec {
+            Some(s) if s.pull => {
+                world.ctrl.pulled_images.insert(normalize_reference(&c.image));
+                let secs = s.pull_time.as_secs_f64();
+                let msg = format!("Successfully pulled image \"{}\" in {secs:.3}s ({secs:.3}s including waiting). Image size: 10485760 bytes.", c.image);
+                world.record_event(Resource::Pods, pod, false, "Pulled", &msg, "kubelet", fp);
+                start(world, c);
+            }
+            _ => {
+                c.pull_failures += 1;
+                let msg = format!("Failed to pull image \"{}\": {}", c.image, pull_error(&c.image));
+                world.record_event(Resource::Pods, pod, true, "Failed", &msg, "kubelet", fp);
+                world.record_event(Resource::Pods, pod, true, "Failed", "Error: ErrImagePull", "kubelet", fp);
+                c.stage = Stage::ErrImagePull;
+                c.next_at = Some(now + Duration::from_secs(1));
+            }
+        },
+        Stage::ErrImagePull => {
+            world.record_event(Resource::Pods, pod, false, "BackOff", &format!("Back-off pulling image \"{}\"", c.image), "kubelet", fp);
+            world.record_event(Resource::Pods, pod, true, "Failed", "Error: ImagePullBackOff", "kubelet", fp);
+            c.stage = Stage::ImagePullBackOff;
+            c.next_at = Some(now + Duration::from_secs(backoff(c.pull_failures)));
+        }
+        Stage::Running => {
+            if spec.is_some_and(|s| s.crash) {
+                c.restarts += 1;
+                c.last_terminated = Some(json!({"terminated": {
+                    "exitCode": 1, "reason": "Error", "startedAt": c.started_at, "finishedAt": world.now_str(), "containerID": c.container_id,
+                }}));
+                let delay = backoff(u32::try_from(c.restarts).unwrap_or(u32::MAX));
+                let msg = format!("Back-off restarting failed container {} in pod {pod_desc}", c.name);
+                world.record_event(Resource::Pods, pod, true, "BackOff", &msg, "kubelet", fp);
+                c.stage = Stage::CrashLoopBackOff;
+                c.next_at = Some(now + Duration::from_secs(delay));
+            } else {
+                c.stage = Stage::Ready;
+                c.next_at = None;
+            }
+        }
+        Stage::Ready => c.next_at = None,
+    }
+}
+
+fn container_status(c: &ContainerSim, spec: Option<&ImageSpec>, pod_desc: &str) -> Value {
+    let state = match c.stage {
+        Stage::Creating | Stage::Pulling => json!({"waiting": {"reason": "ContainerCreating"}}),
+        Stage::ErrImagePull => json!({"waiting": {"reason": "ErrImagePull", "message": pull_error(&c.image)}}),
+        Stage::ImagePullBackOff => json!({"waiting": {"reason": "ImagePullBackOff", "message": format!("Back-off pulling image \"{}\": ErrImagePull: {}", c.image, pull_error(&c.image))}}),
+        Stage::Running | Stage::Ready => json!({"running": {"startedAt": c.started_at}}),
+        Stage::CrashLoopBackOff => json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!(
+            "back-off {}s restarting failed container={} pod={pod_desc}", backoff(u32::try_from(c.restarts).unwrap_or(u32::MAX)), c.name
+        )}}),
+    };
+    let pulled = c.ever_started;
+    let mut s = json!({
+        "name": c.name,
+        "image": if pulled { normalize_reference(&c.image) } else { c.image.clone() },
+        "imageID": match (pulled, spec) { (true, Some(spec)) => image_id(&c.image, spec), _ => String::new() },
+        "ready": c.stage == Stage::Ready,
+        "restartCount": c.restarts,
+        "started": matches!(c.stage, Stage::Running | Stage::Ready),
+        "state": state,
+        "lastState": c.last_terminated.clone().unwrap_or_else(|| json!({})),
+    });
+    if !c.container_id.is_empty() {
+        s["containerID"] = json!(c.container_id);
+    }
+    s
+}
+
+fn condition(kind: &str, ok: bool, reason: Option<&str>, message: Option<String>, old: &Value, now: &str) -> Value {
+    let status = if ok { "True" } else { "False" };
+    let prev = old.pointer("/status/conditions").and_then(Value::as_array).and_then(|cs| cs.iter().find(|c| c["type"] == kind && c["status"] == status));
+    let ltt = prev.and_then(|c| c.get("lastTransitionTime").cloned()).unwrap_or_else(|| json!(now));
+    let mut c = json!({"type": kind, "status": status, "lastProbeTime": null, "lastTransitionTime": ltt});
+    if let Some(r) = reason {
+        c["reason"] = json!(r);
+    }
+    if let Some(m) = message {
+        c["message"] = json!(m);
+    }
+    c
+}
+
+/// Reconciles one Pod: schedules it, advances due container transitions, writes its status.
+pub fn sync(world: &mut World, key: &ObjKey) {
+    let Some(mut pod) = world.store.get(key).cloned() else {
+        world.ctrl.pods.remove(key);
+        return;
+    };
+    if pod.pointer("/spec/nodeName").and_then(Value::as_str).is_none_or(str::is_empty) {
+        pod["spec"]["nodeName"] = json!(NODE_NAME);
+        match world.update(Resource::Pods, &key.namespace, &key.name, pod.clone(), false, false) {
+            Ok(p) => pod = p,
+            Err(_) => return,
+        }
+        let msg = format!("Successfully assigned {}/{} to {NODE_NAME}", key.namespace, key.name);
+        world.record_event(Resource::Pods, &pod, false, "Scheduled", &msg, "default-scheduler", None);
+    }
+    let containers: Vec<(String, String, String)> = pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .map(|c| {
+                    let s = |f: &str| c.get(f).and_then(Value::as_str).unwrap_or_default().to_owned();
+                    (s("name"), s("image"), s("imagePullPolicy"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut sim = match world.ctrl.pods.remove(key) {
+        Some(s) => s,
+        None => {
+            world.ctrl.next_pod_ip += 1;
+            let n = world.ctrl.next_pod_ip;
+            let now = world.clock.elapsed();
+            PodSim {
+                pod_ip: format!("10.244.{}.{}", (n / 250) % 250, n % 250 + 2),
+                start_time: world.now_str(),
+                containers: containers
+                    .iter()
+                    .map(|(name, image, _)| ContainerSim {
+                        name: name.clone(),
+                        image: image.clone(),
+                        stage: Stage::Creating,
+                        next_at: Some(now),
+                        restarts: 0,
+                        pull_failures: 0,
+                        started_at: String::new(),
+                        container_id: String::new(),
+                        last_terminated: None,
+                        ever_started: false,
+                    })
+                    .collect(),
+            }
+        }
+    };
+    let now = world.clock.elapsed();
+    for (c, (_, _, policy)) in sim.containers.iter_mut().zip(&containers) {
+        let spec = world.images.lookup(&c.image).cloned();
+        for _ in 0..16 {
+            match c.next_at {
+                Some(t) if t <= now => step(world, &pod, c, spec.as_ref(), policy),
+                _ => break,
+            }
+        }
+    }
+    if let Some(next) = sim.containers.iter().filter_map(|c| c.next_at).min() {
+        world.schedule_wakeup(key.clone(), next);
+    }
+    let now_str = world.now_str();
+    let pod_desc = format!("{}_{}({})", key.name, key.namespace, meta_str(&pod, "uid"));
+    let statuses: Vec<Value> = sim.containers.iter().map(|c| container_status(c, world.images.lookup(&c.image), &pod_desc)).collect();
+    let all_ready = sim.containers.iter().all(|c| c.stage == Stage::Ready);
+    let unready: Vec<&str> = sim.containers.iter().filter(|c| c.stage != Stage::Ready).map(|c| c.name.as_str()).collect();
+    let not_ready_msg = format!("containers with unready status: [{}]", unready.join(" "));
+    let (reason, msg) = if all_ready { (None, None) } else { (Some("ContainersNotReady"), Some(not_ready_msg)) };
+    let running = sim.containers.iter().any(|c| c.ever_started);
+    let mut status = json!({
+        "phase": if running { "Running" } else { "Pending" },
+        "conditions": [
+            condition("PodReadyToStartContainers", true, None, None, &pod, &now_str),
+            condition("Initialized", true, None, None, &pod, &now_str),
+            condition("Ready", all_ready, reason, msg.clone(), &pod, &now_str),
+            condition("ContainersReady", all_ready, reason, msg, &pod, &now_str),
+            condition("PodScheduled", true, None, None, &pod, &now_str),
+        ],
+        "hostIP": "10.0.0.2",
+        "hostIPs": [{"ip": "10.0.0.2"}],
+        "podIP": sim.pod_ip,
+        "podIPs": [{"ip": sim.pod_ip}],
+        "startTime": sim.start_time,
+        "containerStatuses": statuses,
+        "qosClass": "BestEffort",
+    });
+    if status == pod["status"] {
+        world.ctrl.pods.insert(key.clone(), sim);
+        return;
+    }
+    std::mem::swap(&mut pod["status"], &mut status);
+    if let Err(e) = world.update(Resource::Pods, &key.namespace, &key.name, pod, true, false) {
+        tracing::debug!(error = %e, "pod status update failed");
+    }
+    world.ctrl.pods.insert(key.clone(), sim);
+}

@@ -1,0 +1,205 @@
+//! The simulated control plane: the deployment controller, the ReplicaSet controller and the
+//! kubelet, run as reconcile functions over the world after every change and when a timer on
+//! the simulated clock falls due.
+
+pub mod deployment;
+pub mod kubelet;
+pub mod replicaset;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::faults::{Action, Trigger};
+use crate::patch::PatchType;
+use crate::resources::Resource;
+use crate::store::{ObjKey, meta_str};
+use crate::world::World;
+
+/// Controller memory that is not part of any API object.
+#[derive(Debug, Default)]
+pub struct ControllerState {
+    pub(crate) pods: HashMap<ObjKey, kubelet::PodSim>,
+    timers: BinaryHeap<Reverse<(Duration, u64, ObjKey)>>,
+    timer_seq: u64,
+    pub(crate) scheduled: Vec<Scheduled>,
+    pub(crate) pulled_images: HashSet<String>,
+    pub(crate) next_pod_ip: u32,
+}
+
+/// A second actor's action waiting for its trigger.
+#[derive(Debug, Clone)]
+pub struct Scheduled {
+    pub trigger: Trigger,
+    pub action: Action,
+    /// For `AfterRolloutStart`: the generation seen when scheduled, then the fire time once armed.
+    armed_generation: Option<i64>,
+    fire_at: Option<Duration>,
+}
+
+impl Scheduled {
+    pub fn new(trigger: Trigger, action: Action, now: Duration, current_generation: Option<i64>) -> Self {
+        let fire_at = match &trigger {
+            Trigger::After(d) => Some(now + *d),
+            Trigger::AfterRolloutStart { .. } => None,
+        };
+        Self { trigger, action, armed_generation: current_generation, fire_at }
+    }
+}
+
+impl World {
+    /// Wakes `key`'s controller at `sim_at` (simulated time since start).
+    pub(crate) fn schedule_wakeup(&mut self, key: ObjKey, sim_at: Duration) {
+        self.ctrl.timer_seq += 1;
+        let seq = self.ctrl.timer_seq;
+        self.ctrl.timers.push(Reverse((sim_at, seq, key)));
+    }
+
+    /// Simulated time of the next timer, if any.
+    pub fn next_wakeup(&self) -> Option<Duration> {
+        let timer = self.ctrl.timers.peek().map(|Reverse((t, _, _))| *t);
+        let sched = self.ctrl.scheduled.iter().filter_map(|s| s.fire_at).min();
+        match (timer, sched) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn run_action(&mut self, action: &Action) {
+        let result = match action {
+            Action::SetImage { namespace, deployment, container, image } => {
+                let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": container, "image": image}]}}}});
+                self.patch(Resource::Deployments, namespace, deployment, PatchType::Strategic, &patch, false, false)
+            }
+            Action::MergePatch { resource, namespace, name, patch } => self.patch(*resource, namespace, name, PatchType::Merge, patch, false, false),
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, ?action, "scheduled action failed");
+        }
+    }
+
+    fn fire_scheduled(&mut self, now: Duration) {
+        let mut due = Vec::new();
+        let mut keep = Vec::new();
+        for mut s in std::mem::take(&mut self.ctrl.scheduled) {
+            if let Trigger::AfterRolloutStart { namespace, deployment, delay } = &s.trigger
+                && s.fire_at.is_none()
+            {
+                let generation = self.get(Resource::Deployments, namespace, deployment).and_then(|d| d.pointer("/metadata/generation")).and_then(Value::as_i64);
+                match (s.armed_generation, generation) {
+                    (Some(seen), Some(g)) if g > seen => s.fire_at = Some(now + *delay),
+                    (None, Some(g)) => s.armed_generation = Some(g),
+                    _ => {}
+                }
+            }
+            if s.fire_at.is_some_and(|t| t <= now) {
+                due.push(s.action);
+            } else {
+                keep.push(s);
+            }
+        }
+        self.ctrl.scheduled = keep;
+        for a in due {
+            self.run_action(&a);
+        }
+    }
+
+    /// Runs the controllers until the world stops changing (bounded), firing due timers first.
+    pub fn reconcile(&mut self) {
+        for _round in 0..64 {
+            let now = self.clock.elapsed();
+            self.fire_scheduled(now);
+            let mut keys: BTreeSet<ObjKey> = self.store.take_dirty().into_iter().collect();
+            while let Some(Reverse((t, _, _))) = self.ctrl.timers.peek() {
+                if *t > now {
+                    break;
+                }
+                if let Some(Reverse((_, _, k))) = self.ctrl.timers.pop() {
+                    keys.insert(k);
+                }
+            }
+            if keys.is_empty() {
+                return;
+            }
+            let mut deployments = BTreeSet::new();
+            let mut replicasets = BTreeSet::new();
+            let mut pods = BTreeSet::new();
+            for k in keys {
+                match k.resource {
+                    Resource::Deployments => {
+                        deployments.insert(k);
+                    }
+                    Resource::ReplicaSets => {
+                        if let Some(owner) = self.store.get(&k).and_then(|o| controller_owner_name(o, "Deployment")) {
+                            deployments.insert(ObjKey::new(Resource::Deployments, &k.namespace, &owner));
+                        } else if let Some(owner) = self.ctrl_owner_guess(&k) {
+                            deployments.insert(owner);
+                        }
+                        replicasets.insert(k);
+                    }
+                    Resource::Pods => {
+                        if let Some(owner) = self.store.get(&k).and_then(|o| controller_owner_name(o, "ReplicaSet")) {
+                            replicasets.insert(ObjKey::new(Resource::ReplicaSets, &k.namespace, &owner));
+                        }
+                        pods.insert(k);
+                    }
+                    Resource::Namespaces | Resource::Events => {}
+                }
+            }
+            for k in &deployments {
+                deployment::sync(self, k);
+            }
+            for k in &replicasets {
+                replicaset::sync(self, k);
+            }
+            for k in &pods {
+                kubelet::sync(self, k);
+            }
+        }
+    }
+
+    /// A deleted ReplicaSet no longer names its owner; guess it from the `<deployment>-<hash>` name.
+    fn ctrl_owner_guess(&self, rs: &ObjKey) -> Option<ObjKey> {
+        let (prefix, _) = rs.name.rsplit_once('-')?;
+        let key = ObjKey::new(Resource::Deployments, &rs.namespace, prefix);
+        self.store.get(&key).map(|_| key)
+    }
+}
+
+/// Name of the controlling owner of the given kind.
+pub fn controller_owner_name(obj: &Value, kind: &str) -> Option<String> {
+    obj.pointer("/metadata/ownerReferences")?
+        .as_array()?
+        .iter()
+        .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true) && r.get("kind").and_then(Value::as_str) == Some(kind))
+        .and_then(|r| r.get("name").and_then(Value::as_str).map(str::to_owned))
+}
+
+/// An ownerReference that makes `owner` the controller.
+pub fn owner_ref(resource: Resource, owner: &Value) -> Value {
+    json!({
+        "apiVersion": resource.api_version(),
+        "kind": resource.kind(),
+        "name": meta_str(owner, "name"),
+        "uid": meta_str(owner, "uid"),
+        "controller": true,
+        "blockOwnerDeletion": true,
+    })
+}
+
+pub(crate) fn int(v: &Value, pointer: &str) -> i64 {
+    v.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
+}
+
+/// Sets `status.<field>` to `n`, or removes it when zero (Go's `omitempty`).
+pub(crate) fn set_count(status: &mut Value, field: &str, n: i64) {
+    if let Value::Object(m) = status {
+        if n == 0 {
+            m.remove(field);
+        } else {
+            m.insert(field.to_owned(), json!(n));
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! The image catalogue: per image reference or glob pattern, whether it pulls, how long the
+//! container takes to become ready, and whether it crashes. Unknown images fail to pull, as with
+//! a real registry.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// How a pulled container behaves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageSpec {
+    /// Glob over the full image reference (`*` any run of characters, `?` one character).
+    pub pattern: String,
+    pub pull: bool,
+    /// Simulated time from container start to `ready: true`.
+    pub ready_after: Duration,
+    /// Simulated time a pull takes.
+    pub pull_time: Duration,
+    /// The container exits with code 1 after `crash_after`, forever (CrashLoopBackOff).
+    pub crash: bool,
+    pub crash_after: Duration,
+    /// `sha256:<hex>`; derived from the reference when not given.
+    pub digest: Option<String>,
+}
+
+impl ImageSpec {
+    pub fn ok(pattern: &str) -> Self {
+        Self {
+            pattern: pattern.to_owned(),
+            pull: true,
+            ready_after: Duration::from_secs(2),
+            pull_time: Duration::from_secs(1),
+            crash: false,
+            crash_after: Duration::from_secs(1),
+            digest: None,
+        }
+    }
+
+    #[must_use]
+    pub fn ready_after(mut self, d: Duration) -> Self {
+        self.ready_after = d;
+        self
+    }
+
+    pub fn unpullable(pattern: &str) -> Self {
+        Self { pull: false, ..Self::ok(pattern) }
+    }
+
+    pub fn crashing(pattern: &str) -> Self {
+        Self { crash: true, ..Self::ok(pattern) }
+    }
+}
+
+/// The catalogue: first matching entry wins.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImageCatalogue {
+    pub entries: Vec<ImageSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    image: String,
+    #[serde(default)]
+    pull: Option<String>,
+    #[serde(default)]
+    ready_after: Option<serde_yaml::Value>,
+    #[serde(default)]
+    pull_time: Option<serde_yaml::Value>,
+    #[serde(default)]
+    crash: bool,
+    #[serde(default)]
+    crash_after: Option<serde_yaml::Value>,
+    #[serde(default)]
+    digest: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawCatalogue {
+    Wrapped { images: Vec<RawEntry> },
+    List(Vec<RawEntry>),
+}
+
+/// Parses `1.5s`, `500ms`, `2m`, `1h` or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = num.trim().parse().ok()?;
+    if !n.is_finite() || n < 0.0 {
+        return None;
+    }
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return None,
+    };
+    Some(Duration::from_secs_f64(secs))
+}
+
+fn yaml_duration(v: Option<&serde_yaml::Value>, field: &str, default: Duration) -> Result<Duration, String> {
+    match v {
+        None => Ok(default),
+        Some(serde_yaml::Value::Number(n)) => n.as_f64().map(Duration::from_secs_f64).ok_or_else(|| format!("{field}: not a duration")),
+        Some(serde_yaml::Value::String(s)) => parse_duration(s).ok_or_else(|| format!("{field}: cannot parse duration {s:?}")),
+        Some(_) => Err(format!("{field}: not a duration")),
+    }
+}
+
+/// Glob match over the whole string.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let (mut star, mut mark) = (None, 0usize);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+impl ImageCatalogue {
+    pub fn new(entries: Vec<ImageSpec>) -> Self {
+        Self { entries }
+    }
+
+    /// Parses the YAML catalogue: a list of entries, or `images:` holding that list.
+    pub fn from_yaml(text: &str) -> Result<Self, String> {
+        let raw: RawCatalogue = serde_yaml::from_str(text).map_err(|e| format!("invalid image catalogue: {e}"))?;
+        let raw = match raw {
+            RawCatalogue::Wrapped { images } | RawCatalogue::List(images) => images,
+        };
+        let mut entries = Vec::new();
+        for e in raw {
+            let base = ImageSpec::ok(&e.image);
+            let pull = match e.pull.as_deref() {
+                None | Some("ok") => true,
+                Some("fail") => false,
+                Some(other) => return Err(format!("image {}: pull must be ok or fail, got {other:?}", e.image)),
+            };
+            entries.push(ImageSpec {
+                pull,
+                ready_after: yaml_duration(e.ready_after.as_ref(), "ready_after", base.ready_after)?,
+                pull_time: yaml_duration(e.pull_time.as_ref(), "pull_time", base.pull_time)?,
+                crash: e.crash,
+                crash_after: yaml_duration(e.crash_after.as_ref(), "crash_after", base.crash_after)?,
+                digest: e.digest,
+                pattern: e.image,
+            });
+        }
+        Ok(Self { entries })
+    }
+
+    pub fn lookup(&self, image: &str) -> Option<&ImageSpec> {
+        let full = normalize_reference(image);
+        self.entries.iter().find(|e| glob_match(&e.pattern, image) || glob_match(&e.pattern, &full))
+    }
+}
+
+/// `nginx` → `docker.io/library/nginx:latest`, as the container runtime reports references.
+pub fn normalize_reference(image: &str) -> String {
+    let (name, tag) = match image.rsplit_once(':') {
+        Some((n, t)) if !t.contains('/') => (n.to_owned(), format!(":{t}")),
+        _ if image.contains('@') => (image.to_owned(), String::new()),
+        _ => (image.to_owned(), ":latest".to_owned()),
+    };
+    let first = name.split('/').next().unwrap_or("");
+    let has_registry = name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    let full = if has_registry {
+        name
+    } else if name.contains('/') {
+        format!("docker.io/{name}")
+    } else {
+        format!("docker.io/library/{name}")
+    };
+    format!("{full}{tag}")
+}
+
+/// `imageID` as the kubelet reports it: `<repository>@sha256:<digest>`.
+pub fn image_id(image: &str, spec: &ImageSpec) -> String {
+    let full = normalize_reference(image);
+    let repo = match full.rsplit_once(':') {
+        Some((r, t)) if !t.contains('/') => r.to_owned(),
+        _ => full.clone(),
+    };
+    let repo = repo.split('@').next().unwrap_or(&repo).to_owned();
+    let digest = spec.digest.clone().unwrap_or_else(|| {
+        let hash = Sha256::digest(full.as_bytes());
+        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        format!("sha256:{hex}")
+    });
+    format!("{repo}@{digest}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_catalogue_and_matches_globs() {
+        let cat = ImageCatalogue::from_yaml(
+            "images:\n  - image: \"registry.example/app:1.*\"\n    ready_after: 3s\n  - image: \"registry.example/app:bad\"\n    pull: fail\n  - image: nginx*\n    crash: true\n    digest: sha256:abc\n",
+        )
+        .unwrap();
+        assert_eq!(cat.lookup("registry.example/app:1.2").unwrap().ready_after, Duration::from_secs(3));
+        assert!(!cat.lookup("registry.example/app:bad").unwrap().pull);
+        assert!(cat.lookup("nginx:1.25").unwrap().crash);
+        assert!(cat.lookup("registry.example/app:2.0").is_none());
+        assert_eq!(image_id("nginx:1.25", cat.lookup("nginx").unwrap()), "docker.io/library/nginx@sha256:abc");
+        assert!(ImageCatalogue::from_yaml("- image: x\n  pull: maybe\n").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("x"), None);
+    }
+
+    #[test]
+    fn references() {
+        assert_eq!(normalize_reference("nginx"), "docker.io/library/nginx:latest");
+        assert_eq!(normalize_reference("ghcr.io/o/app:v1"), "ghcr.io/o/app:v1");
+        assert_eq!(normalize_reference("localhost:5000/app"), "localhost:5000/app:latest");
+    }
+}

@@ -1,0 +1,36 @@
+//! Kubernetes API simulator: apps/v1 Deployments and ReplicaSets, Pods, Events and Namespaces
+//! served over HTTP to real clients (kubectl, kube-rs), with a simulated deployment controller,
+//! ReplicaSet controller and kubelet driven by an image catalogue and a scalable clock.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), kube_sim::SimError> {
+//! let sim = kube_sim::KubeSim::start(kube_sim::Config::default()).await?;
+//! let _kubeconfig = sim.kubeconfig_yaml();
+//! # Ok(()) }
+//! ```
+
+pub mod admission;
+pub mod api;
+pub mod clock;
+pub mod controllers;
+pub mod discovery;
+pub mod error;
+pub mod faults;
+pub mod images;
+pub mod kubeconfig;
+pub mod manifests;
+pub mod patch;
+pub mod resources;
+pub mod selectors;
+pub mod sim;
+pub mod store;
+pub mod table;
+pub mod watch;
+pub mod world;
+
+pub use error::ApiError;
+pub use faults::{Action, Fault, FaultKind, Trigger, Verb};
+pub use images::{ImageCatalogue, ImageSpec};
+pub use resources::Resource;
+pub use sim::{Config, KubeSim, SimError, SimHandle};
+pub use world::{RequestRecord, World};

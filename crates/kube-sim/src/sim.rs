@@ -1,0 +1,413 @@
+//! The public face: start a simulator in-process (`KubeSim::start`) or on its own thread
+//! (`KubeSim::spawn`), load manifests, inspect and steer the world from tests.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use crate::clock::SimClock;
+use crate::controllers::Scheduled;
+use crate::faults::{Action, Fault, Trigger, Verb};
+use crate::images::ImageCatalogue;
+use crate::kubeconfig;
+use crate::manifests;
+use crate::resources::Resource;
+use crate::world::{RequestRecord, World};
+
+/// Errors starting or feeding the simulator.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("failed to bind 127.0.0.1:{port}")]
+    Bind {
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid manifests: {0}")]
+    Manifest(String),
+    #[error("failed to create {kind} {namespace}/{name} from the manifests: {source}")]
+    Create {
+        kind: &'static str,
+        namespace: String,
+        name: String,
+        #[source]
+        source: crate::error::ApiError,
+    },
+    #[error("failed to start the simulator thread: {0}")]
+    Thread(String),
+}
+
+/// How to start a simulator.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// 0 picks a free port.
+    pub port: u16,
+    /// Simulated seconds per real second.
+    pub time_scale: f64,
+    pub images: ImageCatalogue,
+    /// Multi-document YAML applied at start.
+    pub manifests: String,
+    /// Seeds names and uids, so runs are reproducible.
+    pub seed: u64,
+    /// How many changes a watch can resume across before it gets 410 Gone.
+    pub watch_history: usize,
+    /// Real time between BOOKMARK events on watches that allow them.
+    pub bookmark_interval: Duration,
+    /// The bearer token written into the kubeconfig (not checked).
+    pub token: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            time_scale: 1.0,
+            images: ImageCatalogue::default(),
+            manifests: String::new(),
+            seed: 5,
+            watch_history: 10_000,
+            bookmark_interval: Duration::from_secs(5),
+            token: "kube-sim-token".to_owned(),
+        }
+    }
+}
+
+/// State shared by the HTTP handlers and the controller task.
+#[derive(Debug)]
+pub struct Inner {
+    world: Mutex<World>,
+    pub(crate) notify: Notify,
+    pub(crate) bookmark_interval: Duration,
+    clock: Arc<SimClock>,
+    addr: Mutex<Option<SocketAddr>>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+impl Inner {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn clock(&self) -> Arc<SimClock> {
+        Arc::clone(&self.clock)
+    }
+
+    pub(crate) fn server_addr(&self) -> String {
+        self.addr.lock().unwrap_or_else(std::sync::PoisonError::into_inner).map_or_else(String::new, |a| a.to_string())
+    }
+
+    pub(crate) fn shutdown_rx(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    pub(crate) fn log(&self, r: RequestRecord) {
+        tracing::debug!(method = %r.method, path = %r.path, status = r.status, "request");
+        self.lock().requests.push(r);
+    }
+}
+
+/// A running simulator. Dropping it stops the server and the controllers.
+#[derive(Debug)]
+pub struct KubeSim {
+    inner: Arc<Inner>,
+    addr: SocketAddr,
+    token: String,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl KubeSim {
+    /// Starts the API server and the controllers on the current tokio runtime.
+    pub async fn start(config: Config) -> Result<Self, SimError> {
+        let clock = Arc::new(SimClock::new(config.time_scale));
+        let mut world = World::new(Arc::clone(&clock), config.images.clone(), config.seed, config.watch_history);
+        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            let _ = world.create(Resource::Namespaces, "", serde_json::json!({"metadata": {"name": ns}}), false);
+        }
+        load_manifests(&mut world, &config.manifests)?;
+        let (shutdown, _) = tokio::sync::watch::channel(false);
+        let inner = Arc::new(Inner {
+            world: Mutex::new(world),
+            notify: Notify::new(),
+            bookmark_interval: config.bookmark_interval,
+            clock,
+            addr: Mutex::new(None),
+            shutdown,
+        });
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await.map_err(|source| SimError::Bind { port: config.port, source })?;
+        let addr = listener.local_addr().map_err(|source| SimError::Bind { port: config.port, source })?;
+        *inner.addr.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(addr);
+        let app = crate::api::router(Arc::clone(&inner));
+        let server = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "kube-sim server stopped");
+            }
+        });
+        let ctrl_inner = Arc::clone(&inner);
+        let controllers = tokio::spawn(async move { controller_loop(ctrl_inner).await });
+        inner.notify.notify_one();
+        Ok(Self { inner, addr, token: config.token, tasks: vec![server, controllers] })
+    }
+
+    /// Starts a simulator on its own thread and tokio runtime, for tests that are not async.
+    pub fn spawn(config: Config) -> Result<SimHandle, SimError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("kube-sim".to_owned())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = tx.send(Err(SimError::Thread(e.to_string())));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    match KubeSim::start(config).await {
+                        Ok(sim) => {
+                            let _ = tx.send(Ok(sim.clone_handle()));
+                            let _ = stop_rx.await;
+                            drop(sim);
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                        }
+                    }
+                });
+            })
+            .map_err(|e| SimError::Thread(e.to_string()))?;
+        let sim = rx.recv().map_err(|e| SimError::Thread(e.to_string()))??;
+        Ok(SimHandle { sim, stop: Some(stop_tx), thread: Some(thread) })
+    }
+
+    /// A view on the same world without ownership of the tasks.
+    fn clone_handle(&self) -> KubeSim {
+        KubeSim { inner: Arc::clone(&self.inner), addr: self.addr, token: self.token.clone(), tasks: Vec::new() }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn kubeconfig_yaml(&self) -> String {
+        kubeconfig::render(&self.url(), &self.token, "default")
+    }
+
+    pub fn write_kubeconfig(&self, path: &Path) -> std::io::Result<()> {
+        std::fs::write(path, self.kubeconfig_yaml())
+    }
+
+    /// Runs `f` on the world with the lock held, then lets the controllers react.
+    pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        let out = f(&mut self.inner.lock());
+        self.inner.notify.notify_one();
+        out
+    }
+
+    /// Applies multi-document YAML (creates, or replaces existing objects).
+    pub fn apply_manifests(&self, yaml: &str) -> Result<(), SimError> {
+        self.with_world(|w| load_manifests(w, yaml))
+    }
+
+    pub fn set_images(&self, images: ImageCatalogue) {
+        self.with_world(|w| w.images = images);
+    }
+
+    /// One object, as its k8s-openapi type (`sim.get::<Deployment>("ns", "web")`).
+    pub fn get<K: k8s_openapi::Resource + DeserializeOwned>(&self, namespace: &str, name: &str) -> Option<K> {
+        let r = Resource::from_kind(K::API_VERSION, K::KIND)?;
+        let w = self.inner.lock();
+        w.get(r, namespace, name).and_then(|v| serde_json::from_value(v.clone()).ok())
+    }
+
+    /// All objects of a type in a namespace (or all namespaces with `None`).
+    pub fn list<K: k8s_openapi::Resource + DeserializeOwned>(&self, namespace: Option<&str>) -> Vec<K> {
+        let Some(r) = Resource::from_kind(K::API_VERSION, K::KIND) else { return Vec::new() };
+        let w = self.inner.lock();
+        w.store.list(r, namespace).into_iter().filter_map(|v| serde_json::from_value(v.clone()).ok()).collect()
+    }
+
+    /// The raw stored JSON of an object.
+    pub fn get_json(&self, resource: Resource, namespace: &str, name: &str) -> Option<Value> {
+        self.inner.lock().get(resource, namespace, name).cloned()
+    }
+
+    pub fn add_fault(&self, fault: Fault) {
+        self.inner.lock().faults.push(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.inner.lock().faults.clear();
+    }
+
+    /// A second actor: run `action` when `trigger` fires.
+    pub fn schedule(&self, trigger: Trigger, action: Action) {
+        self.with_world(|w| {
+            let generation = match &trigger {
+                Trigger::AfterRolloutStart { namespace, deployment, .. } => {
+                    w.get(Resource::Deployments, namespace, deployment).and_then(|d| d.pointer("/metadata/generation")).and_then(Value::as_i64)
+                }
+                Trigger::After(_) => None,
+            };
+            let now = w.clock.elapsed();
+            w.ctrl.scheduled.push(Scheduled::new(trigger, action, now, generation));
+        });
+    }
+
+    /// "After `delay` of the next rollout of `deployment`, someone else sets `container` to `image`."
+    pub fn set_image_mid_rollout(&self, namespace: &str, deployment: &str, container: &str, image: &str, delay: Duration) {
+        self.schedule(
+            Trigger::AfterRolloutStart { namespace: namespace.to_owned(), deployment: deployment.to_owned(), delay },
+            Action::SetImage { namespace: namespace.to_owned(), deployment: deployment.to_owned(), container: container.to_owned(), image: image.to_owned() },
+        );
+    }
+
+    /// Moves simulated time forward and runs the controllers.
+    pub fn advance(&self, by: Duration) {
+        self.inner.clock.advance(by);
+        self.settle();
+    }
+
+    /// Runs the controllers now, until the world stops changing.
+    pub fn settle(&self) {
+        self.inner.lock().reconcile();
+    }
+
+    /// Simulated time since start.
+    pub fn elapsed(&self) -> Duration {
+        self.inner.clock.elapsed()
+    }
+
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.inner.lock().requests.clone()
+    }
+
+    /// Requests seen with this verb (and resource, when given).
+    pub fn count_requests(&self, verb: Verb, resource: Option<Resource>) -> usize {
+        self.inner.lock().requests.iter().filter(|r| r.verb == Some(verb) && resource.is_none_or(|x| r.resource == Some(x))).count()
+    }
+
+    /// Forgets the watch history, so resuming from any earlier resourceVersion gets 410 Gone.
+    pub fn compact(&self) {
+        self.inner.lock().store.compact();
+    }
+
+    /// Events in a namespace as (type, reason, involved object name, message), oldest first.
+    pub fn events(&self, namespace: &str) -> Vec<k8s_openapi::api::core::v1::Event> {
+        let mut evs: Vec<k8s_openapi::api::core::v1::Event> = self.list(Some(namespace));
+        evs.sort_by(|a, b| a.metadata.creation_timestamp.cmp(&b.metadata.creation_timestamp).then_with(|| a.metadata.resource_version.cmp(&b.metadata.resource_version)));
+        evs
+    }
+
+    /// Polls (real time) until `pred` holds for the world, or `timeout` passes.
+    pub async fn wait_until(&self, timeout: Duration, mut pred: impl FnMut(&KubeSim) -> bool) -> bool {
+        let end = tokio::time::Instant::now() + timeout;
+        loop {
+            if pred(self) {
+                return true;
+            }
+            if tokio::time::Instant::now() >= end {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Blocking version of [`KubeSim::wait_until`] for non-async tests.
+    pub fn wait_until_blocking(&self, timeout: Duration, mut pred: impl FnMut(&KubeSim) -> bool) -> bool {
+        let end = std::time::Instant::now() + timeout;
+        loop {
+            if pred(self) {
+                return true;
+            }
+            if std::time::Instant::now() >= end {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for KubeSim {
+    fn drop(&mut self) {
+        if !self.tasks.is_empty() {
+            let _ = self.inner.shutdown.send(true);
+            for t in &self.tasks {
+                t.abort();
+            }
+        }
+    }
+}
+
+/// A simulator running on its own thread; derefs to [`KubeSim`]; stops on drop.
+#[derive(Debug)]
+pub struct SimHandle {
+    sim: KubeSim,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::ops::Deref for SimHandle {
+    type Target = KubeSim;
+    fn deref(&self) -> &KubeSim {
+        &self.sim
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn load_manifests(world: &mut World, yaml: &str) -> Result<(), SimError> {
+    if yaml.trim().is_empty() {
+        return Ok(());
+    }
+    for m in manifests::parse(yaml).map_err(SimError::Manifest)? {
+        let name = m.object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let exists = world.get(m.resource, &m.namespace, &name).is_some();
+        let result = if exists {
+            let mut obj = m.object.clone();
+            obj["metadata"]["resourceVersion"] = Value::Null;
+            world.update(m.resource, &m.namespace, &name, obj, false, false)
+        } else {
+            world.create(m.resource, &m.namespace, m.object.clone(), false)
+        };
+        result.map_err(|source| SimError::Create { kind: m.resource.kind(), namespace: m.namespace.clone(), name: name.clone(), source })?;
+    }
+    Ok(())
+}
+
+async fn controller_loop(inner: Arc<Inner>) {
+    let mut shutdown = inner.shutdown_rx();
+    loop {
+        let wait = {
+            let mut w = inner.lock();
+            w.reconcile();
+            let now = w.clock.elapsed();
+            w.next_wakeup().map(|t| w.clock.real_duration(t.saturating_sub(now)))
+        };
+        let wait = wait.unwrap_or(Duration::from_secs(1)).clamp(Duration::from_millis(1), Duration::from_millis(200));
+        tokio::select! {
+            () = inner.notify.notified() => {}
+            () = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}

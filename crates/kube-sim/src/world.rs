@@ -1,0 +1,379 @@
+//! The one stateful world behind the API: the store plus the write semantics every writer goes
+//! through (HTTP handlers, controllers and second actors alike): defaults, validation,
+//! `resourceVersion` preconditions, `generation` bumps, dry-run, garbage collection and Events.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+
+use crate::admission;
+use crate::clock::{SimClock, format_time};
+use crate::controllers::ControllerState;
+use crate::error::ApiError;
+use crate::faults::{Fault, Verb};
+use crate::images::ImageCatalogue;
+use crate::patch::{self, PatchType};
+use crate::resources::Resource;
+use crate::store::{ObjKey, Store, meta_str};
+
+/// One request as the simulator saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub method: String,
+    pub path: String,
+    pub verb: Option<Verb>,
+    pub resource: Option<Resource>,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub status: u16,
+}
+
+/// The simulated cluster state.
+#[derive(Debug)]
+pub struct World {
+    pub store: Store,
+    pub clock: Arc<SimClock>,
+    pub images: ImageCatalogue,
+    pub faults: Vec<Fault>,
+    pub requests: Vec<RequestRecord>,
+    pub(crate) ctrl: ControllerState,
+    rng: StdRng,
+    /// (involved uid, reason, message) → event name, to aggregate repeats into `count`.
+    event_index: HashMap<(String, String, String), ObjKey>,
+}
+
+const SUFFIX_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+impl World {
+    pub fn new(clock: Arc<SimClock>, images: ImageCatalogue, seed: u64, history: usize) -> Self {
+        Self {
+            store: Store::new(history),
+            clock,
+            images,
+            faults: Vec::new(),
+            requests: Vec::new(),
+            ctrl: ControllerState::default(),
+            rng: StdRng::seed_from_u64(seed),
+            event_index: HashMap::new(),
+        }
+    }
+
+    pub fn now_str(&self) -> String {
+        format_time(self.clock.now())
+    }
+
+    pub fn new_uid(&mut self) -> String {
+        let b: [u8; 16] = self.rng.random();
+        let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        format!("{}-{}-4{}-a{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
+    }
+
+    /// Five characters as `generateName` appends them.
+    pub fn random_suffix(&mut self) -> String {
+        (0..5).map(|_| SUFFIX_ALPHABET[self.rng.random_range(0..SUFFIX_ALPHABET.len())] as char).collect()
+    }
+
+    pub fn random_u32(&mut self) -> u32 {
+        self.rng.random()
+    }
+
+    pub fn get(&self, resource: Resource, namespace: &str, name: &str) -> Option<&Value> {
+        self.store.get(&ObjKey::new(resource, namespace, name))
+    }
+
+    fn namespace_exists(&self, ns: &str) -> bool {
+        self.store.get(&ObjKey::new(Resource::Namespaces, "", ns)).is_some()
+    }
+
+    /// Creates an object in `namespace` (ignored for cluster-scoped resources).
+    pub fn create(&mut self, resource: Resource, namespace: &str, mut obj: Value, dry_run: bool) -> Result<Value, ApiError> {
+        if !obj.is_object() {
+            return Err(ApiError::bad_request("the body of the request was in an unknown format"));
+        }
+        if !obj.get("metadata").is_some_and(Value::is_object) {
+            obj["metadata"] = json!({});
+        }
+        if resource.namespaced() {
+            let body_ns = meta_str(&obj, "namespace");
+            if !body_ns.is_empty() && body_ns != namespace {
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
+            }
+            if !self.namespace_exists(namespace) {
+                return Err(ApiError::not_found("namespaces", "", namespace));
+            }
+            obj["metadata"]["namespace"] = json!(namespace);
+        } else if let Some(m) = obj["metadata"].as_object_mut() {
+            m.remove("namespace");
+        }
+        if meta_str(&obj, "name").is_empty() {
+            let prefix = meta_str(&obj, "generateName").to_owned();
+            if prefix.is_empty() {
+                return Err(ApiError::invalid(resource.kind(), resource.group(), "", &[(
+                    "metadata.name".to_owned(),
+                    "Required value: name or generateName is required".to_owned(),
+                )]));
+            }
+            let suffix = self.random_suffix();
+            obj["metadata"]["name"] = json!(format!("{prefix}{suffix}"));
+        }
+        let name = meta_str(&obj, "name").to_owned();
+        if self.store.get(&ObjKey::new(resource, namespace, &name)).is_some() {
+            return Err(ApiError::already_exists(resource.plural(), resource.group(), &name));
+        }
+        obj["apiVersion"] = json!(resource.api_version());
+        obj["kind"] = json!(resource.kind());
+        admission::apply_defaults(resource, &mut obj);
+        let causes = admission::validate(resource, &obj, None);
+        if !causes.is_empty() {
+            return Err(ApiError::invalid(resource.kind(), resource.group(), &name, &causes));
+        }
+        let uid = self.new_uid();
+        let now = self.now_str();
+        {
+            let meta = obj["metadata"].as_object_mut().ok_or_else(|| ApiError::internal("metadata"))?;
+            meta.insert("uid".to_owned(), json!(uid));
+            meta.insert("creationTimestamp".to_owned(), json!(now));
+            meta.remove("resourceVersion");
+            meta.remove("deletionTimestamp");
+            if resource.has_generation() {
+                meta.insert("generation".to_owned(), json!(1));
+            } else {
+                meta.remove("generation");
+            }
+        }
+        match resource {
+            Resource::Deployments | Resource::ReplicaSets => obj["status"] = json!({}),
+            Resource::Pods => obj["status"] = json!({"phase": "Pending", "qosClass": "BestEffort"}),
+            _ => {}
+        }
+        let obj = resource.normalize(obj)?;
+        if dry_run {
+            return Ok(obj);
+        }
+        Ok(self.store.insert(resource, obj))
+    }
+
+    /// Replaces an object (PUT), or only its status when `status_only`.
+    pub fn update(&mut self, resource: Resource, namespace: &str, name: &str, mut obj: Value, status_only: bool, dry_run: bool) -> Result<Value, ApiError> {
+        let key = ObjKey::new(resource, namespace, name);
+        let old = self.store.get(&key).cloned().ok_or_else(|| ApiError::not_found(resource.plural(), resource.group(), name))?;
+        if !obj.get("metadata").is_some_and(Value::is_object) {
+            obj["metadata"] = json!({});
+        }
+        let body_name = meta_str(&obj, "name");
+        if !body_name.is_empty() && body_name != name {
+            return Err(ApiError::bad_request("the name of the object does not match the name on the URL"));
+        }
+        let rv = meta_str(&obj, "resourceVersion");
+        if !rv.is_empty() && rv != meta_str(&old, "resourceVersion") {
+            return Err(ApiError::conflict(resource.plural(), resource.group(), name));
+        }
+        let mut new = if status_only {
+            // The status strategy keeps spec and labels; annotations may change (the deployment
+            // controller records the revision this way).
+            let mut n = old.clone();
+            n["status"] = obj.get("status").cloned().unwrap_or(Value::Null);
+            if let Some(a) = obj.pointer("/metadata/annotations") {
+                n["metadata"]["annotations"] = a.clone();
+            }
+            n
+        } else {
+            obj["apiVersion"] = json!(resource.api_version());
+            obj["kind"] = json!(resource.kind());
+            if let Some(status) = old.get("status")
+                && resource != Resource::Events
+            {
+                obj["status"] = status.clone();
+            }
+            admission::apply_defaults(resource, &mut obj);
+            obj
+        };
+        let spec_changed = !status_only && new.get("spec") != old.get("spec");
+        {
+            let old_meta = &old["metadata"];
+            let meta = new["metadata"].as_object_mut().ok_or_else(|| ApiError::internal("metadata"))?;
+            meta.insert("name".to_owned(), json!(name));
+            if resource.namespaced() {
+                meta.insert("namespace".to_owned(), json!(namespace));
+            }
+            for f in ["uid", "creationTimestamp", "deletionTimestamp", "generateName"] {
+                match old_meta.get(f) {
+                    Some(v) => meta.insert(f.to_owned(), v.clone()),
+                    None => meta.remove(f),
+                };
+            }
+            meta.insert("resourceVersion".to_owned(), old_meta["resourceVersion"].clone());
+            if resource.has_generation() {
+                let g = old_meta["generation"].as_i64().unwrap_or(1);
+                let bumped = if spec_changed { g + 1 } else { g };
+                meta.insert("generation".to_owned(), json!(bumped));
+            }
+        }
+        let causes = admission::validate(resource, &new, Some(&old));
+        if !causes.is_empty() {
+            return Err(ApiError::invalid(resource.kind(), resource.group(), name, &causes));
+        }
+        let new = resource.normalize(new)?;
+        if new == old || dry_run {
+            return Ok(new);
+        }
+        Ok(self.store.replace(resource, new))
+    }
+
+    /// Applies a PATCH (of any flavour) and stores the result through [`World::update`].
+    #[expect(clippy::too_many_arguments, reason = "mirrors the PATCH request's parts")]
+    pub fn patch(
+        &mut self,
+        resource: Resource,
+        namespace: &str,
+        name: &str,
+        kind: PatchType,
+        body: &Value,
+        status_only: bool,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
+        let old = self.get(resource, namespace, name).cloned().ok_or_else(|| ApiError::not_found(resource.plural(), resource.group(), name))?;
+        let patched = patch::apply(kind, &old, body)?;
+        if !patched.is_object() {
+            return Err(ApiError::bad_request("patch produced a non-object"));
+        }
+        self.update(resource, namespace, name, patched, status_only, dry_run)
+    }
+
+    /// Deletes an object and, unless `orphan`, everything it owns (background cascading).
+    pub fn delete(&mut self, resource: Resource, namespace: &str, name: &str, orphan: bool, dry_run: bool) -> Result<Value, ApiError> {
+        let key = ObjKey::new(resource, namespace, name);
+        let obj = self.store.get(&key).cloned().ok_or_else(|| ApiError::not_found(resource.plural(), resource.group(), name))?;
+        if dry_run {
+            return Ok(obj);
+        }
+        let uid = meta_str(&obj, "uid").to_owned();
+        let removed = self.store.remove(&key).unwrap_or(obj);
+        if resource == Resource::Namespaces {
+            for r in Resource::ALL.into_iter().filter(|r| r.namespaced()) {
+                let names: Vec<String> = self.store.list(r, Some(name)).iter().map(|o| meta_str(o, "name").to_owned()).collect();
+                for n in names {
+                    self.store.remove(&ObjKey::new(r, name, &n));
+                }
+            }
+        } else {
+            self.collect_dependents(&uid, namespace, orphan);
+        }
+        Ok(removed)
+    }
+
+    fn collect_dependents(&mut self, owner_uid: &str, namespace: &str, orphan: bool) {
+        for r in [Resource::ReplicaSets, Resource::Pods] {
+            let owned: Vec<Value> = self
+                .store
+                .list(r, Some(namespace))
+                .into_iter()
+                .filter(|o| owner_uids(o).iter().any(|u| u == owner_uid))
+                .cloned()
+                .collect();
+            for mut o in owned {
+                let name = meta_str(&o, "name").to_owned();
+                if orphan {
+                    if let Some(refs) = o["metadata"]["ownerReferences"].as_array_mut() {
+                        refs.retain(|r| r["uid"] != owner_uid);
+                    }
+                    self.store.replace(r, o);
+                } else {
+                    let uid = meta_str(&o, "uid").to_owned();
+                    self.store.remove(&ObjKey::new(r, namespace, &name));
+                    self.collect_dependents(&uid, namespace, false);
+                }
+            }
+        }
+    }
+
+    /// Records an Event about `involved` (aggregating repeats into `count`, as the recorder does).
+    pub fn record_event(&mut self, resource: Resource, involved: &Value, warning: bool, reason: &str, message: &str, component: &str, field_path: Option<&str>) {
+        let ns = meta_str(involved, "namespace").to_owned();
+        let ns = if ns.is_empty() { "default".to_owned() } else { ns };
+        let uid = meta_str(involved, "uid").to_owned();
+        let now = self.now_str();
+        let index_key = (uid.clone(), reason.to_owned(), message.to_owned());
+        if let Some(key) = self.event_index.get(&index_key).cloned()
+            && let Some(existing) = self.store.get(&key).cloned()
+        {
+            let mut ev = existing;
+            ev["count"] = json!(ev["count"].as_i64().unwrap_or(1) + 1);
+            ev["lastTimestamp"] = json!(now);
+            self.store.replace(Resource::Events, ev);
+            return;
+        }
+        if !self.namespace_exists(&ns) {
+            return;
+        }
+        let nanos = self.clock.now().unix_timestamp_nanos();
+        let name = format!("{}.{:x}", meta_str(involved, "name"), nanos.unsigned_abs() as u64 ^ u64::from(self.random_u32()));
+        let mut involved_ref = json!({
+            "apiVersion": resource.api_version(),
+            "kind": resource.kind(),
+            "name": meta_str(involved, "name"),
+            "namespace": ns,
+            "uid": uid,
+            "resourceVersion": meta_str(involved, "resourceVersion"),
+        });
+        if let Some(fp) = field_path {
+            involved_ref["fieldPath"] = json!(fp);
+        }
+        let (source, instance) = match component {
+            "kubelet" => (json!({"component": "kubelet", "host": "kube-sim-node"}), "kube-sim-node"),
+            c => (json!({"component": c}), ""),
+        };
+        let ev_uid = self.new_uid();
+        let ev = json!({
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": name, "namespace": ns, "uid": ev_uid, "creationTimestamp": now},
+            "involvedObject": involved_ref,
+            "reason": reason,
+            "message": message,
+            "source": source,
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+            "type": if warning { "Warning" } else { "Normal" },
+            "eventTime": null,
+            "reportingComponent": component,
+            "reportingInstance": instance,
+        });
+        let Ok(ev) = Resource::Events.normalize(ev) else { return };
+        let key = ObjKey::new(Resource::Events, &ns, &name);
+        self.store.insert(Resource::Events, ev);
+        self.event_index.insert(index_key, key);
+    }
+
+    /// Finds the first fault matching a request and consumes one use of it.
+    pub fn take_fault(&mut self, verb: Verb, resource: Option<Resource>, name: Option<&str>, pred: impl Fn(&crate::faults::FaultKind) -> bool) -> Option<crate::faults::FaultKind> {
+        let f = self.faults.iter_mut().find(|f| pred(&f.kind) && f.matches(verb, resource, name))?;
+        if let Some(n) = f.remaining.as_mut() {
+            *n -= 1;
+        }
+        Some(f.kind.clone())
+    }
+}
+
+/// UIDs in an object's ownerReferences.
+pub fn owner_uids(obj: &Value) -> Vec<String> {
+    obj.pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .map(|refs| refs.iter().filter_map(|r| r.get("uid").and_then(Value::as_str).map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+/// The controller owner's UID.
+pub fn controller_uid(obj: &Value) -> Option<String> {
+    obj.pointer("/metadata/ownerReferences")?
+        .as_array()?
+        .iter()
+        .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+        .and_then(|r| r.get("uid").and_then(Value::as_str).map(str::to_owned))
+}
