@@ -1,5 +1,7 @@
 //! The one exit-code policy and the errors that map onto it.
 
+use crate::outputs::Outputs;
+
 /// Exit code of a step that did its job.
 pub const EXIT_SUCCESS: u8 = 0;
 /// Exit code of a step whose job failed (a gate said no, a deploy failed, an API call failed).
@@ -19,6 +21,13 @@ pub enum ActionError {
     /// The action's job failed. Exit code 1.
     #[error(transparent)]
     Failed(#[from] anyhow::Error),
+    /// The action did its job and the answer is "no" (a gate refused): the outputs are written
+    /// as on success, then the step fails. Exit code 1.
+    #[error("{error}")]
+    Refused {
+        outputs: Outputs,
+        error: anyhow::Error,
+    },
 }
 
 impl ActionError {
@@ -28,6 +37,11 @@ impl ActionError {
             input: input.to_owned(),
             message: message.into(),
         }
+    }
+
+    /// A refusal that still hands its outputs to the workflow (for example a gate's decision).
+    pub fn refused(outputs: Outputs, error: anyhow::Error) -> Self {
+        Self::Refused { outputs, error }
     }
 
     /// An unusable-environment error naming the variable.
@@ -42,7 +56,7 @@ impl ActionError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Input { .. } | Self::Environment { .. } => EXIT_BAD_INPUT,
-            Self::Failed(_) => EXIT_FAILURE,
+            Self::Failed(_) | Self::Refused { .. } => EXIT_FAILURE,
         }
     }
 
@@ -51,14 +65,14 @@ impl ActionError {
         match self {
             Self::Input { .. } => "bad input",
             Self::Environment { .. } => "bad environment",
-            Self::Failed(_) => "failed",
+            Self::Failed(_) | Self::Refused { .. } => "failed",
         }
     }
 
     /// The message with its whole cause chain, `a: b: c`.
     pub fn full_message(&self) -> String {
         match self {
-            Self::Failed(error) => format!("{error:#}"),
+            Self::Failed(error) | Self::Refused { error, .. } => format!("{error:#}"),
             other => other.to_string(),
         }
     }

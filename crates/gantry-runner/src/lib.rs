@@ -122,21 +122,24 @@ pub fn run_with(
         env,
         context: None,
     };
-    let result = run(&mut step).and_then(|outputs| {
-        outputs.check(spec)?;
-        Ok(outputs)
-    });
+    let (outputs, refusal) = match run(&mut step) {
+        Ok(outputs) => (Some(outputs), None),
+        Err(ActionError::Refused { outputs, error }) => (Some(outputs), Some(error.into())),
+        Err(error) => (None, Some(error)),
+    };
     let Step {
         mut console,
         summary,
         ..
     } = step;
-    let code = match result {
-        Ok(outputs) => match sink.write(&outputs, &mut console) {
-            Ok(()) => EXIT_SUCCESS,
-            Err(error) => fail(&mut console, spec, &error),
-        },
-        Err(error) => fail(&mut console, spec, &error),
+    let written = outputs.map_or(Ok(()), |outputs| {
+        outputs.check(spec)?;
+        sink.write(&outputs, &mut console)
+    });
+    // A failure to write the outputs outranks a refusal: the workflow would miss the outputs.
+    let code = match written.err().or(refusal) {
+        None => EXIT_SUCCESS,
+        Some(error) => fail(&mut console, spec, &error),
     };
     if let Some(path) = summary_path.filter(|_| !summary.is_empty()) {
         let markdown = console.redact(&summary.render());

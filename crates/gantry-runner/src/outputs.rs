@@ -1,5 +1,6 @@
-//! Step outputs: collected while the action runs and written once, all together, only on success:
-//! to `GITHUB_OUTPUT` inside Actions, as `name=value` lines or JSON outside.
+//! Step outputs: collected while the action runs and written once, all together, only on success
+//! or on a refusal that carries them ([`crate::ActionError::Refused`]): to `GITHUB_OUTPUT` inside
+//! Actions, as `name=value` lines or JSON outside.
 
 use std::fmt::Write as _;
 use std::io::Write as _;

@@ -403,6 +403,66 @@ fn an_undeclared_output_is_a_bug_reported_as_failure() {
 }
 
 #[test]
+fn a_refusal_writes_its_outputs_then_fails_with_one_error_at_the_end() {
+    fn gate(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
+        step.console.info("deciding");
+        let mut outputs = Outputs::new();
+        outputs.set("greeting", "no").set("count", "0");
+        Err(ActionError::refused(
+            outputs,
+            anyhow::anyhow!("the gate said no"),
+        ))
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out");
+    let mut env = Env::from_pairs([ACTIONS, ("INPUT_WHO", "a")]);
+    env.set("GITHUB_OUTPUT", &output);
+    let mut out = Vec::new();
+    assert_eq!(
+        run_with(&SPEC, env, [OsString::from("demo")], &mut out, gate),
+        1
+    );
+    let stdout = String::from_utf8(out).unwrap();
+    let outputs = file_command::parse(&std::fs::read_to_string(output).unwrap()).unwrap();
+    assert_eq!(outputs["greeting"], "no");
+    assert_eq!(outputs["count"], "0");
+    assert!(stdout.contains("::group::Outputs"), "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("::error")).count(),
+        1,
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.lines().last(),
+        Some("::error title=demo%3A failed::the gate said no")
+    );
+}
+
+#[test]
+fn a_refusal_with_an_undeclared_output_is_a_bug_and_writes_nothing() {
+    fn gate(_: &mut Step<'_>) -> Result<Outputs, ActionError> {
+        let mut outputs = Outputs::new();
+        outputs.set("typo", "x");
+        Err(ActionError::refused(outputs, anyhow::anyhow!("no")))
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out");
+    let mut env = Env::from_pairs([ACTIONS, ("INPUT_WHO", "a")]);
+    env.set("GITHUB_OUTPUT", &output);
+    let mut out = Vec::new();
+    assert_eq!(
+        run_with(&SPEC, env, [OsString::from("demo")], &mut out, gate),
+        1
+    );
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("output `typo` is not declared")
+    );
+    assert_eq!(std::fs::read_to_string(output).unwrap_or_default(), "");
+}
+
+#[test]
 fn an_oversized_summary_is_cut_to_one_mebibyte_with_a_note() {
     let mut summary = gantry_runner::Summary::default();
     summary.raw(&"é".repeat(700_000));
