@@ -1,0 +1,237 @@
+//! `ticgen`: a deterministic version and image tag for a build, from the project manifest and the
+//! GitHub event alone (no history walk, no wall clock), with one tested PEP 440 ⇄ SemVer ⇄ OCI
+//! tag mapping ([`version`]).
+
+pub mod commit_time;
+pub mod git_context;
+pub mod manifest;
+mod report;
+mod summary;
+pub mod tags;
+pub mod version;
+
+use std::path::PathBuf;
+
+use gantry_runner::{ActionError, ActionSpec, Annotation, InputSpec, OutputSpec, Outputs, Step, env_vars};
+
+use crate::commit_time::{CommitTime, Source};
+use crate::git_context::{Build, ContextError, Origin, Overrides};
+use crate::manifest::ManifestError;
+use crate::report::Report;
+
+pub static SPEC: ActionSpec = ActionSpec {
+    name: "ticgen",
+    title: "ticgen: deterministic version and image tag",
+    description: "Reads the version from pyproject.toml, Cargo.toml or package.json, checks it against a pushed tag, \
+        and derives the image tag (tic), SemVer and PEP 440 forms, alias tags, OCI labels and SOURCE_DATE_EPOCH \
+        from the event alone: it works on a depth-1 checkout, builds pull requests at their head commit, and \
+        gives byte-identical outputs for the same inputs.",
+    inputs: &[
+        InputSpec::optional(
+            "path",
+            ".",
+            "Project directory holding the manifest, relative to the working directory (for monorepos, e.g. `services/api`).",
+        ),
+        InputSpec::optional(
+            "manifest",
+            "",
+            "Manifest file relative to `path`: `pyproject.toml`, `Cargo.toml` or `package.json`. \
+             Default: the first of these that exists in `path`.",
+        ),
+        InputSpec::optional(
+            "tag-prefix",
+            "v",
+            "Prefix a release tag may carry before the version: with `v`, tag `v1.2.3` or `1.2.3` releases version 1.2.3. \
+             Use e.g. `api-v` for per-package tags in a monorepo.",
+        ),
+        InputSpec::optional(
+            "image",
+            "",
+            "Image name without tag, e.g. `ghcr.io/org/app`; when set, every entry of `tags` is a full reference `image:tag`.",
+        ),
+        InputSpec::optional("latest", "true", "Whether a final release (tag push, not a pre-release) also gets the `latest` tag."),
+        InputSpec::optional(
+            "ref",
+            "",
+            "Git ref to build instead of the event's, e.g. `refs/tags/v1.2.3`, `refs/heads/main` or `refs/pull/42/merge`.",
+        ),
+        InputSpec::optional(
+            "sha",
+            "",
+            "Full commit SHA to stamp instead of the event's (default: the pull request head for pull requests, else `GITHUB_SHA`).",
+        ),
+        InputSpec::optional(
+            "source-date-epoch",
+            "",
+            "Commit time in Unix seconds, overriding the lookup (`SOURCE_DATE_EPOCH`, the push payload, then `git show` of the commit).",
+        ),
+    ],
+    outputs: &[
+        OutputSpec::new(
+            "version",
+            "The manifest version, normalised in its own scheme: PEP 440 for pyproject.toml (`1.0.0-RC1` → `1.0.0rc1`), SemVer for Cargo.toml and package.json.",
+        ),
+        OutputSpec::new(
+            "pep440",
+            "The PEP 440 form of the version; empty for a SemVer version with no PEP 440 form (e.g. `1.0.0-x.7`).",
+        ),
+        OutputSpec::new("semver", "The SemVer 2.0 form of the version, by the documented mapping (`1.0rc1` → `1.0.0-rc.1`, `1.0.post1` → `1.0.0+post.1`)."),
+        OutputSpec::new(
+            "tic",
+            "The image tag of this build: the SemVer form (with `+` → `_`) for a release tag; otherwise a pre-release form naming the build, \
+             `1.2.3-pr.42.gabc1234` for pull request 42 or `1.2.3-main.gabc1234` for branch `main`.",
+        ),
+        OutputSpec::new(
+            "tags",
+            "Newline-separated tags to push: `tic`, plus `major.minor`, `major` and `latest` for final releases only; `image:`-prefixed when `image` is set.",
+        ),
+        OutputSpec::new(
+            "labels",
+            "Newline-separated `org.opencontainers.image.*=value` labels: created, description, licenses, revision, source, title, version (unknown ones left out).",
+        ),
+        OutputSpec::new("is-release", "`true` for a tag push whose tag matches the manifest version, else `false`."),
+        OutputSpec::new("is-prerelease", "`true` when the version is a pre-release (PEP 440 a/b/rc/dev, or a SemVer prerelease), else `false`."),
+        OutputSpec::new(
+            "source-date-epoch",
+            "The commit time in Unix seconds (for `SOURCE_DATE_EPOCH`), never the wall clock; empty when it cannot be known without a history walk.",
+        ),
+        OutputSpec::new("created", "The commit time in RFC 3339 UTC, e.g. `2024-05-01T12:00:00Z`; empty when unknown."),
+        OutputSpec::new("sha", "The full commit SHA the build stamps: the pull request head for pull requests, never the merge commit."),
+        OutputSpec::new("build", "What is being built: `tag`, `pull-request`, `branch` or `default-branch`."),
+        OutputSpec::new("manifest", "The manifest file the version was read from, relative to the working directory."),
+        OutputSpec::new(
+            "json",
+            "Every output above as one JSON object, with `tags` as an array, `labels` as an object, booleans and numbers typed (use `fromJSON`).",
+        ),
+    ],
+};
+
+/// Phase two of input parsing: the raw strings as typed, validated settings.
+struct Settings {
+    path: PathBuf,
+    manifest: Option<String>,
+    tag_prefix: String,
+    image: Option<String>,
+    latest: bool,
+    overrides: Overrides,
+    source_date_epoch: Option<i64>,
+}
+
+impl Settings {
+    fn from_step(step: &Step<'_>) -> Result<Self, ActionError> {
+        let inputs = &step.inputs;
+        let path = PathBuf::from(inputs.get("path").unwrap_or("."));
+        if !path.is_dir() {
+            return Err(ActionError::input(
+                "path",
+                format!("`{}` is not a directory; give the project directory relative to the working directory", path.display()),
+            ));
+        }
+        let image = inputs.get("image").map(str::to_owned);
+        if let Some(image) = image.as_deref().filter(|image| !is_image_name(image)) {
+            return Err(ActionError::input(
+                "image",
+                format!("`{image}` is not an image name without tag or digest; use lower-case like `ghcr.io/org/app`"),
+            ));
+        }
+        let source_date_epoch = inputs
+            .get("source-date-epoch")
+            .map(|text| {
+                commit_time::parse_epoch(text).ok_or_else(|| {
+                    ActionError::input("source-date-epoch", format!("`{text}` is not a Unix time in whole seconds, e.g. 1700000000"))
+                })
+            })
+            .transpose()?;
+        Ok(Self {
+            path,
+            manifest: inputs.get("manifest").map(str::to_owned),
+            tag_prefix: inputs.get("tag-prefix").unwrap_or_default().to_owned(),
+            image,
+            latest: inputs.flag("latest")?,
+            overrides: Overrides { git_ref: inputs.get("ref").map(str::to_owned), sha: inputs.get("sha").map(str::to_owned) },
+            source_date_epoch,
+        })
+    }
+}
+
+/// An image repository reference without tag or digest: lower-case letters, digits and `._-/`,
+/// with an optional `host:port` first.
+fn is_image_name(image: &str) -> bool {
+    let (host, rest) = image.split_once('/').unwrap_or(("", image));
+    let host_ok = host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b));
+    let rest_ok = !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-/".contains(&b));
+    let ends_ok = !image.ends_with(['/', '.', '-', '_']) && !image.starts_with(['/', '.', '-', '_']);
+    host_ok && rest_ok && ends_ok && !image.contains("//")
+}
+
+/// The action: phase-two inputs, manifest, build context, tag check, commit time, then outputs.
+pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
+    let settings = Settings::from_step(step)?;
+    let manifest = manifest::read(&settings.path, settings.manifest.as_deref())
+        .map_err(|error: ManifestError| ActionError::input(error.input(), error.to_string()))?;
+    let context = step.context()?.clone();
+    let git = git_context::resolve(&context, &settings.overrides).map_err(context_error)?;
+    if let Build::Tag { tag } = &git.build {
+        let bare = tag.strip_prefix(settings.tag_prefix.as_str()).unwrap_or(tag);
+        if !manifest.version.matches(bare) && !manifest.version.matches(tag) {
+            return Err(ActionError::input(
+                "manifest",
+                format!(
+                    "tag `{tag}` does not match version `{}` in `{}`; bump the manifest or re-tag",
+                    manifest.version.normalised(),
+                    manifest.path.display()
+                ),
+            ));
+        }
+    }
+    let commit_time = commit_time(step, &context, &settings, &git.sha)?;
+    let semver = manifest.version.semver();
+    let tic = tags::tic(&semver, &git).map_err(|error| ActionError::input("manifest", error.to_string()))?;
+    let source = context.repository.as_ref().map(|repo| format!("{}/{repo}", context.server_url.trim_end_matches('/')));
+    let labels = tags::labels(&tags::LabelFacts { manifest: &manifest, tic: &tic, sha: &git.sha, source, created: commit_time });
+    let tags = tags::tags(&tic, &manifest.version, &git.build, settings.latest, settings.image.as_deref());
+    let report = Report { semver, tic, tags, labels, commit_time, latest: settings.latest, manifest, git };
+    report.log(&mut step.console);
+    summary::write(&report, &mut step.summary);
+    Ok(report.outputs())
+}
+
+fn context_error(error: ContextError) -> ActionError {
+    match error.origin {
+        Origin::Input(input) => ActionError::input(input, error.message),
+        Origin::Env(variable) => ActionError::environment(variable, error.message),
+    }
+}
+
+/// The first commit time source that answers; a warning (and no time) when none does.
+fn commit_time(
+    step: &mut Step<'_>,
+    context: &gantry_runner::GithubContext,
+    settings: &Settings,
+    sha: &str,
+) -> Result<Option<CommitTime>, ActionError> {
+    if let Some(epoch) = settings.source_date_epoch {
+        return Ok(Some(CommitTime { epoch, source: Source::Input }));
+    }
+    if let Some(text) = step.env().non_empty(env_vars::SOURCE_DATE_EPOCH)? {
+        let epoch = commit_time::parse_epoch(text).ok_or_else(|| {
+            ActionError::environment(env_vars::SOURCE_DATE_EPOCH, format!("`{text}` is not a Unix time in whole seconds"))
+        })?;
+        return Ok(Some(CommitTime { epoch, source: Source::Env }));
+    }
+    if let Some(epoch) = commit_time::from_push_payload(context, sha) {
+        return Ok(Some(CommitTime { epoch, source: Source::PushPayload }));
+    }
+    match commit_time::from_git(&settings.path, sha) {
+        Ok(epoch) => Ok(Some(CommitTime { epoch, source: Source::Git })),
+        Err(reason) => {
+            step.console.warning(
+                &format!(
+                    "source-date-epoch is empty: {reason}; fetch that commit (actions/checkout with `ref: ${{{{ github.event.pull_request.head.sha }}}}`) or set `source-date-epoch`"
+                ),
+                &Annotation::titled("ticgen: commit time unknown"),
+            );
+            Ok(None)
+        }
+    }
+}
