@@ -57,7 +57,7 @@ impl Inputs {
                 }
             };
             let value = given
-                .or_else(|| input.default.map(str::to_owned))
+                .or_else(|| input.cli_default().map(str::to_owned))
                 .filter(|text| !text.is_empty());
             let value = match value {
                 None if input.required => {
@@ -127,6 +127,22 @@ impl Inputs {
     /// A multi-line list: split on newlines, each entry trimmed, empty entries dropped.
     pub fn list(&self, name: &str) -> Vec<String> {
         self.get(name).map(split_list).unwrap_or_default()
+    }
+
+    /// A duration such as `90s`, `5m` or `1h 30m`.
+    pub fn duration(&self, name: &str) -> Result<Option<std::time::Duration>, ActionError> {
+        self.get(name)
+            .map(|text| {
+                humantime::parse_duration(text).map_err(|error| {
+                    ActionError::input(
+                        name,
+                        format!(
+                            "`{text}` is not a duration ({error}); write it like 90s, 10m or 1h"
+                        ),
+                    )
+                })
+            })
+            .transpose()
     }
 
     /// Parses the value with `FromStr`; the error names the input and says what was expected.

@@ -76,6 +76,13 @@ impl InputSpec {
         }
     }
 
+    /// The default outside `action.yml`: an expression default such as `${{ github.token }}` only
+    /// means something to the runner, so on the command line the input has no default.
+    pub fn cli_default(&self) -> Option<&'static str> {
+        self.default
+            .filter(|default| !default.trim_start().starts_with("${{"))
+    }
+
     /// The environment variable the runner sets for this input: `INPUT_` + upper-cased name with
     /// spaces turned into `_` (hyphens are kept).
     pub fn env_name(&self) -> String {

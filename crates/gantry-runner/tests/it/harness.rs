@@ -477,3 +477,57 @@ fn table_cells_cannot_break_the_table() {
     summary.table(&["a"], [vec!["x|y\nz".to_owned()]]);
     assert_eq!(summary.render(), "| a |\n|---|\n| x\\|y<br>z |\n\n");
 }
+
+#[test]
+fn expression_defaults_apply_only_inside_actions_yml() {
+    static EXPRESSION: ActionSpec = ActionSpec {
+        name: "expr",
+        title: "t",
+        description: "d",
+        inputs: &[
+            InputSpec::secret("token", "${{ github.token }}", "Token"),
+            InputSpec::optional("wait", "90s", "How long"),
+        ],
+        outputs: &[OutputSpec::new("seen", "Whether a token was seen")],
+    };
+    fn seen(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
+        let wait = step.inputs.duration("wait")?.unwrap();
+        let mut outputs = Outputs::new();
+        outputs.set(
+            "seen",
+            format!(
+                "{} {}",
+                step.inputs.secret("token").is_some(),
+                wait.as_secs()
+            ),
+        );
+        Ok(outputs)
+    }
+    let mut out = Vec::new();
+    assert_eq!(
+        run_with(
+            &EXPRESSION,
+            Env::default(),
+            [OsString::from("expr")],
+            &mut out,
+            seen
+        ),
+        0
+    );
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "seen=false 90\n",
+        "the literal expression is not a token"
+    );
+    let mut out = Vec::new();
+    let env = Env::from_pairs([("INPUT_WAIT", "ten minutes")]);
+    assert_eq!(
+        run_with(&EXPRESSION, env, [OsString::from("expr")], &mut out, seen),
+        2
+    );
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("input `wait`: `ten minutes` is not a duration")
+    );
+}
