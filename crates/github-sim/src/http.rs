@@ -1,0 +1,436 @@
+//! The HTTP server: our own accept loop over a tokio listener serving hyper connections, so a
+//! fault can drop a socket or cut a body short, and the request pipeline that every REST call
+//! goes through (faults → auth → rate limit → route → ETag/304 → headers → request log).
+
+use std::collections::BTreeMap;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderName, HeaderValue};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use hyper::body::{Body as _, Frame, Incoming, SizeHint};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use sha1::{Digest, Sha1};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::error::ApiError;
+use crate::faults::{FaultAction, Faults};
+use crate::log::LoggedRequest;
+use crate::paginate::paginate;
+use crate::ratelimit::{Budget, RateLimiter};
+use crate::routes::{self, Ctx, Reply};
+use crate::world::World;
+
+/// State shared by the server tasks and the control API.
+pub struct Shared {
+    pub world: Mutex<World>,
+    pub log: Mutex<Vec<LoggedRequest>>,
+    pub faults: Mutex<Faults>,
+    pub limiter: Mutex<RateLimiter>,
+    pub base: String,
+    next_request: AtomicU64,
+}
+
+/// Locks a mutex, recovering the data if a previous holder panicked.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    pub fn new(world: World, base: String) -> Shared {
+        let seed = world.seed;
+        Shared {
+            world: Mutex::new(world),
+            log: Mutex::new(Vec::new()),
+            faults: Mutex::new(Faults::new(seed)),
+            limiter: Mutex::new(RateLimiter::default()),
+            base,
+            next_request: AtomicU64::new(1),
+        }
+    }
+}
+
+/// Accepts connections until `stop` flips to true.
+pub async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let shared = Arc::clone(&shared);
+                let mut stop = stop.clone();
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req| handle(Arc::clone(&shared), req));
+                    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+                    tokio::pin!(conn);
+                    tokio::select! {
+                        _ = conn.as_mut() => {}
+                        _ = stop.changed() => {}
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// The connection was dropped on purpose (a fault).
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by an injected fault")]
+pub struct Dropped;
+
+/// A response body that can stop half-way and break the connection.
+pub struct Body {
+    data: Option<Bytes>,
+    fail_after: bool,
+}
+
+impl Body {
+    fn full(data: Vec<u8>) -> Body {
+        Body {
+            data: (!data.is_empty()).then(|| Bytes::from(data)),
+            fail_after: false,
+        }
+    }
+}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        if let Some(d) = self.data.take() {
+            return Poll::Ready(Some(Ok(Frame::data(d))));
+        }
+        if self.fail_after {
+            self.fail_after = false;
+            return Poll::Ready(Some(Err(io::Error::new(io::ErrorKind::ConnectionAborted, "fault: close mid-body"))));
+        }
+        Poll::Ready(None)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_none() && !self.fail_after
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match (&self.data, self.fail_after) {
+            (Some(d), false) => SizeHint::with_exact(d.len() as u64),
+            (None, false) => SizeHint::with_exact(0),
+            _ => SizeHint::default(),
+        }
+    }
+}
+
+async fn read_body(mut body: Incoming) -> Result<Vec<u8>, hyper::Error> {
+    let mut out = Vec::new();
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        if let Ok(data) = frame?.into_data() {
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out)
+}
+
+/// A fully computed answer, before it becomes a hyper response.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: Vec<(HeaderName, String)>,
+    pub body: Vec<u8>,
+    pub identity: Option<String>,
+}
+
+impl Answer {
+    pub fn json(status: StatusCode, v: &Value) -> Answer {
+        Answer {
+            status,
+            headers: vec![(header::CONTENT_TYPE, "application/json; charset=utf-8".into())],
+            body: serde_json::to_vec(v).unwrap_or_default(),
+            identity: None,
+        }
+    }
+
+    pub fn error(e: &ApiError) -> Answer {
+        Answer::json(e.status, &e.body())
+    }
+}
+
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, Dropped> {
+    let (parts, incoming) = req.into_parts();
+    let body = read_body(incoming).await.map_err(|_| Dropped)?;
+    let path = parts.uri.path().to_owned();
+    let query_str = parts.uri.query().unwrap_or("").to_owned();
+    let n = shared.next_request.fetch_add(1, Ordering::Relaxed);
+    let request_id = format!("51A0:{n:06X}:{:07X}:{n:07X}:00000000", n.wrapping_mul(7919) & 0x0FFF_FFFF);
+    let conditional = parts.headers.contains_key(header::IF_NONE_MATCH);
+    let fault = lock(&shared.faults).pick(parts.method.as_str(), &path);
+    let mut entry = LoggedRequest {
+        id: n,
+        method: parts.method.to_string(),
+        path: path.clone(),
+        query: query_str.clone(),
+        identity: None,
+        status: 0,
+        conditional,
+        fault: fault.as_ref().map(FaultAction::label),
+        at: lock(&shared.world).clock.now_secs(),
+    };
+    let mut cut_body = false;
+    let answer = match fault {
+        Some(FaultAction::Latency { ms }) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            None
+        }
+        Some(FaultAction::ConnectionReset) => {
+            lock(&shared.log).push(entry);
+            return Err(Dropped);
+        }
+        Some(FaultAction::Status { status }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let msg = status.canonical_reason().unwrap_or("Server Error");
+            Some(Answer::error(&ApiError::new(status, msg)))
+        }
+        Some(FaultAction::SecondaryRateLimit { status, retry_after }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
+            let e = ApiError::new(
+                status,
+                format!(
+                    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. \
+                     If you reach out to GitHub Support for help, please include the request ID {request_id}."
+                ),
+            )
+            .doc("https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits");
+            let mut a = Answer::error(&e);
+            a.headers.push((header::RETRY_AFTER, retry_after.to_string()));
+            Some(a)
+        }
+        Some(FaultAction::CloseMidBody) => {
+            cut_body = true;
+            None
+        }
+        None => None,
+    };
+    let mut answer = match answer {
+        Some(a) => a,
+        None if path == "/_sim" || path.starts_with("/_sim/") => {
+            crate::admin::handle(&shared, &parts.method, &path, &parse_query(&query_str), &body)
+        }
+        None => api(&shared, &parts.method, &path, &query_str, &parts.headers, &body),
+    };
+    answer.headers.push((HeaderName::from_static("x-github-request-id"), request_id));
+    entry.identity = answer.identity.take();
+    entry.status = answer.status.as_u16();
+    lock(&shared.log).push(entry);
+    Ok(into_response(answer, cut_body))
+}
+
+fn into_response(answer: Answer, cut_body: bool) -> Response<Body> {
+    let full_len = answer.body.len();
+    let body = if cut_body {
+        let mut data = answer.body;
+        data.truncate(full_len / 2);
+        Body {
+            data: Some(Bytes::from(data)),
+            fail_after: true,
+        }
+    } else {
+        Body::full(answer.body)
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() = answer.status;
+    let h = resp.headers_mut();
+    for (name, value) in answer.headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.append(name, v);
+        }
+    }
+    h.insert(HeaderName::from_static("x-github-api-version-selected"), HeaderValue::from_static("2022-11-28"));
+    h.insert(HeaderName::from_static("x-github-media-type"), HeaderValue::from_static("github.v3; format=json"));
+    if cut_body {
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(full_len));
+    }
+    resp
+}
+
+/// Splits `a=1&b=2` into a map, percent-decoding keys and values.
+pub fn parse_query(q: &str) -> BTreeMap<String, String> {
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(&k.replace('+', " ")), decode(&v.replace('+', " ")))
+        })
+        .collect()
+}
+
+/// Percent-decodes a path segment or query component.
+pub fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(hi), Some(lo)) = (hex_digit(bytes[i + 1]), hex_digit(bytes[i + 2])) {
+                out.push((hi << 4) | lo);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_digit(c: u8) -> Option<u8> {
+    char::from(c).to_digit(16).and_then(|d| u8::try_from(d).ok())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = v.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("token") || scheme.eq_ignore_ascii_case("bearer")).then(|| token.trim())
+}
+
+/// `"<32 hex>"` over the body, as GitHub's quoted ETags look.
+fn etag_of(body: &[u8]) -> String {
+    let digest = Sha1::digest(body);
+    let mut s = String::with_capacity(34);
+    s.push('"');
+    for b in &digest[..16] {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s.push('"');
+    s
+}
+
+fn etag_matches(header_value: &str, etag: &str) -> bool {
+    header_value
+        .split(',')
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == etag)
+}
+
+fn rate_headers(b: &Budget) -> Vec<(HeaderName, String)> {
+    vec![
+        (HeaderName::from_static("x-ratelimit-limit"), b.limit.to_string()),
+        (HeaderName::from_static("x-ratelimit-remaining"), b.remaining().to_string()),
+        (HeaderName::from_static("x-ratelimit-used"), b.used.to_string()),
+        (HeaderName::from_static("x-ratelimit-reset"), b.reset.to_string()),
+        (HeaderName::from_static("x-ratelimit-resource"), "core".into()),
+    ]
+}
+
+/// The authenticated REST pipeline.
+fn api(shared: &Shared, method: &Method, path: &str, query_str: &str, headers: &HeaderMap, body: &[u8]) -> Answer {
+    let Some(token) = bearer(headers) else {
+        return Answer::error(&ApiError::new(StatusCode::UNAUTHORIZED, "Requires authentication"));
+    };
+    let mut world = lock(&shared.world);
+    world.tick();
+    let Some(who) = world.identity_by_token(token).cloned() else {
+        return Answer::error(&ApiError::new(StatusCode::UNAUTHORIZED, "Bad credentials"));
+    };
+    let now = world.clock.now_secs();
+    let mut limiter = lock(&shared.limiter);
+    let budget = limiter.peek(token, who.rate_limit, now);
+    let query = parse_query(query_str);
+    if path == "/rate_limit" && method == Method::GET {
+        let core = json!({"limit": budget.limit, "remaining": budget.remaining(), "reset": budget.reset, "used": budget.used, "resource": "core"});
+        let mut a = Answer::json(StatusCode::OK, &json!({"resources": {"core": core}, "rate": core}));
+        a.headers.extend(rate_headers(&budget));
+        a.identity = Some(who.login);
+        return a;
+    }
+    if budget.remaining() == 0 {
+        let e = ApiError::new(StatusCode::FORBIDDEN, format!("API rate limit exceeded for user ID {}.", who.id))
+            .doc("https://docs.github.com/rest/overview/rate-limits-for-the-rest-api");
+        let mut a = Answer::error(&e);
+        a.headers.extend(rate_headers(&budget));
+        a.identity = Some(who.login);
+        return a;
+    }
+    let decoded: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(decode).collect();
+    let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ctx = Ctx {
+        base: &shared.base,
+        method,
+        query: &query,
+        body,
+        who: &who,
+        accept,
+    };
+    let outcome = routes::dispatch(&mut world, &ctx, &segs);
+    drop(world);
+    let mut answer = match outcome {
+        Ok(Reply::Json(status, v)) => {
+            let mut a = Answer::json(status, &v);
+            if status == StatusCode::CREATED {
+                if let Some(u) = v.get("url").and_then(Value::as_str) {
+                    a.headers.push((header::LOCATION, u.to_owned()));
+                }
+            }
+            a
+        }
+        Ok(Reply::Page(items, wrap)) => {
+            let total = items.len();
+            let page = paginate(items, &format!("{}{path}", shared.base), &query);
+            let v = match wrap {
+                Some(key) => json!({"total_count": total, key: page.items}),
+                None => Value::Array(page.items),
+            };
+            let mut a = Answer::json(StatusCode::OK, &v);
+            if let Some(link) = page.link {
+                a.headers.push((header::LINK, link));
+            }
+            a
+        }
+        Ok(Reply::NoContent) => Answer {
+            status: StatusCode::NO_CONTENT,
+            headers: Vec::new(),
+            body: Vec::new(),
+            identity: None,
+        },
+        Ok(Reply::Raw(bytes)) => Answer {
+            status: StatusCode::OK,
+            headers: vec![(header::CONTENT_TYPE, "application/vnd.github.raw; charset=utf-8".into())],
+            body: bytes,
+            identity: None,
+        },
+        Err(e) => Answer::error(&e),
+    };
+    answer.identity = Some(who.login);
+    let mut budget = budget;
+    if method == Method::GET && answer.status == StatusCode::OK {
+        let etag = etag_of(&answer.body);
+        answer.headers.push((header::CACHE_CONTROL, "private, max-age=60, s-maxage=60".into()));
+        answer.headers.push((header::VARY, "Accept, Authorization, Cookie, X-GitHub-OTP".into()));
+        let hit = headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| etag_matches(v, &etag));
+        answer.headers.push((header::ETAG, etag));
+        if hit {
+            answer.status = StatusCode::NOT_MODIFIED;
+            answer.body.clear();
+            answer.headers.retain(|(n, _)| *n != header::CONTENT_TYPE && *n != header::LINK);
+            answer.headers.extend(rate_headers(&budget));
+            return answer;
+        }
+    }
+    if let Some(b) = limiter.spend(token) {
+        budget = b;
+    }
+    answer.headers.extend(rate_headers(&budget));
+    answer
+}

@@ -1,0 +1,555 @@
+//! GitHub's JSON shapes, built from world state. Field sets mirror the recorded real responses in
+//! `reference/github/` so clients with strict models (octocrab, PyGitHub) deserialise them.
+
+use serde_json::{Value, json};
+
+use crate::clock::iso;
+use crate::git::Sha;
+use crate::spec::{Access, IdentityKind, RepoPermissions};
+use crate::world::{CheckRun, CheckSuite, CommitStatus, Identity, Pull, PullState, Release, Repo, Review, World};
+
+/// A stable small id for a name (organisations are not identities in the world).
+pub fn name_id(name: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h % 90_000_000 + 10_000_000
+}
+
+fn node_id(kind: &str, id: u64) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("0:{kind}{id}"))
+}
+
+/// A simple user object.
+pub fn user_obj(base: &str, login: &str, id: u64, kind: &str) -> Value {
+    json!({
+        "login": login,
+        "id": id,
+        "node_id": node_id("User", id),
+        "avatar_url": format!("{base}/_avatars/u/{id}?v=4"),
+        "gravatar_id": "",
+        "url": format!("{base}/users/{login}"),
+        "html_url": format!("{base}/{login}"),
+        "followers_url": format!("{base}/users/{login}/followers"),
+        "following_url": format!("{base}/users/{login}/following{{/other_user}}"),
+        "gists_url": format!("{base}/users/{login}/gists{{/gist_id}}"),
+        "starred_url": format!("{base}/users/{login}/starred{{/owner}}{{/repo}}"),
+        "subscriptions_url": format!("{base}/users/{login}/subscriptions"),
+        "organizations_url": format!("{base}/users/{login}/orgs"),
+        "repos_url": format!("{base}/users/{login}/repos"),
+        "events_url": format!("{base}/users/{login}/events{{/privacy}}"),
+        "received_events_url": format!("{base}/users/{login}/received_events"),
+        "type": kind,
+        "user_view_type": "public",
+        "site_admin": false,
+    })
+}
+
+/// The user object of an identity.
+pub fn identity(base: &str, world: &World, id: u64) -> Value {
+    match world.identities.get(&id) {
+        Some(i) => ident_obj(base, i),
+        None => user_obj(base, "ghost", 10_000_001, "User"),
+    }
+}
+
+fn ident_obj(base: &str, i: &Identity) -> Value {
+    let (login, kind) = match i.kind {
+        IdentityKind::User => (i.login.clone(), "User"),
+        IdentityKind::Bot => (i.login.clone(), "Bot"),
+        IdentityKind::App | IdentityKind::GithubToken => {
+            if i.login.ends_with("[bot]") {
+                (i.login.clone(), "Bot")
+            } else {
+                (format!("{}[bot]", i.login), "Bot")
+            }
+        }
+    };
+    user_obj(base, &login, i.id, kind)
+}
+
+/// The GitHub App object of an app identity.
+pub fn app(base: &str, world: &World, id: u64) -> Value {
+    let slug = world.login_of(id).trim_end_matches("[bot]").to_owned();
+    json!({
+        "id": id,
+        "slug": slug,
+        "client_id": format!("Iv1.{id:016x}"),
+        "node_id": node_id("App", id),
+        "owner": user_obj(base, "github", 9_919, "Organization"),
+        "name": slug,
+        "description": "Simulated GitHub App",
+        "external_url": format!("{base}/apps/{slug}"),
+        "html_url": format!("{base}/apps/{slug}"),
+        "created_at": iso(0),
+        "updated_at": iso(0),
+        "permissions": {
+            "actions": "write", "checks": "write", "contents": "write", "metadata": "read",
+            "pull_requests": "write", "statuses": "write"
+        },
+        "events": ["check_run", "check_suite", "pull_request", "push"],
+    })
+}
+
+/// A full repository object.
+pub fn repo(base: &str, r: &Repo, perms: Option<RepoPermissions>) -> Value {
+    let full = r.full_name();
+    let u = format!("{base}/repos/{full}");
+    let html = format!("{base}/{full}");
+    let p = perms.unwrap_or_default();
+    let push = p.contents == Access::Write;
+    json!({
+        "id": r.id,
+        "node_id": node_id("Repository", r.id),
+        "name": r.name,
+        "full_name": full,
+        "private": false,
+        "owner": user_obj(base, &r.owner, name_id(&r.owner), "Organization"),
+        "html_url": html,
+        "description": "",
+        "fork": false,
+        "url": u,
+        "archive_url": format!("{u}/{{archive_format}}{{/ref}}"),
+        "assignees_url": format!("{u}/assignees{{/user}}"),
+        "blobs_url": format!("{u}/git/blobs{{/sha}}"),
+        "branches_url": format!("{u}/branches{{/branch}}"),
+        "collaborators_url": format!("{u}/collaborators{{/collaborator}}"),
+        "comments_url": format!("{u}/comments{{/number}}"),
+        "commits_url": format!("{u}/commits{{/sha}}"),
+        "compare_url": format!("{u}/compare/{{base}}...{{head}}"),
+        "contents_url": format!("{u}/contents/{{+path}}"),
+        "contributors_url": format!("{u}/contributors"),
+        "deployments_url": format!("{u}/deployments"),
+        "downloads_url": format!("{u}/downloads"),
+        "events_url": format!("{u}/events"),
+        "forks_url": format!("{u}/forks"),
+        "git_commits_url": format!("{u}/git/commits{{/sha}}"),
+        "git_refs_url": format!("{u}/git/refs{{/sha}}"),
+        "git_tags_url": format!("{u}/git/tags{{/sha}}"),
+        "git_url": format!("git://sim/{full}.git"),
+        "issue_comment_url": format!("{u}/issues/comments{{/number}}"),
+        "issue_events_url": format!("{u}/issues/events{{/number}}"),
+        "issues_url": format!("{u}/issues{{/number}}"),
+        "keys_url": format!("{u}/keys{{/key_id}}"),
+        "labels_url": format!("{u}/labels{{/name}}"),
+        "languages_url": format!("{u}/languages"),
+        "merges_url": format!("{u}/merges"),
+        "milestones_url": format!("{u}/milestones{{/number}}"),
+        "notifications_url": format!("{u}/notifications{{?since,all,participating}}"),
+        "pulls_url": format!("{u}/pulls{{/number}}"),
+        "releases_url": format!("{u}/releases{{/id}}"),
+        "ssh_url": format!("git@sim:{full}.git"),
+        "stargazers_url": format!("{u}/stargazers"),
+        "statuses_url": format!("{u}/statuses/{{sha}}"),
+        "subscribers_url": format!("{u}/subscribers"),
+        "subscription_url": format!("{u}/subscription"),
+        "tags_url": format!("{u}/tags"),
+        "teams_url": format!("{u}/teams"),
+        "trees_url": format!("{u}/git/trees{{/sha}}"),
+        "clone_url": format!("{html}.git"),
+        "mirror_url": null,
+        "hooks_url": format!("{u}/hooks"),
+        "svn_url": html,
+        "homepage": "",
+        "language": null,
+        "forks_count": 0,
+        "stargazers_count": 0,
+        "watchers_count": 0,
+        "size": 0,
+        "default_branch": r.default_branch,
+        "open_issues_count": r.pulls.iter().filter(|p| p.state == PullState::Open).count(),
+        "is_template": false,
+        "topics": [],
+        "has_issues": true,
+        "has_projects": false,
+        "has_wiki": false,
+        "has_pages": false,
+        "has_downloads": true,
+        "has_discussions": false,
+        "archived": false,
+        "disabled": false,
+        "visibility": "public",
+        "pushed_at": iso(r.pushed_at),
+        "created_at": iso(r.created_at),
+        "updated_at": iso(r.pushed_at),
+        "permissions": {"admin": false, "maintain": push, "push": push, "triage": push, "pull": true},
+        "allow_rebase_merge": true,
+        "template_repository": null,
+        "temp_clone_token": "",
+        "allow_squash_merge": true,
+        "allow_auto_merge": false,
+        "delete_branch_on_merge": false,
+        "allow_merge_commit": true,
+        "allow_forking": true,
+        "web_commit_signoff_required": false,
+        "subscribers_count": 0,
+        "network_count": 0,
+        "license": {
+            "key": "mit", "name": "MIT License", "url": format!("{base}/licenses/mit"),
+            "spdx_id": "MIT", "node_id": "MDc6TGljZW5zZW1pdA==", "html_url": format!("{base}/licenses/mit")
+        },
+        "forks": 0,
+        "open_issues": r.pulls.iter().filter(|p| p.state == PullState::Open).count(),
+        "watchers": 0,
+    })
+}
+
+/// A git ref object.
+pub fn git_ref(base: &str, r: &Repo, name: &str, sha: &Sha) -> Value {
+    let u = format!("{base}/repos/{}", r.full_name());
+    json!({
+        "ref": name,
+        "node_id": node_id("Ref", r.id),
+        "url": format!("{u}/git/{name}"),
+        "object": {"sha": sha.hex(), "type": "commit", "url": format!("{u}/git/commits/{sha}")},
+    })
+}
+
+/// A git commit object (`/git/commits/{sha}` and the `commit` of contents responses).
+pub fn git_commit(base: &str, world: &World, r: &Repo, sha: &Sha) -> Value {
+    let u = format!("{base}/repos/{}", r.full_name());
+    let Some(c) = world.objects.commit(sha) else {
+        return Value::Null;
+    };
+    json!({
+        "sha": sha.hex(),
+        "node_id": node_id("Commit", 1),
+        "url": format!("{u}/git/commits/{sha}"),
+        "html_url": format!("{base}/{}/commit/{sha}", r.full_name()),
+        "author": {"name": c.author.name, "email": c.author.email, "date": iso(c.author.time)},
+        "committer": {"name": c.committer.name, "email": c.committer.email, "date": iso(c.committer.time)},
+        "tree": {"sha": c.tree.hex(), "url": format!("{u}/git/trees/{}", c.tree)},
+        "message": c.message,
+        "parents": c.parents.iter().map(|p| json!({
+            "sha": p.hex(), "url": format!("{u}/git/commits/{p}"),
+            "html_url": format!("{base}/{}/commit/{p}", r.full_name())
+        })).collect::<Vec<_>>(),
+        "verification": {"verified": false, "reason": "unsigned", "signature": null, "payload": null, "verified_at": null},
+    })
+}
+
+/// A commit as `/repos/{o}/{r}/commits/{ref}` shows it.
+pub fn commit(base: &str, world: &World, r: &Repo, sha: &Sha) -> Value {
+    let u = format!("{base}/repos/{}", r.full_name());
+    let Some(c) = world.objects.commit(sha) else {
+        return Value::Null;
+    };
+    let mut git = git_commit(base, world, r, sha);
+    if let Value::Object(m) = &mut git {
+        m.remove("sha");
+        m.remove("node_id");
+        m.remove("html_url");
+        m.remove("parents");
+        m.insert("comment_count".into(), json!(0));
+    }
+    let person = |name: &str| match world.identity_by_login(name) {
+        Some(i) => ident_obj(base, i),
+        None => Value::Null,
+    };
+    json!({
+        "sha": sha.hex(),
+        "node_id": node_id("Commit", 2),
+        "commit": git,
+        "url": format!("{u}/commits/{sha}"),
+        "html_url": format!("{base}/{}/commit/{sha}", r.full_name()),
+        "comments_url": format!("{u}/commits/{sha}/comments"),
+        "author": person(&c.author.name),
+        "committer": person(&c.committer.name),
+        "parents": c.parents.iter().map(|p| json!({
+            "sha": p.hex(), "url": format!("{u}/commits/{p}"),
+            "html_url": format!("{base}/{}/commit/{p}", r.full_name())
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A file entry of the contents API (without `content`).
+pub fn content_entry(base: &str, r: &Repo, path: &str, blob: &Sha, size: usize, git_ref: &str) -> Value {
+    let full = r.full_name();
+    let u = format!("{base}/repos/{full}");
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let self_url = format!("{u}/contents/{path}?ref={git_ref}");
+    let git_url = format!("{u}/git/blobs/{blob}");
+    let html_url = format!("{base}/{full}/blob/{git_ref}/{path}");
+    json!({
+        "name": name,
+        "path": path,
+        "sha": blob.hex(),
+        "size": size,
+        "url": self_url,
+        "html_url": html_url,
+        "git_url": git_url,
+        "download_url": format!("{base}/_raw/{full}/{git_ref}/{path}"),
+        "type": "file",
+        "_links": {"self": self_url, "git": git_url, "html": html_url},
+    })
+}
+
+/// A directory entry of the contents API.
+pub fn dir_entry(base: &str, r: &Repo, path: &str, git_ref: &str) -> Value {
+    let full = r.full_name();
+    let u = format!("{base}/repos/{full}");
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let self_url = format!("{u}/contents/{path}?ref={git_ref}");
+    let html_url = format!("{base}/{full}/tree/{git_ref}/{path}");
+    json!({
+        "name": name, "path": path, "sha": Sha::of_object("tree", path.as_bytes()).hex(), "size": 0,
+        "url": self_url, "html_url": html_url, "git_url": null, "download_url": null, "type": "dir",
+        "_links": {"self": self_url, "git": null, "html": html_url},
+    })
+}
+
+fn branch_obj(base: &str, r: &Repo, branch: &str, sha: &Sha) -> Value {
+    json!({
+        "label": format!("{}:{branch}", r.owner),
+        "ref": branch,
+        "sha": sha.hex(),
+        "user": user_obj(base, &r.owner, name_id(&r.owner), "Organization"),
+        "repo": repo(base, r, None),
+    })
+}
+
+/// A pull request; `detail` adds the fields only the single-PR endpoint has.
+pub fn pull(base: &str, world: &World, r: &Repo, p: &Pull, detail: Option<Option<bool>>, state: &str) -> Value {
+    let full = r.full_name();
+    let u = format!("{base}/repos/{full}");
+    let html = format!("{base}/{full}/pull/{}", p.number);
+    let n = p.number;
+    let mut v = json!({
+        "url": format!("{u}/pulls/{n}"),
+        "id": p.id,
+        "node_id": node_id("PullRequest", p.id),
+        "html_url": html,
+        "diff_url": format!("{html}.diff"),
+        "patch_url": format!("{html}.patch"),
+        "issue_url": format!("{u}/issues/{n}"),
+        "commits_url": format!("{u}/pulls/{n}/commits"),
+        "review_comments_url": format!("{u}/pulls/{n}/comments"),
+        "review_comment_url": format!("{u}/pulls/comments{{/number}}"),
+        "comments_url": format!("{u}/issues/{n}/comments"),
+        "statuses_url": format!("{u}/statuses/{}", p.head_sha),
+        "number": n,
+        "state": p.state,
+        "locked": false,
+        "title": p.title,
+        "user": identity(base, world, p.user),
+        "body": p.body,
+        "labels": [],
+        "milestone": null,
+        "active_lock_reason": null,
+        "created_at": iso(p.created_at),
+        "updated_at": iso(p.updated_at),
+        "closed_at": p.closed_at.map(iso),
+        "merged_at": p.merged_at.map(iso),
+        "merge_commit_sha": p.merge_commit_sha.map(|s| s.hex()),
+        "assignee": null,
+        "assignees": [],
+        "requested_reviewers": [],
+        "requested_teams": [],
+        "head": branch_obj(base, r, &p.head_ref, &p.head_sha),
+        "base": branch_obj(base, r, &p.base_ref, &p.base_sha),
+        "_links": {
+            "self": {"href": format!("{u}/pulls/{n}")},
+            "html": {"href": html},
+            "issue": {"href": format!("{u}/issues/{n}")},
+            "comments": {"href": format!("{u}/issues/{n}/comments")},
+            "review_comments": {"href": format!("{u}/pulls/{n}/comments")},
+            "review_comment": {"href": format!("{u}/pulls/comments{{/number}}")},
+            "commits": {"href": format!("{u}/pulls/{n}/commits")},
+            "statuses": {"href": format!("{u}/statuses/{}", p.head_sha)},
+        },
+        "author_association": "MEMBER",
+        "auto_merge": null,
+        "draft": p.draft,
+    });
+    if let (Some(mergeable), Value::Object(m)) = (detail, &mut v) {
+        let commits = p
+            .merge_commit_sha
+            .map_or_else(|| world.objects.commits_between(&p.base_sha, &p.head_sha).len(), |_| 1);
+        m.insert("merged".into(), json!(p.merged));
+        m.insert("mergeable".into(), json!(mergeable));
+        m.insert("rebaseable".into(), json!(mergeable));
+        m.insert("mergeable_state".into(), json!(state));
+        m.insert("merged_by".into(), p.merged_by.map_or(Value::Null, |id| identity(base, world, id)));
+        m.insert("comments".into(), json!(0));
+        m.insert("review_comments".into(), json!(0));
+        m.insert("maintainer_can_modify".into(), json!(false));
+        m.insert("commits".into(), json!(commits));
+        m.insert("additions".into(), json!(0));
+        m.insert("deletions".into(), json!(0));
+        m.insert("changed_files".into(), json!(0));
+    }
+    v
+}
+
+/// A pull request review.
+pub fn review(base: &str, world: &World, r: &Repo, p: &Pull, rv: &Review) -> Value {
+    let full = r.full_name();
+    let html = format!("{base}/{full}/pull/{}#pullrequestreview-{}", p.number, rv.id);
+    let pr_url = format!("{base}/repos/{full}/pulls/{}", p.number);
+    json!({
+        "id": rv.id,
+        "node_id": node_id("PullRequestReview", rv.id),
+        "user": identity(base, world, rv.user),
+        "body": rv.body,
+        "state": rv.state,
+        "html_url": html,
+        "pull_request_url": pr_url,
+        "_links": {"html": {"href": html}, "pull_request": {"href": pr_url}},
+        "submitted_at": iso(rv.submitted_at),
+        "commit_id": rv.commit_id.hex(),
+        "author_association": "MEMBER",
+    })
+}
+
+/// A check run.
+pub fn check_run(base: &str, world: &World, r: &Repo, c: &CheckRun) -> Value {
+    let u = format!("{base}/repos/{}", r.full_name());
+    let prs: Vec<Value> = r
+        .pulls
+        .iter()
+        .filter(|p| p.head_sha == c.head_sha && p.state == PullState::Open)
+        .map(|p| mini_pull(base, r, p))
+        .collect();
+    json!({
+        "id": c.id,
+        "name": c.name,
+        "node_id": node_id("CheckRun", c.id),
+        "head_sha": c.head_sha.hex(),
+        "external_id": c.external_id.clone().unwrap_or_default(),
+        "url": format!("{u}/check-runs/{}", c.id),
+        "html_url": format!("{base}/{}/runs/{}", r.full_name(), c.id),
+        "details_url": c.details_url.clone().unwrap_or_else(|| format!("{base}/{}/runs/{}", r.full_name(), c.id)),
+        "status": c.status,
+        "conclusion": c.conclusion,
+        "started_at": iso(c.started_at),
+        "completed_at": c.completed_at.map(iso),
+        "output": {
+            "title": c.title, "summary": c.summary, "text": c.text,
+            "annotations_count": 0, "annotations_url": format!("{u}/check-runs/{}/annotations", c.id)
+        },
+        "check_suite": {"id": c.suite_id},
+        "app": app(base, world, c.app),
+        "pull_requests": prs,
+    })
+}
+
+fn mini_pull(base: &str, r: &Repo, p: &Pull) -> Value {
+    let u = format!("{base}/repos/{}", r.full_name());
+    let mini_repo = json!({"id": r.id, "url": u, "name": r.name});
+    json!({
+        "url": format!("{u}/pulls/{}", p.number),
+        "id": p.id,
+        "number": p.number,
+        "head": {"ref": p.head_ref, "sha": p.head_sha.hex(), "repo": mini_repo},
+        "base": {"ref": p.base_ref, "sha": p.base_sha.hex(), "repo": mini_repo},
+    })
+}
+
+/// Status and conclusion of a suite, aggregated from its runs.
+pub fn suite_status(r: &Repo, s: &CheckSuite) -> (&'static str, Option<String>) {
+    let runs: Vec<&CheckRun> = r.check_runs.iter().filter(|c| c.suite_id == s.id).collect();
+    if runs.iter().any(|c| c.status != "completed") {
+        let started = runs.iter().any(|c| c.status == "in_progress");
+        return (if started { "in_progress" } else { "queued" }, None);
+    }
+    let order = ["action_required", "cancelled", "timed_out", "failure", "neutral", "skipped", "success"];
+    let conclusion = order
+        .iter()
+        .find(|o| runs.iter().any(|c| c.conclusion.as_deref() == Some(**o)))
+        .map(|s| (*s).to_owned());
+    ("completed", conclusion)
+}
+
+/// A check suite.
+pub fn check_suite(base: &str, world: &World, r: &Repo, s: &CheckSuite) -> Value {
+    let u = format!("{base}/repos/{}", r.full_name());
+    let (status, conclusion) = suite_status(r, s);
+    let head = world.objects.commit(&s.head_sha);
+    let before = head
+        .and_then(|c| c.parents.first())
+        .map_or_else(|| "0".repeat(40), Sha::hex);
+    let prs: Vec<Value> = r
+        .pulls
+        .iter()
+        .filter(|p| p.head_sha == s.head_sha && p.state == PullState::Open)
+        .map(|p| mini_pull(base, r, p))
+        .collect();
+    json!({
+        "id": s.id,
+        "node_id": node_id("CheckSuite", s.id),
+        "head_branch": s.head_branch,
+        "head_sha": s.head_sha.hex(),
+        "status": status,
+        "conclusion": conclusion,
+        "url": format!("{u}/check-suites/{}", s.id),
+        "before": before,
+        "after": s.head_sha.hex(),
+        "pull_requests": prs,
+        "app": app(base, world, s.app),
+        "repository": repo(base, r, None),
+        "created_at": iso(s.created_at),
+        "updated_at": iso(s.updated_at),
+        "head_commit": head.map_or(Value::Null, |c| json!({
+            "id": s.head_sha.hex(),
+            "tree_id": c.tree.hex(),
+            "message": c.message,
+            "timestamp": iso(c.committer.time),
+            "author": {"name": c.author.name, "email": c.author.email},
+            "committer": {"name": c.committer.name, "email": c.committer.email},
+        })),
+        "latest_check_runs_count": r.check_runs.iter().filter(|c| c.suite_id == s.id).count(),
+        "check_runs_url": format!("{u}/check-suites/{}/check-runs", s.id),
+        "rerequestable": true,
+        "runs_rerequestable": true,
+    })
+}
+
+/// A commit status.
+pub fn status(base: &str, world: &World, r: &Repo, s: &CommitStatus, with_creator: bool) -> Value {
+    let mut v = json!({
+        "url": format!("{base}/repos/{}/statuses/{}", r.full_name(), s.sha),
+        "avatar_url": format!("{base}/_avatars/u/{}?v=4", s.creator),
+        "id": s.id,
+        "node_id": node_id("StatusContext", s.id),
+        "state": s.state,
+        "description": s.description,
+        "target_url": s.target_url,
+        "context": s.context,
+        "created_at": iso(s.created_at),
+        "updated_at": iso(s.created_at),
+    });
+    if let (true, Value::Object(m)) = (with_creator, &mut v) {
+        m.insert("creator".into(), identity(base, world, s.creator));
+    }
+    v
+}
+
+/// A release.
+pub fn release(base: &str, world: &World, r: &Repo, rel: &Release) -> Value {
+    let full = r.full_name();
+    let u = format!("{base}/repos/{full}/releases/{}", rel.id);
+    json!({
+        "url": u,
+        "assets_url": format!("{u}/assets"),
+        "upload_url": format!("{base}/repos/{full}/releases/{}/assets{{?name,label}}", rel.id),
+        "html_url": format!("{base}/{full}/releases/tag/{}", rel.tag_name),
+        "id": rel.id,
+        "author": identity(base, world, rel.author),
+        "node_id": node_id("Release", rel.id),
+        "tag_name": rel.tag_name,
+        "target_commitish": rel.target_commitish,
+        "name": rel.name,
+        "draft": rel.draft,
+        "prerelease": rel.prerelease,
+        "immutable": false,
+        "created_at": iso(rel.created_at),
+        "published_at": rel.published_at.map(iso),
+        "assets": [],
+        "tarball_url": format!("{base}/repos/{full}/tarball/{}", rel.tag_name),
+        "zipball_url": format!("{base}/repos/{full}/zipball/{}", rel.tag_name),
+        "body": rel.body,
+    })
+}

@@ -1,0 +1,180 @@
+//! REST routing: matches method and path segments to handlers, and answers anything unknown with a
+//! loud 404/501 that names the method and path (never an empty 200).
+
+mod checks;
+mod contents;
+mod pulls;
+mod refs;
+mod releases;
+mod repos;
+
+use std::collections::BTreeMap;
+
+use http::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::spec::{Access, IdentityKind, RepoPermissions};
+use crate::world::{Identity, World};
+
+/// What a handler answers.
+pub enum Reply {
+    /// A JSON body with a status.
+    Json(StatusCode, Value),
+    /// A list to paginate; with `Some(key)` it is wrapped as `{total_count, key: [...]}`.
+    Page(Vec<Value>, Option<&'static str>),
+    /// 204 No Content.
+    NoContent,
+    /// A raw body (`application/vnd.github.raw`).
+    Raw(Vec<u8>),
+}
+
+pub type Outcome = Result<Reply, ApiError>;
+
+/// Everything a handler may read about the request.
+pub struct Ctx<'a> {
+    pub base: &'a str,
+    pub method: &'a Method,
+    pub query: &'a BTreeMap<String, String>,
+    pub body: &'a [u8],
+    pub who: &'a Identity,
+    pub accept: &'a str,
+}
+
+impl Ctx<'_> {
+    /// The JSON body as `T`, or GitHub's 400 "Problems parsing JSON".
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let body = if self.body.is_empty() { b"{}".as_slice() } else { self.body };
+        serde_json::from_slice(body).map_err(|e| ApiError::bad_json(&e.to_string()))
+    }
+
+    /// The permissions of the caller on `repo`; 404 when it cannot see it.
+    pub fn perms(&self, world: &World, repo: &str) -> Result<RepoPermissions, ApiError> {
+        world.access(self.who, repo).ok_or_else(ApiError::not_found)
+    }
+
+    /// Requires `need` on the permission chosen by `pick`; GitHub's 403 otherwise.
+    pub fn need(
+        &self,
+        world: &World,
+        repo: &str,
+        pick: fn(&RepoPermissions) -> Access,
+        need: Access,
+    ) -> Result<RepoPermissions, ApiError> {
+        let perms = self.perms(world, repo)?;
+        if pick(&perms) >= need {
+            Ok(perms)
+        } else {
+            Err(forbidden(self.who))
+        }
+    }
+}
+
+/// GitHub's 403 for a token lacking a permission.
+pub fn forbidden(who: &Identity) -> ApiError {
+    let message = match who.kind {
+        IdentityKind::App | IdentityKind::GithubToken => "Resource not accessible by integration",
+        IdentityKind::User | IdentityKind::Bot => "Resource not accessible by personal access token",
+    };
+    ApiError::new(StatusCode::FORBIDDEN, message)
+}
+
+/// Routes an authenticated REST request.
+pub fn dispatch(world: &mut World, ctx: &Ctx<'_>, segs: &[&str]) -> Outcome {
+    let m = ctx.method;
+    match segs {
+        ["user"] if m == Method::GET => Ok(Reply::Json(StatusCode::OK, crate::json::identity(ctx.base, world, ctx.who.id))),
+        ["repos", owner, name, rest @ ..] => {
+            let repo = format!("{owner}/{name}");
+            route_repo(world, ctx, &repo, rest)
+        }
+        _ => Err(unknown(m, segs)),
+    }
+}
+
+fn route_repo(world: &mut World, ctx: &Ctx<'_>, repo: &str, rest: &[&str]) -> Outcome {
+    let m = ctx.method.clone();
+    let get = m == Method::GET;
+    match rest {
+        [] if get => repos::get(world, ctx, repo),
+        ["branches", branch @ ..] if get && !branch.is_empty() => repos::branch(world, ctx, repo, &branch.join("/")),
+        ["git", "ref", r @ ..] if get && !r.is_empty() => refs::get(world, ctx, repo, &r.join("/")),
+        ["git", "refs"] if get => refs::list(world, ctx, repo, ""),
+        ["git", "refs", r @ ..] if get => refs::get_or_list(world, ctx, repo, &r.join("/")),
+        ["git", "matching-refs", r @ ..] if get => refs::list(world, ctx, repo, &r.join("/")),
+        ["git", "refs"] if m == Method::POST => refs::create(world, ctx, repo),
+        ["git", "refs", r @ ..] if m == Method::PATCH && !r.is_empty() => refs::update(world, ctx, repo, &r.join("/")),
+        ["git", "refs", r @ ..] if m == Method::DELETE && !r.is_empty() => refs::delete(world, ctx, repo, &r.join("/")),
+        ["git", "commits", sha] if get => refs::git_commit(world, ctx, repo, sha),
+        ["commits"] if get => refs::list_commits(world, ctx, repo),
+        ["commits", r, "check-runs"] if get => checks::list_for_ref(world, ctx, repo, r),
+        ["commits", r, "check-suites"] if get => checks::suites_for_ref(world, ctx, repo, r),
+        ["commits", r, "statuses"] if get => checks::list_statuses(world, ctx, repo, r),
+        ["commits", r, "status"] if get => checks::combined_status(world, ctx, repo, r),
+        ["commits", r] if get => refs::commit(world, ctx, repo, r),
+        ["contents"] if get => contents::get(world, ctx, repo, ""),
+        ["contents", p @ ..] if get => contents::get(world, ctx, repo, &p.join("/")),
+        ["contents", p @ ..] if m == Method::PUT && !p.is_empty() => contents::put(world, ctx, repo, &p.join("/")),
+        ["contents", p @ ..] if m == Method::DELETE && !p.is_empty() => contents::delete(world, ctx, repo, &p.join("/")),
+        ["pulls"] if get => pulls::list(world, ctx, repo),
+        ["pulls"] if m == Method::POST => pulls::create(world, ctx, repo),
+        ["pulls", n, tail @ ..] => {
+            let number: u64 = n.parse().map_err(|_| ApiError::not_found())?;
+            match tail {
+                [] if get => pulls::get(world, ctx, repo, number),
+                [] if m == Method::PATCH => pulls::update(world, ctx, repo, number),
+                ["merge"] if get => pulls::is_merged(world, ctx, repo, number),
+                ["merge"] if m == Method::PUT => pulls::merge(world, ctx, repo, number),
+                ["commits"] if get => pulls::commits(world, ctx, repo, number),
+                ["reviews"] if get => pulls::list_reviews(world, ctx, repo, number),
+                ["reviews"] if m == Method::POST => pulls::create_review(world, ctx, repo, number),
+                ["update-branch"] if m == Method::PUT => pulls::update_branch(world, ctx, repo, number),
+                _ => Err(unknown_repo(&m, repo, rest)),
+            }
+        }
+        ["check-runs"] if m == Method::POST => checks::create_run(world, ctx, repo),
+        ["check-runs", id] if get => checks::get_run(world, ctx, repo, id),
+        ["check-runs", id] if m == Method::PATCH => checks::update_run(world, ctx, repo, id),
+        ["check-suites", id] if get => checks::get_suite(world, ctx, repo, id),
+        ["check-suites", id, "check-runs"] if get => checks::runs_in_suite(world, ctx, repo, id),
+        ["statuses", sha] if m == Method::POST => checks::create_status(world, ctx, repo, sha),
+        ["releases"] if get => releases::list(world, ctx, repo),
+        ["releases"] if m == Method::POST => releases::create(world, ctx, repo),
+        ["releases", "latest"] if get => releases::latest(world, ctx, repo),
+        ["releases", "generate-notes"] if m == Method::POST => releases::generate_notes(world, ctx, repo),
+        ["releases", "tags", tag @ ..] if get && !tag.is_empty() => releases::by_tag(world, ctx, repo, &tag.join("/")),
+        ["releases", id] if get => releases::get(world, ctx, repo, id),
+        ["releases", id] if m == Method::PATCH => releases::update(world, ctx, repo, id),
+        ["releases", id] if m == Method::DELETE => releases::delete(world, ctx, repo, id),
+        _ => Err(unknown_repo(&m, repo, rest)),
+    }
+}
+
+fn unknown_repo(m: &Method, repo: &str, rest: &[&str]) -> ApiError {
+    let mut segs = vec!["repos"];
+    segs.extend(repo.split('/'));
+    segs.extend_from_slice(rest);
+    unknown(m, &segs)
+}
+
+/// The loud answer for a route the simulator does not implement.
+pub fn unknown(method: &Method, segs: &[&str]) -> ApiError {
+    let path = format!("/{}", segs.join("/"));
+    let known_resource = matches!(
+        segs,
+        ["repos", _, _, "pulls" | "git" | "contents" | "releases" | "check-runs" | "check-suites" | "statuses" | "commits" | "branches", ..]
+    );
+    let status = if known_resource { StatusCode::NOT_IMPLEMENTED } else { StatusCode::NOT_FOUND };
+    ApiError::new(status, format!("github-sim does not implement {method} {path}"))
+}
+
+/// Parses a numeric id segment (404 when it is not a number, as GitHub does).
+pub fn id_of(s: &str) -> Result<u64, ApiError> {
+    s.parse().map_err(|_| ApiError::not_found())
+}
+
+/// 422 "Invalid request" for a missing required field, worded as GitHub does.
+pub fn missing(field: &str) -> ApiError {
+    ApiError::unprocessable(format!("Invalid request.\n\n\"{field}\" wasn't supplied."))
+}

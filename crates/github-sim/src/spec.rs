@@ -1,0 +1,167 @@
+//! The world file: the YAML (or JSON) a person writes to declare identities, repositories,
+//! branch protection and simulated CI. It is only a description; `world` turns it into state.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A whole world description. Every field is optional: an empty document is an empty world.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorldSpec {
+    /// Simulated clock settings.
+    pub clock: Option<ClockSpec>,
+    /// Seed for probabilistic faults (reproducible runs).
+    pub seed: Option<u64>,
+    /// Users, bots, app installations and workflow tokens.
+    pub identities: Vec<IdentitySpec>,
+    /// Repositories with their branches and files.
+    pub repos: Vec<RepoSpec>,
+    /// Simulated CI: check runs created when pull requests open or change.
+    pub ci: Vec<CiRuleSpec>,
+}
+
+/// `clock:` — when simulated time starts and how fast it runs.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClockSpec {
+    /// RFC 3339 start time; the wall clock when absent.
+    pub start: Option<String>,
+    /// Simulated seconds per real second (default 1; 0 freezes time).
+    pub scale: Option<f64>,
+}
+
+/// What kind of principal a token belongs to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityKind {
+    /// A person with a personal access token.
+    #[default]
+    User,
+    /// A machine account using a personal access token (still a PAT: cannot create check runs).
+    Bot,
+    /// A GitHub App installation token.
+    App,
+    /// A workflow's own `GITHUB_TOKEN`: an app token whose changes trigger no workflows.
+    GithubToken,
+}
+
+/// The level of one permission.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// No access.
+    #[default]
+    None,
+    /// Read only.
+    Read,
+    /// Read and write.
+    Write,
+}
+
+/// Per-repository permissions of an identity. A field left out means `none`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RepoPermissions {
+    pub contents: Access,
+    pub pull_requests: Access,
+    pub checks: Access,
+    pub statuses: Access,
+}
+
+impl RepoPermissions {
+    /// Write on everything.
+    pub const ALL: RepoPermissions = RepoPermissions {
+        contents: Access::Write,
+        pull_requests: Access::Write,
+        checks: Access::Write,
+        statuses: Access::Write,
+    };
+}
+
+/// One identity and its tokens.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentitySpec {
+    pub login: String,
+    pub kind: IdentityKind,
+    /// Tokens that authenticate as this identity (`Authorization: token X` or `Bearer X`).
+    pub tokens: Vec<String>,
+    /// Requests per hour (defaults: 1,000 for `github_token`, 5,000 otherwise).
+    pub rate_limit: Option<u32>,
+    /// Per-repository permissions keyed by `owner/name`; when absent the identity may write
+    /// everywhere. A repository missing from the map is invisible (404).
+    pub permissions: Option<BTreeMap<String, RepoPermissions>>,
+}
+
+/// One repository.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RepoSpec {
+    /// `owner/name`.
+    pub name: String,
+    /// Defaults to `main`.
+    pub default_branch: Option<String>,
+    /// Branches by name. The default branch gets an initial commit with its files; any other
+    /// branch starts `from` another branch (default: the default branch) plus its own files.
+    pub branches: BTreeMap<String, BranchSpec>,
+    /// Lightweight tags by name → branch name or 40-hex commit sha.
+    pub tags: BTreeMap<String, String>,
+    /// Branch protection by branch name.
+    pub protection: BTreeMap<String, ProtectionSpec>,
+}
+
+/// One branch.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BranchSpec {
+    pub from: Option<String>,
+    /// Path → UTF-8 content.
+    pub files: BTreeMap<String, String>,
+    /// Commit message of the branch's commit (default "Initial commit" / "Update <branch>").
+    pub message: Option<String>,
+}
+
+/// Branch protection.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProtectionSpec {
+    /// Check-run names or status contexts that must succeed on the head commit.
+    pub required_checks: Vec<String>,
+    /// Approving reviews required.
+    pub required_approvals: u32,
+    /// Require the head to contain the base branch ("require branches to be up to date").
+    pub strict: bool,
+}
+
+/// A simulated CI rule: when a pull request into `base` of `repo` is opened, reopened or its
+/// head changes, check runs are created on the head commit and complete after a delay.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CiRuleSpec {
+    pub repo: String,
+    /// Base branch; any when absent.
+    pub base: Option<String>,
+    /// Login of the app identity that owns the check runs (created as kind `app` if missing;
+    /// default `github-actions`).
+    pub app: Option<String>,
+    pub checks: Vec<CiCheckSpec>,
+}
+
+/// One check run a CI rule creates.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CiCheckSpec {
+    pub name: String,
+    /// `success` unless given (`failure`, `cancelled`, `neutral`, `skipped`, `timed_out`, …).
+    pub conclusion: Option<String>,
+    /// Simulated milliseconds until completion.
+    pub after_ms: u64,
+}
+
+impl WorldSpec {
+    /// Parses YAML (JSON is YAML too).
+    pub fn from_yaml(text: &str) -> Result<WorldSpec, serde_yaml::Error> {
+        serde_yaml::from_str(text)
+    }
+}
