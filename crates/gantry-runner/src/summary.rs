@@ -72,12 +72,14 @@ pub fn escape_cell(text: &str) -> String {
         .replace('\n', "<br>")
 }
 
-/// Inline code that survives backticks inside the value.
+/// Inline code that survives backticks inside the value: the fence is one backtick longer than
+/// the longest backtick run in it, as CommonMark requires.
 pub fn code(text: &str) -> String {
     if text.is_empty() {
         return String::new();
     }
-    let fence = if text.contains('`') { "``" } else { "`" };
+    let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run + 1);
     let pad = if text.starts_with('`') || text.ends_with('`') {
         " "
     } else {

@@ -531,3 +531,14 @@ fn expression_defaults_apply_only_inside_actions_yml() {
             .contains("input `wait`: `ten minutes` is not a duration")
     );
 }
+
+#[test]
+fn inline_code_fences_outrun_any_backticks_inside() {
+    use gantry_runner::summary::code;
+    assert_eq!(code(""), "");
+    assert_eq!(code("v1"), "`v1`");
+    assert_eq!(code("a`b"), "``a`b``");
+    assert_eq!(code("a``b"), "```a``b```");
+    assert_eq!(code("`x`"), "`` `x` ``");
+    assert_eq!(code("``"), "``` `` ```");
+}
