@@ -23,10 +23,15 @@
 //!
 //! Order. SemVer precedence agrees with PEP 440 order except in these documented places, where
 //! SemVer cannot express the PEP 440 rule:
-//! - build metadata never affects precedence, so post-releases of final releases, local versions,
-//!   epochs and fourth-and-later release segments compare *equal* to the version without them;
+//! - build metadata never affects precedence, so post-releases of final releases and local
+//!   versions compare *equal* to the version without them (`1.0.post1` ≡ `1.0`);
+//! - for the same reason epochs and fourth-and-later release segments are ignored when ordering:
+//!   `1!1.0` sorts below `2.0`, and `1.2.3.5a1` below `1.2.3.4`;
 //! - a `.devD` on a pre-release (or a post-release of one) sorts *after* it, not before, because in
-//!   SemVer a longer prerelease always beats its own prefix.
+//!   SemVer a longer prerelease always beats its own prefix (`1.0a1.dev1` > `1.0a1`).
+//!
+//! Everywhere else (epoch 0, at most three non-zero release segments, no local part, no post of a
+//! final release, no dev of a pre-release) `a < b` in PEP 440 exactly when `a < b` in SemVer.
 //!
 //! `0.dev.D` starts with a numeric identifier so that `1.0.dev3` sorts below every `1.0aN`,
 //! `1.0bN` and `1.0rcN` (numeric identifiers have lower precedence than alphanumeric ones).
@@ -48,10 +53,10 @@ pub enum VersionError {
     TagTooLong { tag: String, len: usize },
 }
 
-/// Parses a PEP 440 version (any spelling PEP 440 accepts; [`Pep440`]'s `Display` is the
-/// normalised form).
+/// Parses a PEP 440 version (any spelling PEP 440 accepts, surrounding whitespace ignored as
+/// pypa/packaging ignores it; [`Pep440`]'s `Display` is the normalised form).
 pub fn parse_pep440(text: &str) -> Result<Pep440, VersionError> {
-    text.parse().map_err(|error: pep440_rs::VersionParseError| VersionError::Pep440 {
+    text.trim().parse().map_err(|error: pep440_rs::VersionParseError| VersionError::Pep440 {
         text: text.to_owned(),
         reason: error.to_string(),
     })
