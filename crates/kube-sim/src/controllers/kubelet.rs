@@ -66,7 +66,8 @@ fn container_id(world: &mut World) -> String {
 /// One step of a container's state machine, at its due time.
 #[expect(clippy::too_many_lines, reason = "one match over the whole container lifecycle reads best in one place")]
 fn step(world: &mut World, pod: &Value, c: &mut ContainerSim, spec: Option<&ImageSpec>, pull_policy: &str) {
-    let now = world.clock.elapsed();
+    // Transitions are timed from when they fell due, so a jump in simulated time catches up.
+    let now = c.next_at.unwrap_or_else(|| world.clock.elapsed());
     let field_path = format!("spec.containers{{{}}}", c.name);
     let fp = Some(field_path.as_str());
     let pod_desc = format!("{}_{}({})", meta_str(pod, "name"), meta_str(pod, "namespace"), meta_str(pod, "uid"));

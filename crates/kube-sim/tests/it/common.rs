@@ -194,3 +194,30 @@ pub fn kubectl(kubeconfig: &Path, home: &Path, args: &[&str]) -> Out {
 pub fn squash(s: &str) -> String {
     s.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join("\n")
 }
+
+/// `kubectl rollout status` for a Deployment, per kubectl's DeploymentStatusViewer:
+/// Ok((message, done)) or Err(message).
+pub fn rollout_status(d: &Value) -> Result<(String, bool), String> {
+    let name = d["metadata"]["name"].as_str().unwrap_or_default();
+    let int = |p: &str| d.pointer(p).and_then(Value::as_i64).unwrap_or(0);
+    if int("/metadata/generation") <= int("/status/observedGeneration") {
+        let progressing = d.pointer("/status/conditions").and_then(Value::as_array).and_then(|cs| cs.iter().find(|c| c["type"] == "Progressing"));
+        if progressing.is_some_and(|c| c["reason"] == "ProgressDeadlineExceeded") {
+            return Err(format!("deployment {name:?} exceeded its progress deadline"));
+        }
+        let (updated, replicas, available) = (int("/status/updatedReplicas"), int("/status/replicas"), int("/status/availableReplicas"));
+        if let Some(spec) = d.pointer("/spec/replicas").and_then(Value::as_i64)
+            && updated < spec
+        {
+            return Ok((format!("Waiting for deployment {name:?} rollout to finish: {updated} out of {spec} new replicas have been updated...\n"), false));
+        }
+        if replicas > updated {
+            return Ok((format!("Waiting for deployment {name:?} rollout to finish: {} old replicas are pending termination...\n", replicas - updated), false));
+        }
+        if available < updated {
+            return Ok((format!("Waiting for deployment {name:?} rollout to finish: {available} of {updated} updated replicas are available...\n"), false));
+        }
+        return Ok((format!("deployment {name:?} successfully rolled out\n"), true));
+    }
+    Ok(("Waiting for deployment spec update to be observed...\n".to_owned(), false))
+}
