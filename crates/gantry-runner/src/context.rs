@@ -6,6 +6,31 @@ use crate::env::Env;
 use crate::env_vars as vars;
 use crate::error::ActionError;
 
+/// How the runner reaches the network: proxy and extra CA bundle, for the HTTP clients.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkSettings {
+    pub https_proxy: Option<String>,
+    pub no_proxy: Option<String>,
+    pub extra_ca_file: Option<String>,
+}
+
+impl NetworkSettings {
+    /// Reads `HTTPS_PROXY`/`https_proxy`, `NO_PROXY`/`no_proxy` and `SSL_CERT_FILE`.
+    pub fn from_env(env: &Env) -> Result<Self, ActionError> {
+        let either = |upper: &str, lower: &str| -> Result<Option<String>, ActionError> {
+            Ok(env
+                .non_empty(upper)?
+                .or(env.non_empty(lower)?)
+                .map(str::to_owned))
+        };
+        Ok(Self {
+            https_proxy: either(vars::HTTPS_PROXY, vars::HTTPS_PROXY_LOWER)?,
+            no_proxy: either(vars::NO_PROXY, vars::NO_PROXY_LOWER)?,
+            extra_ca_file: env.non_empty(vars::SSL_CERT_FILE)?.map(str::to_owned),
+        })
+    }
+}
+
 /// What the runner tells every step about the run. Unset variables are `None`.
 #[derive(Debug, Clone, Default)]
 pub struct GithubContext {

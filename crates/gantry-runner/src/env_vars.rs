@@ -54,6 +54,17 @@ pub const RUNNER_TEMP: &str = "RUNNER_TEMP";
 /// Reproducible-builds convention: seconds since the epoch to use instead of the wall clock.
 pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
 
+/// Proxy for HTTPS requests (corporate runners); the lower-case spelling is read too.
+pub const HTTPS_PROXY: &str = "HTTPS_PROXY";
+/// Lower-case spelling of [`HTTPS_PROXY`], which many tools set instead.
+pub const HTTPS_PROXY_LOWER: &str = "https_proxy";
+/// Hosts that bypass the proxy; the lower-case spelling is read too.
+pub const NO_PROXY: &str = "NO_PROXY";
+/// Lower-case spelling of [`NO_PROXY`].
+pub const NO_PROXY_LOWER: &str = "no_proxy";
+/// A PEM bundle of extra CA certificates to trust (a private corporate CA).
+pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+
 /// Prefix of every action input: `with: {dry-run: x}` arrives as `INPUT_DRY-RUN`.
 pub const INPUT_PREFIX: &str = "INPUT_";
 
@@ -84,4 +95,9 @@ pub const ALL: &[&str] = &[
     RUNNER_ARCH,
     RUNNER_TEMP,
     SOURCE_DATE_EPOCH,
+    HTTPS_PROXY,
+    HTTPS_PROXY_LOWER,
+    NO_PROXY,
+    NO_PROXY_LOWER,
+    SSL_CERT_FILE,
 ];

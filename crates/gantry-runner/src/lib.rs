@@ -22,7 +22,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub use console::{Annotation, Console};
-pub use context::GithubContext;
+pub use context::{GithubContext, NetworkSettings};
 pub use env::Env;
 pub use error::{ActionError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_SUCCESS};
 pub use inputs::Inputs;

@@ -1,0 +1,140 @@
+//! `create-prerelease`: turns a tag into a GitHub release (a prerelease by default), idempotently:
+//! created when missing, a no-op when an identical one exists, an error on drift unless told to
+//! update. The body carries an origin marker that auto-deploy can verify.
+
+mod plan;
+mod settings;
+mod summary;
+mod template;
+
+use gantry_github::{Client, Workflow};
+use gantry_runner::{ActionError, ActionSpec, InputSpec, OutputSpec, Outputs, Step};
+
+pub use settings::{DEFAULT_TAG_PATTERN, Settings};
+
+/// Inputs and outputs of `create-prerelease`.
+pub static SPEC: ActionSpec = ActionSpec {
+    name: "create-prerelease",
+    title: "Create a GitHub prerelease for a tag, idempotently",
+    description: "Creates the GitHub release for a pushed tag (a prerelease by default), with an origin marker that \
+                  names the workflow run, so deploy steps can tell a pipeline release from a hand-made one. A re-run \
+                  finds the identical release and changes nothing; a differing release is an error unless \
+                  on-existing is update.",
+    inputs: &[
+        InputSpec::secret(
+            "token",
+            "${{ github.token }}",
+            "Token that creates the release. Releases created with the workflow's own GITHUB_TOKEN trigger no other workflows (no on: release); pass a GitHub App or bot token when a deploy workflow must start",
+        ),
+        InputSpec::optional(
+            "tag",
+            "",
+            "Tag to release. Empty: the pushed tag (GITHUB_REF_NAME on a tag push)",
+        ),
+        InputSpec::optional(
+            "tag-pattern",
+            DEFAULT_TAG_PATTERN,
+            "Regular expression the tag must match. Default: SemVer 2.0 with an optional v prefix",
+        ),
+        InputSpec::optional(
+            "prerelease",
+            "true",
+            "true: mark the release as a prerelease; false: a full release; auto: a prerelease only when the version has a pre-release part (-rc.1, -beta, 1.0a1, -pr.7)",
+        ),
+        InputSpec::optional(
+            "name",
+            "{tag}",
+            "Release title template. Placeholders: {tag}, {version} (tag without the v prefix), {repository}, {sha}",
+        ),
+        InputSpec::optional(
+            "body",
+            "",
+            "Release notes template (same placeholders as name). Empty: GitHub's generated notes when generate-notes is true, else no notes",
+        ),
+        InputSpec::optional(
+            "generate-notes",
+            "true",
+            "Use GitHub's generated release notes when body is empty",
+        ),
+        InputSpec::optional(
+            "on-existing",
+            "fail",
+            "What to do when a release for the tag exists and differs (title, prerelease flag, draft, notes from a body template, or no origin marker): fail (say how it differs) or update (make it match). An identical release is always left alone",
+        ),
+        InputSpec::optional(
+            "make-latest",
+            "legacy",
+            "GitHub's make_latest for full releases: true, false or legacy (latest by date and version). Prereleases are never latest",
+        ),
+        InputSpec::optional(
+            "repository",
+            "",
+            "owner/name of the repository. Empty: GITHUB_REPOSITORY",
+        ),
+        InputSpec::optional(
+            "timeout",
+            "5m",
+            "Overall deadline for all API calls, retries included",
+        ),
+    ],
+    outputs: &[
+        OutputSpec::new("release-id", "Numeric id of the release"),
+        OutputSpec::new("html-url", "Web page of the release"),
+        OutputSpec::new("upload-url", "Asset upload URL template of the release"),
+        OutputSpec::new("tag", "The released tag"),
+        OutputSpec::new("prerelease", "true when the release is a prerelease"),
+        OutputSpec::new(
+            "created",
+            "true when this run created the release; false when an identical one existed or one was updated",
+        ),
+        OutputSpec::new(
+            "updated",
+            "true when an existing, differing release was updated (on-existing: update)",
+        ),
+    ],
+};
+
+/// Runs the action.
+pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
+    let settings = Settings::from_step(step)?;
+    let client: Client<Workflow> = Client::new(settings.client.clone(), &settings.token)
+        .map_err(|error| ActionError::Failed(error.into()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            ActionError::Failed(
+                anyhow::Error::new(error).context("failed to start the async runtime"),
+            )
+        })?;
+    let outcome = runtime.block_on(plan::release(&client, &settings))?;
+    summary::write(step, &settings, &outcome, client.stats());
+    if outcome
+        .release
+        .author
+        .as_ref()
+        .is_some_and(|author| author.login == "github-actions[bot]")
+    {
+        step.console.warning(
+            summary::GITHUB_TOKEN_WARNING,
+            &gantry_runner::Annotation::titled("create-prerelease"),
+        );
+    }
+    let release = &outcome.release;
+    let mut outputs = Outputs::new();
+    outputs
+        .set("release-id", release.id.to_string())
+        .set("html-url", release.html_url.clone())
+        .set("upload-url", release.upload_url.clone())
+        .set("tag", release.tag_name.clone())
+        .set("prerelease", release.prerelease.to_string())
+        .set(
+            "created",
+            (outcome.action == plan::Action::Created).to_string(),
+        )
+        .set(
+            "updated",
+            (outcome.action == plan::Action::Updated).to_string(),
+        );
+    Ok(outputs)
+}

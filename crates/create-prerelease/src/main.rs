@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    gantry_runner::main(&create_prerelease::SPEC, create_prerelease::run)
+}

@@ -1,0 +1,202 @@
+//! Phase two of input parsing: the raw inputs and the run's context turned into typed settings,
+//! every problem reported against the input that caused it before any request is sent.
+
+use std::time::Duration;
+
+use gantry_github::{ClientConfig, RepoName, WorkflowToken};
+use gantry_runner::{ActionError, NetworkSettings, Step};
+use regex::Regex;
+
+use crate::template::Template;
+
+/// SemVer 2.0 (semver.org's regular expression) with an optional `v` prefix.
+pub const DEFAULT_TAG_PATTERN: &str = r"^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-((0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(\.(0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?(\+([0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*))?$";
+
+/// Whether the release is a prerelease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrereleasePolicy {
+    Always,
+    Never,
+    /// From the version: a pre-release part makes it a prerelease.
+    Auto,
+}
+
+/// What to do with an existing release that differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnExisting {
+    Fail,
+    Update,
+}
+
+/// Everything the action needs, validated.
+#[derive(Debug)]
+pub struct Settings {
+    pub repo: RepoName,
+    pub tag: String,
+    pub prerelease: PrereleasePolicy,
+    pub name: Template,
+    pub body: Option<Template>,
+    pub generate_notes: bool,
+    pub on_existing: OnExisting,
+    pub make_latest: String,
+    pub token: WorkflowToken,
+    pub client: ClientConfig,
+    pub run_id: Option<String>,
+    pub workflow: Option<String>,
+}
+
+impl Settings {
+    pub fn from_step(step: &mut Step<'_>) -> Result<Self, ActionError> {
+        let inputs = &step.inputs;
+        let token = inputs.secret("token").cloned().ok_or_else(|| {
+            ActionError::input(
+                "token",
+                "is empty; pass a token that may create releases (contents: write)",
+            )
+        })?;
+        let pattern_text = inputs
+            .get("tag-pattern")
+            .unwrap_or(DEFAULT_TAG_PATTERN)
+            .to_owned();
+        let pattern = Regex::new(&pattern_text).map_err(|error| {
+            ActionError::input(
+                "tag-pattern",
+                format!("is not a valid regular expression: {error}"),
+            )
+        })?;
+        let prerelease = choice(
+            inputs,
+            "prerelease",
+            &[
+                ("true", PrereleasePolicy::Always),
+                ("false", PrereleasePolicy::Never),
+                ("auto", PrereleasePolicy::Auto),
+            ],
+        )?;
+        let on_existing = choice(
+            inputs,
+            "on-existing",
+            &[("fail", OnExisting::Fail), ("update", OnExisting::Update)],
+        )?;
+        let make_latest = choice(
+            inputs,
+            "make-latest",
+            &[("true", "true"), ("false", "false"), ("legacy", "legacy")],
+        )?;
+        let name = Template::parse("name", inputs.get("name").unwrap_or("{tag}"))?;
+        let body = inputs
+            .get("body")
+            .map(|text| Template::parse("body", text))
+            .transpose()?;
+        let generate_notes = inputs.flag("generate-notes")?;
+        let deadline = inputs
+            .duration("timeout")?
+            .unwrap_or(Duration::from_secs(300));
+        let explicit_tag = inputs.get("tag").map(str::to_owned);
+        let explicit_repo = inputs.get("repository").map(str::to_owned);
+
+        let network = NetworkSettings::from_env(step.env())?;
+        let context = step.context()?;
+        let tag = match explicit_tag {
+            Some(tag) => tag,
+            None if context.ref_type.as_deref() == Some("tag") => {
+                context.ref_name.clone().unwrap_or_default()
+            }
+            None => {
+                return Err(ActionError::input(
+                    "tag",
+                    "is empty and this run was not triggered by a tag push; set tag or run on push: tags",
+                ));
+            }
+        };
+        let tag = tag.strip_prefix("refs/tags/").unwrap_or(&tag).to_owned();
+        if !pattern.is_match(&tag) {
+            return Err(ActionError::input(
+                "tag",
+                format!(
+                    "`{tag}` does not match tag-pattern `{pattern_text}`; push a tag like v1.2.3 or change tag-pattern"
+                ),
+            ));
+        }
+        let repo_text = explicit_repo
+            .or_else(|| context.repository.clone())
+            .ok_or_else(|| {
+                ActionError::input(
+                    "repository",
+                    "is empty and GITHUB_REPOSITORY is not set; set repository to owner/name",
+                )
+            })?;
+        let repo = RepoName::parse(&repo_text).ok_or_else(|| {
+            ActionError::input("repository", format!("`{repo_text}` is not owner/name"))
+        })?;
+        let client =
+            ClientConfig::for_step(&context.api_url, network, "create-prerelease", deadline);
+        Ok(Self {
+            repo,
+            tag,
+            prerelease,
+            name,
+            body,
+            generate_notes,
+            on_existing,
+            make_latest: make_latest.to_owned(),
+            token: WorkflowToken::new(token),
+            client,
+            run_id: context.run_id.clone(),
+            workflow: context.workflow.clone(),
+        })
+    }
+
+    /// The tag without its `v` prefix.
+    pub fn version(&self) -> &str {
+        self.tag.strip_prefix('v').unwrap_or(&self.tag)
+    }
+
+    /// Whether the release should be a prerelease.
+    pub fn is_prerelease(&self) -> bool {
+        match self.prerelease {
+            PrereleasePolicy::Always => true,
+            PrereleasePolicy::Never => false,
+            PrereleasePolicy::Auto => version_is_prerelease(self.version()),
+        }
+    }
+}
+
+/// One of a fixed set of words (booleans in any of the three accepted spellings).
+fn choice<T: Copy>(
+    inputs: &gantry_runner::Inputs,
+    name: &str,
+    options: &[(&str, T)],
+) -> Result<T, ActionError> {
+    let text = inputs.get(name).unwrap_or_default();
+    let word = match gantry_runner::inputs::parse_bool(text) {
+        Some(flag) => {
+            if flag {
+                "true"
+            } else {
+                "false"
+            }
+        }
+        None => text,
+    };
+    options
+        .iter()
+        .find(|(option, _)| *option == word)
+        .map(|(_, value)| *value)
+        .ok_or_else(|| {
+            let names: Vec<&str> = options.iter().map(|(option, _)| *option).collect();
+            ActionError::input(name, format!("`{text}` is not one of {}", names.join(", ")))
+        })
+}
+
+/// A SemVer pre-release part, or a PEP 440 pre/dev marker (`1.0a1`, `1.0rc2`, `1.0.dev3`).
+pub fn version_is_prerelease(version: &str) -> bool {
+    if let Ok(parsed) = semver::Version::parse(version) {
+        return !parsed.pre.is_empty();
+    }
+    let pep440 = Regex::new(
+        r"(?i)^[0-9]+(\.[0-9]+)*[-_.]?(a|b|c|rc|alpha|beta|pre|preview|dev)[-_.]?[0-9]*",
+    )
+    .expect("valid regex");
+    pep440.is_match(version)
+}

@@ -1,0 +1,177 @@
+//! The client: one per identity. Reads are available to every identity; each write lives on the
+//! identity allowed to make it.
+
+use std::marker::PhantomData;
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::config::ClientConfig;
+use crate::error::{GithubError, RequestLine};
+use crate::models::{GeneratedNotes, GitRef, GitTag, Release, ReleaseFields, RepoName};
+use crate::path::encode;
+use crate::token::{Identity, Token, Workflow};
+use crate::transport::{Mode, Reply, Stats, Transport};
+
+/// How many annotated tags pointing at annotated tags are followed before giving up.
+const MAX_TAG_DEPTH: usize = 4;
+
+/// A GitHub client acting as identity `I`.
+pub struct Client<I: Identity> {
+    transport: Transport,
+    role: PhantomData<I>,
+}
+
+impl<I: Identity> Client<I> {
+    pub fn new(config: ClientConfig, token: &Token<I>) -> Result<Self, GithubError> {
+        Ok(Self {
+            transport: Transport::new(config, token.secret())?,
+            role: PhantomData,
+        })
+    }
+
+    /// Requests made so far.
+    pub fn stats(&self) -> Stats {
+        self.transport.stats()
+    }
+
+    /// The API base URL in use.
+    pub fn api_url(&self) -> &str {
+        self.transport.base_url()
+    }
+
+    pub(crate) async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        mode: Mode,
+    ) -> Result<T, GithubError> {
+        let reply = self.transport.send(Method::GET, path, None, mode).await?;
+        reply.json(&request_line(&Method::GET, path))
+    }
+
+    /// A GET where 404 means "there is none".
+    pub(crate) async fn find<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<Option<T>, GithubError> {
+        match self.get(path, Mode::Read).await {
+            Ok(value) => Ok(Some(value)),
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        mode: Mode,
+    ) -> Result<Reply, GithubError> {
+        self.transport.send(method, path, body, mode).await
+    }
+
+    /// The release for a tag, if there is one (drafts have no tag yet and are not found).
+    pub async fn release_by_tag(
+        &self,
+        repo: &RepoName,
+        tag: &str,
+    ) -> Result<Option<Release>, GithubError> {
+        self.find(&format!(
+            "{}/releases/tags/{}",
+            repo.path(),
+            encode(tag, false)
+        ))
+        .await
+    }
+
+    /// The commit a tag points at, following annotated tags; `None` when the tag does not exist.
+    /// Errors when the tag points at something other than a commit.
+    pub async fn tag_commit(
+        &self,
+        repo: &RepoName,
+        tag: &str,
+    ) -> Result<Option<String>, GithubError> {
+        let path = format!("{}/git/ref/tags/{}", repo.path(), encode(tag, true));
+        let Some(reference) = self.find::<GitRef>(&path).await? else {
+            return Ok(None);
+        };
+        let mut object = reference.object;
+        for _ in 0..MAX_TAG_DEPTH {
+            match object.kind.as_str() {
+                "commit" => return Ok(Some(object.sha)),
+                "tag" => {
+                    let tag_path = format!("{}/git/tags/{}", repo.path(), object.sha);
+                    object = self.get::<GitTag>(&tag_path, Mode::Read).await?.object;
+                }
+                other => {
+                    return Err(GithubError::Decode {
+                        request: request_line(&Method::GET, &path),
+                        message: format!("tag `{tag}` points at a {other}, not a commit"),
+                    });
+                }
+            }
+        }
+        Err(GithubError::Decode {
+            request: request_line(&Method::GET, &path),
+            message: format!("tag `{tag}` is nested more than {MAX_TAG_DEPTH} annotated tags deep"),
+        })
+    }
+}
+
+impl Client<Workflow> {
+    /// Creates a release. If the outcome of the create is unknown (a 5xx or a reset), the release
+    /// is looked up by tag before anything is re-sent, so a tag never gets two releases.
+    pub async fn create_release(
+        &self,
+        repo: &RepoName,
+        fields: &ReleaseFields,
+    ) -> Result<Release, GithubError> {
+        let tag = fields.tag_name.clone().unwrap_or_default();
+        let body = serde_json::to_value(fields).expect("release fields serialise");
+        let path = format!("{}/releases", repo.path());
+        self.transport
+            .create(&path, &body, || self.release_by_tag(repo, &tag))
+            .await
+    }
+
+    /// Changes a release (PATCH: repeating it is harmless).
+    pub async fn update_release(
+        &self,
+        repo: &RepoName,
+        id: u64,
+        fields: &ReleaseFields,
+    ) -> Result<Release, GithubError> {
+        let body = serde_json::to_value(fields).expect("release fields serialise");
+        let path = format!("{}/releases/{id}", repo.path());
+        let reply = self
+            .send(Method::PATCH, &path, Some(&body), Mode::Idempotent)
+            .await?;
+        reply.json(&request_line(&Method::PATCH, &path))
+    }
+
+    /// Release notes as GitHub would generate them for a tag (a POST without side effects).
+    pub async fn generate_notes(
+        &self,
+        repo: &RepoName,
+        tag: &str,
+        target: Option<&str>,
+    ) -> Result<GeneratedNotes, GithubError> {
+        let mut body = serde_json::json!({ "tag_name": tag });
+        if let Some(target) = target {
+            body["target_commitish"] = Value::from(target);
+        }
+        let path = format!("{}/releases/generate-notes", repo.path());
+        let reply = self
+            .send(Method::POST, &path, Some(&body), Mode::Read)
+            .await?;
+        reply.json(&request_line(&Method::POST, &path))
+    }
+}
+
+fn request_line(method: &Method, path: &str) -> RequestLine {
+    RequestLine {
+        method: method.to_string(),
+        path: path.to_owned(),
+    }
+}

@@ -1,0 +1,22 @@
+//! GitHub REST client layer, shared by every action that talks to GitHub. It knows nothing of
+//! action inputs: actions build a [`ClientConfig`] and [`Token`]s and call typed methods.
+//!
+//! Retries live here and nowhere else ([`transport`]); tokens are identities ([`token`]); errors
+//! name the request, GitHub's message and request id ([`error`]).
+
+mod client;
+pub mod config;
+pub mod error;
+pub mod models;
+pub mod origin;
+mod path;
+pub mod token;
+mod transport;
+
+pub use client::Client;
+pub use config::ClientConfig;
+pub use error::GithubError;
+pub use models::RepoName;
+pub use origin::Origin;
+pub use token::{Approver, BotToken, Identity, Token, Workflow, WorkflowToken};
+pub use transport::Stats;

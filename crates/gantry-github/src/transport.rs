@@ -1,0 +1,507 @@
+//! The one place requests are sent and retried. Transient failures (5xx, resets, timeouts) and rate
+//! limits (`retry-after`, else `x-ratelimit-reset`, else backoff) are retried with jittered
+//! exponential backoff inside one overall deadline; requests that cannot succeed are not. A create
+//! (POST) whose outcome is unknown is never blindly re-sent: the caller's reconcile read runs first.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use backon::BackoffBuilder as _;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::config::ClientConfig;
+use crate::error::{GithubError, RequestLine};
+use gantry_runner::Secret;
+
+/// GitHub's advice for a secondary rate limit without `retry-after`: wait at least a minute.
+const SECONDARY_LIMIT_WAIT: Duration = Duration::from_secs(60);
+
+/// How a request may be repeated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// A read: always safe to repeat.
+    Read,
+    /// A read that is polled: sent with `If-None-Match`, a 304 returns the cached body for free.
+    Polled,
+    /// A write that has the same effect however often it is applied (PUT, PATCH, DELETE).
+    Idempotent,
+    /// A write that could apply twice (POST create): after an unknown outcome, reconcile first.
+    Create,
+}
+
+impl Mode {
+    fn mutates(self) -> bool {
+        matches!(self, Self::Idempotent | Self::Create)
+    }
+}
+
+/// A response with a success (or 304) status.
+pub(crate) struct Reply {
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub(crate) fn json<T: DeserializeOwned>(
+        &self,
+        request: &RequestLine,
+    ) -> Result<T, GithubError> {
+        serde_json::from_slice(&self.body).map_err(|error| GithubError::Decode {
+            request: request.clone(),
+            message: error.to_string(),
+        })
+    }
+}
+
+/// Request counts, for logs and benchmarks.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Every HTTP attempt made.
+    pub requests: u32,
+    /// Attempts answered 304 Not Modified (free against the rate limit).
+    pub not_modified: u32,
+}
+
+pub(crate) struct Transport {
+    client: reqwest::Client,
+    base: String,
+    authorization: HeaderValue,
+    config: ClientConfig,
+    started: Instant,
+    etags: Mutex<HashMap<String, (HeaderValue, Vec<u8>)>>,
+    last_mutation: tokio::sync::Mutex<Option<Instant>>,
+    requests: AtomicU32,
+    not_modified: AtomicU32,
+}
+
+/// One failed attempt, classified.
+enum Failure {
+    /// Worth another attempt after `wait` (when given) or the next backoff delay.
+    Retry {
+        error: GithubError,
+        wait: Option<Duration>,
+        may_have_applied: bool,
+    },
+    /// Will not succeed however often it is sent.
+    Final(GithubError),
+}
+
+/// Why `send_with` stopped without a reply.
+enum Stopped {
+    /// A create whose outcome is unknown: the caller must read the state before re-sending.
+    Ambiguous(GithubError),
+    /// No further attempt will be made.
+    Final(GithubError),
+}
+
+impl Stopped {
+    fn into_error(self) -> GithubError {
+        match self {
+            Self::Ambiguous(error) | Self::Final(error) => error,
+        }
+    }
+}
+
+/// The retry bookkeeping of one logical call.
+struct Attempts {
+    backoff: backon::ExponentialBackoff,
+    count: u32,
+}
+
+impl Transport {
+    pub(crate) fn new(config: ClientConfig, token: &Secret) -> Result<Self, GithubError> {
+        install_crypto_provider();
+        let setup = |message: String| GithubError::Setup(message);
+        let mut builder = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .timeout(config.request_timeout)
+            .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
+            .no_proxy();
+        if let Some(proxy) = &config.proxy {
+            let mut proxy = reqwest::Proxy::all(proxy.as_str())
+                .map_err(|e| setup(format!("bad proxy URL: {e}")))?;
+            if let Some(no_proxy) = &config.no_proxy {
+                proxy = proxy.no_proxy(reqwest::NoProxy::from_string(no_proxy));
+            }
+            builder = builder.proxy(proxy);
+        }
+        if let Some(path) = &config.extra_ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| setup(format!("cannot read CA bundle {}: {e}", path.display())))?;
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                setup(format!(
+                    "CA bundle {} holds no PEM certificates: {e}",
+                    path.display()
+                ))
+            })?;
+            builder = builder.tls_certs_merge(certificates);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| setup(e.without_url().to_string()))?;
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            .map_err(|_| {
+                setup("the token contains characters that cannot be sent in a header".to_owned())
+            })?;
+        authorization.set_sensitive(true);
+        let base = config.api_url.trim_end_matches('/').to_owned();
+        if !(base.starts_with("https://") || base.starts_with("http://")) {
+            return Err(setup(format!("API URL `{base}` is not an http(s) URL")));
+        }
+        Ok(Self {
+            client,
+            base,
+            authorization,
+            config,
+            started: Instant::now(),
+            etags: Mutex::default(),
+            last_mutation: tokio::sync::Mutex::default(),
+            requests: AtomicU32::new(0),
+            not_modified: AtomicU32::new(0),
+        })
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        Stats {
+            requests: self.requests.load(Ordering::Relaxed),
+            not_modified: self.not_modified.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends a request, retrying what is worth retrying, and returns the successful reply.
+    /// Not for `Mode::Create`: use [`Transport::create`].
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        mode: Mode,
+    ) -> Result<Reply, GithubError> {
+        debug_assert!(mode != Mode::Create, "creates go through Transport::create");
+        let mut attempts = Self::attempts();
+        self.send_with(&mut attempts, &method, path, body, mode)
+            .await
+            .map_err(Stopped::into_error)
+    }
+
+    /// Sends a create. When its outcome is unknown (a 5xx, a reset or a timeout after the request
+    /// left), `reconcile` reads the state: if the object exists it is returned, otherwise the
+    /// create is sent again, all within the deadline.
+    pub(crate) async fn create<T, F, Fut>(
+        &self,
+        path: &str,
+        body: &Value,
+        reconcile: F,
+    ) -> Result<T, GithubError>
+    where
+        T: DeserializeOwned,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Option<T>, GithubError>>,
+    {
+        let request = RequestLine {
+            method: "POST".to_owned(),
+            path: path.to_owned(),
+        };
+        let mut attempts = Self::attempts();
+        loop {
+            match self
+                .send_with(&mut attempts, &Method::POST, path, Some(body), Mode::Create)
+                .await
+            {
+                Ok(reply) => return reply.json(&request),
+                Err(Stopped::Ambiguous(error)) => {
+                    if let Some(existing) = reconcile().await? {
+                        return Ok(existing);
+                    }
+                    let wait = attempts.backoff.next().unwrap_or(Duration::from_secs(1));
+                    self.wait_or_give_up(&request, &attempts, wait, error)
+                        .await?;
+                }
+                Err(Stopped::Final(error)) => return Err(error),
+            }
+        }
+    }
+
+    fn attempts() -> Attempts {
+        let backoff = backon::ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(250))
+            .with_max_delay(Duration::from_secs(20))
+            .with_factor(2.0)
+            .with_jitter()
+            .without_max_times()
+            .build();
+        Attempts { backoff, count: 0 }
+    }
+
+    async fn send_with(
+        &self,
+        attempts: &mut Attempts,
+        method: &Method,
+        path: &str,
+        body: Option<&Value>,
+        mode: Mode,
+    ) -> Result<Reply, Stopped> {
+        let request = RequestLine {
+            method: method.to_string(),
+            path: path.to_owned(),
+        };
+        loop {
+            attempts.count += 1;
+            if mode.mutates() {
+                self.pace_mutation().await;
+            }
+            let failure = match self.attempt(&request, method, path, body, mode).await {
+                Ok(reply) => return Ok(reply),
+                Err(failure) => failure,
+            };
+            match failure {
+                Failure::Final(error) => return Err(Stopped::Final(error)),
+                Failure::Retry {
+                    error,
+                    may_have_applied: true,
+                    ..
+                } if mode == Mode::Create => {
+                    return Err(Stopped::Ambiguous(error));
+                }
+                Failure::Retry { error, wait, .. } => {
+                    let wait = wait.unwrap_or_else(|| {
+                        attempts.backoff.next().unwrap_or(Duration::from_secs(1))
+                    });
+                    self.wait_or_give_up(&request, attempts, wait, error)
+                        .await
+                        .map_err(Stopped::Final)?;
+                }
+            }
+        }
+    }
+
+    /// Sleeps before the next attempt, or fails when that attempt would start after the deadline.
+    async fn wait_or_give_up(
+        &self,
+        request: &RequestLine,
+        attempts: &Attempts,
+        wait: Duration,
+        last: GithubError,
+    ) -> Result<(), GithubError> {
+        let elapsed = self.started.elapsed();
+        if elapsed + wait >= self.config.deadline {
+            return Err(GithubError::Deadline {
+                request: request.clone(),
+                attempts: attempts.count,
+                elapsed,
+                deadline: self.config.deadline,
+                last: Box::new(last),
+            });
+        }
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
+    async fn pace_mutation(&self) {
+        let mut last = self.last_mutation.lock().await;
+        if let Some(previous) = *last {
+            let since = previous.elapsed();
+            if since < self.config.mutation_interval {
+                tokio::time::sleep(self.config.mutation_interval.saturating_sub(since)).await;
+            }
+        }
+        *last = Some(Instant::now());
+    }
+
+    async fn attempt(
+        &self,
+        request: &RequestLine,
+        method: &Method,
+        path: &str,
+        body: Option<&Value>,
+        mode: Mode,
+    ) -> Result<Reply, Failure> {
+        let url = format!("{}{path}", self.base);
+        let mut builder = self
+            .client
+            .request(method.clone(), &url)
+            .header(header::AUTHORIZATION, self.authorization.clone())
+            .header(header::ACCEPT, "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28");
+        let cached_etag = if mode == Mode::Polled {
+            self.etags
+                .lock()
+                .expect("etag cache")
+                .get(path)
+                .map(|(etag, _)| etag.clone())
+        } else {
+            None
+        };
+        if let Some(etag) = &cached_etag {
+            builder = builder.header(header::IF_NONE_MATCH, etag.clone());
+        }
+        if let Some(body) = body {
+            builder = builder.json(body);
+        }
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let response = builder
+            .send()
+            .await
+            .map_err(|error| transport_failure(request, &error, mode))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|error| transport_failure(request, &error, mode))?;
+        if status == StatusCode::NOT_MODIFIED {
+            self.not_modified.fetch_add(1, Ordering::Relaxed);
+            if let Some((_, cached)) = self.etags.lock().expect("etag cache").get(path) {
+                return Ok(Reply {
+                    body: cached.clone(),
+                });
+            }
+        }
+        if status.is_success() {
+            if let Some(etag) = headers.get(header::ETAG).filter(|_| mode == Mode::Polled) {
+                self.etags
+                    .lock()
+                    .expect("etag cache")
+                    .insert(path.to_owned(), (etag.clone(), bytes.to_vec()));
+            }
+            return Ok(Reply {
+                body: bytes.to_vec(),
+            });
+        }
+        Err(classify(request, status, &headers, &bytes))
+    }
+}
+
+fn transport_failure(request: &RequestLine, error: &reqwest::Error, mode: Mode) -> Failure {
+    let message = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "the connection failed before a complete response arrived"
+    };
+    let source = std::error::Error::source(error)
+        .map(|s| format!(": {s}"))
+        .unwrap_or_default();
+    let error_text = format!("{message}{source}");
+    // A refused connection never reached GitHub; anything later might have been applied.
+    let may_have_applied = mode.mutates() && !error.is_connect();
+    Failure::Retry {
+        error: GithubError::Transport {
+            request: request.clone(),
+            message: error_text,
+        },
+        wait: None,
+        may_have_applied,
+    }
+}
+
+/// Sorts an error status into retry-worthy or final, with the wait GitHub asked for.
+fn classify(
+    request: &RequestLine,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Failure {
+    let parsed: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let message = parsed["message"].as_str().map_or_else(
+        || status.canonical_reason().unwrap_or("error").to_owned(),
+        str::to_owned,
+    );
+    let errors = parsed["errors"]
+        .as_array()
+        .map(|errors| errors.iter().map(describe_validation_error).collect())
+        .unwrap_or_default();
+    let error = GithubError::Api {
+        request: request.clone(),
+        status: status.as_u16(),
+        message: message.clone(),
+        errors,
+        documentation_url: parsed["documentation_url"].as_str().map(str::to_owned),
+        request_id: header_text(headers, "x-github-request-id").map(str::to_owned),
+    };
+    let retry_after = header_text(headers, "retry-after")
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let exhausted = header_text(headers, "x-ratelimit-remaining") == Some("0");
+    let reset_wait = header_text(headers, "x-ratelimit-reset")
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map(|reset| {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs();
+            Duration::from_secs(reset.saturating_sub(now) + 1)
+        });
+    let secondary = message
+        .to_ascii_lowercase()
+        .contains("secondary rate limit");
+    match status.as_u16() {
+        429 | 403 if retry_after.is_some() => Failure::Retry {
+            error,
+            wait: retry_after,
+            may_have_applied: false,
+        },
+        429 | 403 if exhausted => Failure::Retry {
+            error,
+            wait: reset_wait,
+            may_have_applied: false,
+        },
+        429 => Failure::Retry {
+            error,
+            wait: None,
+            may_have_applied: false,
+        },
+        403 if secondary => Failure::Retry {
+            error,
+            wait: Some(SECONDARY_LIMIT_WAIT),
+            may_have_applied: false,
+        },
+        500..=599 => Failure::Retry {
+            error,
+            wait: retry_after,
+            may_have_applied: true,
+        },
+        _ => Failure::Final(error),
+    }
+}
+
+fn describe_validation_error(error: &Value) -> String {
+    if let Some(text) = error.as_str() {
+        return text.to_owned();
+    }
+    let part = |key: &str| error[key].as_str().unwrap_or_default().to_owned();
+    let subject = [part("resource"), part("field")]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(".");
+    let detail = [part("message"), part("code")]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    [subject, detail]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// reqwest is built without a crypto provider (so kube's and ours cannot clash): install ring once.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
