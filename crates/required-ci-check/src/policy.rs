@@ -31,13 +31,19 @@ impl Policy {
 
     /// Whether a job under this policy may end with `result` without failing the gate.
     pub fn tolerates(self, result: JobResult) -> bool {
-        match (self, result) {
+        matches!(
+            (self, result),
             (_, JobResult::Success)
-            | (Self::AllowedFailure, _)
-            | (Self::AllowedSkip | Self::AllowedSkipOrCancel, JobResult::Skipped)
-            | (Self::AllowedCancel | Self::AllowedSkipOrCancel, JobResult::Cancelled) => true,
-            _ => false,
-        }
+                | (Self::AllowedFailure, _)
+                | (
+                    Self::AllowedSkip | Self::AllowedSkipOrCancel,
+                    JobResult::Skipped
+                )
+                | (
+                    Self::AllowedCancel | Self::AllowedSkipOrCancel,
+                    JobResult::Cancelled
+                )
+        )
     }
 
     /// The input that made a tolerated `result` acceptable.

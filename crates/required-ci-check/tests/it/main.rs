@@ -1,0 +1,7 @@
+//! The one test binary: the decision rules as tables, input validation, and whole runs of the
+//! binary through gantry-testkit with snapshots of their transcripts.
+
+mod bad_input;
+mod common;
+mod rules;
+mod runs;
