@@ -106,6 +106,17 @@ impl Resource {
             Resource::Deployments => rt::<Deployment>(value),
             Resource::ReplicaSets => rt::<ReplicaSet>(value),
         };
-        out.map_err(|e| ApiError::bad_request(format!("the body of the request was in an unknown format: {e}")))
+        let mut out = out.map_err(|e| ApiError::bad_request(format!("the body of the request was in an unknown format: {e}")))?;
+        if self == Resource::Pods {
+            // Go serialises a nil `lastProbeTime` as null (no omitempty); k8s-openapi drops it.
+            if let Some(conds) = out.pointer_mut("/status/conditions").and_then(Value::as_array_mut) {
+                for c in conds {
+                    if let Value::Object(m) = c {
+                        m.entry("lastProbeTime").or_insert(Value::Null);
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 }
