@@ -51,7 +51,10 @@ impl CommitTime {
 /// that RFC 3339 can show, up to year 9999).
 pub fn parse_epoch(text: &str) -> Option<i64> {
     let epoch: i64 = text.parse().ok().filter(|epoch| *epoch >= 0)?;
-    OffsetDateTime::from_unix_timestamp(epoch).ok().filter(|time| time.year() <= 9999).map(|_| epoch)
+    OffsetDateTime::from_unix_timestamp(epoch)
+        .ok()
+        .filter(|time| time.year() <= 9999)
+        .map(|_| epoch)
 }
 
 /// The commit time from the push payload when `head_commit` is the commit being built.
@@ -60,7 +63,9 @@ pub fn from_push_payload(context: &GithubContext, sha: &str) -> Option<i64> {
         return None;
     }
     let timestamp = context.event_str("/head_commit/timestamp")?;
-    OffsetDateTime::parse(timestamp, &Rfc3339).ok().map(OffsetDateTime::unix_timestamp)
+    OffsetDateTime::parse(timestamp, &Rfc3339)
+        .ok()
+        .map(OffsetDateTime::unix_timestamp)
 }
 
 /// The committer time of `sha` if that object is in the checkout at `dir`: one object lookup, no
@@ -69,14 +74,27 @@ pub fn from_git(dir: &Path, sha: &str) -> Result<i64, String> {
     let output = Command::new("git")
         .arg("-C")
         .arg(dir)
-        .args(["show", "--no-patch", "--no-show-signature", "--format=%ct", sha, "--"])
+        .args([
+            "show",
+            "--no-patch",
+            "--no-show-signature",
+            "--format=%ct",
+            sha,
+            "--",
+        ])
         .stdin(Stdio::null())
         .output()
         .map_err(|error| format!("cannot run git: {error}"))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(format!("commit {sha} is not in the checkout at `{}`: {}", dir.display(), stderr.trim()));
+        return Err(format!(
+            "commit {sha} is not in the checkout at `{}`: {}",
+            dir.display(),
+            stderr.trim()
+        ));
     }
     let text = String::from_utf8_lossy(&output.stdout);
-    text.trim().parse().map_err(|_| format!("git printed `{}` instead of a commit time", text.trim()))
+    text.trim()
+        .parse()
+        .map_err(|_| format!("git printed `{}` instead of a commit time", text.trim()))
 }

@@ -16,7 +16,11 @@ pub enum Build {
     /// A pull request, built at its head commit.
     PullRequest { number: u64 },
     /// A branch (`refs/heads/<name>`); `default` when it is the repository's default branch.
-    Branch { name: String, slug: String, default: bool },
+    Branch {
+        name: String,
+        slug: String,
+        default: bool,
+    },
 }
 
 impl Build {
@@ -48,6 +52,9 @@ pub struct GitContext {
     pub sha: String,
     /// Where the SHA came from, in words for the summary.
     pub sha_source: &'static str,
+    /// The event name and ref that decided the build, for the summary.
+    pub event: Option<String>,
+    pub git_ref: Option<String>,
 }
 
 impl GitContext {
@@ -66,7 +73,10 @@ pub struct ContextError {
 }
 
 fn error(origin: Origin, message: impl Into<String>) -> ContextError {
-    ContextError { origin, message: message.into() }
+    ContextError {
+        origin,
+        message: message.into(),
+    }
 }
 
 /// Overrides from the action's inputs.
@@ -80,7 +90,10 @@ pub struct Overrides {
 /// `GITHUB_REF` decides; the SHA is the `sha` input, else the PR head from the payload, else
 /// `GITHUB_SHA`.
 pub fn resolve(context: &GithubContext, overrides: &Overrides) -> Result<GitContext, ContextError> {
-    let is_pr_event = matches!(context.event_name.as_deref(), Some("pull_request" | "pull_request_target"));
+    let is_pr_event = matches!(
+        context.event_name.as_deref(),
+        Some("pull_request" | "pull_request_target")
+    );
     let (git_ref, ref_origin) = match (&overrides.git_ref, is_pr_event) {
         (Some(git_ref), _) => (Some(git_ref.clone()), Origin::Input("ref")),
         (None, true) => (None, Origin::Env(GITHUB_EVENT_PATH)),
@@ -102,7 +115,9 @@ pub fn resolve(context: &GithubContext, overrides: &Overrides) -> Result<GitCont
     let (sha, origin, sha_source) = match (&overrides.sha, &build) {
         (Some(sha), _) => (Some(sha.clone()), Origin::Input("sha"), "the `sha` input"),
         (None, Build::PullRequest { .. }) => (
-            context.event_str("/pull_request/head/sha").map(str::to_owned),
+            context
+                .event_str("/pull_request/head/sha")
+                .map(str::to_owned),
             Origin::Env(GITHUB_EVENT_PATH),
             "the pull request head (`pull_request.head.sha`), not the merge commit",
         ),
@@ -115,9 +130,18 @@ pub fn resolve(context: &GithubContext, overrides: &Overrides) -> Result<GitCont
         _ => error(Origin::Input("sha"), "no commit SHA: GITHUB_SHA is not set; pass `sha`"),
     })?;
     if !is_sha(&sha) {
-        return Err(error(origin, format!("`{sha}` is not a full commit SHA (40 or 64 lower-case hex digits)")));
+        return Err(error(
+            origin,
+            format!("`{sha}` is not a full commit SHA (40 or 64 lower-case hex digits)"),
+        ));
     }
-    Ok(GitContext { build, sha, sha_source })
+    Ok(GitContext {
+        build,
+        sha,
+        sha_source,
+        event: context.event_name.clone(),
+        git_ref: git_ref.or_else(|| ref_from_env(context)),
+    })
 }
 
 /// `GITHUB_REF`, or `refs/heads|tags/` + `GITHUB_REF_NAME` when only the short form is set.
@@ -133,22 +157,39 @@ fn ref_from_env(context: &GithubContext) -> Option<String> {
 }
 
 fn classify(context: &GithubContext, git_ref: &str) -> Option<Build> {
-    if let Some(tag) = git_ref.strip_prefix("refs/tags/").filter(|tag| !tag.is_empty()) {
-        return Some(Build::Tag { tag: tag.to_owned() });
+    if let Some(tag) = git_ref
+        .strip_prefix("refs/tags/")
+        .filter(|tag| !tag.is_empty())
+    {
+        return Some(Build::Tag {
+            tag: tag.to_owned(),
+        });
     }
-    if let Some(name) = git_ref.strip_prefix("refs/heads/").filter(|name| !name.is_empty()) {
+    if let Some(name) = git_ref
+        .strip_prefix("refs/heads/")
+        .filter(|name| !name.is_empty())
+    {
         let default = context.event_str("/repository/default_branch") == Some(name);
-        return Some(Build::Branch { name: name.to_owned(), slug: slug(name), default });
+        return Some(Build::Branch {
+            name: name.to_owned(),
+            slug: slug(name),
+            default,
+        });
     }
     let pull = git_ref.strip_prefix("refs/pull/")?;
     let (number, rest) = pull.split_once('/')?;
     matches!(rest, "merge" | "head").then_some(())?;
-    Some(Build::PullRequest { number: number.parse().ok()? })
+    Some(Build::PullRequest {
+        number: number.parse().ok()?,
+    })
 }
 
 /// 40 (SHA-1) or 64 (SHA-256) lower-case hex digits.
 pub fn is_sha(text: &str) -> bool {
-    matches!(text.len(), 40 | 64) && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    matches!(text.len(), 40 | 64)
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// A branch name as one SemVer prerelease identifier and OCI tag part: lower-case ASCII letters and

@@ -12,7 +12,9 @@ pub mod version;
 
 use std::path::PathBuf;
 
-use gantry_runner::{ActionError, ActionSpec, Annotation, InputSpec, OutputSpec, Outputs, Step, env_vars};
+use gantry_runner::{
+    ActionError, ActionSpec, Annotation, InputSpec, OutputSpec, Outputs, Step, env_vars,
+};
 
 use crate::commit_time::{CommitTime, Source};
 use crate::git_context::{Build, ContextError, Origin, Overrides};
@@ -49,7 +51,11 @@ pub static SPEC: ActionSpec = ActionSpec {
             "",
             "Image name without tag, e.g. `ghcr.io/org/app`; when set, every entry of `tags` is a full reference `image:tag`.",
         ),
-        InputSpec::optional("latest", "true", "Whether a final release (tag push, not a pre-release) also gets the `latest` tag."),
+        InputSpec::optional(
+            "latest",
+            "true",
+            "Whether a final release (tag push, not a pre-release) also gets the `latest` tag.",
+        ),
         InputSpec::optional(
             "ref",
             "",
@@ -75,7 +81,10 @@ pub static SPEC: ActionSpec = ActionSpec {
             "pep440",
             "The PEP 440 form of the version; empty for a SemVer version with no PEP 440 form (e.g. `1.0.0-x.7`).",
         ),
-        OutputSpec::new("semver", "The SemVer 2.0 form of the version, by the documented mapping (`1.0rc1` → `1.0.0-rc.1`, `1.0.post1` → `1.0.0+post.1`)."),
+        OutputSpec::new(
+            "semver",
+            "The SemVer 2.0 form of the version, by the documented mapping (`1.0rc1` → `1.0.0-rc.1`, `1.0.post1` → `1.0.0+post.1`).",
+        ),
         OutputSpec::new(
             "tic",
             "The image tag of this build: the SemVer form (with `+` → `_`) for a release tag; otherwise a pre-release form naming the build, \
@@ -89,16 +98,34 @@ pub static SPEC: ActionSpec = ActionSpec {
             "labels",
             "Newline-separated `org.opencontainers.image.*=value` labels: created, description, licenses, revision, source, title, version (unknown ones left out).",
         ),
-        OutputSpec::new("is-release", "`true` for a tag push whose tag matches the manifest version, else `false`."),
-        OutputSpec::new("is-prerelease", "`true` when the version is a pre-release (PEP 440 a/b/rc/dev, or a SemVer prerelease), else `false`."),
+        OutputSpec::new(
+            "is-release",
+            "`true` for a tag push whose tag matches the manifest version, else `false`.",
+        ),
+        OutputSpec::new(
+            "is-prerelease",
+            "`true` when the version is a pre-release (PEP 440 a/b/rc/dev, or a SemVer prerelease), else `false`.",
+        ),
         OutputSpec::new(
             "source-date-epoch",
             "The commit time in Unix seconds (for `SOURCE_DATE_EPOCH`), never the wall clock; empty when it cannot be known without a history walk.",
         ),
-        OutputSpec::new("created", "The commit time in RFC 3339 UTC, e.g. `2024-05-01T12:00:00Z`; empty when unknown."),
-        OutputSpec::new("sha", "The full commit SHA the build stamps: the pull request head for pull requests, never the merge commit."),
-        OutputSpec::new("build", "What is being built: `tag`, `pull-request`, `branch` or `default-branch`."),
-        OutputSpec::new("manifest", "The manifest file the version was read from, relative to the working directory."),
+        OutputSpec::new(
+            "created",
+            "The commit time in RFC 3339 UTC, e.g. `2024-05-01T12:00:00Z`; empty when unknown.",
+        ),
+        OutputSpec::new(
+            "sha",
+            "The full commit SHA the build stamps: the pull request head for pull requests, never the merge commit.",
+        ),
+        OutputSpec::new(
+            "build",
+            "What is being built: `tag`, `pull-request`, `branch` or `default-branch`.",
+        ),
+        OutputSpec::new(
+            "manifest",
+            "The manifest file the version was read from, relative to the working directory.",
+        ),
         OutputSpec::new(
             "json",
             "Every output above as one JSON object, with `tags` as an array, `labels` as an object, booleans and numbers typed (use `fromJSON`).",
@@ -124,21 +151,29 @@ impl Settings {
         if !path.is_dir() {
             return Err(ActionError::input(
                 "path",
-                format!("`{}` is not a directory; give the project directory relative to the working directory", path.display()),
+                format!(
+                    "`{}` is not a directory; give the project directory relative to the working directory",
+                    path.display()
+                ),
             ));
         }
         let image = inputs.get("image").map(str::to_owned);
         if let Some(image) = image.as_deref().filter(|image| !is_image_name(image)) {
             return Err(ActionError::input(
                 "image",
-                format!("`{image}` is not an image name without tag or digest; use lower-case like `ghcr.io/org/app`"),
+                format!(
+                    "`{image}` is not an image name without tag or digest; use lower-case like `ghcr.io/org/app`"
+                ),
             ));
         }
         let source_date_epoch = inputs
             .get("source-date-epoch")
             .map(|text| {
                 commit_time::parse_epoch(text).ok_or_else(|| {
-                    ActionError::input("source-date-epoch", format!("`{text}` is not a Unix time in whole seconds, e.g. 1700000000"))
+                    ActionError::input(
+                        "source-date-epoch",
+                        format!("`{text}` is not a Unix time in whole seconds, e.g. 1700000000"),
+                    )
                 })
             })
             .transpose()?;
@@ -148,7 +183,10 @@ impl Settings {
             tag_prefix: inputs.get("tag-prefix").unwrap_or_default().to_owned(),
             image,
             latest: inputs.flag("latest")?,
-            overrides: Overrides { git_ref: inputs.get("ref").map(str::to_owned), sha: inputs.get("sha").map(str::to_owned) },
+            overrides: Overrides {
+                git_ref: inputs.get("ref").map(str::to_owned),
+                sha: inputs.get("sha").map(str::to_owned),
+            },
             source_date_epoch,
         })
     }
@@ -158,9 +196,15 @@ impl Settings {
 /// with an optional `host:port` first.
 fn is_image_name(image: &str) -> bool {
     let (host, rest) = image.split_once('/').unwrap_or(("", image));
-    let host_ok = host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b));
-    let rest_ok = !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-/".contains(&b));
-    let ends_ok = !image.ends_with(['/', '.', '-', '_']) && !image.starts_with(['/', '.', '-', '_']);
+    let host_ok = host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b));
+    let rest_ok = !rest.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-/".contains(&b));
+    let ends_ok =
+        !image.ends_with(['/', '.', '-', '_']) && !image.starts_with(['/', '.', '-', '_']);
     host_ok && rest_ok && ends_ok && !image.contains("//")
 }
 
@@ -172,7 +216,9 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
     let context = step.context()?.clone();
     let git = git_context::resolve(&context, &settings.overrides).map_err(context_error)?;
     if let Build::Tag { tag } = &git.build {
-        let bare = tag.strip_prefix(settings.tag_prefix.as_str()).unwrap_or(tag);
+        let bare = tag
+            .strip_prefix(settings.tag_prefix.as_str())
+            .unwrap_or(tag);
         if !manifest.version.matches(bare) && !manifest.version.matches(tag) {
             return Err(ActionError::input(
                 "manifest",
@@ -186,11 +232,36 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
     }
     let commit_time = commit_time(step, &context, &settings, &git.sha)?;
     let semver = manifest.version.semver();
-    let tic = tags::tic(&semver, &git).map_err(|error| ActionError::input("manifest", error.to_string()))?;
-    let source = context.repository.as_ref().map(|repo| format!("{}/{repo}", context.server_url.trim_end_matches('/')));
-    let labels = tags::labels(&tags::LabelFacts { manifest: &manifest, tic: &tic, sha: &git.sha, source, created: commit_time });
-    let tags = tags::tags(&tic, &manifest.version, &git.build, settings.latest, settings.image.as_deref());
-    let report = Report { semver, tic, tags, labels, commit_time, latest: settings.latest, manifest, git };
+    let tic = tags::tic(&semver, &git)
+        .map_err(|error| ActionError::input("manifest", error.to_string()))?;
+    let source = context
+        .repository
+        .as_ref()
+        .map(|repo| format!("{}/{repo}", context.server_url.trim_end_matches('/')));
+    let labels = tags::labels(&tags::LabelFacts {
+        manifest: &manifest,
+        tic: &tic,
+        sha: &git.sha,
+        source,
+        created: commit_time,
+    });
+    let tags = tags::tags(
+        &tic,
+        &manifest.version,
+        &git.build,
+        settings.latest,
+        settings.image.as_deref(),
+    );
+    let report = Report {
+        semver,
+        tic,
+        tags,
+        labels,
+        commit_time,
+        latest: settings.latest,
+        manifest,
+        git,
+    };
     report.log(&mut step.console);
     summary::write(&report, &mut step.summary);
     Ok(report.outputs())
@@ -211,19 +282,34 @@ fn commit_time(
     sha: &str,
 ) -> Result<Option<CommitTime>, ActionError> {
     if let Some(epoch) = settings.source_date_epoch {
-        return Ok(Some(CommitTime { epoch, source: Source::Input }));
+        return Ok(Some(CommitTime {
+            epoch,
+            source: Source::Input,
+        }));
     }
     if let Some(text) = step.env().non_empty(env_vars::SOURCE_DATE_EPOCH)? {
         let epoch = commit_time::parse_epoch(text).ok_or_else(|| {
-            ActionError::environment(env_vars::SOURCE_DATE_EPOCH, format!("`{text}` is not a Unix time in whole seconds"))
+            ActionError::environment(
+                env_vars::SOURCE_DATE_EPOCH,
+                format!("`{text}` is not a Unix time in whole seconds"),
+            )
         })?;
-        return Ok(Some(CommitTime { epoch, source: Source::Env }));
+        return Ok(Some(CommitTime {
+            epoch,
+            source: Source::Env,
+        }));
     }
     if let Some(epoch) = commit_time::from_push_payload(context, sha) {
-        return Ok(Some(CommitTime { epoch, source: Source::PushPayload }));
+        return Ok(Some(CommitTime {
+            epoch,
+            source: Source::PushPayload,
+        }));
     }
     match commit_time::from_git(&settings.path, sha) {
-        Ok(epoch) => Ok(Some(CommitTime { epoch, source: Source::Git })),
+        Ok(epoch) => Ok(Some(CommitTime {
+            epoch,
+            source: Source::Git,
+        })),
         Err(reason) => {
             step.console.warning(
                 &format!(

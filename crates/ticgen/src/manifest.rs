@@ -24,20 +24,34 @@ pub struct Manifest {
 /// Why no version could be read. Every case is bad input: [`ManifestError::input`] names it.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("no pyproject.toml, Cargo.toml or package.json in `{dir}`; point `path` at the project directory or name the file with `manifest`")]
+    #[error(
+        "no pyproject.toml, Cargo.toml or package.json in `{dir}`; point `path` at the project directory or name the file with `manifest`"
+    )]
     NotFound { dir: String },
-    #[error("`{path}` is not a pyproject.toml, Cargo.toml or package.json; name one of those files")]
+    #[error(
+        "`{path}` is not a pyproject.toml, Cargo.toml or package.json; name one of those files"
+    )]
     UnknownKind { path: String },
     #[error("cannot read `{path}`: {reason}")]
     Unreadable { path: String, reason: String },
     #[error("`{path}` is not valid {format}: {reason}")]
-    Malformed { path: String, format: &'static str, reason: String },
+    Malformed {
+        path: String,
+        format: &'static str,
+        reason: String,
+    },
     #[error("`{path}` has no version: {hint}")]
     NoVersion { path: String, hint: String },
-    #[error("`{path}` declares the version dynamic (`dynamic = [\"version\"]`), so it is computed at build time; set a static `[project].version`, or name the file that holds the version with `manifest`")]
+    #[error(
+        "`{path}` declares the version dynamic (`dynamic = [\"version\"]`), so it is computed at build time; set a static `[project].version`, or name the file that holds the version with `manifest`"
+    )]
     Dynamic { path: String },
     #[error("`{path}`: `{key}` must be {expected}")]
-    WrongType { path: String, key: String, expected: &'static str },
+    WrongType {
+        path: String,
+        key: String,
+        expected: &'static str,
+    },
     #[error("`{path}`: {source}")]
     Version { path: String, source: VersionError },
 }
@@ -60,10 +74,15 @@ pub fn read(dir: &Path, file: Option<&str>) -> Result<Manifest, ManifestError> {
             .iter()
             .map(|name| join(dir, Path::new(name)))
             .find(|path| path.is_file())
-            .ok_or_else(|| ManifestError::NotFound { dir: dir.display().to_string() })?,
+            .ok_or_else(|| ManifestError::NotFound {
+                dir: dir.display().to_string(),
+            })?,
     };
     let display = path.display().to_string();
-    let kind = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+    let kind = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or_default();
     match kind {
         "pyproject.toml" => pyproject(&path, &toml_table(&path)?),
         "Cargo.toml" => cargo(&path, &toml_table(&path)?),
@@ -74,19 +93,29 @@ pub fn read(dir: &Path, file: Option<&str>) -> Result<Manifest, ManifestError> {
 
 /// `dir/file`, without a leading `./` when `dir` is `.`, so paths print as users write them.
 fn join(dir: &Path, file: &Path) -> PathBuf {
-    if dir == Path::new(".") { file.to_path_buf() } else { dir.join(file) }
+    if dir == Path::new(".") {
+        file.to_path_buf()
+    } else {
+        dir.join(file)
+    }
 }
 
 fn text(path: &Path) -> Result<String, ManifestError> {
-    std::fs::read_to_string(path)
-        .map_err(|error| ManifestError::Unreadable { path: path.display().to_string(), reason: error.to_string() })
+    std::fs::read_to_string(path).map_err(|error| ManifestError::Unreadable {
+        path: path.display().to_string(),
+        reason: error.to_string(),
+    })
 }
 
 fn toml_table(path: &Path) -> Result<toml::Table, ManifestError> {
     let text = text(path)?;
     text.parse::<toml::Table>().map_err(|error| {
-        let line = error.span().map(|span| text[..span.start].matches('\n').count() + 1);
-        let at = line.map(|line| format!(" (line {line})")).unwrap_or_default();
+        let line = error
+            .span()
+            .map(|span| text[..span.start].matches('\n').count() + 1);
+        let at = line
+            .map(|line| format!(" (line {line})"))
+            .unwrap_or_default();
         ManifestError::Malformed {
             path: path.display().to_string(),
             format: "TOML",
@@ -104,7 +133,11 @@ fn json_value(path: &Path) -> Result<serde_json::Value, ManifestError> {
 }
 
 /// A string at a dotted key path, `None` when absent, an error when present with another type.
-fn toml_str<'a>(path: &Path, table: &'a toml::Table, key: &str) -> Result<Option<&'a str>, ManifestError> {
+fn toml_str<'a>(
+    path: &Path,
+    table: &'a toml::Table,
+    key: &str,
+) -> Result<Option<&'a str>, ManifestError> {
     match toml_get(table, key) {
         None => Ok(None),
         Some(toml::Value::String(value)) => Ok(Some(value)),
@@ -119,19 +152,29 @@ fn toml_get<'a>(table: &'a toml::Table, key: &str) -> Option<&'a toml::Value> {
 }
 
 fn wrong_type(path: &Path, key: &str, expected: &'static str) -> ManifestError {
-    ManifestError::WrongType { path: path.display().to_string(), key: key.to_owned(), expected }
+    ManifestError::WrongType {
+        path: path.display().to_string(),
+        key: key.to_owned(),
+        expected,
+    }
 }
 
 fn pep440(path: &Path, text: &str) -> Result<ProjectVersion, ManifestError> {
     version::parse_pep440(text)
         .map(ProjectVersion::Pep440)
-        .map_err(|source| ManifestError::Version { path: path.display().to_string(), source })
+        .map_err(|source| ManifestError::Version {
+            path: path.display().to_string(),
+            source,
+        })
 }
 
 fn semver(path: &Path, text: &str) -> Result<ProjectVersion, ManifestError> {
     version::parse_semver(text)
         .map(ProjectVersion::SemVer)
-        .map_err(|source| ManifestError::Version { path: path.display().to_string(), source })
+        .map_err(|source| ManifestError::Version {
+            path: path.display().to_string(),
+            source,
+        })
 }
 
 fn pyproject(path: &Path, table: &toml::Table) -> Result<Manifest, ManifestError> {
@@ -151,11 +194,16 @@ fn pyproject(path: &Path, table: &toml::Table) -> Result<Manifest, ManifestError
         });
     };
     let either = |a: &str, b: &str| -> Result<Option<String>, ManifestError> {
-        Ok(toml_str(path, table, a)?.or(toml_str(path, table, b)?).map(str::to_owned))
+        Ok(toml_str(path, table, a)?
+            .or(toml_str(path, table, b)?)
+            .map(str::to_owned))
     };
     let license = match toml_get(table, "project.license") {
         Some(toml::Value::String(expression)) => Some(expression.clone()),
-        Some(toml::Value::Table(license)) => license.get("text").and_then(toml::Value::as_str).map(str::to_owned),
+        Some(toml::Value::Table(license)) => license
+            .get("text")
+            .and_then(toml::Value::as_str)
+            .map(str::to_owned),
         Some(_) => return Err(wrong_type(path, "project.license", "a string or a table")),
         None => toml_str(path, table, "tool.poetry.license")?.map(str::to_owned),
     };
@@ -177,20 +225,28 @@ fn cargo(path: &Path, table: &toml::Table) -> Result<Manifest, ManifestError> {
         let own = format!("package.{key}");
         match toml_get(table, &own) {
             None => Ok(None),
-            Some(toml::Value::String(value)) => Ok(Some((value.clone(), format!("[package].{key} in `{display}`")))),
-            Some(toml::Value::Table(inherit)) if inherit.get("workspace").and_then(toml::Value::as_bool) == Some(true) => {
+            Some(toml::Value::String(value)) => Ok(Some((
+                value.clone(),
+                format!("[package].{key} in `{display}`"),
+            ))),
+            Some(toml::Value::Table(inherit))
+                if inherit.get("workspace").and_then(toml::Value::as_bool) == Some(true) =>
+            {
                 if workspace.is_none() {
                     workspace = Some(workspace_root(path, table)?);
                 }
                 let (root, root_table) = workspace.as_ref().expect("just found");
                 let inherited = format!("workspace.package.{key}");
                 match toml_str(root, root_table, &inherited)? {
-                    Some(value) => {
-                        Ok(Some((value.to_owned(), format!("[workspace.package].{key} in `{}`", root.display()))))
-                    }
+                    Some(value) => Ok(Some((
+                        value.to_owned(),
+                        format!("[workspace.package].{key} in `{}`", root.display()),
+                    ))),
                     None => Err(ManifestError::NoVersion {
                         path: root.display().to_string(),
-                        hint: format!("`{display}` inherits `{key}` from it, but it has no `[workspace.package].{key}`"),
+                        hint: format!(
+                            "`{display}` inherits `{key}` from it, but it has no `[workspace.package].{key}`"
+                        ),
                     }),
                 }
             }
@@ -200,7 +256,10 @@ fn cargo(path: &Path, table: &toml::Table) -> Result<Manifest, ManifestError> {
     let (text, version_source) = match field("version")? {
         Some(found) => found,
         None => match toml_str(path, table, "workspace.package.version")? {
-            Some(text) => (text.to_owned(), format!("[workspace.package].version in `{display}`")),
+            Some(text) => (
+                text.to_owned(),
+                format!("[workspace.package].version in `{display}`"),
+            ),
             None => {
                 return Err(ManifestError::NoVersion {
                     path: display,
@@ -223,7 +282,10 @@ fn cargo(path: &Path, table: &toml::Table) -> Result<Manifest, ManifestError> {
 
 /// The workspace root of a member: the manifest itself when it has `[workspace]`, else the first
 /// `Cargo.toml` with `[workspace]` in the directories above it.
-fn workspace_root(path: &Path, table: &toml::Table) -> Result<(PathBuf, toml::Table), ManifestError> {
+fn workspace_root(
+    path: &Path,
+    table: &toml::Table,
+) -> Result<(PathBuf, toml::Table), ManifestError> {
     if table.contains_key("workspace") {
         return Ok((path.to_path_buf(), table.clone()));
     }
@@ -233,7 +295,10 @@ fn workspace_root(path: &Path, table: &toml::Table) -> Result<(PathBuf, toml::Ta
     })?;
     let mut relative = path.parent().map(Path::to_path_buf).unwrap_or_default();
     for dir in absolute.ancestors().skip(2) {
-        if matches!(relative.components().next_back(), Some(Component::Normal(_))) {
+        if matches!(
+            relative.components().next_back(),
+            Some(Component::Normal(_))
+        ) {
             relative.pop();
         } else {
             relative.push("..");
@@ -242,9 +307,11 @@ fn workspace_root(path: &Path, table: &toml::Table) -> Result<(PathBuf, toml::Ta
         if candidate.is_file() {
             let shown = relative.join("Cargo.toml");
             let root = toml_table(&candidate).map_err(|error| match error {
-                ManifestError::Malformed { format, reason, .. } => {
-                    ManifestError::Malformed { path: shown.display().to_string(), format, reason }
-                }
+                ManifestError::Malformed { format, reason, .. } => ManifestError::Malformed {
+                    path: shown.display().to_string(),
+                    format,
+                    reason,
+                },
                 other => other,
             })?;
             if root.contains_key("workspace") {
@@ -268,13 +335,23 @@ fn package_json(path: &Path, value: &serde_json::Value) -> Result<Manifest, Mani
         }
     };
     if !value.is_object() {
-        return Err(ManifestError::Malformed { path: display, format: "package.json", reason: "not a JSON object".to_owned() });
+        return Err(ManifestError::Malformed {
+            path: display,
+            format: "package.json",
+            reason: "not a JSON object".to_owned(),
+        });
     }
     let Some(text) = string("version")? else {
-        return Err(ManifestError::NoVersion { path: display, hint: "set `\"version\"`".to_owned() });
+        return Err(ManifestError::NoVersion {
+            path: display,
+            hint: "set `\"version\"`".to_owned(),
+        });
     };
     let license = match value.get("license") {
-        Some(serde_json::Value::Object(license)) => license.get("type").and_then(serde_json::Value::as_str).map(str::to_owned),
+        Some(serde_json::Value::Object(license)) => license
+            .get("type")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned),
         _ => string("license")?,
     };
     Ok(Manifest {

@@ -23,7 +23,10 @@ pub struct Report {
 
 impl Report {
     pub fn pep440(&self) -> Option<String> {
-        self.manifest.version.pep440().map(|version| version.to_string())
+        self.manifest
+            .version
+            .pep440()
+            .map(|version| version.to_string())
     }
 
     pub fn is_release(&self) -> bool {
@@ -31,13 +34,20 @@ impl Report {
     }
 
     pub fn labels_text(&self) -> String {
-        self.labels.iter().map(|(key, value)| format!("{key}={value}")).collect::<Vec<_>>().join("\n")
+        self.labels
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// All outputs but `json`, typed, in declaration order.
     fn values(&self) -> Vec<(&'static str, Value)> {
-        let labels: serde_json::Map<String, Value> =
-            self.labels.iter().map(|(key, value)| (key.clone(), Value::from(value.as_str()))).collect();
+        let labels: serde_json::Map<String, Value> = self
+            .labels
+            .iter()
+            .map(|(key, value)| (key.clone(), Value::from(value.as_str())))
+            .collect();
         vec![
             ("version", json!(self.manifest.version.normalised())),
             ("pep440", json!(self.pep440())),
@@ -46,8 +56,14 @@ impl Report {
             ("tags", json!(self.tags)),
             ("labels", Value::Object(labels)),
             ("is-release", json!(self.is_release())),
-            ("is-prerelease", json!(self.manifest.version.is_prerelease())),
-            ("source-date-epoch", json!(self.commit_time.map(|time| time.epoch))),
+            (
+                "is-prerelease",
+                json!(self.manifest.version.is_prerelease()),
+            ),
+            (
+                "source-date-epoch",
+                json!(self.commit_time.map(|time| time.epoch)),
+            ),
             ("created", json!(self.commit_time.map(CommitTime::rfc3339))),
             ("sha", json!(self.git.sha)),
             ("build", json!(self.git.build.kind())),
@@ -69,7 +85,10 @@ impl Report {
             };
             outputs.set(name, text);
         }
-        let object: serde_json::Map<String, Value> = values.into_iter().map(|(name, value)| (name.to_owned(), value)).collect();
+        let object: serde_json::Map<String, Value> = values
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
         outputs.set("json", Value::Object(object).to_string());
         outputs
     }
@@ -77,13 +96,20 @@ impl Report {
     /// A short log of the decisions, in a group.
     pub fn log(&self, console: &mut Console<'_>) {
         console.group("ticgen");
-        console.info(&format!("version {} from {}", self.manifest.version.normalised(), self.manifest.version_source));
+        console.info(&format!(
+            "version {} from {}",
+            self.manifest.version.normalised(),
+            self.manifest.version_source
+        ));
         let build = match &self.git.build {
             Build::Tag { tag } => format!("tag {tag}"),
             Build::PullRequest { number } => format!("pull request #{number}"),
             Build::Branch { name, .. } => format!("branch {name}"),
         };
-        console.info(&format!("build: {build} at {} (from {})", self.git.sha, self.git.sha_source));
+        console.info(&format!(
+            "build: {build} at {} (from {})",
+            self.git.sha, self.git.sha_source
+        ));
         console.info(&format!("tic: {}", self.tic));
         console.end_group();
     }

@@ -30,14 +30,34 @@ pub fn write(report: &Report, summary: &mut Summary) {
     };
     let short = git.short_sha();
     let tic_why = match &git.build {
-        Build::Tag { tag } => format!("tag {} names the manifest version: a release, so the SemVer form", code(tag)),
-        Build::PullRequest { number } => format!("pull request #{number} at its head commit {}: `pr.{number}.g{short}` appended", code(short)),
-        Build::Branch { name, slug, .. } => {
-            format!("branch {} (slug {}) at {}: `{slug}.g{short}` appended", code(name), code(slug), code(short))
+        Build::Tag { tag } => format!(
+            "tag {} names the manifest version: a release, so the SemVer form",
+            code(tag)
+        ),
+        Build::PullRequest { number } => format!(
+            "pull request #{number} at its head commit {}: `pr.{number}.g{short}` appended",
+            code(short)
+        ),
+        Build::Branch {
+            name,
+            slug,
+            default,
+        } => {
+            format!(
+                "{}branch {} (slug {}) at {}: `{slug}.g{short}` appended",
+                if *default { "default " } else { "" },
+                code(name),
+                code(slug),
+                code(short)
+            )
         }
     };
     let tags_why = if tags::gets_aliases(version, &git.build) {
-        let latest = if report.latest { ", `latest`" } else { " (`latest` is off)" };
+        let latest = if report.latest {
+            ", `latest`"
+        } else {
+            " (`latest` is off)"
+        };
         format!("final release: `tic`, `major.minor`, `major`{latest}")
     } else if report.is_release() {
         "pre-release or non-final version: only `tic`, no aliases".to_owned()
@@ -46,9 +66,20 @@ pub fn write(report: &Report, summary: &mut Summary) {
     };
     let (epoch, epoch_why) = match report.commit_time {
         Some(time) => (time.epoch.to_string(), time.source.describe().to_owned()),
-        None => (String::new(), "unknown: no source had the commit time (see the warning)".to_owned()),
+        None => (
+            String::new(),
+            "unknown: no source had the commit time (see the warning)".to_owned(),
+        ),
     };
-    let created = report.commit_time.map(crate::commit_time::CommitTime::rfc3339).unwrap_or_default();
+    let trigger = format!(
+        "event {}, ref {}",
+        code(git.event.as_deref().unwrap_or("(none)")),
+        code(git.git_ref.as_deref().unwrap_or("(none)"))
+    );
+    let created = report
+        .commit_time
+        .map(crate::commit_time::CommitTime::rfc3339)
+        .unwrap_or_default();
     let is_release = report.is_release();
     let is_prerelease = version.is_prerelease();
     let rows: Vec<[String; 3]> = vec![
@@ -79,8 +110,10 @@ pub fn write(report: &Report, summary: &mut Summary) {
         ["source-date-epoch".into(), code(&epoch), epoch_why],
         ["created".into(), code(&created), "`source-date-epoch` in RFC 3339 UTC".to_owned()],
         ["sha".into(), code(&git.sha), git.sha_source.to_owned()],
-        ["build".into(), code(git.build.kind()), "from the event name and ref".to_owned()],
+        ["build".into(), code(git.build.kind()), trigger],
         ["manifest".into(), code(&report.manifest.path.display().to_string()), "the `manifest` input, or the first manifest found in `path`".to_owned()],
     ];
-    summary.heading(2, &format!("ticgen: {}", code(&report.tic))).table(&["Output", "Value", "Why"], rows);
+    summary
+        .heading(2, &format!("ticgen: {}", code(&report.tic)))
+        .table(&["Output", "Value", "Why"], rows);
 }

@@ -20,9 +20,14 @@ pub fn tic(semver: &SemVer, git: &GitContext) -> Result<String, VersionError> {
         Build::PullRequest { number } => format!("pr.{number}.g{}", git.short_sha()),
         Build::Branch { slug, .. } => format!("{slug}.g{}", git.short_sha()),
     };
-    let pre = if semver.pre.is_empty() { build } else { format!("{}.{build}", semver.pre) };
+    let pre = if semver.pre.is_empty() {
+        build
+    } else {
+        format!("{}.{build}", semver.pre)
+    };
     let tagged = SemVer {
-        pre: Prerelease::new(&pre).expect("slug, number and `g<hex>` are valid prerelease identifiers"),
+        pre: Prerelease::new(&pre)
+            .expect("slug, number and `g<hex>` are valid prerelease identifiers"),
         ..semver.clone()
     };
     version::oci_tag(&tagged)
@@ -36,7 +41,13 @@ pub fn gets_aliases(version: &ProjectVersion, build: &Build) -> bool {
 
 /// `tic`, then for a final release `major.minor`, `major` and (if wanted) `latest`; each prefixed
 /// with `image:` when an image is given.
-pub fn tags(tic: &str, version: &ProjectVersion, build: &Build, latest: bool, image: Option<&str>) -> Vec<String> {
+pub fn tags(
+    tic: &str,
+    version: &ProjectVersion,
+    build: &Build,
+    latest: bool,
+    image: Option<&str>,
+) -> Vec<String> {
     let mut tags = vec![tic.to_owned()];
     if gets_aliases(version, build) {
         let semver = version.semver();
@@ -47,7 +58,10 @@ pub fn tags(tic: &str, version: &ProjectVersion, build: &Build, latest: bool, im
         }
     }
     match image {
-        Some(image) => tags.into_iter().map(|tag| format!("{image}:{tag}")).collect(),
+        Some(image) => tags
+            .into_iter()
+            .map(|tag| format!("{image}:{tag}"))
+            .collect(),
         None => tags,
     }
 }
@@ -78,7 +92,10 @@ pub fn labels(facts: &LabelFacts<'_>) -> Vec<(String, String)> {
         .into_iter()
         .filter_map(|(key, value)| {
             let value = value.filter(|value| !value.is_empty())?;
-            Some((format!("org.opencontainers.image.{key}"), value.replace(['\r', '\n'], " ")))
+            Some((
+                format!("org.opencontainers.image.{key}"),
+                value.replace(['\r', '\n'], " "),
+            ))
         })
         .collect()
 }

@@ -49,22 +49,29 @@ pub enum VersionError {
     Pep440 { text: String, reason: String },
     #[error("`{text}` is not a valid SemVer 2.0 version: {reason}")]
     SemVer { text: String, reason: String },
-    #[error("the image tag `{tag}` would be {len} characters long; OCI tags allow at most {OCI_TAG_MAX}")]
+    #[error(
+        "the image tag `{tag}` would be {len} characters long; OCI tags allow at most {OCI_TAG_MAX}"
+    )]
     TagTooLong { tag: String, len: usize },
 }
 
 /// Parses a PEP 440 version (any spelling PEP 440 accepts, surrounding whitespace ignored as
 /// pypa/packaging ignores it; [`Pep440`]'s `Display` is the normalised form).
 pub fn parse_pep440(text: &str) -> Result<Pep440, VersionError> {
-    text.trim().parse().map_err(|error: pep440_rs::VersionParseError| VersionError::Pep440 {
-        text: text.to_owned(),
-        reason: error.to_string(),
-    })
+    text.trim()
+        .parse()
+        .map_err(|error: pep440_rs::VersionParseError| VersionError::Pep440 {
+            text: text.to_owned(),
+            reason: error.to_string(),
+        })
 }
 
 /// Parses a SemVer 2.0 version (strict: no `v`, no leading zeros, exactly three numbers).
 pub fn parse_semver(text: &str) -> Result<SemVer, VersionError> {
-    SemVer::parse(text).map_err(|error| VersionError::SemVer { text: text.to_owned(), reason: error.to_string() })
+    SemVer::parse(text).map_err(|error| VersionError::SemVer {
+        text: text.to_owned(),
+        reason: error.to_string(),
+    })
 }
 
 /// The SemVer form of a PEP 440 version, by the rules in the module documentation.
@@ -77,7 +84,10 @@ pub fn to_semver(version: &Pep440) -> SemVer {
         build.extend(["epoch".to_owned(), version.epoch().to_string()]);
     }
     let extra = release.get(3..).unwrap_or_default();
-    let extra = &extra[..extra.iter().rposition(|&n| n != 0).map_or(0, |last| last + 1)];
+    let extra = &extra[..extra
+        .iter()
+        .rposition(|&n| n != 0)
+        .map_or(0, |last| last + 1)];
     if !extra.is_empty() {
         build.push("rel".to_owned());
         build.extend(extra.iter().map(u64::to_string));
@@ -109,8 +119,10 @@ pub fn to_semver(version: &Pep440) -> SemVer {
         major: segment(0),
         minor: segment(1),
         patch: segment(2),
-        pre: SemVerPre::new(&pre.join(".")).expect("prerelease identifiers are built from valid parts"),
-        build: BuildMetadata::new(&build.join(".")).expect("build identifiers are built from valid parts"),
+        pre: SemVerPre::new(&pre.join("."))
+            .expect("prerelease identifiers are built from valid parts"),
+        build: BuildMetadata::new(&build.join("."))
+            .expect("build identifiers are built from valid parts"),
     }
 }
 
@@ -122,7 +134,10 @@ pub fn from_semver(version: &SemVer) -> Option<Pep440> {
         [] => (None, None, None),
         ["0", "dev", number] => (None, None, Some(canonical_number(number)?)),
         [stage, number, rest @ ..] => {
-            let pre = Prerelease { kind: stage_kind(stage)?, number: canonical_number(number)? };
+            let pre = Prerelease {
+                kind: stage_kind(stage)?,
+                number: canonical_number(number)?,
+            };
             let (post, rest) = tagged_number("post", rest)?;
             let (dev, rest) = tagged_number("dev", rest)?;
             if !rest.is_empty() {
@@ -138,7 +153,10 @@ pub fn from_semver(version: &SemVer) -> Option<Pep440> {
     rest = after;
     let mut release = vec![version.major, version.minor, version.patch];
     if let ["rel", after @ ..] = rest {
-        let count = after.iter().take_while(|id| id.bytes().all(|b| b.is_ascii_digit())).count();
+        let count = after
+            .iter()
+            .take_while(|id| id.bytes().all(|b| b.is_ascii_digit()))
+            .count();
         for id in &after[..count] {
             release.push(canonical_number(id)?);
         }
@@ -159,9 +177,10 @@ pub fn from_semver(version: &SemVer) -> Option<Pep440> {
     }
     let local = match rest {
         [] => Vec::new(),
-        ["local", segments @ ..] if !segments.is_empty() => {
-            segments.iter().map(|segment| local_segment(segment)).collect::<Option<Vec<_>>>()?
-        }
+        ["local", segments @ ..] if !segments.is_empty() => segments
+            .iter()
+            .map(|segment| local_segment(segment))
+            .collect::<Option<Vec<_>>>()?,
         _ => return None,
     };
     if epoch == Some(0) {
@@ -191,9 +210,16 @@ pub fn oci_tag(version: &SemVer) -> Result<String, VersionError> {
 
 /// Returns the tag when it fits the 128-character OCI limit.
 pub fn checked_tag(tag: String) -> Result<String, VersionError> {
-    debug_assert!(tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)), "{tag}");
+    debug_assert!(
+        tag.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)),
+        "{tag}"
+    );
     if tag.len() > OCI_TAG_MAX {
-        return Err(VersionError::TagTooLong { len: tag.len(), tag });
+        return Err(VersionError::TagTooLong {
+            len: tag.len(),
+            tag,
+        });
     }
     Ok(tag)
 }
@@ -204,7 +230,9 @@ pub fn is_oci_tag(text: &str) -> bool {
     let allowed = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     match bytes.split_first() {
         Some((&first, rest)) => {
-            bytes.len() <= OCI_TAG_MAX && allowed(first) && rest.iter().all(|&b| allowed(b) || b == b'.' || b == b'-')
+            bytes.len() <= OCI_TAG_MAX
+                && allowed(first)
+                && rest.iter().all(|&b| allowed(b) || b == b'.' || b == b'-')
         }
         None => false,
     }
@@ -228,12 +256,18 @@ fn stage_kind(name: &str) -> Option<PrereleaseKind> {
 }
 
 fn identifiers(text: &str) -> Vec<&str> {
-    if text.is_empty() { Vec::new() } else { text.split('.').collect() }
+    if text.is_empty() {
+        Vec::new()
+    } else {
+        text.split('.').collect()
+    }
 }
 
 /// A decimal as `to_string` writes it: digits only, no leading zero.
 fn canonical_number(text: &str) -> Option<u64> {
-    let canonical = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && (text == "0" || !text.starts_with('0'));
+    let canonical = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
     canonical.then(|| text.parse().ok()).flatten()
 }
 
@@ -241,7 +275,9 @@ fn canonical_number(text: &str) -> Option<u64> {
 /// → `None`.
 fn tagged_number<'a, 'b>(name: &str, ids: &'a [&'b str]) -> Option<(Option<u64>, &'a [&'b str])> {
     match ids {
-        [first, number, rest @ ..] if *first == name => Some((Some(canonical_number(number)?), rest)),
+        [first, number, rest @ ..] if *first == name => {
+            Some((Some(canonical_number(number)?), rest))
+        }
         [first] if *first == name => None,
         _ => Some((None, ids)),
     }
@@ -251,7 +287,9 @@ fn local_segment(text: &str) -> Option<LocalSegment> {
     if let Some(number) = canonical_number(text) {
         return Some(LocalSegment::Number(number));
     }
-    let valid = text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    let valid = text
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && text.bytes().any(|b| b.is_ascii_lowercase());
     valid.then(|| LocalSegment::String(text.to_owned()))
 }
@@ -302,7 +340,9 @@ impl ProjectVersion {
     /// pre-release, no local part or build metadata, epoch 0 (post-releases qualify).
     pub fn is_final(&self) -> bool {
         match self {
-            Self::Pep440(version) => !version.any_prerelease() && !version.is_local() && version.epoch() == 0,
+            Self::Pep440(version) => {
+                !version.any_prerelease() && !version.is_local() && version.epoch() == 0
+            }
             Self::SemVer(version) => version.pre.is_empty() && version.build.is_empty(),
         }
     }
@@ -314,7 +354,9 @@ impl ProjectVersion {
             Self::Pep440(version) => {
                 let as_pep440 = parse_pep440(tag).ok();
                 let as_semver = || SemVer::parse(tag).ok().as_ref().and_then(from_semver);
-                as_pep440.or_else(as_semver).is_some_and(|tagged| tagged == *version)
+                as_pep440
+                    .or_else(as_semver)
+                    .is_some_and(|tagged| tagged == *version)
             }
             Self::SemVer(version) => SemVer::parse(tag).is_ok_and(|tagged| tagged == *version),
         }

@@ -31,7 +31,18 @@ impl Repo {
         git(dir.path(), &["add", "-A"]);
         git(
             dir.path(),
-            &["-c", "user.name=ticgen", "-c", "user.email=ticgen@example.com", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "init"],
+            &[
+                "-c",
+                "user.name=ticgen",
+                "-c",
+                "user.email=ticgen@example.com",
+                "-c",
+                "commit.gpgsign=false",
+                "commit",
+                "-q",
+                "-m",
+                "init",
+            ],
         );
         let sha = git(dir.path(), &["rev-parse", "HEAD"]);
         Self { dir, sha }
@@ -43,7 +54,9 @@ impl Repo {
 
     /// A run of ticgen in the repository, inside a simulated Actions step.
     pub fn run(&self) -> ActionRun {
-        ActionRun::new(env!("CARGO_BIN_EXE_ticgen")).current_dir(self.path()).env("GITHUB_REPOSITORY", "octo/svc")
+        ActionRun::new(env!("CARGO_BIN_EXE_ticgen"))
+            .current_dir(self.path())
+            .env("GITHUB_REPOSITORY", "octo/svc")
     }
 
     /// A run for a push of `git_ref` at the repository's commit, with the push payload.
@@ -53,7 +66,10 @@ impl Repo {
             "head_commit": { "id": self.sha, "timestamp": "2024-05-01T14:00:00+02:00" },
             "repository": { "default_branch": "main" },
         });
-        self.run().env("GITHUB_REF", git_ref).env("GITHUB_SHA", &self.sha).event("push", &payload)
+        self.run()
+            .env("GITHUB_REF", git_ref)
+            .env("GITHUB_SHA", &self.sha)
+            .event("push", &payload)
     }
 
     /// A run for pull request 42 whose head is the repository's commit and whose merge commit is
@@ -72,7 +88,10 @@ impl Repo {
 
     /// The transcript with this repository's path replaced, for snapshots.
     pub fn render(&self, transcript: &Transcript) -> String {
-        transcript.render().replace(&self.path().display().to_string(), "[REPO]").replace(&self.sha, "[SHA]")
+        transcript
+            .render()
+            .replace(&self.path().display().to_string(), "[REPO]")
+            .replace(&self.sha, "[SHA]")
     }
 }
 
@@ -84,13 +103,22 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_DATE", COMMIT_DATE)
         .output()
         .expect("run git");
-    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).expect("utf-8").trim().to_owned()
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned()
 }
 
 /// A `[project]` pyproject.toml with this version.
 pub fn pyproject(version: &str) -> String {
-    format!("[project]\nname = \"svc\"\nversion = \"{version}\"\ndescription = \"The service\"\nlicense = \"MIT\"\n")
+    format!(
+        "[project]\nname = \"svc\"\nversion = \"{version}\"\ndescription = \"The service\"\nlicense = \"MIT\"\n"
+    )
 }
 
 /// Asserts a successful run and returns it.
@@ -104,7 +132,15 @@ pub fn bad_input(transcript: &Transcript, input: &str) -> String {
     assert_eq!(transcript.code, 2, "{}", transcript.render());
     let errors = transcript.errors();
     assert_eq!(errors.len(), 1, "{}", transcript.render());
-    assert!(errors[0].contains(&format!("`{input}`")), "error does not name `{input}`: {}", errors[0]);
-    assert!(transcript.raw_outputs.is_empty(), "outputs written on failure:\n{}", transcript.raw_outputs);
+    assert!(
+        errors[0].contains(&format!("`{input}`")),
+        "error does not name `{input}`: {}",
+        errors[0]
+    );
+    assert!(
+        transcript.raw_outputs.is_empty(),
+        "outputs written on failure:\n{}",
+        transcript.raw_outputs
+    );
     errors[0].clone()
 }

@@ -20,8 +20,16 @@ fn final_release_tag_gets_aliases_and_latest() {
 #[test]
 fn release_tag_without_prefix_with_image_and_without_latest() {
     let repo = Repo::new(&[("pyproject.toml", &pyproject("1.2.3"))]);
-    let run = success(repo.push("refs/tags/1.2.3").input("image", "ghcr.io/octo/svc").input("latest", "false").run());
-    assert_eq!(run.output("tags"), "ghcr.io/octo/svc:1.2.3\nghcr.io/octo/svc:1.2\nghcr.io/octo/svc:1");
+    let run = success(
+        repo.push("refs/tags/1.2.3")
+            .input("image", "ghcr.io/octo/svc")
+            .input("latest", "false")
+            .run(),
+    );
+    assert_eq!(
+        run.output("tags"),
+        "ghcr.io/octo/svc:1.2.3\nghcr.io/octo/svc:1.2\nghcr.io/octo/svc:1"
+    );
 }
 
 #[test]
@@ -37,7 +45,12 @@ fn prerelease_tag_in_semver_spelling_gets_only_its_own_tag() {
 #[test]
 fn custom_tag_prefix_for_monorepo_tags() {
     let repo = Repo::new(&[("services/api/pyproject.toml", &pyproject("0.5.0"))]);
-    let run = success(repo.push("refs/tags/api-v0.5.0").input("path", "services/api").input("tag-prefix", "api-v").run());
+    let run = success(
+        repo.push("refs/tags/api-v0.5.0")
+            .input("path", "services/api")
+            .input("tag-prefix", "api-v")
+            .run(),
+    );
     assert_eq!(run.output("tic"), "0.5.0");
 }
 
@@ -50,7 +63,11 @@ fn pull_request_uses_the_head_sha_not_the_merge_sha() {
     assert_eq!(run.output("sha"), repo.sha);
     assert_eq!(run.output("build"), "pull-request");
     assert_eq!(run.output("is-release"), "false");
-    assert_eq!(run.output("source-date-epoch"), COMMIT_EPOCH, "read from the head commit with git");
+    assert_eq!(
+        run.output("source-date-epoch"),
+        COMMIT_EPOCH,
+        "read from the head commit with git"
+    );
     assert!(!run.raw_outputs.contains(MERGE_SHA) && !run.summary.contains(MERGE_SHA));
     insta::assert_snapshot!("pull_request", repo.render(&run));
 }
@@ -59,10 +76,21 @@ fn pull_request_uses_the_head_sha_not_the_merge_sha() {
 fn pull_request_target_and_sha_override() {
     let repo = Repo::new(&[("pyproject.toml", &pyproject("1.2.3"))]);
     let payload = json!({"pull_request": {"number": 7, "head": {"sha": repo.sha}}});
-    let run = success(repo.run().env("GITHUB_REF", "refs/heads/main").env("GITHUB_SHA", MERGE_SHA).event("pull_request_target", &payload).run());
+    let run = success(
+        repo.run()
+            .env("GITHUB_REF", "refs/heads/main")
+            .env("GITHUB_SHA", MERGE_SHA)
+            .event("pull_request_target", &payload)
+            .run(),
+    );
     assert_eq!(run.output("tic"), format!("1.2.3-pr.7.g{}", &repo.sha[..7]));
     let other = "abcdef0123456789abcdef0123456789abcdef01";
-    let run = success(repo.pull_request().input("sha", other).input("source-date-epoch", "1700000000").run());
+    let run = success(
+        repo.pull_request()
+            .input("sha", other)
+            .input("source-date-epoch", "1700000000")
+            .run(),
+    );
     assert_eq!(run.output("tic"), "1.2.3-pr.42.gabcdef0");
     assert_eq!(run.output("created"), "2023-11-14T22:13:20Z");
 }
@@ -72,9 +100,16 @@ fn branch_push_with_prerelease_version() {
     let repo = Repo::new(&[("pyproject.toml", &pyproject("1.3.0.dev4"))]);
     let run = success(repo.push("refs/heads/Feature/Login_Page").run());
     let short = &repo.sha[..7];
-    assert_eq!(run.output("tic"), format!("1.3.0-0.dev.4.feature-login-page.g{short}"));
+    assert_eq!(
+        run.output("tic"),
+        format!("1.3.0-0.dev.4.feature-login-page.g{short}")
+    );
     assert_eq!(run.output("build"), "branch");
-    assert_eq!(run.output("source-date-epoch"), COMMIT_EPOCH, "from the push payload");
+    assert_eq!(
+        run.output("source-date-epoch"),
+        COMMIT_EPOCH,
+        "from the push payload"
+    );
     assert_eq!(run.output("created"), "2024-05-01T12:00:00Z");
     insta::assert_snapshot!("branch_push", repo.render(&run));
 }
@@ -84,13 +119,20 @@ fn default_branch_push_and_post_release() {
     let repo = Repo::new(&[("pyproject.toml", &pyproject("1.2.3.post1"))]);
     let run = success(repo.push("refs/heads/main").run());
     assert_eq!(run.output("build"), "default-branch");
-    assert_eq!(run.output("tic"), format!("1.2.3-main.g{}_post.1", &repo.sha[..7]));
+    assert_eq!(
+        run.output("tic"),
+        format!("1.2.3-main.g{}_post.1", &repo.sha[..7])
+    );
 }
 
 #[test]
 fn ref_input_overrides_the_event() {
     let repo = Repo::new(&[("pyproject.toml", &pyproject("1.2.3"))]);
-    let run = success(repo.push("refs/heads/main").input("ref", "refs/tags/v1.2.3").run());
+    let run = success(
+        repo.push("refs/heads/main")
+            .input("ref", "refs/tags/v1.2.3")
+            .run(),
+    );
     assert_eq!(run.output("build"), "tag");
     assert_eq!(run.output("tic"), "1.2.3");
 }
@@ -98,16 +140,34 @@ fn ref_input_overrides_the_event() {
 #[test]
 fn commit_time_sources_in_order() {
     let repo = Repo::new(&[("pyproject.toml", &pyproject("1.0.0"))]);
-    let from_env = success(repo.push("refs/heads/main").env("SOURCE_DATE_EPOCH", "42").run());
+    let from_env = success(
+        repo.push("refs/heads/main")
+            .env("SOURCE_DATE_EPOCH", "42")
+            .run(),
+    );
     assert_eq!(from_env.output("source-date-epoch"), "42");
     assert_eq!(from_env.output("created"), "1970-01-01T00:00:42Z");
-    let from_git = success(repo.run().env("GITHUB_REF", "refs/heads/x").env("GITHUB_SHA", &repo.sha).run());
+    let from_git = success(
+        repo.run()
+            .env("GITHUB_REF", "refs/heads/x")
+            .env("GITHUB_SHA", &repo.sha)
+            .run(),
+    );
     assert_eq!(from_git.output("source-date-epoch"), COMMIT_EPOCH);
     // A commit that is not in the checkout: no wall clock, an empty output and a warning.
-    let absent = success(repo.run().env("GITHUB_REF", "refs/heads/x").env("GITHUB_SHA", MERGE_SHA).run());
+    let absent = success(
+        repo.run()
+            .env("GITHUB_REF", "refs/heads/x")
+            .env("GITHUB_SHA", MERGE_SHA)
+            .run(),
+    );
     assert_eq!(absent.output("source-date-epoch"), "");
     assert!(!absent.output("labels").contains("created"));
-    let warnings: Vec<_> = absent.commands().into_iter().filter(|c| c.command == "warning").collect();
+    let warnings: Vec<_> = absent
+        .commands()
+        .into_iter()
+        .filter(|c| c.command == "warning")
+        .collect();
     assert_eq!(warnings.len(), 1, "{}", absent.render());
 }
 
@@ -137,7 +197,10 @@ fn json_output_holds_everything_typed() {
     assert_eq!(value["tags"], json!(["1.2.3", "1.2", "1", "latest"]));
     assert_eq!(value["is-release"], json!(true));
     assert_eq!(value["source-date-epoch"], json!(1_714_564_800));
-    assert_eq!(value["labels"]["org.opencontainers.image.version"], json!("1.2.3"));
+    assert_eq!(
+        value["labels"]["org.opencontainers.image.version"],
+        json!("1.2.3")
+    );
     for (name, text) in &run.outputs {
         if name != "json" && !value[name].is_array() && !value[name].is_object() {
             let typed = match &value[name] {

@@ -4,7 +4,12 @@ use crate::common::{Repo, pyproject, success};
 
 fn version_and_source(repo: &Repo, path: &str) -> (String, String) {
     let run = success(repo.push("refs/heads/feature").input("path", path).run());
-    let log = run.stdout.lines().find(|line| line.starts_with("version ")).expect("version log line").to_owned();
+    let log = run
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("version "))
+        .expect("version log line")
+        .to_owned();
     (run.output("version").to_owned(), log)
 }
 
@@ -16,8 +21,14 @@ fn pyproject_project_table() {
     assert_eq!(run.output("pep440"), "1.2.3rc1");
     assert_eq!(run.output("semver"), "1.2.3-rc.1");
     assert_eq!(run.output("manifest"), "pyproject.toml");
-    assert!(run.output("labels").contains("org.opencontainers.image.title=svc\n"));
-    assert!(run.output("labels").contains("org.opencontainers.image.licenses=MIT\n"));
+    assert!(
+        run.output("labels")
+            .contains("org.opencontainers.image.title=svc\n")
+    );
+    assert!(
+        run.output("labels")
+            .contains("org.opencontainers.image.licenses=MIT\n")
+    );
 }
 
 #[test]
@@ -28,7 +39,10 @@ fn pyproject_poetry_table() {
     )]);
     let (version, log) = version_and_source(&repo, ".");
     assert_eq!(version, "2.0.0b3");
-    assert_eq!(log, "version 2.0.0b3 from [tool.poetry].version in `pyproject.toml`");
+    assert_eq!(
+        log,
+        "version 2.0.0b3 from [tool.poetry].version in `pyproject.toml`"
+    );
 }
 
 #[test]
@@ -42,7 +56,10 @@ fn pyproject_dynamic_project_version_falls_back_to_poetry() {
 
 #[test]
 fn cargo_package() {
-    let repo = Repo::new(&[("Cargo.toml", "[package]\nname = \"svc\"\nversion = \"0.4.0-beta.2\"\nlicense = \"MIT\"\n")]);
+    let repo = Repo::new(&[(
+        "Cargo.toml",
+        "[package]\nname = \"svc\"\nversion = \"0.4.0-beta.2\"\nlicense = \"MIT\"\n",
+    )]);
     let run = success(repo.push("refs/heads/main").run());
     assert_eq!(run.output("version"), "0.4.0-beta.2");
     assert_eq!(run.output("semver"), "0.4.0-beta.2");
@@ -53,23 +70,44 @@ fn cargo_package() {
 #[test]
 fn cargo_workspace_inheritance_from_a_member() {
     let repo = Repo::new(&[
-        ("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n[workspace.package]\nversion = \"1.4.2\"\nlicense = \"Apache-2.0\"\n"),
+        (
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/*\"]\n[workspace.package]\nversion = \"1.4.2\"\nlicense = \"Apache-2.0\"\n",
+        ),
         (
             "crates/app/Cargo.toml",
             "[package]\nname = \"app\"\nversion.workspace = true\nlicense = { workspace = true }\ndescription = \"The app\"\n",
         ),
     ]);
-    let run = success(repo.push("refs/heads/main").input("path", "crates/app").run());
+    let run = success(
+        repo.push("refs/heads/main")
+            .input("path", "crates/app")
+            .run(),
+    );
     assert_eq!(run.output("version"), "1.4.2");
     assert_eq!(run.output("manifest"), "crates/app/Cargo.toml");
-    assert!(run.stdout.contains("version 1.4.2 from [workspace.package].version in `Cargo.toml`"), "{}", run.stdout);
-    assert!(run.output("labels").contains("org.opencontainers.image.licenses=Apache-2.0\n"));
-    assert!(run.output("labels").contains("org.opencontainers.image.description=The app\n"));
+    assert!(
+        run.stdout
+            .contains("version 1.4.2 from [workspace.package].version in `Cargo.toml`"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.output("labels")
+            .contains("org.opencontainers.image.licenses=Apache-2.0\n")
+    );
+    assert!(
+        run.output("labels")
+            .contains("org.opencontainers.image.description=The app\n")
+    );
 }
 
 #[test]
 fn cargo_virtual_workspace_and_self_inheriting_root() {
-    let virtual_root = Repo::new(&[("Cargo.toml", "[workspace]\nmembers = []\n[workspace.package]\nversion = \"0.9.0\"\n")]);
+    let virtual_root = Repo::new(&[(
+        "Cargo.toml",
+        "[workspace]\nmembers = []\n[workspace.package]\nversion = \"0.9.0\"\n",
+    )]);
     assert_eq!(version_and_source(&virtual_root, ".").0, "0.9.0");
     let root = Repo::new(&[(
         "Cargo.toml",
@@ -87,17 +125,31 @@ fn package_json() {
     let run = success(repo.push("refs/heads/main").run());
     assert_eq!(run.output("version"), "5.0.1");
     assert_eq!(run.output("manifest"), "package.json");
-    assert!(run.output("labels").contains("org.opencontainers.image.title=web\n"));
+    assert!(
+        run.output("labels")
+            .contains("org.opencontainers.image.title=web\n")
+    );
 }
 
 #[test]
 fn monorepo_path_and_explicit_manifest() {
     let repo = Repo::new(&[
         ("pyproject.toml", &pyproject("9.9.9")),
-        ("services/api/pyproject.toml", "[project]\nname = \"api\"\ndynamic = [\"version\"]\n"),
-        ("services/api/Cargo.toml", "[package]\nname = \"api\"\nversion = \"0.3.0\"\n"),
+        (
+            "services/api/pyproject.toml",
+            "[project]\nname = \"api\"\ndynamic = [\"version\"]\n",
+        ),
+        (
+            "services/api/Cargo.toml",
+            "[package]\nname = \"api\"\nversion = \"0.3.0\"\n",
+        ),
     ]);
-    let run = success(repo.push("refs/heads/main").input("path", "services/api").input("manifest", "Cargo.toml").run());
+    let run = success(
+        repo.push("refs/heads/main")
+            .input("path", "services/api")
+            .input("manifest", "Cargo.toml")
+            .run(),
+    );
     assert_eq!(run.output("version"), "0.3.0");
     assert_eq!(run.output("manifest"), "services/api/Cargo.toml");
     assert_eq!(version_and_source(&repo, ".").0, "9.9.9");
@@ -107,7 +159,10 @@ fn monorepo_path_and_explicit_manifest() {
 fn detection_prefers_pyproject_then_cargo_then_package_json() {
     let repo = Repo::new(&[
         ("package.json", r#"{"version": "3.0.0"}"#),
-        ("Cargo.toml", "[package]\nname = \"x\"\nversion = \"2.0.0\"\n"),
+        (
+            "Cargo.toml",
+            "[package]\nname = \"x\"\nversion = \"2.0.0\"\n",
+        ),
     ]);
     assert_eq!(version_and_source(&repo, ".").0, "2.0.0");
 }

@@ -9,7 +9,8 @@ use ticgen::version::{self, ProjectVersion};
 
 fn vectors(name: &str) -> Value {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("read vectors")).expect("vectors are JSON")
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("read vectors"))
+        .expect("vectors are JSON")
 }
 
 fn pep440_vectors() -> Value {
@@ -22,7 +23,12 @@ fn semver_vectors() -> Value {
 
 /// semver.org's official regex, from the vector file.
 pub fn semver_regex() -> Regex {
-    Regex::new(semver_vectors()["regex_numbered_groups"].as_str().expect("regex")).expect("compiles")
+    Regex::new(
+        semver_vectors()["regex_numbered_groups"]
+            .as_str()
+            .expect("regex"),
+    )
+    .expect("compiles")
 }
 
 /// The OCI distribution spec's tag grammar.
@@ -31,11 +37,19 @@ pub fn oci_regex() -> Regex {
 }
 
 fn strings(value: &Value) -> Vec<&str> {
-    value.as_array().expect("array").iter().map(|item| item.as_str().expect("string")).collect()
+    value
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|item| item.as_str().expect("string"))
+        .collect()
 }
 
 fn cases(name: &str) -> Vec<Value> {
-    pep440_vectors()[name]["cases"].as_array().expect("cases").clone()
+    pep440_vectors()[name]["cases"]
+        .as_array()
+        .expect("cases")
+        .clone()
 }
 
 fn valid_versions() -> Vec<Pep440> {
@@ -59,18 +73,31 @@ fn every_valid_version_maps_to_valid_semver_and_oci_tag_and_back() {
     for pep in valid_versions() {
         let semver = version::to_semver(&pep);
         let text = semver.to_string();
-        assert!(semver_re.is_match(&text), "{pep} → {text} is not SemVer per semver.org");
-        assert_eq!(version::parse_semver(&text).expect("semver crate parses it"), semver);
+        assert!(
+            semver_re.is_match(&text),
+            "{pep} → {text} is not SemVer per semver.org"
+        );
+        assert_eq!(
+            version::parse_semver(&text).expect("semver crate parses it"),
+            semver
+        );
         let tag = version::oci_tag(&semver).expect("short enough");
         assert!(oci_re.is_match(&tag), "{pep} → {tag} is not an OCI tag");
-        assert_eq!(version::from_semver(&semver), Some(pep.clone()), "{pep} → {text} does not read back");
+        assert_eq!(
+            version::from_semver(&semver),
+            Some(pep.clone()),
+            "{pep} → {text} does not read back"
+        );
     }
 }
 
 #[test]
 fn distinct_valid_versions_get_distinct_tags() {
     let versions = valid_versions();
-    let tags: Vec<String> = versions.iter().map(|v| version::oci_tag(&version::to_semver(v)).expect("tag")).collect();
+    let tags: Vec<String> = versions
+        .iter()
+        .map(|v| version::oci_tag(&version::to_semver(v)).expect("tag"))
+        .collect();
     for (i, a) in versions.iter().enumerate() {
         for (j, b) in versions.iter().enumerate() {
             if a != b {
@@ -128,22 +155,35 @@ fn mapping_table_examples() {
         ("1.0.post1", "1.0.0+post.1"),
         ("1.0.post1.dev2", "1.0.0+post.1.dev.2"),
         ("1.0+abc.7", "1.0.0+local.abc.7"),
-        ("2!1.2.3.4rc5.post6.dev7+ubuntu.1", "1.2.3-rc.5.post.6.dev.7+epoch.2.rel.4.local.ubuntu.1"),
+        (
+            "2!1.2.3.4rc5.post6.dev7+ubuntu.1",
+            "1.2.3-rc.5.post.6.dev.7+epoch.2.rel.4.local.ubuntu.1",
+        ),
     ] {
         let mapped = version::to_semver(&version::parse_pep440(pep).expect("valid"));
         assert_eq!(mapped.to_string(), semver, "{pep}");
-        assert_eq!(version::oci_tag(&mapped).expect("tag"), semver.replace('+', "_"));
+        assert_eq!(
+            version::oci_tag(&mapped).expect("tag"),
+            semver.replace('+', "_")
+        );
     }
 }
 
 #[test]
 fn normalised_spellings_map_like_their_normal_form() {
     for case in cases("test_normalized_versions") {
-        let (raw, normal) = (case[0].as_str().expect("str"), case[1].as_str().expect("str"));
+        let (raw, normal) = (
+            case[0].as_str().expect("str"),
+            case[1].as_str().expect("str"),
+        );
         let parsed = version::parse_pep440(raw).unwrap_or_else(|error| panic!("{error}"));
         assert_eq!(parsed.to_string(), normal, "{raw}");
         let normal = version::parse_pep440(normal).expect("normal form parses");
-        assert_eq!(version::to_semver(&parsed), version::to_semver(&normal), "{raw}");
+        assert_eq!(
+            version::to_semver(&parsed),
+            version::to_semver(&normal),
+            "{raw}"
+        );
     }
 }
 
@@ -155,12 +195,20 @@ fn str_and_parts_agree_with_packaging() {
     }
     for case in cases("test_version_release") {
         let parsed = version::parse_pep440(case[0].as_str().expect("str")).expect("valid");
-        let release: Vec<u64> = case[1].as_array().expect("array").iter().map(|n| n.as_u64().expect("u64")).collect();
+        let release: Vec<u64> = case[1]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|n| n.as_u64().expect("u64"))
+            .collect();
         assert_eq!(parsed.release(), release.as_slice());
     }
     let optional = |value: &Value| value.as_u64();
     for (name, part) in [
-        ("test_version_epoch", (|v: &Pep440| Some(v.epoch())) as fn(&Pep440) -> Option<u64>),
+        (
+            "test_version_epoch",
+            (|v: &Pep440| Some(v.epoch())) as fn(&Pep440) -> Option<u64>,
+        ),
         ("test_version_dev", |v: &Pep440| v.dev()),
         ("test_version_post", |v: &Pep440| v.post()),
     ] {
@@ -175,7 +223,12 @@ fn str_and_parts_agree_with_packaging() {
 fn prerelease_flags_agree_with_packaging() {
     for case in cases("test_version_is_prerelease") {
         let parsed = version::parse_pep440(case[0].as_str().expect("str")).expect("valid");
-        assert_eq!(ProjectVersion::Pep440(parsed).is_prerelease(), case[1].as_bool().expect("bool"), "{}", case[0]);
+        assert_eq!(
+            ProjectVersion::Pep440(parsed).is_prerelease(),
+            case[1].as_bool().expect("bool"),
+            "{}",
+            case[0]
+        );
     }
 }
 
@@ -184,7 +237,10 @@ fn every_invalid_version_is_rejected_with_a_message() {
     let invalid = pep440_vectors()["test_invalid_versions"]["cases"].clone();
     for text in strings(&invalid) {
         let error = version::parse_pep440(text).expect_err(text).to_string();
-        assert!(error.contains(text) && error.contains("is not a valid PEP 440 version:"), "{error}");
+        assert!(
+            error.contains(text) && error.contains("is not a valid PEP 440 version:"),
+            "{error}"
+        );
         assert!(error.len() > text.len() + 35, "no reason given: {error}");
     }
 }
@@ -200,7 +256,9 @@ fn semver_acceptance_agrees_with_semver_org() {
         let parsed = version::parse_semver(text);
         // The one documented difference: numbers beyond 64 bits are valid SemVer but no tool here
         // can hold them, so they are rejected with a message.
-        let too_big = text.split(['.', '-', '+']).any(|part| part.len() > 19 && part.bytes().all(|b| b.is_ascii_digit()));
+        let too_big = text
+            .split(['.', '-', '+'])
+            .any(|part| part.len() > 19 && part.bytes().all(|b| b.is_ascii_digit()));
         assert_eq!(parsed.is_ok(), valid && !too_big, "{text}: {parsed:?}");
         if let Ok(semver) = parsed {
             let tag = version::oci_tag(&semver).expect("short");
@@ -216,7 +274,9 @@ fn semver_precedence_chains_survive_the_pep440_reading() {
     for chain in chains.as_array().expect("chains") {
         let versions: Vec<Pep440> = strings(chain)
             .into_iter()
-            .filter_map(|text| version::semver_to_pep440(&version::parse_semver(text).expect("valid")))
+            .filter_map(|text| {
+                version::semver_to_pep440(&version::parse_semver(text).expect("valid"))
+            })
             .collect();
         for pair in versions.windows(2) {
             assert!(pair[0] <= pair[1], "{} > {}", pair[0], pair[1]);
@@ -226,7 +286,10 @@ fn semver_precedence_chains_survive_the_pep440_reading() {
 
 #[test]
 fn semver_manifests_read_as_pep440_where_they_can() {
-    let pep = |text: &str| version::semver_to_pep440(&version::parse_semver(text).expect("valid")).map(|v| v.to_string());
+    let pep = |text: &str| {
+        version::semver_to_pep440(&version::parse_semver(text).expect("valid"))
+            .map(|v| v.to_string())
+    };
     assert_eq!(pep("1.2.3").as_deref(), Some("1.2.3"));
     assert_eq!(pep("1.0.0-rc.1").as_deref(), Some("1.0.0rc1"));
     assert_eq!(pep("1.0.0-beta").as_deref(), Some("1.0.0b0"));
@@ -280,6 +343,9 @@ fn overlong_tags_are_an_error() {
     let semver = version::to_semver(&version::parse_pep440(&long).expect("valid"));
     let error = version::oci_tag(&semver).expect_err("too long").to_string();
     assert!(error.contains("at most 128"), "{error}");
-    assert!(!version::is_oci_tag(&format!("1.0.0_local.{}", "a".repeat(130))));
+    assert!(!version::is_oci_tag(&format!(
+        "1.0.0_local.{}",
+        "a".repeat(130)
+    )));
     assert!(version::is_oci_tag("_x") && !version::is_oci_tag(".x") && !version::is_oci_tag(""));
 }

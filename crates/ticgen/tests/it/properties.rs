@@ -14,12 +14,17 @@ fn number() -> impl Strategy<Value = u64> {
 fn local_segment() -> impl Strategy<Value = LocalSegment> {
     prop_oneof![
         number().prop_map(LocalSegment::Number),
-        ("[a-z]", "[a-z0-9]{0,5}").prop_map(|(first, rest)| LocalSegment::String(format!("{first}{rest}"))),
+        ("[a-z]", "[a-z0-9]{0,5}")
+            .prop_map(|(first, rest)| LocalSegment::String(format!("{first}{rest}"))),
     ]
 }
 
 fn pep440() -> impl Strategy<Value = Pep440> {
-    let kind = prop_oneof![Just(PrereleaseKind::Alpha), Just(PrereleaseKind::Beta), Just(PrereleaseKind::Rc)];
+    let kind = prop_oneof![
+        Just(PrereleaseKind::Alpha),
+        Just(PrereleaseKind::Beta),
+        Just(PrereleaseKind::Rc)
+    ];
     (
         prop_oneof![8 => Just(0u64), 1 => 1..3u64],
         prop::collection::vec(number(), 1..6),
@@ -30,7 +35,12 @@ fn pep440() -> impl Strategy<Value = Pep440> {
     )
         .prop_map(|(epoch, release, pre, post, dev, local)| {
             // Through the text form, so the value is exactly what the parser would produce.
-            let built = Pep440::new(release).with_epoch(epoch).with_pre(pre).with_post(post).with_dev(dev).with_local(local);
+            let built = Pep440::new(release)
+                .with_epoch(epoch)
+                .with_pre(pre)
+                .with_post(post)
+                .with_dev(dev)
+                .with_local(local);
             version::parse_pep440(&built.to_string()).expect("generated versions are valid")
         })
 }
@@ -38,15 +48,25 @@ fn pep440() -> impl Strategy<Value = Pep440> {
 /// Versions inside the documented order-preserving domain: epoch 0, at most three release
 /// segments, no local part, post only on pre-releases and dev only on finals.
 fn order_safe_pep440() -> impl Strategy<Value = Pep440> {
-    let kind = prop_oneof![Just(PrereleaseKind::Alpha), Just(PrereleaseKind::Beta), Just(PrereleaseKind::Rc)];
+    let kind = prop_oneof![
+        Just(PrereleaseKind::Alpha),
+        Just(PrereleaseKind::Beta),
+        Just(PrereleaseKind::Rc)
+    ];
     let suffix = prop_oneof![
         Just((None, None, None)),
         number().prop_map(|dev| (None, None, Some(dev))),
-        (kind, number(), prop::option::of(number()))
-            .prop_map(|(kind, number, post)| (Some(Prerelease { kind, number }), post, None)),
+        (kind, number(), prop::option::of(number())).prop_map(|(kind, number, post)| (
+            Some(Prerelease { kind, number }),
+            post,
+            None
+        )),
     ];
     (prop::collection::vec(0..4u64, 1..4), suffix).prop_map(|(release, (pre, post, dev))| {
-        let built = Pep440::new(release).with_pre(pre).with_post(post).with_dev(dev);
+        let built = Pep440::new(release)
+            .with_pre(pre)
+            .with_post(post)
+            .with_dev(dev);
         version::parse_pep440(&built.to_string()).expect("generated versions are valid")
     })
 }
