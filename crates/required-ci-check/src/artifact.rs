@@ -1,5 +1,6 @@
 //! The decision file: replaced atomically (temp file in the same directory, then rename), so an
-//! artifact upload or a concurrent reader never sees half a decision.
+//! artifact upload or a concurrent reader never sees half a decision. No fsync: runners are
+//! ephemeral, so surviving a power cut is worth nothing and the fsync cost ~7 ms of a ~1 ms run.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -15,7 +16,6 @@ pub fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
         .prefix(".required-ci-check-")
         .tempfile_in(dir)?;
     file.write_all(contents.as_bytes())?;
-    file.as_file().sync_all()?;
     file.persist(path).map_err(|error| error.error)?;
     Ok(())
 }
