@@ -42,6 +42,9 @@ fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
 
 fn spec(body: &[u8]) -> Result<WorldSpec, ApiError> {
     let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_json("body is not UTF-8"))?;
+    if text.trim().is_empty() {
+        return Ok(WorldSpec::default());
+    }
     WorldSpec::from_yaml(text).map_err(|e| ApiError::unprocessable(format!("invalid world: {e}")))
 }
 

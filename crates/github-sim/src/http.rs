@@ -3,6 +3,7 @@
 //! goes through (faults → auth → rate limit → route → ETag/304 → headers → request log).
 
 use std::collections::BTreeMap;
+use std::future::Future as _;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -92,6 +93,8 @@ pub struct Dropped;
 pub struct Body {
     data: Option<Bytes>,
     fail_after: bool,
+    /// A pause before failing, so the headers and the first half are flushed to the client.
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Body {
@@ -99,6 +102,7 @@ impl Body {
         Body {
             data: (!data.is_empty()).then(|| Bytes::from(data)),
             fail_after: false,
+            pause: None,
         }
     }
 }
@@ -107,9 +111,15 @@ impl hyper::body::Body for Body {
     type Data = Bytes;
     type Error = io::Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         if let Some(d) = self.data.take() {
             return Poll::Ready(Some(Ok(Frame::data(d))));
+        }
+        if let Some(pause) = self.pause.as_mut() {
+            if pause.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.pause = None;
         }
         if self.fail_after {
             self.fail_after = false;
@@ -229,7 +239,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     answer.headers.push((HeaderName::from_static("x-github-request-id"), request_id));
     entry.identity = answer.identity.take();
     entry.status = answer.status.as_u16();
-    lock(&shared.log).push(entry);
+    if !path.starts_with("/_sim") {
+        lock(&shared.log).push(entry);
+    }
     Ok(into_response(answer, cut_body))
 }
 
@@ -241,6 +253,7 @@ fn into_response(answer: Answer, cut_body: bool) -> Response<Body> {
         Body {
             data: Some(Bytes::from(data)),
             fail_after: true,
+            pause: Some(Box::pin(tokio::time::sleep(Duration::from_millis(50)))),
         }
     } else {
         Body::full(answer.body)

@@ -87,8 +87,11 @@ pub fn app(base: &str, world: &World, id: u64) -> Value {
         "created_at": iso(0),
         "updated_at": iso(0),
         "permissions": {
-            "actions": "write", "checks": "write", "contents": "write", "metadata": "read",
-            "pull_requests": "write", "statuses": "write"
+            "actions": "write", "administration": "read", "checks": "write", "contents": "write",
+            "deployments": "write", "discussions": "read", "issues": "write", "merge_queues": "read",
+            "metadata": "read", "packages": "read", "pages": "read", "pull_requests": "write",
+            "repository_hooks": "read", "repository_projects": "read", "security_events": "read",
+            "single_file": "read", "statuses": "write", "vulnerability_alerts": "read"
         },
         "events": ["check_run", "check_suite", "pull_request", "push"],
     })
@@ -246,7 +249,13 @@ pub fn commit(base: &str, world: &World, r: &Repo, sha: &Sha) -> Value {
         m.insert("comment_count".into(), json!(0));
     }
     let person = |name: &str| match world.identity_by_login(name) {
-        Some(i) => ident_obj(base, i),
+        Some(i) => {
+            let mut v = ident_obj(base, i);
+            if let Value::Object(m) = &mut v {
+                m.insert("patch_url".into(), Value::Null);
+            }
+            v
+        }
         None => Value::Null,
     };
     json!({

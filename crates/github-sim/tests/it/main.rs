@@ -1,1 +1,15 @@
-fn main() {}
+//! Integration tests for github-sim, one binary with a module per story.
+
+mod auth;
+mod checks;
+mod common;
+mod contents;
+mod events;
+mod faults;
+mod fidelity;
+mod octocrab_models;
+mod pulls;
+mod pygithub;
+mod ratelimit;
+mod refs;
+mod releases;
