@@ -211,3 +211,25 @@ fn json_output_holds_everything_typed() {
         }
     }
 }
+
+#[test]
+fn branch_slugs_are_valid_identifiers() {
+    use ticgen::git_context::slug;
+    assert_eq!(slug("Feature/Login_Page"), "feature-login-page");
+    assert_eq!(
+        slug("--dependabot/pip/requests-2.32.0--"),
+        "dependabot-pip-requests-2-32-0"
+    );
+    assert_eq!(slug("0123"), "branch-0123");
+    assert_eq!(slug("日本語"), "branch");
+    assert_eq!(
+        slug(&"a-".repeat(40)),
+        "a-".repeat(20).trim_end_matches('-')
+    );
+    let semver = ticgen::version::parse_semver("1.0.0").expect("valid");
+    for name in ["0123", "日本語", "x/y", "release/1.x", &"long".repeat(30)] {
+        let tagged = format!("{semver}-{}.gabcdef0", slug(name));
+        assert!(ticgen::version::parse_semver(&tagged).is_ok(), "{tagged}");
+        assert!(ticgen::version::is_oci_tag(&tagged), "{tagged}");
+    }
+}

@@ -141,6 +141,19 @@ fn documented_order_exceptions() {
 }
 
 #[test]
+fn versions_equal_under_pep440_share_a_tag() {
+    let tag = |text: &str| {
+        version::oci_tag(&version::to_semver(
+            &version::parse_pep440(text).expect("valid"),
+        ))
+        .expect("tag")
+    };
+    assert_eq!(tag("1.0"), tag("1.0.0.0"));
+    assert_eq!(tag("1.0+01"), tag("1.0+1"));
+    assert_eq!(tag("1.0-RC.1"), tag("1.0rc1"));
+}
+
+#[test]
 fn mapping_table_examples() {
     for (pep, semver) in [
         ("1.2", "1.2.0"),
