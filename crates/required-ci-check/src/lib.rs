@@ -30,7 +30,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::optional(
             "jobs",
             "",
-            "The `needs` context as JSON: always `${{ toJSON(needs) }}`, in a job whose `needs:` lists every \
+            "The `needs` context as JSON: always the expression `toJSON(needs)`, in a job whose `needs:` lists every \
              job the gate judges (and which runs with `if: always()`, or a failed job would skip the gate). \
              Each job's `result` must be success, failure, cancelled or skipped. Set this or `jobs-file`, \
              not both; it reaches the binary through the environment, never through a shell script.",
@@ -74,7 +74,7 @@ pub static SPEC: ActionSpec = ActionSpec {
             "decision-file",
             "",
             "Path to write the decision JSON to (the `decision` output, pretty-printed), e.g. \
-             `${{ runner.temp }}/ci-decision.json`, for `actions/upload-artifact`. Missing directories are \
+             `ci-decision.json` in the workspace, for `actions/upload-artifact`. Missing directories are \
              created and the file is replaced atomically. Written whether the gate passes or fails, not on \
              bad input. Empty: no file.",
         ),

@@ -6,3 +6,4 @@ mod common;
 mod properties;
 mod rules;
 mod runs;
+mod spec;
