@@ -1,6 +1,8 @@
 //! Generated files: every `actions/<name>/action.yml` and the reference tables in the action
 //! READMEs come from the actions' `SPEC`s, so the public interface cannot drift from the binaries.
 
+pub mod demo;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -8,7 +10,11 @@ use gantry_runner::{ActionSpec, summary};
 use serde_yaml::{Mapping, Value};
 
 /// Every action of the suite, in the order the README lists them.
-pub const ACTIONS: &[&ActionSpec] = &[];
+pub const ACTIONS: &[&ActionSpec] = &[
+    &ticgen::SPEC,
+    &required_ci_check::SPEC,
+    &create_prerelease::SPEC,
+];
 
 /// The input every generated `action.yml` adds: where a prebuilt binary lives.
 pub const BIN_DIR_INPUT: &str = "bin-dir";
@@ -20,7 +26,11 @@ const README_END: &str = "<!-- generated:reference:end -->";
 
 /// The repository root (two levels above this crate).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("crates/xtask lives two levels down").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/xtask lives two levels down")
+        .to_path_buf()
 }
 
 /// The composite `action.yml` for an action: inputs reach the binary only through `env:`.
@@ -45,26 +55,44 @@ pub fn action_yml(spec: &ActionSpec) -> String {
     for output in spec.outputs {
         let mut entry = Mapping::new();
         entry.insert("description".into(), output.description.into());
-        entry.insert("value".into(), format!("${{{{ steps.run.outputs.{} }}}}", output.name).into());
+        entry.insert(
+            "value".into(),
+            format!("${{{{ steps.run.outputs.{} }}}}", output.name).into(),
+        );
         outputs.insert(output.name.into(), entry.into());
     }
 
     let install_env = mapping([
         ("GANTRY_BINARY", spec.name.to_owned()),
-        ("GANTRY_BIN_DIR", format!("${{{{ inputs.{BIN_DIR_INPUT} }}}}")),
-        ("GANTRY_ACTION_REPOSITORY", "${{ github.action_repository }}".to_owned()),
+        (
+            "GANTRY_BIN_DIR",
+            format!("${{{{ inputs.{BIN_DIR_INPUT} }}}}"),
+        ),
+        (
+            "GANTRY_ACTION_REPOSITORY",
+            "${{ github.action_repository }}".to_owned(),
+        ),
     ]);
     let install = mapping([
         ("name", Value::from(format!("Install {}", spec.name))),
         ("id", "install".into()),
         ("shell", "bash".into()),
         ("env", install_env.into()),
-        ("run", "bash \"$GITHUB_ACTION_PATH/../install-binary.sh\"".into()),
+        (
+            "run",
+            "bash \"$GITHUB_ACTION_PATH/../install-binary.sh\"".into(),
+        ),
     ]);
     let mut run_env = Mapping::new();
-    run_env.insert("GANTRY_EXE".into(), "${{ steps.install.outputs.path }}".into());
+    run_env.insert(
+        "GANTRY_EXE".into(),
+        "${{ steps.install.outputs.path }}".into(),
+    );
     for input in spec.inputs {
-        run_env.insert(input.env_name().into(), format!("${{{{ inputs.{} }}}}", input.name).into());
+        run_env.insert(
+            input.env_name().into(),
+            format!("${{{{ inputs.{} }}}}", input.name).into(),
+        );
     }
     let run = mapping([
         ("name", Value::from(format!("Run {}", spec.name))),
@@ -73,7 +101,10 @@ pub fn action_yml(spec: &ActionSpec) -> String {
         ("env", run_env.into()),
         ("run", "\"$GANTRY_EXE\"".into()),
     ]);
-    let runs = mapping([("using", Value::from("composite")), ("steps", Value::Sequence(vec![install.into(), run.into()]))]);
+    let runs = mapping([
+        ("using", Value::from("composite")),
+        ("steps", Value::Sequence(vec![install.into(), run.into()])),
+    ]);
     let document = mapping([
         ("name", Value::from(format!("gantry {}", spec.name))),
         ("description", spec.title.into()),
@@ -83,20 +114,32 @@ pub fn action_yml(spec: &ActionSpec) -> String {
         ("runs", runs.into()),
     ]);
     let yaml = serde_yaml::to_string(&document).expect("a mapping of strings serialises");
-    format!("# Generated from crates/{}/src (SPEC) by `cargo xtask codegen`; do not edit.\n{yaml}", spec.name)
+    format!(
+        "# Generated from crates/{}/src (SPEC) by `cargo xtask codegen`; do not edit.\n{yaml}",
+        spec.name
+    )
 }
 
 fn mapping<V: Into<Value>>(entries: impl IntoIterator<Item = (&'static str, V)>) -> Mapping {
-    entries.into_iter().map(|(key, value)| (Value::from(key), value.into())).collect()
+    entries
+        .into_iter()
+        .map(|(key, value)| (Value::from(key), value.into()))
+        .collect()
 }
 
 /// The Markdown reference block (inputs and outputs tables) for an action's README.
 pub fn reference_block(spec: &ActionSpec) -> String {
-    let mut text = format!("{README_START}\n### Inputs\n\n| input | required | default | description |\n|---|---|---|---|\n");
+    let mut text = format!(
+        "{README_START}\n### Inputs\n\n| input | required | default | description |\n|---|---|---|---|\n"
+    );
     for input in spec.inputs {
         let default = input.default.map(summary::code).unwrap_or_default();
         let required = if input.required { "yes" } else { "no" };
-        let secret = if input.secret { " (secret: masked when read)" } else { "" };
+        let secret = if input.secret {
+            " (secret: masked when read)"
+        } else {
+            ""
+        };
         let _ = writeln!(
             text,
             "| `{}` | {required} | {default} | {}{secret} |",
@@ -107,7 +150,12 @@ pub fn reference_block(spec: &ActionSpec) -> String {
     let _ = writeln!(text, "| `{BIN_DIR_INPUT}` | no | | {BIN_DIR_DESCRIPTION} |");
     text.push_str("\n### Outputs\n\n| output | description |\n|---|---|\n");
     for output in spec.outputs {
-        let _ = writeln!(text, "| `{}` | {} |", output.name, summary::escape_cell(output.description));
+        let _ = writeln!(
+            text,
+            "| `{}` | {} |",
+            output.name,
+            summary::escape_cell(output.description)
+        );
     }
     text.push_str(README_END);
     text
@@ -118,7 +166,11 @@ pub fn with_reference(readme: &str, spec: &ActionSpec) -> String {
     let block = reference_block(spec);
     match (readme.find(README_START), readme.find(README_END)) {
         (Some(start), Some(end)) if start < end => {
-            format!("{}{block}{}", &readme[..start], &readme[end + README_END.len()..])
+            format!(
+                "{}{block}{}",
+                &readme[..start],
+                &readme[end + README_END.len()..]
+            )
         }
         _ => format!("{}\n\n## Reference\n\n{block}\n", readme.trim_end()),
     }
@@ -133,8 +185,14 @@ pub fn generated_files(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
         let readme_path = dir.join("README.md");
         let readme = match std::fs::read_to_string(&readme_path) {
             Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => format!("# {}\n\n{}\n", spec.name, spec.description),
-            Err(error) => return Err(anyhow::Error::new(error).context(format!("read {}", readme_path.display()))),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                format!("# {}\n\n{}\n", spec.name, spec.description)
+            }
+            Err(error) => {
+                return Err(
+                    anyhow::Error::new(error).context(format!("read {}", readme_path.display()))
+                );
+            }
         };
         files.push((readme_path, with_reference(&readme, spec)));
     }

@@ -1,4 +1,5 @@
-//! `cargo xtask codegen` writes the generated files; `cargo xtask check` fails if any is stale.
+//! `cargo xtask codegen` writes the generated files; `cargo xtask check` fails if any is stale;
+//! `cargo xtask demo` runs the main CI job on an embedded example.
 
 use anyhow::{Context as _, bail};
 
@@ -9,19 +10,39 @@ fn main() -> anyhow::Result<()> {
     match command.as_str() {
         "codegen" => {
             for (path, content) in files {
-                std::fs::create_dir_all(path.parent().expect("generated files live in a directory"))?;
-                std::fs::write(&path, content).with_context(|| format!("write {}", path.display()))?;
+                std::fs::create_dir_all(
+                    path.parent().expect("generated files live in a directory"),
+                )?;
+                std::fs::write(&path, content)
+                    .with_context(|| format!("write {}", path.display()))?;
             }
             Ok(())
         }
         "check" => {
             let stale: Vec<String> = files
                 .iter()
-                .filter(|(path, content)| std::fs::read_to_string(path).ok().as_deref() != Some(content.as_str()))
+                .filter(|(path, content)| {
+                    std::fs::read_to_string(path).ok().as_deref() != Some(content.as_str())
+                })
                 .map(|(path, _)| path.display().to_string())
                 .collect();
-            if stale.is_empty() { Ok(()) } else { bail!("stale generated files (run `cargo xtask codegen`): {}", stale.join(", ")) }
+            if stale.is_empty() {
+                Ok(())
+            } else {
+                bail!(
+                    "stale generated files (run `cargo xtask codegen`): {}",
+                    stale.join(", ")
+                )
+            }
         }
-        _ => bail!("usage: cargo xtask codegen|check"),
+        "demo" => {
+            let codes = xtask::demo::run(&mut std::io::stdout().lock())?;
+            if codes == [0, 0, 0] {
+                Ok(())
+            } else {
+                bail!("demo steps exited with {codes:?}")
+            }
+        }
+        _ => bail!("usage: cargo xtask codegen|check|demo"),
     }
 }

@@ -11,7 +11,13 @@ fn action_ymls() -> Vec<(String, Value)> {
         let path = entry.unwrap().path().join("action.yml");
         if path.exists() {
             let text = std::fs::read_to_string(&path).unwrap();
-            let name = path.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+            let name = path
+                .parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             found.push((name, serde_yaml::from_str(&text).unwrap()));
         }
     }
@@ -23,7 +29,11 @@ fn action_ymls() -> Vec<(String, Value)> {
 fn generated_files_are_up_to_date() {
     for (path, wanted) in generated_files(&repo_root()).unwrap() {
         let actual = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(actual == wanted, "{} is stale: run `cargo xtask codegen`", path.display());
+        assert!(
+            actual == wanted,
+            "{} is stale: run `cargo xtask codegen`",
+            path.display()
+        );
     }
 }
 
@@ -37,19 +47,48 @@ fn every_action_directory_belongs_to_a_spec_and_back() {
 #[test]
 fn action_yml_inputs_and_outputs_match_the_binary_spec() {
     for spec in ACTIONS {
-        let (_, yml) = action_ymls().into_iter().find(|(name, _)| name == spec.name).unwrap();
+        let (_, yml) = action_ymls()
+            .into_iter()
+            .find(|(name, _)| name == spec.name)
+            .unwrap();
         let inputs = yml["inputs"].as_mapping().unwrap();
-        assert_eq!(inputs.len(), spec.inputs.len() + 1, "{}: spec inputs plus {BIN_DIR_INPUT}", spec.name);
+        assert_eq!(
+            inputs.len(),
+            spec.inputs.len() + 1,
+            "{}: spec inputs plus {BIN_DIR_INPUT}",
+            spec.name
+        );
         for input in spec.inputs {
             let entry = &inputs[input.name];
-            assert_eq!(entry["description"].as_str(), Some(input.description), "{}.{}", spec.name, input.name);
-            assert_eq!(entry["required"].as_bool(), Some(input.required), "{}.{}", spec.name, input.name);
-            assert_eq!(entry["default"].as_str(), input.default, "{}.{}", spec.name, input.name);
+            assert_eq!(
+                entry["description"].as_str(),
+                Some(input.description),
+                "{}.{}",
+                spec.name,
+                input.name
+            );
+            assert_eq!(
+                entry["required"].as_bool(),
+                Some(input.required),
+                "{}.{}",
+                spec.name,
+                input.name
+            );
+            assert_eq!(
+                entry["default"].as_str(),
+                input.default,
+                "{}.{}",
+                spec.name,
+                input.name
+            );
         }
         let outputs = yml["outputs"].as_mapping().unwrap();
         assert_eq!(outputs.len(), spec.outputs.len());
         for output in spec.outputs {
-            assert_eq!(outputs[output.name]["description"].as_str(), Some(output.description));
+            assert_eq!(
+                outputs[output.name]["description"].as_str(),
+                Some(output.description)
+            );
             let value = format!("${{{{ steps.run.outputs.{} }}}}", output.name);
             assert_eq!(outputs[output.name]["value"].as_str(), Some(value.as_str()));
         }
@@ -68,8 +107,14 @@ fn env_only_violations(yml: &Value) -> Vec<String> {
             problems.push(format!("expression inside a run script: {script}"));
         }
         for (key, value) in step["env"].as_mapping().into_iter().flatten() {
-            let (key, value) = (key.as_str().unwrap_or_default(), value.as_str().unwrap_or_default());
-            if let Some(input) = value.strip_prefix("${{ inputs.").and_then(|v| v.strip_suffix(" }}")) {
+            let (key, value) = (
+                key.as_str().unwrap_or_default(),
+                value.as_str().unwrap_or_default(),
+            );
+            if let Some(input) = value
+                .strip_prefix("${{ inputs.")
+                .and_then(|v| v.strip_suffix(" }}"))
+            {
                 passed.insert(input.to_owned());
                 if key.starts_with("INPUT_") && key != gantry_runner::spec::input_env_name(input) {
                     problems.push(format!("{key} carries input {input}"));

@@ -20,10 +20,17 @@ struct Server {
 }
 
 fn serve(assets: Vec<(String, Vec<u8>)>) -> Server {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let hits = Arc::new(AtomicUsize::new(0));
-    let assets: Arc<Mutex<HashMap<String, Vec<u8>>>> = Arc::new(Mutex::new(assets.into_iter().collect()));
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let assets: Arc<Mutex<HashMap<String, Vec<u8>>>> =
+        Arc::new(Mutex::new(assets.into_iter().collect()));
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let counter = hits.clone();
     let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
@@ -37,7 +44,11 @@ fn serve(assets: Vec<(String, Vec<u8>)>) -> Server {
         }
     });
     runtime.spawn(async move { axum::serve(listener, app).await });
-    Server { url, hits, _runtime: runtime }
+    Server {
+        url,
+        hits,
+        _runtime: runtime,
+    }
 }
 
 struct Fixture {
@@ -50,8 +61,11 @@ impl Fixture {
         let fixture = Self::checkout();
         let actions = fixture.actions();
         std::fs::write(actions.join("RELEASE"), "v1.2.3\n").unwrap();
-        std::fs::write(actions.join("SHA256SUMS"), format!("{checksum}  {ASSET}\n{}  other-asset\n", "0".repeat(64)))
-            .unwrap();
+        std::fs::write(
+            actions.join("SHA256SUMS"),
+            format!("{checksum}  {ASSET}\n{}  other-asset\n", "0".repeat(64)),
+        )
+        .unwrap();
         fixture
     }
 
@@ -60,8 +74,11 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("repo/actions")).unwrap();
         std::fs::create_dir_all(dir.path().join("cache")).unwrap();
-        std::fs::copy(xtask::repo_root().join("actions/install-binary.sh"), dir.path().join("repo/actions/install-binary.sh"))
-            .unwrap();
+        std::fs::copy(
+            xtask::repo_root().join("actions/install-binary.sh"),
+            dir.path().join("repo/actions/install-binary.sh"),
+        )
+        .unwrap();
         Self { dir }
     }
 
@@ -92,15 +109,21 @@ impl Fixture {
             command.env(key, value);
         }
         let result = command.output().unwrap();
-        let stdout = String::from_utf8_lossy(&result.stdout).into_owned() + &String::from_utf8_lossy(&result.stderr);
+        let stdout = String::from_utf8_lossy(&result.stdout).into_owned()
+            + &String::from_utf8_lossy(&result.stderr);
         let written = std::fs::read_to_string(&output).unwrap();
-        let path = written.strip_prefix("path=").map(|p| PathBuf::from(p.trim_end()));
+        let path = written
+            .strip_prefix("path=")
+            .map(|p| PathBuf::from(p.trim_end()));
         (result.status.code().unwrap_or(-1), stdout, path)
     }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
@@ -127,14 +150,27 @@ fn a_verified_download_is_cached_and_reused() {
     let (code, log, path) = fixture.run(&server.url, &[]);
     assert_eq!(code, 0, "{log}");
     let path = path.expect("path output");
-    assert_eq!(path, fixture.cache().join("gantry/v1.2.3/x86_64-unknown-linux-musl/ticgen"));
+    assert_eq!(
+        path,
+        fixture
+            .cache()
+            .join("gantry/v1.2.3/x86_64-unknown-linux-musl/ticgen")
+    );
     assert_eq!(std::fs::read(&path).unwrap(), BINARY);
-    assert_eq!(Command::new(&path).output().unwrap().stdout, b"prebuilt ticgen\n", "executable");
+    assert_eq!(
+        Command::new(&path).output().unwrap().stdout,
+        b"prebuilt ticgen\n",
+        "executable"
+    );
     assert_eq!(server.hits.load(Ordering::SeqCst), 1);
 
     let (code, log, again) = fixture.run(&server.url, &[]);
     assert_eq!((code, again), (0, Some(path)), "{log}");
-    assert_eq!(server.hits.load(Ordering::SeqCst), 1, "the cached, re-verified binary is used");
+    assert_eq!(
+        server.hits.load(Ordering::SeqCst),
+        1,
+        "the cached, re-verified binary is used"
+    );
 }
 
 #[test]
@@ -145,19 +181,29 @@ fn a_bad_checksum_stops_the_step_and_leaves_nothing_behind() {
     assert_eq!(code, 2, "{log}");
     assert_eq!(path, None);
     assert!(log.contains("::error title=ticgen install failed::checksum mismatch for ticgen-x86_64-unknown-linux-musl"), "{log}");
-    assert_eq!(files_under(&fixture.cache()), Vec::<PathBuf>::new(), "no partial download left");
+    assert_eq!(
+        files_under(&fixture.cache()),
+        Vec::<PathBuf>::new(),
+        "no partial download left"
+    );
 }
 
 #[test]
 fn a_tampered_cache_entry_is_not_trusted() {
     let server = serve(vec![(asset_path(), BINARY.to_vec())]);
     let fixture = Fixture::release(&sha256_hex(BINARY));
-    let cached = fixture.cache().join("gantry/v1.2.3/x86_64-unknown-linux-musl/ticgen");
+    let cached = fixture
+        .cache()
+        .join("gantry/v1.2.3/x86_64-unknown-linux-musl/ticgen");
     std::fs::create_dir_all(cached.parent().unwrap()).unwrap();
     std::fs::write(&cached, "evil").unwrap();
     let (code, log, path) = fixture.run(&server.url, &[]);
     assert_eq!((code, path), (0, Some(cached.clone())), "{log}");
-    assert_eq!(std::fs::read(&cached).unwrap(), BINARY, "replaced by the verified download");
+    assert_eq!(
+        std::fs::read(&cached).unwrap(),
+        BINARY,
+        "replaced by the verified download"
+    );
 }
 
 #[test]
@@ -166,7 +212,10 @@ fn a_missing_asset_is_a_clear_error() {
     let fixture = Fixture::release(&sha256_hex(BINARY));
     let (code, log, _) = fixture.run(&server.url, &[]);
     assert_eq!(code, 2);
-    assert!(log.contains("could not download http://127.0.0.1:"), "{log}");
+    assert!(
+        log.contains("could not download http://127.0.0.1:"),
+        "{log}"
+    );
     assert_eq!(files_under(&fixture.cache()), Vec::<PathBuf>::new());
 }
 
@@ -175,7 +224,10 @@ fn an_unsupported_platform_names_what_is_supported() {
     let fixture = Fixture::release(&sha256_hex(BINARY));
     let (code, log, _) = fixture.run("http://127.0.0.1:9", &[("RUNNER_OS", "Windows")]);
     assert_eq!(code, 2);
-    assert!(log.contains("no prebuilt ticgen for Windows/X64; supported: Linux and macOS"), "{log}");
+    assert!(
+        log.contains("no prebuilt ticgen for Windows/X64; supported: Linux and macOS"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -183,7 +235,10 @@ fn a_development_ref_without_checksums_refuses_to_download() {
     let fixture = Fixture::checkout();
     let (code, log, _) = fixture.run("http://127.0.0.1:9", &[]);
     assert_eq!(code, 2);
-    assert!(log.contains("this ref is not a release (no actions/SHA256SUMS)"), "{log}");
+    assert!(
+        log.contains("this ref is not a release (no actions/SHA256SUMS)"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -206,7 +261,10 @@ fn bin_dir_wins_and_must_hold_the_binary() {
     let bin_dir_text = bin_dir.to_str().unwrap();
     let (code, log, _) = fixture.run("http://127.0.0.1:9", &[("GANTRY_BIN_DIR", bin_dir_text)]);
     assert_eq!(code, 2);
-    assert!(log.contains("input bin-dir: no executable ticgen in"), "{log}");
+    assert!(
+        log.contains("input bin-dir: no executable ticgen in"),
+        "{log}"
+    );
     let exe = bin_dir.join("ticgen");
     std::fs::write(&exe, BINARY).unwrap();
     std::fs::set_permissions(&exe, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
