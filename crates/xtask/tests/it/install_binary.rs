@@ -2,6 +2,7 @@
 //! a bad checksum stops the step and leaves nothing behind, local builds and `bin-dir` win.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
