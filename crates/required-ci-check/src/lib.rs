@@ -57,8 +57,8 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::optional(
             "allowed-cancels",
             "",
-            "Jobs that may be cancelled (or succeed) without failing the gate, e.g. a job cut short by \
-             `concurrency:` or its `timeout-minutes`; failing or being skipped still fails it. Same syntax \
+            "Jobs that may be cancelled (or succeed) without failing the gate, e.g. a slow optional job \
+             someone may cancel by hand; failing or being skipped still fails it. Same syntax \
              and checks as `allowed-failures`. A job named in several lists gets all their allowances.",
         ),
         InputSpec::optional(
