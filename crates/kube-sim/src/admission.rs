@@ -24,10 +24,18 @@ fn default_container(c: &mut Value) {
     set_default(c, "terminationMessagePath", json!("/dev/termination-log"));
     set_default(c, "terminationMessagePolicy", json!("File"));
     set_default(c, "resources", json!({}));
-    let image = c.get("image").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let image = c
+        .get("image")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     let last = image.rsplit('/').next().unwrap_or_default();
     let latest = !image.contains('@') && (!last.contains(':') || last.ends_with(":latest"));
-    set_default(c, "imagePullPolicy", json!(if latest { "Always" } else { "IfNotPresent" }));
+    set_default(
+        c,
+        "imagePullPolicy",
+        json!(if latest { "Always" } else { "IfNotPresent" }),
+    );
     if let Some(ports) = c.get_mut("ports").and_then(Value::as_array_mut) {
         for p in ports {
             set_default(p, "protocol", json!("TCP"));
@@ -97,11 +105,18 @@ pub fn apply_defaults(resource: Resource, obj: &mut Value) {
             );
         }
         Resource::Namespaces => {
-            let name = obj.pointer("/metadata/name").cloned().unwrap_or(Value::Null);
+            let name = obj
+                .pointer("/metadata/name")
+                .cloned()
+                .unwrap_or(Value::Null);
             let meta = ensure_object(obj, "metadata");
             let labels = ensure_object(meta, "labels");
             set_default(labels, "kubernetes.io/metadata.name", name);
-            set_default(ensure_object(obj, "spec"), "finalizers", json!(["kubernetes"]));
+            set_default(
+                ensure_object(obj, "spec"),
+                "finalizers",
+                json!(["kubernetes"]),
+            );
             set_default(ensure_object(obj, "status"), "phase", json!("Active"));
         }
         Resource::Events => {}
@@ -112,7 +127,9 @@ pub fn apply_defaults(resource: Resource, obj: &mut Value) {
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 253
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && name.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
@@ -121,18 +138,34 @@ fn validate_pod_spec(spec: &Value, prefix: &str, causes: &mut Vec<(String, Strin
     let containers = spec.get("containers").and_then(Value::as_array);
     match containers {
         None => causes.push((format!("{prefix}.containers"), "Required value".to_owned())),
-        Some(cs) if cs.is_empty() => causes.push((format!("{prefix}.containers"), "Required value".to_owned())),
+        Some(cs) if cs.is_empty() => {
+            causes.push((format!("{prefix}.containers"), "Required value".to_owned()))
+        }
         Some(cs) => {
             let mut seen = std::collections::BTreeSet::new();
             for (i, c) in cs.iter().enumerate() {
                 let name = c.get("name").and_then(Value::as_str).unwrap_or_default();
                 if name.is_empty() {
-                    causes.push((format!("{prefix}.containers[{i}].name"), "Required value".to_owned()));
+                    causes.push((
+                        format!("{prefix}.containers[{i}].name"),
+                        "Required value".to_owned(),
+                    ));
                 } else if !seen.insert(name.to_owned()) {
-                    causes.push((format!("{prefix}.containers[{i}].name"), format!("Duplicate value: \"{name}\"")));
+                    causes.push((
+                        format!("{prefix}.containers[{i}].name"),
+                        format!("Duplicate value: \"{name}\""),
+                    ));
                 }
-                if c.get("image").and_then(Value::as_str).unwrap_or_default().trim().is_empty() {
-                    causes.push((format!("{prefix}.containers[{i}].image"), "Required value".to_owned()));
+                if c.get("image")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .trim()
+                    .is_empty()
+                {
+                    causes.push((
+                        format!("{prefix}.containers[{i}].image"),
+                        "Required value".to_owned(),
+                    ));
                 }
             }
         }
@@ -142,7 +175,10 @@ fn validate_pod_spec(spec: &Value, prefix: &str, causes: &mut Vec<(String, Strin
 /// Validation errors as (field, message) pairs; empty when valid.
 pub fn validate(resource: Resource, obj: &Value, old: Option<&Value>) -> Vec<(String, String)> {
     let mut causes = Vec::new();
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if !valid_name(name) {
         causes.push((
             "metadata.name".to_owned(),
@@ -152,29 +188,53 @@ pub fn validate(resource: Resource, obj: &Value, old: Option<&Value>) -> Vec<(St
     match resource {
         Resource::Deployments | Resource::ReplicaSets => {
             let spec = &obj["spec"];
-            if spec.get("replicas").and_then(Value::as_i64).is_some_and(|r| r < 0) {
-                causes.push(("spec.replicas".to_owned(), "Invalid value: must be greater than or equal to 0".to_owned()));
+            if spec
+                .get("replicas")
+                .and_then(Value::as_i64)
+                .is_some_and(|r| r < 0)
+            {
+                causes.push((
+                    "spec.replicas".to_owned(),
+                    "Invalid value: must be greater than or equal to 0".to_owned(),
+                ));
             }
             let selector = spec.get("selector").cloned().unwrap_or(Value::Null);
             let sel = LabelSelector::from_label_selector(&selector);
             if selector.is_null() || sel.is_empty() {
                 causes.push(("spec.selector".to_owned(), "Required value".to_owned()));
             } else if !sel.matches_labels(&labels_of(&spec["template"])) {
-                causes.push(("spec.template.metadata.labels".to_owned(), "Invalid value: selector does not match template labels".to_owned()));
+                causes.push((
+                    "spec.template.metadata.labels".to_owned(),
+                    "Invalid value: selector does not match template labels".to_owned(),
+                ));
             }
             if let Some(old) = old
                 && old["spec"]["selector"] != spec["selector"]
             {
-                causes.push(("spec.selector".to_owned(), "Invalid value: field is immutable".to_owned()));
+                causes.push((
+                    "spec.selector".to_owned(),
+                    "Invalid value: field is immutable".to_owned(),
+                ));
             }
             validate_pod_spec(&spec["template"]["spec"], "spec.template.spec", &mut causes);
             if resource == Resource::Deployments {
                 let strategy = spec["strategy"]["type"].as_str().unwrap_or("RollingUpdate");
                 if strategy != "RollingUpdate" && strategy != "Recreate" {
-                    causes.push(("spec.strategy.type".to_owned(), format!("Unsupported value: \"{strategy}\"")));
+                    causes.push((
+                        "spec.strategy.type".to_owned(),
+                        format!("Unsupported value: \"{strategy}\""),
+                    ));
                 }
-                if strategy == "Recreate" && spec["strategy"].get("rollingUpdate").is_some_and(|v| !v.is_null()) {
-                    causes.push(("spec.strategy.rollingUpdate".to_owned(), "Forbidden: may not be specified when strategy `type` is 'Recreate'".to_owned()));
+                if strategy == "Recreate"
+                    && spec["strategy"]
+                        .get("rollingUpdate")
+                        .is_some_and(|v| !v.is_null())
+                {
+                    causes.push((
+                        "spec.strategy.rollingUpdate".to_owned(),
+                        "Forbidden: may not be specified when strategy `type` is 'Recreate'"
+                            .to_owned(),
+                    ));
                 }
             }
         }

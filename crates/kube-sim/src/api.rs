@@ -30,7 +30,12 @@ pub fn router(inner: Arc<Inner>) -> Router {
 }
 
 fn json_response(code: StatusCode, v: &Value) -> Response {
-    (code, [(http::header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
+    (
+        code,
+        [(http::header::CONTENT_TYPE, "application/json")],
+        v.to_string(),
+    )
+        .into_response()
 }
 
 /// A parsed resource path.
@@ -48,7 +53,11 @@ enum Route {
 }
 
 fn parse_path(path: &str, server: &str) -> Result<Route, ApiError> {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let unknown = || ApiError::not_found_route(path);
     let (group, rest) = match segs.as_slice() {
         ["version"] => return Ok(Route::Doc(discovery::version())),
@@ -62,7 +71,9 @@ fn parse_path(path: &str, server: &str) -> Result<Route, ApiError> {
         _ => return Err(unknown()),
     };
     let (namespace, rest): (Option<String>, &[&str]) = match rest {
-        ["namespaces", ns, r, tail @ ..] if !matches!(*r, "status" | "finalize") => (Some((*ns).to_owned()), &rest[2..=2 + tail.len()]),
+        ["namespaces", ns, r, tail @ ..] if !matches!(*r, "status" | "finalize") => {
+            (Some((*ns).to_owned()), &rest[2..=2 + tail.len()])
+        }
         _ => (None, rest),
     };
     let (plural, name, sub) = match rest {
@@ -85,7 +96,12 @@ fn parse_path(path: &str, server: &str) -> Result<Route, ApiError> {
             return Err(unknown());
         }
     }
-    Ok(Route::Resource(Target { resource, namespace, name, subresource: sub }))
+    Ok(Route::Resource(Target {
+        resource,
+        namespace,
+        name,
+        subresource: sub,
+    }))
 }
 
 impl ApiError {
@@ -109,7 +125,10 @@ fn verb_of(method: &Method, target: &Target, query: &HashMap<String, String>) ->
 }
 
 fn wants_table(headers: &HeaderMap) -> bool {
-    headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("as=Table"))
+    headers
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("as=Table"))
 }
 
 fn include_object(query: &HashMap<String, String>) -> IncludeObject {
@@ -124,7 +143,9 @@ fn is_dry_run(query: &HashMap<String, String>) -> Result<bool, ApiError> {
     match query.get("dryRun").map(String::as_str) {
         None | Some("") => Ok(false),
         Some("All") => Ok(true),
-        Some(other) => Err(ApiError::bad_request(format!("Invalid dry run value: {other}; supported values: [\"All\"]"))),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "Invalid dry run value: {other}; supported values: [\"All\"]"
+        ))),
     }
 }
 
@@ -146,38 +167,72 @@ fn scale_of(obj: &Value) -> Value {
     })
 }
 
-async fn handle(State(inner): State<Arc<Inner>>, method: Method, uri: Uri, Query(query): Query<HashMap<String, String>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(inner): State<Arc<Inner>>,
+    method: Method,
+    uri: Uri,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let path = uri.path().to_owned();
-    let full = uri.path_and_query().map_or_else(|| path.clone(), ToString::to_string);
+    let full = uri
+        .path_and_query()
+        .map_or_else(|| path.clone(), ToString::to_string);
     let route = match parse_path(&path, &inner.server_addr()) {
         Ok(r) => r,
         Err(e) => {
             if matches!(path.as_str(), "/healthz" | "/readyz" | "/livez") {
                 return (StatusCode::OK, "ok").into_response();
             }
-            inner.log(RequestRecord { method: method.to_string(), path: full, verb: None, resource: None, namespace: None, name: None, status: e.code });
+            inner.log(RequestRecord {
+                method: method.to_string(),
+                path: full,
+                verb: None,
+                resource: None,
+                namespace: None,
+                name: None,
+                status: e.code,
+            });
             return e.into_response();
         }
     };
     let target = match route {
         Route::Doc(doc) => {
             if method != Method::GET {
-                return ApiError::method_not_allowed(format!("the server does not allow this method on {path}")).into_response();
+                return ApiError::method_not_allowed(format!(
+                    "the server does not allow this method on {path}"
+                ))
+                .into_response();
             }
             return json_response(StatusCode::OK, &doc);
         }
         Route::Resource(t) => t,
     };
     let Some(verb) = verb_of(&method, &target, &query) else {
-        let e = ApiError::method_not_allowed(format!("the server does not allow this method on the requested resource ({method} {path})"));
-        inner.log(RequestRecord { method: method.to_string(), path: full, verb: None, resource: Some(target.resource), namespace: target.namespace.clone(), name: target.name.clone(), status: e.code });
+        let e = ApiError::method_not_allowed(format!(
+            "the server does not allow this method on the requested resource ({method} {path})"
+        ));
+        inner.log(RequestRecord {
+            method: method.to_string(),
+            path: full,
+            verb: None,
+            resource: Some(target.resource),
+            namespace: target.namespace.clone(),
+            name: target.name.clone(),
+            status: e.code,
+        });
         return e.into_response();
     };
     // Faults: latency first, then injected statuses and concurrent writers.
     let (latency, fault) = {
         let mut w = inner.lock();
-        let latency = w.take_fault(verb, Some(target.resource), target.name.as_deref(), |k| matches!(k, FaultKind::Latency(_)));
-        let fault = w.take_fault(verb, Some(target.resource), target.name.as_deref(), |k| matches!(k, FaultKind::Status(_) | FaultKind::ConcurrentWrite));
+        let latency = w.take_fault(verb, Some(target.resource), target.name.as_deref(), |k| {
+            matches!(k, FaultKind::Latency(_))
+        });
+        let fault = w.take_fault(verb, Some(target.resource), target.name.as_deref(), |k| {
+            matches!(k, FaultKind::Status(_) | FaultKind::ConcurrentWrite)
+        });
         (latency, fault)
     };
     if let Some(FaultKind::Latency(d)) = latency {
@@ -195,27 +250,64 @@ async fn handle(State(inner): State<Arc<Inner>>, method: Method, uri: Uri, Query
         Ok((code, resp)) => (code, resp),
         Err(e) => (e.code, e.into_response()),
     };
-    inner.log(RequestRecord { method: method.to_string(), path: full, verb: Some(verb), resource: Some(target.resource), namespace: target.namespace.clone(), name: target.name.clone(), status });
+    inner.log(RequestRecord {
+        method: method.to_string(),
+        path: full,
+        verb: Some(verb),
+        resource: Some(target.resource),
+        namespace: target.namespace.clone(),
+        name: target.name.clone(),
+        status,
+    });
     response
 }
 
 fn injected(code: u16) -> ApiError {
     match code {
-        503 => ApiError::new(503, "ServiceUnavailable", "the server is currently unable to handle the request (injected fault)"),
-        429 => ApiError::new(429, "TooManyRequests", "the server has received too many requests and has asked us to try again later (injected fault)"),
-        409 => ApiError::new(409, "Conflict", "Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again (injected fault)"),
+        503 => ApiError::new(
+            503,
+            "ServiceUnavailable",
+            "the server is currently unable to handle the request (injected fault)",
+        ),
+        429 => ApiError::new(
+            429,
+            "TooManyRequests",
+            "the server has received too many requests and has asked us to try again later (injected fault)",
+        ),
+        409 => ApiError::new(
+            409,
+            "Conflict",
+            "Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again (injected fault)",
+        ),
         410 => ApiError::gone("too old resource version (injected fault)"),
-        504 => ApiError::new(504, "Timeout", "the server was unable to return a response in the time allotted (injected fault)"),
-        c => ApiError::new(c, "InternalError", format!("Internal error occurred: injected fault ({c})")),
+        504 => ApiError::new(
+            504,
+            "Timeout",
+            "the server was unable to return a response in the time allotted (injected fault)",
+        ),
+        c => ApiError::new(
+            c,
+            "InternalError",
+            format!("Internal error occurred: injected fault ({c})"),
+        ),
     }
 }
 
 /// A second writer touches the object, bumping its resourceVersion.
 fn concurrent_write(inner: &Inner, target: &Target) {
-    let (Some(name), ns) = (&target.name, target.namespace.as_deref().unwrap_or("")) else { return };
+    let (Some(name), ns) = (&target.name, target.namespace.as_deref().unwrap_or("")) else {
+        return;
+    };
     let mut w = inner.lock();
-    let Some(mut obj) = w.get(target.resource, ns, name).cloned() else { return };
-    let n = obj.pointer("/metadata/annotations/kube-sim~1concurrent-writes").and_then(Value::as_str).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0) + 1;
+    let Some(mut obj) = w.get(target.resource, ns, name).cloned() else {
+        return;
+    };
+    let n = obj
+        .pointer("/metadata/annotations/kube-sim~1concurrent-writes")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0)
+        + 1;
     if !obj["metadata"]["annotations"].is_object() {
         obj["metadata"]["annotations"] = json!({});
     }
@@ -234,10 +326,25 @@ fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
     }
     serde_json::from_slice(body)
         .or_else(|_| serde_yaml::from_slice::<Value>(body))
-        .map_err(|e| ApiError::bad_request(format!("the body of the request was in an unknown format: {e}")))
+        .map_err(|e| {
+            ApiError::bad_request(format!(
+                "the body of the request was in an unknown format: {e}"
+            ))
+        })
 }
 
-fn serve(inner: &Arc<Inner>, verb: Verb, t: &Target, query: &HashMap<String, String>, headers: &HeaderMap, body: &Bytes) -> Served {
+#[expect(
+    clippy::too_many_lines,
+    reason = "one match arm per verb reads best side by side"
+)]
+fn serve(
+    inner: &Arc<Inner>,
+    verb: Verb,
+    t: &Target,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Served {
     let r = t.resource;
     let ns = t.namespace.clone().unwrap_or_default();
     if r.namespaced() && t.namespace.is_none() && !matches!(verb, Verb::List | Verb::Watch) {
@@ -249,8 +356,10 @@ fn serve(inner: &Arc<Inner>, verb: Verb, t: &Target, query: &HashMap<String, Str
     let status_only = t.subresource.as_deref() == Some("status");
     match verb {
         Verb::Watch => {
-            let labels = LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str))?;
-            let mut fields = FieldSelector::parse(query.get("fieldSelector").map_or("", String::as_str))?;
+            let labels =
+                LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str))?;
+            let mut fields =
+                FieldSelector::parse(query.get("fieldSelector").map_or("", String::as_str))?;
             if let Some(n) = &t.name {
                 fields = FieldSelector::parse(&format!("metadata.name={n}"))?;
             }
@@ -260,21 +369,39 @@ fn serve(inner: &Arc<Inner>, verb: Verb, t: &Target, query: &HashMap<String, Str
                 labels,
                 fields,
                 resource_version: query.get("resourceVersion").cloned().unwrap_or_default(),
-                bookmarks: query.get("allowWatchBookmarks").is_some_and(|v| v == "true"),
+                bookmarks: query
+                    .get("allowWatchBookmarks")
+                    .is_some_and(|v| v == "true"),
                 send_initial_events: query.get("sendInitialEvents").is_some_and(|v| v == "true"),
-                timeout: query.get("timeoutSeconds").and_then(|s| s.parse::<u64>().ok()).map(Duration::from_secs),
+                timeout: query
+                    .get("timeoutSeconds")
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .map(Duration::from_secs),
                 table: table.then(|| include_object(query)),
             };
             Ok((200, watch::serve(inner, opts)))
         }
         Verb::List => {
-            let labels = LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str))?;
-            let fields = FieldSelector::parse(query.get("fieldSelector").map_or("", String::as_str))?;
+            let labels =
+                LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str))?;
+            let fields =
+                FieldSelector::parse(query.get("fieldSelector").map_or("", String::as_str))?;
             let w = inner.lock();
-            let items: Vec<&Value> = w.store.list(r, t.namespace.as_deref()).into_iter().filter(|o| labels.matches(o) && fields.matches(o)).collect();
+            let items: Vec<&Value> = w
+                .store
+                .list(r, t.namespace.as_deref())
+                .into_iter()
+                .filter(|o| labels.matches(o) && fields.matches(o))
+                .collect();
             let rv = w.store.current_rv();
             if table {
-                return Ok((200, json_response(StatusCode::OK, &table::table(r, &items, rv, w.clock.now(), include_object(query), true))));
+                return Ok((
+                    200,
+                    json_response(
+                        StatusCode::OK,
+                        &table::table(r, &items, rv, w.clock.now(), include_object(query), true),
+                    ),
+                ));
             }
             let items: Vec<Value> = items
                 .into_iter()
@@ -292,12 +419,27 @@ fn serve(inner: &Arc<Inner>, verb: Verb, t: &Target, query: &HashMap<String, Str
         }
         Verb::Get => {
             let w = inner.lock();
-            let obj = w.get(r, &ns, &name).ok_or_else(|| ApiError::not_found(r.plural(), r.group(), &name))?;
+            let obj = w
+                .get(r, &ns, &name)
+                .ok_or_else(|| ApiError::not_found(r.plural(), r.group(), &name))?;
             if scale {
                 return Ok((200, json_response(StatusCode::OK, &scale_of(obj))));
             }
             if table {
-                return Ok((200, json_response(StatusCode::OK, &table::table(r, &[obj], w.store.current_rv(), w.clock.now(), include_object(query), true))));
+                return Ok((
+                    200,
+                    json_response(
+                        StatusCode::OK,
+                        &table::table(
+                            r,
+                            &[obj],
+                            w.store.current_rv(),
+                            w.clock.now(),
+                            include_object(query),
+                            true,
+                        ),
+                    ),
+                ));
             }
             Ok((200, json_response(StatusCode::OK, obj)))
         }
@@ -314,7 +456,10 @@ fn serve(inner: &Arc<Inner>, verb: Verb, t: &Target, query: &HashMap<String, Str
             let out = if scale {
                 let replicas = obj.pointer("/spec/replicas").cloned().unwrap_or(json!(0));
                 let mut w = inner.lock();
-                let mut cur = w.get(r, &ns, &name).cloned().ok_or_else(|| ApiError::not_found(r.plural(), r.group(), &name))?;
+                let mut cur = w
+                    .get(r, &ns, &name)
+                    .cloned()
+                    .ok_or_else(|| ApiError::not_found(r.plural(), r.group(), &name))?;
                 let rv = meta_str(&obj, "resourceVersion");
                 if !rv.is_empty() && rv != meta_str(&cur, "resourceVersion") {
                     return Err(ApiError::conflict(r.plural(), r.group(), &name));
@@ -329,20 +474,31 @@ fn serve(inner: &Arc<Inner>, verb: Verb, t: &Target, query: &HashMap<String, Str
         }
         Verb::Patch => {
             let dry = is_dry_run(query)?;
-            let ct = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let ct = headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             let kind = PatchType::from_content_type(ct).ok_or_else(|| {
                 ApiError::new(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {ct:?})"))
             })?;
             let patch = parse_body(body)?;
             let out = if scale {
                 let mut w = inner.lock();
-                let cur = w.get(r, &ns, &name).cloned().ok_or_else(|| ApiError::not_found(r.plural(), r.group(), &name))?;
+                let cur = w
+                    .get(r, &ns, &name)
+                    .cloned()
+                    .ok_or_else(|| ApiError::not_found(r.plural(), r.group(), &name))?;
                 let patched = crate::patch::apply(kind, &scale_of(&cur), &patch)?;
                 let mut obj = cur;
-                obj["spec"]["replicas"] = patched.pointer("/spec/replicas").cloned().unwrap_or(json!(0));
+                obj["spec"]["replicas"] = patched
+                    .pointer("/spec/replicas")
+                    .cloned()
+                    .unwrap_or(json!(0));
                 scale_of(&w.update(r, &ns, &name, obj, false, dry)?)
             } else {
-                inner.lock().patch(r, &ns, &name, kind, &patch, status_only, dry)?
+                inner
+                    .lock()
+                    .patch(r, &ns, &name, kind, &patch, status_only, dry)?
             };
             inner.notify.notify_one();
             Ok((200, json_response(StatusCode::OK, &out)))

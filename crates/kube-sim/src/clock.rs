@@ -19,7 +19,12 @@ impl SimClock {
     pub fn new(scale: f64) -> Self {
         let now = OffsetDateTime::now_utc();
         let origin_sim = now.replace_nanosecond(0).unwrap_or(now);
-        Self { origin_real: Instant::now(), origin_sim, scale: if scale > 0.0 { scale } else { 1.0 }, advanced: Mutex::new(Duration::ZERO) }
+        Self {
+            origin_real: Instant::now(),
+            origin_sim,
+            scale: if scale > 0.0 { scale } else { 1.0 },
+            advanced: Mutex::new(Duration::ZERO),
+        }
     }
 
     pub fn scale(&self) -> f64 {
@@ -29,7 +34,10 @@ impl SimClock {
     /// Simulated time elapsed since the simulator started.
     pub fn elapsed(&self) -> Duration {
         let real = self.origin_real.elapsed().mul_f64(self.scale);
-        real + *self.advanced.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        real + *self
+            .advanced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Current simulated wall time.
@@ -39,7 +47,10 @@ impl SimClock {
 
     /// Moves simulated time forward without waiting.
     pub fn advance(&self, by: Duration) {
-        *self.advanced.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += by;
+        *self
+            .advanced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) += by;
     }
 
     /// How long to wait in real time for `sim` of simulated time to pass.
@@ -75,11 +86,21 @@ pub fn human_age(d: Duration) -> String {
     } else if s < 600 {
         let m = s / 60;
         let rem = s % 60;
-        if rem == 0 { format!("{m}m") } else { format!("{m}m{rem}s") }
+        if rem == 0 {
+            format!("{m}m")
+        } else {
+            format!("{m}m{rem}s")
+        }
     } else if s < 3 * 3600 {
         let h = s / 3600;
         let m = (s % 3600) / 60;
-        if h == 0 { format!("{m}m") } else if m == 0 { format!("{h}h") } else { format!("{h}h{m}m") }
+        if h == 0 {
+            format!("{m}m")
+        } else if m == 0 {
+            format!("{h}h")
+        } else {
+            format!("{h}h{m}m")
+        }
     } else if s < 48 * 3600 {
         format!("{}h", s / 3600)
     } else {

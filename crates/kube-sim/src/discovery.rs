@@ -50,7 +50,16 @@ pub fn apps_group_doc() -> Value {
     g
 }
 
-const VERBS: [&str; 8] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const VERBS: [&str; 8] = [
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
 fn resource_entry(r: Resource) -> Value {
     let mut e = json!({
@@ -62,7 +71,10 @@ fn resource_entry(r: Resource) -> Value {
         "shortNames": r.short_names(),
         "storageVersionHash": "kubesim0000=",
     });
-    if matches!(r, Resource::Pods | Resource::Deployments | Resource::ReplicaSets) {
+    if matches!(
+        r,
+        Resource::Pods | Resource::Deployments | Resource::ReplicaSets
+    ) {
         e["categories"] = json!(["all"]);
     }
     e
@@ -82,12 +94,28 @@ pub fn resource_list(group: &str) -> Value {
     for r in Resource::ALL.into_iter().filter(|r| r.group() == group) {
         resources.push(resource_entry(r));
         if r != Resource::Events {
-            resources.push(sub_entry(r, "status", r.kind(), &["get", "patch", "update"], None));
+            resources.push(sub_entry(
+                r,
+                "status",
+                r.kind(),
+                &["get", "patch", "update"],
+                None,
+            ));
         }
         if matches!(r, Resource::Deployments | Resource::ReplicaSets) {
-            resources.push(sub_entry(r, "scale", "Scale", &["get", "patch", "update"], Some("autoscaling")));
+            resources.push(sub_entry(
+                r,
+                "scale",
+                "Scale",
+                &["get", "patch", "update"],
+                Some("autoscaling"),
+            ));
         }
     }
-    let gv = if group.is_empty() { "v1".to_owned() } else { format!("{group}/v1") };
+    let gv = if group.is_empty() {
+        "v1".to_owned()
+    } else {
+        format!("{group}/v1")
+    };
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
 }

@@ -16,7 +16,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        Self { code, reason, message: message.into(), details: Value::Null }
+        Self {
+            code,
+            reason,
+            message: message.into(),
+            details: Value::Null,
+        }
     }
 
     #[must_use]
@@ -27,17 +32,32 @@ impl ApiError {
 
     /// `<plural>.<group>` as the real server names a resource in messages (`deployments.apps`).
     fn qualified(plural: &str, group: &str) -> String {
-        if group.is_empty() { plural.to_owned() } else { format!("{plural}.{group}") }
+        if group.is_empty() {
+            plural.to_owned()
+        } else {
+            format!("{plural}.{group}")
+        }
     }
 
     pub fn not_found(plural: &str, group: &str, name: &str) -> Self {
-        Self::new(404, "NotFound", format!("{} \"{name}\" not found", Self::qualified(plural, group)))
-            .with_details(json!({"name": name, "group": group, "kind": plural}))
+        Self::new(
+            404,
+            "NotFound",
+            format!("{} \"{name}\" not found", Self::qualified(plural, group)),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": plural}))
     }
 
     pub fn already_exists(plural: &str, group: &str, name: &str) -> Self {
-        Self::new(409, "AlreadyExists", format!("{} \"{name}\" already exists", Self::qualified(plural, group)))
-            .with_details(json!({"name": name, "group": group, "kind": plural}))
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!(
+                "{} \"{name}\" already exists",
+                Self::qualified(plural, group)
+            ),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": plural}))
     }
 
     pub fn conflict(plural: &str, group: &str, name: &str) -> Self {
@@ -53,14 +73,25 @@ impl ApiError {
     }
 
     pub fn invalid(kind: &str, group: &str, name: &str, causes: &[(String, String)]) -> Self {
-        let text: Vec<String> = causes.iter().map(|(field, msg)| format!("{field}: {msg}")).collect();
+        let text: Vec<String> = causes
+            .iter()
+            .map(|(field, msg)| format!("{field}: {msg}"))
+            .collect();
         let causes: Vec<Value> = causes
             .iter()
             .map(|(field, msg)| json!({"reason": "FieldValueInvalid", "message": msg, "field": field}))
             .collect();
-        let qualified = if group.is_empty() { kind.to_owned() } else { format!("{kind}.{group}") };
-        Self::new(422, "Invalid", format!("{qualified} \"{name}\" is invalid: {}", text.join(", ")))
-            .with_details(json!({"name": name, "group": group, "kind": kind, "causes": causes}))
+        let qualified = if group.is_empty() {
+            kind.to_owned()
+        } else {
+            format!("{kind}.{group}")
+        };
+        Self::new(
+            422,
+            "Invalid",
+            format!("{qualified} \"{name}\" is invalid: {}", text.join(", ")),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": kind, "causes": causes}))
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -100,6 +131,11 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (code, [(http::header::CONTENT_TYPE, "application/json")], self.status().to_string()).into_response()
+        (
+            code,
+            [(http::header::CONTENT_TYPE, "application/json")],
+            self.status().to_string(),
+        )
+            .into_response()
     }
 }

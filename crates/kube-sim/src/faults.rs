@@ -62,7 +62,13 @@ pub struct Fault {
 
 impl Fault {
     pub fn new(kind: FaultKind) -> Self {
-        Self { kind, verb: None, resource: None, name: None, remaining: None }
+        Self {
+            kind,
+            verb: None,
+            resource: None,
+            name: None,
+            remaining: None,
+        }
     }
 
     pub fn status(code: u16) -> Self {
@@ -121,9 +127,19 @@ impl Fault {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// `kubectl set image deployment/<deployment> <container>=<image>` by someone else.
-    SetImage { namespace: String, deployment: String, container: String, image: String },
+    SetImage {
+        namespace: String,
+        deployment: String,
+        container: String,
+        image: String,
+    },
     /// A JSON merge patch applied to any object.
-    MergePatch { resource: Resource, namespace: String, name: String, patch: Value },
+    MergePatch {
+        resource: Resource,
+        namespace: String,
+        name: String,
+        patch: Value,
+    },
 }
 
 /// When a scheduled action fires.
@@ -132,5 +148,9 @@ pub enum Trigger {
     /// After this much simulated time from now.
     After(Duration),
     /// This much simulated time after the named Deployment's next spec change (a rollout start).
-    AfterRolloutStart { namespace: String, deployment: String, delay: Duration },
+    AfterRolloutStart {
+        namespace: String,
+        deployment: String,
+        delay: Duration,
+    },
 }

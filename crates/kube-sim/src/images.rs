@@ -2,6 +2,7 @@
 //! container takes to become ready, and whether it crashes. Unknown images fail to pull, as with
 //! a real registry.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -44,11 +45,17 @@ impl ImageSpec {
     }
 
     pub fn unpullable(pattern: &str) -> Self {
-        Self { pull: false, ..Self::ok(pattern) }
+        Self {
+            pull: false,
+            ..Self::ok(pattern)
+        }
     }
 
     pub fn crashing(pattern: &str) -> Self {
-        Self { crash: true, ..Self::ok(pattern) }
+        Self {
+            crash: true,
+            ..Self::ok(pattern)
+        }
     }
 }
 
@@ -104,11 +111,20 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     Some(Duration::from_secs_f64(secs))
 }
 
-fn yaml_duration(v: Option<&serde_yaml::Value>, field: &str, default: Duration) -> Result<Duration, String> {
+fn yaml_duration(
+    v: Option<&serde_yaml::Value>,
+    field: &str,
+    default: Duration,
+) -> Result<Duration, String> {
     match v {
         None => Ok(default),
-        Some(serde_yaml::Value::Number(n)) => n.as_f64().map(Duration::from_secs_f64).ok_or_else(|| format!("{field}: not a duration")),
-        Some(serde_yaml::Value::String(s)) => parse_duration(s).ok_or_else(|| format!("{field}: cannot parse duration {s:?}")),
+        Some(serde_yaml::Value::Number(n)) => n
+            .as_f64()
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| format!("{field}: not a duration")),
+        Some(serde_yaml::Value::String(s)) => {
+            parse_duration(s).ok_or_else(|| format!("{field}: cannot parse duration {s:?}"))
+        }
         Some(_) => Err(format!("{field}: not a duration")),
     }
 }
@@ -148,7 +164,8 @@ impl ImageCatalogue {
 
     /// Parses the YAML catalogue: a list of entries, or `images:` holding that list.
     pub fn from_yaml(text: &str) -> Result<Self, String> {
-        let raw: RawCatalogue = serde_yaml::from_str(text).map_err(|e| format!("invalid image catalogue: {e}"))?;
+        let raw: RawCatalogue =
+            serde_yaml::from_str(text).map_err(|e| format!("invalid image catalogue: {e}"))?;
         let raw = match raw {
             RawCatalogue::Wrapped { images } | RawCatalogue::List(images) => images,
         };
@@ -158,14 +175,27 @@ impl ImageCatalogue {
             let pull = match e.pull.as_deref() {
                 None | Some("ok") => true,
                 Some("fail") => false,
-                Some(other) => return Err(format!("image {}: pull must be ok or fail, got {other:?}", e.image)),
+                Some(other) => {
+                    return Err(format!(
+                        "image {}: pull must be ok or fail, got {other:?}",
+                        e.image
+                    ));
+                }
             };
             entries.push(ImageSpec {
                 pull,
-                ready_after: yaml_duration(e.ready_after.as_ref(), "ready_after", base.ready_after)?,
+                ready_after: yaml_duration(
+                    e.ready_after.as_ref(),
+                    "ready_after",
+                    base.ready_after,
+                )?,
                 pull_time: yaml_duration(e.pull_time.as_ref(), "pull_time", base.pull_time)?,
                 crash: e.crash,
-                crash_after: yaml_duration(e.crash_after.as_ref(), "crash_after", base.crash_after)?,
+                crash_after: yaml_duration(
+                    e.crash_after.as_ref(),
+                    "crash_after",
+                    base.crash_after,
+                )?,
                 digest: e.digest,
                 pattern: e.image,
             });
@@ -175,7 +205,9 @@ impl ImageCatalogue {
 
     pub fn lookup(&self, image: &str) -> Option<&ImageSpec> {
         let full = normalize_reference(image);
-        self.entries.iter().find(|e| glob_match(&e.pattern, image) || glob_match(&e.pattern, &full))
+        self.entries
+            .iter()
+            .find(|e| glob_match(&e.pattern, image) || glob_match(&e.pattern, &full))
     }
 }
 
@@ -187,7 +219,8 @@ pub fn normalize_reference(image: &str) -> String {
         _ => (image.to_owned(), ":latest".to_owned()),
     };
     let first = name.split('/').next().unwrap_or("");
-    let has_registry = name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    let has_registry =
+        name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
     let full = if has_registry {
         name
     } else if name.contains('/') {
@@ -208,7 +241,10 @@ pub fn image_id(image: &str, spec: &ImageSpec) -> String {
     let repo = repo.split('@').next().unwrap_or(&repo).to_owned();
     let digest = spec.digest.clone().unwrap_or_else(|| {
         let hash = Sha256::digest(full.as_bytes());
-        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = hash.iter().fold(String::new(), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        });
         format!("sha256:{hex}")
     });
     format!("{repo}@{digest}")
@@ -224,11 +260,17 @@ mod tests {
             "images:\n  - image: \"registry.example/app:1.*\"\n    ready_after: 3s\n  - image: \"registry.example/app:bad\"\n    pull: fail\n  - image: nginx*\n    crash: true\n    digest: sha256:abc\n",
         )
         .unwrap();
-        assert_eq!(cat.lookup("registry.example/app:1.2").unwrap().ready_after, Duration::from_secs(3));
+        assert_eq!(
+            cat.lookup("registry.example/app:1.2").unwrap().ready_after,
+            Duration::from_secs(3)
+        );
         assert!(!cat.lookup("registry.example/app:bad").unwrap().pull);
         assert!(cat.lookup("nginx:1.25").unwrap().crash);
         assert!(cat.lookup("registry.example/app:2.0").is_none());
-        assert_eq!(image_id("nginx:1.25", cat.lookup("nginx").unwrap()), "docker.io/library/nginx@sha256:abc");
+        assert_eq!(
+            image_id("nginx:1.25", cat.lookup("nginx").unwrap()),
+            "docker.io/library/nginx@sha256:abc"
+        );
         assert!(ImageCatalogue::from_yaml("- image: x\n  pull: maybe\n").is_err());
     }
 
@@ -242,8 +284,14 @@ mod tests {
 
     #[test]
     fn references() {
-        assert_eq!(normalize_reference("nginx"), "docker.io/library/nginx:latest");
+        assert_eq!(
+            normalize_reference("nginx"),
+            "docker.io/library/nginx:latest"
+        );
         assert_eq!(normalize_reference("ghcr.io/o/app:v1"), "ghcr.io/o/app:v1");
-        assert_eq!(normalize_reference("localhost:5000/app"), "localhost:5000/app:latest");
+        assert_eq!(
+            normalize_reference("localhost:5000/app"),
+            "localhost:5000/app:latest"
+        );
     }
 }

@@ -9,6 +9,11 @@
 //! # Ok(()) }
 //! ```
 
+#![expect(
+    clippy::doc_markdown,
+    reason = "Kubernetes kind names (ReplicaSet, CrashLoopBackOff) are prose in these docs, not code"
+)]
+
 pub mod admission;
 pub mod api;
 pub mod clock;

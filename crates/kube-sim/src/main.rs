@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 use kube_sim::{Config, ImageCatalogue, KubeSim};
 
-/// Serve a simulated Kubernetes API (Deployments, ReplicaSets, Pods, Events) on 127.0.0.1.
+/// Serve a simulated Kubernetes API on 127.0.0.1: deployments, replica sets, pods and events.
 #[derive(Debug, Parser)]
 #[command(name = "kube-sim", version)]
 struct Args {
@@ -39,19 +39,29 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut manifests = String::new();
     for path in &args.manifests {
-        let text = std::fs::read_to_string(path).with_context(|| format!("failed to read manifests {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("failed to read manifests {}", path.display()))?;
         manifests.push_str("\n---\n");
         manifests.push_str(&text);
     }
     let images = match &args.images {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("failed to read image catalogue {}", p.display()))?;
-            ImageCatalogue::from_yaml(&text).map_err(anyhow::Error::msg).with_context(|| format!("failed to load image catalogue {}", p.display()))?
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("failed to read image catalogue {}", p.display()))?;
+            ImageCatalogue::from_yaml(&text)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("failed to load image catalogue {}", p.display()))?
         }
         None => ImageCatalogue::default(),
     };
-    anyhow::ensure!(args.time_scale > 0.0 && args.time_scale.is_finite(), "--time-scale must be a positive number");
-    anyhow::ensure!(args.bookmark_interval > 0.0 && args.bookmark_interval.is_finite(), "--bookmark-interval must be a positive number");
+    anyhow::ensure!(
+        args.time_scale > 0.0 && args.time_scale.is_finite(),
+        "--time-scale must be a positive number"
+    );
+    anyhow::ensure!(
+        args.bookmark_interval > 0.0 && args.bookmark_interval.is_finite(),
+        "--bookmark-interval must be a positive number"
+    );
     let config = Config {
         port: args.port,
         time_scale: args.time_scale,
@@ -61,18 +71,27 @@ fn main() -> anyhow::Result<()> {
         bookmark_interval: Duration::from_secs_f64(args.bookmark_interval),
         ..Config::default()
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("failed to start the tokio runtime")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("failed to start the tokio runtime")?;
     rt.block_on(async move {
-        let sim = KubeSim::start(config).await.context("failed to start kube-sim")?;
+        let sim = KubeSim::start(config)
+            .await
+            .context("failed to start kube-sim")?;
         if let Some(path) = &args.kubeconfig_out {
-            sim.write_kubeconfig(path).with_context(|| format!("failed to write kubeconfig {}", path.display()))?;
+            sim.write_kubeconfig(path)
+                .with_context(|| format!("failed to write kubeconfig {}", path.display()))?;
         }
         {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", sim.url()).context("failed to write the URL to stdout")?;
             out.flush().context("failed to flush stdout")?;
         }
-        tokio::signal::ctrl_c().await.context("failed to wait for ctrl-c")?;
+        tokio::signal::ctrl_c()
+            .await
+            .context("failed to wait for ctrl-c")?;
         drop(sim);
         Ok(())
     })

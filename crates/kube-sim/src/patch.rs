@@ -35,7 +35,9 @@ pub fn apply(kind: PatchType, target: &Value, patch: &Value) -> Result<Value, Ap
 
 /// RFC 7386 JSON merge patch.
 pub fn merge_patch(target: &Value, patch: &Value) -> Value {
-    let Value::Object(p) = patch else { return patch.clone() };
+    let Value::Object(p) = patch else {
+        return patch.clone();
+    };
     let mut out = match target {
         Value::Object(t) => t.clone(),
         _ => Map::new(),
@@ -54,7 +56,12 @@ pub fn merge_patch(target: &Value, patch: &Value) -> Value {
 /// The merge key of a list field, per the Kubernetes API's `patchMergeKey` tags.
 fn merge_key(field: &str) -> Option<&'static str> {
     Some(match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes" | "imagePullSecrets" => "name",
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets" => "name",
         "ports" => "containerPort",
         "volumeMounts" | "volumeDevices" => "mountPath",
         "conditions" => "type",
@@ -85,7 +92,9 @@ pub fn strategic_merge(target: &Value, patch: &Value, field: &str) -> Value {
                     continue;
                 }
                 if let Some(list_field) = k.strip_prefix("$deleteFromPrimitiveList/") {
-                    if let (Some(Value::Array(cur)), Value::Array(del)) = (out.get_mut(list_field), v) {
+                    if let (Some(Value::Array(cur)), Value::Array(del)) =
+                        (out.get_mut(list_field), v)
+                    {
                         cur.retain(|x| !del.contains(x));
                     }
                     continue;
@@ -101,7 +110,9 @@ pub fn strategic_merge(target: &Value, patch: &Value, field: &str) -> Value {
             Value::Object(out)
         }
         (Value::Array(t), Value::Array(p)) => {
-            let Some(key) = merge_key(field) else { return patch.clone() };
+            let Some(key) = merge_key(field) else {
+                return patch.clone();
+            };
             let mut out = t.clone();
             for item in p {
                 let id = item.get(key);
@@ -130,7 +141,9 @@ fn split_pointer(path: &str) -> Result<Vec<String>, ApiError> {
     if path.is_empty() {
         return Ok(Vec::new());
     }
-    let rest = path.strip_prefix('/').ok_or_else(|| ApiError::bad_request(format!("invalid JSON pointer {path:?}")))?;
+    let rest = path
+        .strip_prefix('/')
+        .ok_or_else(|| ApiError::bad_request(format!("invalid JSON pointer {path:?}")))?;
     Ok(rest.split('/').map(unescape).collect())
 }
 
@@ -146,8 +159,20 @@ fn pointer_get<'a>(doc: &'a Value, tokens: &[String]) -> Option<&'a Value> {
     Some(cur)
 }
 
-fn parent_mut<'a>(doc: &'a mut Value, tokens: &[String], path: &str) -> Result<&'a mut Value, ApiError> {
-    let missing = || ApiError::new(422, "Invalid", format!("the server rejected our request due to an error in our request: doc is missing path: {path:?}"));
+fn parent_mut<'a>(
+    doc: &'a mut Value,
+    tokens: &[String],
+    path: &str,
+) -> Result<&'a mut Value, ApiError> {
+    let missing = || {
+        ApiError::new(
+            422,
+            "Invalid",
+            format!(
+                "the server rejected our request due to an error in our request: doc is missing path: {path:?}"
+            ),
+        )
+    };
     let mut cur = doc;
     for t in &tokens[..tokens.len().saturating_sub(1)] {
         cur = match cur {
@@ -175,27 +200,52 @@ fn op_add(doc: &mut Value, path: &str, value: Value) -> Result<(), ApiError> {
             Ok(())
         }
         Value::Array(a) => {
-            let i = if last == "-" { a.len() } else { last.parse::<usize>().map_err(|_| ApiError::bad_request("bad array index"))? };
+            let i = if last == "-" {
+                a.len()
+            } else {
+                last.parse::<usize>()
+                    .map_err(|_| ApiError::bad_request("bad array index"))?
+            };
             if i > a.len() {
-                return Err(ApiError::new(422, "Invalid", format!("add operation index out of bounds: {path}")));
+                return Err(ApiError::new(
+                    422,
+                    "Invalid",
+                    format!("add operation index out of bounds: {path}"),
+                ));
             }
             a.insert(i, value);
             Ok(())
         }
-        _ => Err(ApiError::new(422, "Invalid", format!("doc is missing path: {path:?}"))),
+        _ => Err(ApiError::new(
+            422,
+            "Invalid",
+            format!("doc is missing path: {path:?}"),
+        )),
     }
 }
 
 fn op_remove(doc: &mut Value, path: &str) -> Result<Value, ApiError> {
     let tokens = split_pointer(path)?;
-    let missing = || ApiError::new(422, "Invalid", format!("the server rejected our request due to an error in our request: doc is missing path: {path:?}"));
+    let missing = || {
+        ApiError::new(
+            422,
+            "Invalid",
+            format!(
+                "the server rejected our request due to an error in our request: doc is missing path: {path:?}"
+            ),
+        )
+    };
     let last = tokens.last().cloned().ok_or_else(missing)?;
     let parent = parent_mut(doc, &tokens, path)?;
     match parent {
         Value::Object(m) => m.remove(&last).ok_or_else(missing),
         Value::Array(a) => {
             let i = last.parse::<usize>().map_err(|_| missing())?;
-            if i < a.len() { Ok(a.remove(i)) } else { Err(missing()) }
+            if i < a.len() {
+                Ok(a.remove(i))
+            } else {
+                Err(missing())
+            }
         }
         _ => Err(missing()),
     }
@@ -203,12 +253,21 @@ fn op_remove(doc: &mut Value, path: &str) -> Result<Value, ApiError> {
 
 /// RFC 6902 JSON patch, all six operations.
 pub fn json_patch(target: &Value, patch: &Value) -> Result<Value, ApiError> {
-    let ops = patch.as_array().ok_or_else(|| ApiError::bad_request("json patch must be an array of operations"))?;
+    let ops = patch
+        .as_array()
+        .ok_or_else(|| ApiError::bad_request("json patch must be an array of operations"))?;
     let mut doc = target.clone();
     for op in ops {
         let name = op.get("op").and_then(Value::as_str).unwrap_or_default();
-        let path = op.get("path").and_then(Value::as_str).ok_or_else(|| ApiError::bad_request("json patch operation without a path"))?;
-        let value = || op.get("value").cloned().ok_or_else(|| ApiError::bad_request(format!("json patch {name} without a value")));
+        let path = op
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::bad_request("json patch operation without a path"))?;
+        let value = || {
+            op.get("value")
+                .cloned()
+                .ok_or_else(|| ApiError::bad_request(format!("json patch {name} without a value")))
+        };
         match name {
             "add" => op_add(&mut doc, path, value()?)?,
             "remove" => {
@@ -219,13 +278,22 @@ pub fn json_patch(target: &Value, patch: &Value) -> Result<Value, ApiError> {
                 op_add(&mut doc, path, value()?)?;
             }
             "move" | "copy" => {
-                let from = op.get("from").and_then(Value::as_str).ok_or_else(|| ApiError::bad_request("json patch move/copy without from"))?;
+                let from = op
+                    .get("from")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| ApiError::bad_request("json patch move/copy without from"))?;
                 let v = if name == "move" {
                     op_remove(&mut doc, from)?
                 } else {
                     pointer_get(&doc, &split_pointer(from)?)
                         .cloned()
-                        .ok_or_else(|| ApiError::new(422, "Invalid", format!("doc is missing from path: {from:?}")))?
+                        .ok_or_else(|| {
+                            ApiError::new(
+                                422,
+                                "Invalid",
+                                format!("doc is missing from path: {from:?}"),
+                            )
+                        })?
                 };
                 op_add(&mut doc, path, v)?;
             }
@@ -236,11 +304,17 @@ pub fn json_patch(target: &Value, patch: &Value) -> Result<Value, ApiError> {
                     return Err(ApiError::new(
                         422,
                         "Invalid",
-                        format!("the server rejected our request due to an error in our request: testing value {path} failed: test failed"),
+                        format!(
+                            "the server rejected our request due to an error in our request: testing value {path} failed: test failed"
+                        ),
                     ));
                 }
             }
-            other => return Err(ApiError::bad_request(format!("unexpected json patch operation {other:?}"))),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unexpected json patch operation {other:?}"
+                )));
+            }
         }
     }
     Ok(doc)
@@ -265,7 +339,10 @@ mod tests {
 
     #[test]
     fn merge_patch_replaces_lists_and_deletes_nulls() {
-        let out = merge_patch(&json!({"a": [1, 2], "b": 1, "c": {"d": 1}}), &json!({"a": [3], "b": null, "c": {"e": 2}}));
+        let out = merge_patch(
+            &json!({"a": [1, 2], "b": 1, "c": {"d": 1}}),
+            &json!({"a": [3], "b": null, "c": {"e": 2}}),
+        );
         assert_eq!(out, json!({"a": [3], "c": {"d": 1, "e": 2}}));
     }
 
@@ -273,10 +350,21 @@ mod tests {
     fn json_patch_ops_and_test() {
         let doc = json!({"a": {"b": [1, 2]}, "s": "x"});
         let p = json!([{"op": "test", "path": "/s", "value": "x"}, {"op": "add", "path": "/a/b/-", "value": 3}, {"op": "replace", "path": "/s", "value": "y"}, {"op": "copy", "from": "/s", "path": "/t"}, {"op": "move", "from": "/t", "path": "/u"}, {"op": "remove", "path": "/a/b/0"}]);
-        assert_eq!(json_patch(&doc, &p).unwrap(), json!({"a": {"b": [2, 3]}, "s": "y", "u": "y"}));
-        let err = json_patch(&doc, &json!([{"op": "test", "path": "/s", "value": "nope"}])).unwrap_err();
+        assert_eq!(
+            json_patch(&doc, &p).unwrap(),
+            json!({"a": {"b": [2, 3]}, "s": "y", "u": "y"})
+        );
+        let err = json_patch(
+            &doc,
+            &json!([{"op": "test", "path": "/s", "value": "nope"}]),
+        )
+        .unwrap_err();
         assert_eq!(err.code, 422);
-        let err = json_patch(&doc, &json!([{"op": "replace", "path": "/missing", "value": 1}])).unwrap_err();
+        let err = json_patch(
+            &doc,
+            &json!([{"op": "replace", "path": "/missing", "value": 1}]),
+        )
+        .unwrap_err();
         assert_eq!(err.code, 422);
     }
 }

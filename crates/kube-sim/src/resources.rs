@@ -18,8 +18,13 @@ pub enum Resource {
 }
 
 impl Resource {
-    pub const ALL: [Resource; 5] =
-        [Resource::Namespaces, Resource::Pods, Resource::Events, Resource::Deployments, Resource::ReplicaSets];
+    pub const ALL: [Resource; 5] = [
+        Resource::Namespaces,
+        Resource::Pods,
+        Resource::Events,
+        Resource::Deployments,
+        Resource::ReplicaSets,
+    ];
 
     pub fn group(self) -> &'static str {
         match self {
@@ -85,17 +90,23 @@ impl Resource {
     }
 
     pub fn from_plural(group: &str, plural: &str) -> Option<Resource> {
-        Resource::ALL.into_iter().find(|r| r.group() == group && r.plural() == plural)
+        Resource::ALL
+            .into_iter()
+            .find(|r| r.group() == group && r.plural() == plural)
     }
 
     pub fn from_kind(api_version: &str, kind: &str) -> Option<Resource> {
-        Resource::ALL.into_iter().find(|r| r.api_version() == api_version && r.kind() == kind)
+        Resource::ALL
+            .into_iter()
+            .find(|r| r.api_version() == api_version && r.kind() == kind)
     }
 
     /// Round-trips `value` through the k8s-openapi type: rejects what the real type cannot hold
     /// and drops unknown fields, as the API server's decoder does.
     pub fn normalize(self, value: Value) -> Result<Value, ApiError> {
-        fn rt<T: serde::de::DeserializeOwned + serde::Serialize>(v: Value) -> Result<Value, serde_json::Error> {
+        fn rt<T: serde::de::DeserializeOwned + serde::Serialize>(
+            v: Value,
+        ) -> Result<Value, serde_json::Error> {
             let typed: T = serde_json::from_value(v)?;
             serde_json::to_value(typed)
         }
@@ -106,10 +117,17 @@ impl Resource {
             Resource::Deployments => rt::<Deployment>(value),
             Resource::ReplicaSets => rt::<ReplicaSet>(value),
         };
-        let mut out = out.map_err(|e| ApiError::bad_request(format!("the body of the request was in an unknown format: {e}")))?;
+        let mut out = out.map_err(|e| {
+            ApiError::bad_request(format!(
+                "the body of the request was in an unknown format: {e}"
+            ))
+        })?;
         if self == Resource::Pods {
             // Go serialises a nil `lastProbeTime` as null (no omitempty); k8s-openapi drops it.
-            if let Some(conds) = out.pointer_mut("/status/conditions").and_then(Value::as_array_mut) {
+            if let Some(conds) = out
+                .pointer_mut("/status/conditions")
+                .and_then(Value::as_array_mut)
+            {
                 for c in conds {
                     if let Value::Object(m) = c {
                         m.entry("lastProbeTime").or_insert(Value::Null);

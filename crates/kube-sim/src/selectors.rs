@@ -41,19 +41,32 @@ fn split_top(s: &str) -> Vec<String> {
         }
     }
     out.push(cur);
-    out.into_iter().map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect()
+    out.into_iter()
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 fn parse_set(rest: &str) -> Option<Vec<String>> {
     let inner = rest.trim().strip_prefix('(')?.strip_suffix(')')?;
-    Some(inner.split(',').map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).collect())
+    Some(
+        inner
+            .split(',')
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .collect(),
+    )
 }
 
 impl LabelSelector {
     pub fn parse(s: &str) -> Result<Self, ApiError> {
         let mut reqs = Vec::new();
         for part in split_top(s) {
-            let bad = || ApiError::bad_request(format!("unable to parse requirement: invalid label selector {part:?}"));
+            let bad = || {
+                ApiError::bad_request(format!(
+                    "unable to parse requirement: invalid label selector {part:?}"
+                ))
+            };
             if let Some(key) = part.strip_prefix('!') {
                 reqs.push(Req::NotExists(key.trim().to_owned()));
             } else if let Some((k, v)) = part.split_once("!=") {
@@ -63,10 +76,19 @@ impl LabelSelector {
             } else if let Some((k, v)) = part.split_once('=') {
                 reqs.push(Req::Eq(k.trim().to_owned(), v.trim().to_owned()));
             } else if let Some((k, rest)) = part.split_once(" notin ") {
-                reqs.push(Req::NotIn(k.trim().to_owned(), parse_set(rest).ok_or_else(bad)?));
+                reqs.push(Req::NotIn(
+                    k.trim().to_owned(),
+                    parse_set(rest).ok_or_else(bad)?,
+                ));
             } else if let Some((k, rest)) = part.split_once(" in ") {
-                reqs.push(Req::In(k.trim().to_owned(), parse_set(rest).ok_or_else(bad)?));
-            } else if part.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)) {
+                reqs.push(Req::In(
+                    k.trim().to_owned(),
+                    parse_set(rest).ok_or_else(bad)?,
+                ));
+            } else if part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+            {
                 reqs.push(Req::Exists(part.clone()));
             } else {
                 return Err(bad());
@@ -80,18 +102,33 @@ impl LabelSelector {
         let mut reqs = Vec::new();
         if let Some(m) = sel.get("matchLabels").and_then(Value::as_object) {
             for (k, v) in m {
-                reqs.push(Req::Eq(k.clone(), v.as_str().unwrap_or_default().to_owned()));
+                reqs.push(Req::Eq(
+                    k.clone(),
+                    v.as_str().unwrap_or_default().to_owned(),
+                ));
             }
         }
         if let Some(exprs) = sel.get("matchExpressions").and_then(Value::as_array) {
             for e in exprs {
-                let key = e.get("key").and_then(Value::as_str).unwrap_or_default().to_owned();
+                let key = e
+                    .get("key")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
                 let values: Vec<String> = e
                     .get("values")
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
                     .unwrap_or_default();
-                match e.get("operator").and_then(Value::as_str).unwrap_or_default() {
+                match e
+                    .get("operator")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                {
                     "In" => reqs.push(Req::In(key, values)),
                     "NotIn" => reqs.push(Req::NotIn(key, values)),
                     "Exists" => reqs.push(Req::Exists(key)),
@@ -129,7 +166,11 @@ impl LabelSelector {
 pub fn labels_of(obj: &Value) -> BTreeMap<String, String> {
     obj.pointer("/metadata/labels")
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -148,7 +189,9 @@ impl FieldSelector {
             } else if let Some((k, v)) = part.split_once('=') {
                 (k, true, v)
             } else {
-                return Err(ApiError::bad_request(format!("invalid selector: '{s}'; can't understand '{part}'")));
+                return Err(ApiError::bad_request(format!(
+                    "invalid selector: '{s}'; can't understand '{part}'"
+                )));
             };
             out.push((path.trim().to_owned(), eq, value.trim().to_owned()));
         }
@@ -187,15 +230,32 @@ mod tests {
             ("!app", false),
             ("", true),
         ] {
-            assert_eq!(LabelSelector::parse(sel).unwrap().matches(&obj), want, "{sel}");
+            assert_eq!(
+                LabelSelector::parse(sel).unwrap().matches(&obj),
+                want,
+                "{sel}"
+            );
         }
     }
 
     #[test]
     fn field_selector() {
-        let obj = json!({"metadata": {"name": "a", "namespace": "n"}, "status": {"phase": "Running"}});
-        assert!(FieldSelector::parse("metadata.name=a").unwrap().matches(&obj));
-        assert!(!FieldSelector::parse("metadata.name=b").unwrap().matches(&obj));
-        assert!(FieldSelector::parse("status.phase!=Pending,metadata.namespace=n").unwrap().matches(&obj));
+        let obj =
+            json!({"metadata": {"name": "a", "namespace": "n"}, "status": {"phase": "Running"}});
+        assert!(
+            FieldSelector::parse("metadata.name=a")
+                .unwrap()
+                .matches(&obj)
+        );
+        assert!(
+            !FieldSelector::parse("metadata.name=b")
+                .unwrap()
+                .matches(&obj)
+        );
+        assert!(
+            FieldSelector::parse("status.phase!=Pending,metadata.namespace=n")
+                .unwrap()
+                .matches(&obj)
+        );
     }
 }

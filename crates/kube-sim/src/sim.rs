@@ -90,7 +90,9 @@ pub struct Inner {
 
 impl Inner {
     pub(crate) fn lock(&self) -> MutexGuard<'_, World> {
-        self.world.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.world
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(crate) fn clock(&self) -> Arc<SimClock> {
@@ -98,7 +100,10 @@ impl Inner {
     }
 
     pub(crate) fn server_addr(&self) -> String {
-        self.addr.lock().unwrap_or_else(std::sync::PoisonError::into_inner).map_or_else(String::new, |a| a.to_string())
+        self.addr
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .map_or_else(String::new, |a| a.to_string())
     }
 
     pub(crate) fn shutdown_rx(&self) -> tokio::sync::watch::Receiver<bool> {
@@ -124,9 +129,19 @@ impl KubeSim {
     /// Starts the API server and the controllers on the current tokio runtime.
     pub async fn start(config: Config) -> Result<Self, SimError> {
         let clock = Arc::new(SimClock::new(config.time_scale));
-        let mut world = World::new(Arc::clone(&clock), config.images.clone(), config.seed, config.watch_history);
+        let mut world = World::new(
+            Arc::clone(&clock),
+            config.images.clone(),
+            config.seed,
+            config.watch_history,
+        );
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-            let _ = world.create(Resource::Namespaces, "", serde_json::json!({"metadata": {"name": ns}}), false);
+            let _ = world.create(
+                Resource::Namespaces,
+                "",
+                serde_json::json!({"metadata": {"name": ns}}),
+                false,
+            );
         }
         load_manifests(&mut world, &config.manifests)?;
         let (shutdown, _) = tokio::sync::watch::channel(false);
@@ -138,9 +153,20 @@ impl KubeSim {
             addr: Mutex::new(None),
             shutdown,
         });
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await.map_err(|source| SimError::Bind { port: config.port, source })?;
-        let addr = listener.local_addr().map_err(|source| SimError::Bind { port: config.port, source })?;
-        *inner.addr.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(addr);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
+            .await
+            .map_err(|source| SimError::Bind {
+                port: config.port,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| SimError::Bind {
+            port: config.port,
+            source,
+        })?;
+        *inner
+            .addr
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(addr);
         let app = crate::api::router(Arc::clone(&inner));
         let server = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
@@ -150,7 +176,12 @@ impl KubeSim {
         let ctrl_inner = Arc::clone(&inner);
         let controllers = tokio::spawn(async move { controller_loop(ctrl_inner).await });
         inner.notify.notify_one();
-        Ok(Self { inner, addr, token: config.token, tasks: vec![server, controllers] })
+        Ok(Self {
+            inner,
+            addr,
+            token: config.token,
+            tasks: vec![server, controllers],
+        })
     }
 
     /// Starts a simulator on its own thread and tokio runtime, for tests that are not async.
@@ -160,7 +191,11 @@ impl KubeSim {
         let thread = std::thread::Builder::new()
             .name("kube-sim".to_owned())
             .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+                let rt = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                {
                     Ok(rt) => rt,
                     Err(e) => {
                         let _ = tx.send(Err(SimError::Thread(e.to_string())));
@@ -182,12 +217,21 @@ impl KubeSim {
             })
             .map_err(|e| SimError::Thread(e.to_string()))?;
         let sim = rx.recv().map_err(|e| SimError::Thread(e.to_string()))??;
-        Ok(SimHandle { sim, stop: Some(stop_tx), thread: Some(thread) })
+        Ok(SimHandle {
+            sim,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
     }
 
     /// A view on the same world without ownership of the tasks.
     fn clone_handle(&self) -> KubeSim {
-        KubeSim { inner: Arc::clone(&self.inner), addr: self.addr, token: self.token.clone(), tasks: Vec::new() }
+        KubeSim {
+            inner: Arc::clone(&self.inner),
+            addr: self.addr,
+            token: self.token.clone(),
+            tasks: Vec::new(),
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -224,17 +268,31 @@ impl KubeSim {
     }
 
     /// One object, as its k8s-openapi type (`sim.get::<Deployment>("ns", "web")`).
-    pub fn get<K: k8s_openapi::Resource + DeserializeOwned>(&self, namespace: &str, name: &str) -> Option<K> {
+    pub fn get<K: k8s_openapi::Resource + DeserializeOwned>(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Option<K> {
         let r = Resource::from_kind(K::API_VERSION, K::KIND)?;
         let w = self.inner.lock();
-        w.get(r, namespace, name).and_then(|v| serde_json::from_value(v.clone()).ok())
+        w.get(r, namespace, name)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
     }
 
     /// All objects of a type in a namespace (or all namespaces with `None`).
-    pub fn list<K: k8s_openapi::Resource + DeserializeOwned>(&self, namespace: Option<&str>) -> Vec<K> {
-        let Some(r) = Resource::from_kind(K::API_VERSION, K::KIND) else { return Vec::new() };
+    pub fn list<K: k8s_openapi::Resource + DeserializeOwned>(
+        &self,
+        namespace: Option<&str>,
+    ) -> Vec<K> {
+        let Some(r) = Resource::from_kind(K::API_VERSION, K::KIND) else {
+            return Vec::new();
+        };
         let w = self.inner.lock();
-        w.store.list(r, namespace).into_iter().filter_map(|v| serde_json::from_value(v.clone()).ok()).collect()
+        w.store
+            .list(r, namespace)
+            .into_iter()
+            .filter_map(|v| serde_json::from_value(v.clone()).ok())
+            .collect()
     }
 
     /// The raw stored JSON of an object.
@@ -254,21 +312,44 @@ impl KubeSim {
     pub fn schedule(&self, trigger: Trigger, action: Action) {
         self.with_world(|w| {
             let generation = match &trigger {
-                Trigger::AfterRolloutStart { namespace, deployment, .. } => {
-                    w.get(Resource::Deployments, namespace, deployment).and_then(|d| d.pointer("/metadata/generation")).and_then(Value::as_i64)
-                }
+                Trigger::AfterRolloutStart {
+                    namespace,
+                    deployment,
+                    ..
+                } => w
+                    .get(Resource::Deployments, namespace, deployment)
+                    .and_then(|d| d.pointer("/metadata/generation"))
+                    .and_then(Value::as_i64),
                 Trigger::After(_) => None,
             };
             let now = w.clock.elapsed();
-            w.ctrl.scheduled.push(Scheduled::new(trigger, action, now, generation));
+            w.ctrl
+                .scheduled
+                .push(Scheduled::new(trigger, action, now, generation));
         });
     }
 
     /// "After `delay` of the next rollout of `deployment`, someone else sets `container` to `image`."
-    pub fn set_image_mid_rollout(&self, namespace: &str, deployment: &str, container: &str, image: &str, delay: Duration) {
+    pub fn set_image_mid_rollout(
+        &self,
+        namespace: &str,
+        deployment: &str,
+        container: &str,
+        image: &str,
+        delay: Duration,
+    ) {
         self.schedule(
-            Trigger::AfterRolloutStart { namespace: namespace.to_owned(), deployment: deployment.to_owned(), delay },
-            Action::SetImage { namespace: namespace.to_owned(), deployment: deployment.to_owned(), container: container.to_owned(), image: image.to_owned() },
+            Trigger::AfterRolloutStart {
+                namespace: namespace.to_owned(),
+                deployment: deployment.to_owned(),
+                delay,
+            },
+            Action::SetImage {
+                namespace: namespace.to_owned(),
+                deployment: deployment.to_owned(),
+                container: container.to_owned(),
+                image: image.to_owned(),
+            },
         );
     }
 
@@ -294,7 +375,12 @@ impl KubeSim {
 
     /// Requests seen with this verb (and resource, when given).
     pub fn count_requests(&self, verb: Verb, resource: Option<Resource>) -> usize {
-        self.inner.lock().requests.iter().filter(|r| r.verb == Some(verb) && resource.is_none_or(|x| r.resource == Some(x))).count()
+        self.inner
+            .lock()
+            .requests
+            .iter()
+            .filter(|r| r.verb == Some(verb) && resource.is_none_or(|x| r.resource == Some(x)))
+            .count()
     }
 
     /// Forgets the watch history, so resuming from any earlier resourceVersion gets 410 Gone.
@@ -305,12 +391,25 @@ impl KubeSim {
     /// Events in a namespace as (type, reason, involved object name, message), oldest first.
     pub fn events(&self, namespace: &str) -> Vec<k8s_openapi::api::core::v1::Event> {
         let mut evs: Vec<k8s_openapi::api::core::v1::Event> = self.list(Some(namespace));
-        evs.sort_by(|a, b| a.metadata.creation_timestamp.cmp(&b.metadata.creation_timestamp).then_with(|| a.metadata.resource_version.cmp(&b.metadata.resource_version)));
+        evs.sort_by(|a, b| {
+            a.metadata
+                .creation_timestamp
+                .cmp(&b.metadata.creation_timestamp)
+                .then_with(|| {
+                    a.metadata
+                        .resource_version
+                        .cmp(&b.metadata.resource_version)
+                })
+        });
         evs
     }
 
     /// Polls (real time) until `pred` holds for the world, or `timeout` passes.
-    pub async fn wait_until(&self, timeout: Duration, mut pred: impl FnMut(&KubeSim) -> bool) -> bool {
+    pub async fn wait_until(
+        &self,
+        timeout: Duration,
+        mut pred: impl FnMut(&KubeSim) -> bool,
+    ) -> bool {
         let end = tokio::time::Instant::now() + timeout;
         loop {
             if pred(self) {
@@ -324,7 +423,11 @@ impl KubeSim {
     }
 
     /// Blocking version of [`KubeSim::wait_until`] for non-async tests.
-    pub fn wait_until_blocking(&self, timeout: Duration, mut pred: impl FnMut(&KubeSim) -> bool) -> bool {
+    pub fn wait_until_blocking(
+        &self,
+        timeout: Duration,
+        mut pred: impl FnMut(&KubeSim) -> bool,
+    ) -> bool {
         let end = std::time::Instant::now() + timeout;
         loop {
             if pred(self) {
@@ -380,7 +483,12 @@ fn load_manifests(world: &mut World, yaml: &str) -> Result<(), SimError> {
         return Ok(());
     }
     for m in manifests::parse(yaml).map_err(SimError::Manifest)? {
-        let name = m.object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let name = m
+            .object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         let exists = world.get(m.resource, &m.namespace, &name).is_some();
         let result = if exists {
             let mut obj = m.object.clone();
@@ -389,7 +497,12 @@ fn load_manifests(world: &mut World, yaml: &str) -> Result<(), SimError> {
         } else {
             world.create(m.resource, &m.namespace, m.object.clone(), false)
         };
-        result.map_err(|source| SimError::Create { kind: m.resource.kind(), namespace: m.namespace.clone(), name: name.clone(), source })?;
+        result.map_err(|source| SimError::Create {
+            kind: m.resource.kind(),
+            namespace: m.namespace.clone(),
+            name: name.clone(),
+            source,
+        })?;
     }
     Ok(())
 }
@@ -401,9 +514,12 @@ async fn controller_loop(inner: Arc<Inner>) {
             let mut w = inner.lock();
             w.reconcile();
             let now = w.clock.elapsed();
-            w.next_wakeup().map(|t| w.clock.real_duration(t.saturating_sub(now)))
+            w.next_wakeup()
+                .map(|t| w.clock.real_duration(t.saturating_sub(now)))
         };
-        let wait = wait.unwrap_or(Duration::from_secs(1)).clamp(Duration::from_millis(1), Duration::from_millis(200));
+        let wait = wait
+            .unwrap_or(Duration::from_secs(1))
+            .clamp(Duration::from_millis(1), Duration::from_millis(200));
         tokio::select! {
             () = inner.notify.notified() => {}
             () = tokio::time::sleep(wait) => {}

@@ -19,7 +19,15 @@ pub struct ObjKey {
 
 impl ObjKey {
     pub fn new(resource: Resource, namespace: &str, name: &str) -> Self {
-        Self { resource, namespace: if resource.namespaced() { namespace.to_owned() } else { String::new() }, name: name.to_owned() }
+        Self {
+            resource,
+            namespace: if resource.namespaced() {
+                namespace.to_owned()
+            } else {
+                String::new()
+            },
+            name: name.to_owned(),
+        }
     }
 
     /// The key of a stored object value.
@@ -69,7 +77,10 @@ pub struct Store {
 }
 
 pub fn meta_str<'a>(obj: &'a Value, field: &str) -> &'a str {
-    obj.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str).unwrap_or("")
+    obj.get("metadata")
+        .and_then(|m| m.get(field))
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 impl Store {
@@ -118,10 +129,16 @@ impl Store {
 
     /// Objects of `resource`, in one namespace or all, sorted by namespace and name.
     pub fn list(&self, resource: Resource, namespace: Option<&str>) -> Vec<&Value> {
-        let start = ObjKey { resource, namespace: namespace.unwrap_or("").to_owned(), name: String::new() };
+        let start = ObjKey {
+            resource,
+            namespace: namespace.unwrap_or("").to_owned(),
+            name: String::new(),
+        };
         self.objects
             .range(start..)
-            .take_while(|(k, _)| k.resource == resource && namespace.is_none_or(|ns| k.namespace == ns))
+            .take_while(|(k, _)| {
+                k.resource == resource && namespace.is_none_or(|ns| k.namespace == ns)
+            })
             .map(|(_, v)| v)
             .collect()
     }
@@ -131,7 +148,12 @@ impl Store {
     }
 
     fn record(&mut self, kind: ChangeType, key: ObjKey, object: Value) {
-        let change = Arc::new(Change { rv: self.rv, kind, key: key.clone(), object });
+        let change = Arc::new(Change {
+            rv: self.rv,
+            kind,
+            key: key.clone(),
+            object,
+        });
         self.history.push_back(Arc::clone(&change));
         while self.history.len() > self.history_cap {
             if let Some(old) = self.history.pop_front() {

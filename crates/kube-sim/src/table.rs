@@ -14,58 +14,251 @@ fn col(name: &str, kind: &str, format: &str, priority: i32, description: &str) -
 }
 
 pub fn columns(r: Resource) -> Vec<Value> {
-    let name = col("Name", "string", "name", 0, "Name must be unique within a namespace.");
-    let age = col("Age", "string", "", 0, "CreationTimestamp is a timestamp representing the server time when this object was created.");
+    let name = col(
+        "Name",
+        "string",
+        "name",
+        0,
+        "Name must be unique within a namespace.",
+    );
+    let age = col(
+        "Age",
+        "string",
+        "",
+        0,
+        "CreationTimestamp is a timestamp representing the server time when this object was created.",
+    );
     match r {
         Resource::Deployments => vec![
             name,
-            col("Ready", "string", "", 0, "Number of the pod with ready state"),
-            col("Up-to-date", "integer", "", 0, "Total number of non-terminated pods targeted by this deployment that have the desired template spec."),
-            col("Available", "integer", "", 0, "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment."),
+            col(
+                "Ready",
+                "string",
+                "",
+                0,
+                "Number of the pod with ready state",
+            ),
+            col(
+                "Up-to-date",
+                "integer",
+                "",
+                0,
+                "Total number of non-terminated pods targeted by this deployment that have the desired template spec.",
+            ),
+            col(
+                "Available",
+                "integer",
+                "",
+                0,
+                "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.",
+            ),
             age,
-            col("Containers", "string", "", 1, "Names of each container in the template."),
-            col("Images", "string", "", 1, "Images referenced by each container in the template."),
-            col("Selector", "string", "", 1, "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment."),
+            col(
+                "Containers",
+                "string",
+                "",
+                1,
+                "Names of each container in the template.",
+            ),
+            col(
+                "Images",
+                "string",
+                "",
+                1,
+                "Images referenced by each container in the template.",
+            ),
+            col(
+                "Selector",
+                "string",
+                "",
+                1,
+                "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.",
+            ),
         ],
         Resource::ReplicaSets => vec![
             name,
-            col("Desired", "integer", "", 0, "Replicas is the number of desired replicas."),
-            col("Current", "integer", "", 0, "Replicas is the most recently observed number of replicas."),
-            col("Ready", "integer", "", 0, "The number of ready replicas for this replica set."),
+            col(
+                "Desired",
+                "integer",
+                "",
+                0,
+                "Replicas is the number of desired replicas.",
+            ),
+            col(
+                "Current",
+                "integer",
+                "",
+                0,
+                "Replicas is the most recently observed number of replicas.",
+            ),
+            col(
+                "Ready",
+                "integer",
+                "",
+                0,
+                "The number of ready replicas for this replica set.",
+            ),
             age,
-            col("Containers", "string", "", 1, "Names of each container in the template."),
-            col("Images", "string", "", 1, "Images referenced by each container in the template."),
-            col("Selector", "string", "", 1, "Selector is a label query over pods that should match the replica count."),
+            col(
+                "Containers",
+                "string",
+                "",
+                1,
+                "Names of each container in the template.",
+            ),
+            col(
+                "Images",
+                "string",
+                "",
+                1,
+                "Images referenced by each container in the template.",
+            ),
+            col(
+                "Selector",
+                "string",
+                "",
+                1,
+                "Selector is a label query over pods that should match the replica count.",
+            ),
         ],
         Resource::Pods => vec![
             name,
-            col("Ready", "string", "", 0, "The aggregate readiness state of this pod for accepting traffic."),
-            col("Status", "string", "", 0, "The aggregate status of the containers in this pod."),
-            col("Restarts", "string", "", 0, "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted."),
+            col(
+                "Ready",
+                "string",
+                "",
+                0,
+                "The aggregate readiness state of this pod for accepting traffic.",
+            ),
+            col(
+                "Status",
+                "string",
+                "",
+                0,
+                "The aggregate status of the containers in this pod.",
+            ),
+            col(
+                "Restarts",
+                "string",
+                "",
+                0,
+                "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.",
+            ),
             age,
-            col("IP", "string", "", 1, "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated."),
-            col("Node", "string", "", 1, "NodeName is a request to schedule this pod onto a specific node."),
-            col("Nominated Node", "string", "", 1, "nominatedNodeName is set only when this pod preempts other pods on the node."),
-            col("Readiness Gates", "string", "", 1, "If specified, all readiness gates will be evaluated for pod readiness."),
+            col(
+                "IP",
+                "string",
+                "",
+                1,
+                "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.",
+            ),
+            col(
+                "Node",
+                "string",
+                "",
+                1,
+                "NodeName is a request to schedule this pod onto a specific node.",
+            ),
+            col(
+                "Nominated Node",
+                "string",
+                "",
+                1,
+                "nominatedNodeName is set only when this pod preempts other pods on the node.",
+            ),
+            col(
+                "Readiness Gates",
+                "string",
+                "",
+                1,
+                "If specified, all readiness gates will be evaluated for pod readiness.",
+            ),
         ],
-        Resource::Namespaces => vec![name, col("Status", "string", "", 0, "The status of the namespace"), age],
+        Resource::Namespaces => vec![
+            name,
+            col("Status", "string", "", 0, "The status of the namespace"),
+            age,
+        ],
         Resource::Events => vec![
-            col("Last Seen", "string", "", 0, "Deprecated field assigned to last observed time."),
-            col("Type", "string", "", 0, "Type of this event (Normal, Warning), new types could be added in the future."),
-            col("Reason", "string", "", 0, "Reason is why the action was taken."),
-            col("Object", "string", "", 0, "The object that this event is about."),
-            col("Subobject", "string", "", 1, "The subobject that this event is about."),
-            col("Source", "string", "", 1, "The component reporting this event."),
-            col("Message", "string", "", 0, "A human-readable description of the status of this operation."),
-            col("First Seen", "string", "", 1, "Deprecated field assigned to first observed time."),
-            col("Count", "integer", "", 1, "The number of times this event has occurred."),
-            col("Name", "string", "", 1, "Name must be unique within a namespace."),
+            col(
+                "Last Seen",
+                "string",
+                "",
+                0,
+                "Deprecated field assigned to last observed time.",
+            ),
+            col(
+                "Type",
+                "string",
+                "",
+                0,
+                "Type of this event (Normal, Warning), new types could be added in the future.",
+            ),
+            col(
+                "Reason",
+                "string",
+                "",
+                0,
+                "Reason is why the action was taken.",
+            ),
+            col(
+                "Object",
+                "string",
+                "",
+                0,
+                "The object that this event is about.",
+            ),
+            col(
+                "Subobject",
+                "string",
+                "",
+                1,
+                "The subobject that this event is about.",
+            ),
+            col(
+                "Source",
+                "string",
+                "",
+                1,
+                "The component reporting this event.",
+            ),
+            col(
+                "Message",
+                "string",
+                "",
+                0,
+                "A human-readable description of the status of this operation.",
+            ),
+            col(
+                "First Seen",
+                "string",
+                "",
+                1,
+                "Deprecated field assigned to first observed time.",
+            ),
+            col(
+                "Count",
+                "integer",
+                "",
+                1,
+                "The number of times this event has occurred.",
+            ),
+            col(
+                "Name",
+                "string",
+                "",
+                1,
+                "Name must be unique within a namespace.",
+            ),
         ],
     }
 }
 
 fn age(ts: Option<&str>, now: time::OffsetDateTime) -> String {
-    ts.and_then(parse_time).map_or_else(|| "<unknown>".to_owned(), |t| human_age(Duration::try_from(now - t).unwrap_or_default()))
+    ts.and_then(parse_time).map_or_else(
+        || "<unknown>".to_owned(),
+        |t| human_age(Duration::try_from(now - t).unwrap_or_default()),
+    )
 }
 
 fn num(v: &Value, p: &str) -> i64 {
@@ -73,15 +266,40 @@ fn num(v: &Value, p: &str) -> i64 {
 }
 
 fn joined(v: &Value, list: &str, field: &str) -> String {
-    v.pointer(list).and_then(Value::as_array).map(|cs| cs.iter().filter_map(|c| c.get(field).and_then(Value::as_str)).collect::<Vec<_>>().join(",")).unwrap_or_default()
+    v.pointer(list)
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c.get(field).and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
 }
 
 fn selector_string(sel: &Value) -> String {
-    let mut parts: Vec<String> = sel.get("matchLabels").and_then(Value::as_object).map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect()).unwrap_or_default();
+    let mut parts: Vec<String> = sel
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
     if let Some(exprs) = sel.get("matchExpressions").and_then(Value::as_array) {
         for e in exprs {
             let key = e["key"].as_str().unwrap_or_default();
-            let vals = e.get("values").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(",")).unwrap_or_default();
+            let vals = e
+                .get("values")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .unwrap_or_default();
             parts.push(match e["operator"].as_str().unwrap_or_default() {
                 "In" => format!("{key} in ({vals})"),
                 "NotIn" => format!("{key} notin ({vals})"),
@@ -95,29 +313,48 @@ fn selector_string(sel: &Value) -> String {
 
 /// The STATUS column of `kubectl get pods`.
 pub fn pod_status_reason(pod: &Value) -> String {
-    let mut reason = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("Pending").to_owned();
-    if let Some(cs) = pod.pointer("/status/containerStatuses").and_then(Value::as_array) {
+    let mut reason = pod
+        .pointer("/status/phase")
+        .and_then(Value::as_str)
+        .unwrap_or("Pending")
+        .to_owned();
+    if let Some(cs) = pod
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)
+    {
         for c in cs.iter().rev() {
             if let Some(r) = c.pointer("/state/waiting/reason").and_then(Value::as_str) {
-                reason = r.to_owned();
-            } else if let Some(r) = c.pointer("/state/terminated/reason").and_then(Value::as_str) {
-                reason = r.to_owned();
+                r.clone_into(&mut reason);
+            } else if let Some(r) = c
+                .pointer("/state/terminated/reason")
+                .and_then(Value::as_str)
+            {
+                r.clone_into(&mut reason);
             }
         }
     }
-    if pod.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) {
-        reason = "Terminating".to_owned();
+    if pod
+        .pointer("/metadata/deletionTimestamp")
+        .is_some_and(|v| !v.is_null())
+    {
+        "Terminating".clone_into(&mut reason);
     }
     reason
 }
 
 pub fn cells(r: Resource, obj: &Value, now: time::OffsetDateTime) -> Vec<Value> {
     let name = meta_str(obj, "name");
-    let created = obj.pointer("/metadata/creationTimestamp").and_then(Value::as_str);
+    let created = obj
+        .pointer("/metadata/creationTimestamp")
+        .and_then(Value::as_str);
     match r {
         Resource::Deployments => vec![
             json!(name),
-            json!(format!("{}/{}", num(obj, "/status/readyReplicas"), num(obj, "/spec/replicas"))),
+            json!(format!(
+                "{}/{}",
+                num(obj, "/status/readyReplicas"),
+                num(obj, "/spec/replicas")
+            )),
             json!(num(obj, "/status/updatedReplicas")),
             json!(num(obj, "/status/availableReplicas")),
             json!(age(created, now)),
@@ -136,17 +373,36 @@ pub fn cells(r: Resource, obj: &Value, now: time::OffsetDateTime) -> Vec<Value> 
             json!(selector_string(&obj["spec"]["selector"])),
         ],
         Resource::Pods => {
-            let cs = obj.pointer("/status/containerStatuses").and_then(Value::as_array).cloned().unwrap_or_default();
-            let total = obj.pointer("/spec/containers").and_then(Value::as_array).map_or(0, Vec::len);
+            let cs = obj
+                .pointer("/status/containerStatuses")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let total = obj
+                .pointer("/spec/containers")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
             let ready = cs.iter().filter(|c| c["ready"] == true).count();
             let restarts: i64 = cs.iter().map(|c| num(c, "/restartCount")).sum();
-            let last = cs.iter().filter_map(|c| c.pointer("/lastState/terminated/finishedAt").and_then(Value::as_str)).max();
+            let last = cs
+                .iter()
+                .filter_map(|c| {
+                    c.pointer("/lastState/terminated/finishedAt")
+                        .and_then(Value::as_str)
+                })
+                .max();
             let restarts = match last {
                 Some(t) if restarts > 0 => format!("{restarts} ({} ago)", age(Some(t), now)),
                 _ => restarts.to_string(),
             };
-            let ip = obj.pointer("/status/podIP").and_then(Value::as_str).unwrap_or("<none>");
-            let node = obj.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("<none>");
+            let ip = obj
+                .pointer("/status/podIP")
+                .and_then(Value::as_str)
+                .unwrap_or("<none>");
+            let node = obj
+                .pointer("/spec/nodeName")
+                .and_then(Value::as_str)
+                .unwrap_or("<none>");
             vec![
                 json!(name),
                 json!(format!("{ready}/{total}")),
@@ -159,19 +415,38 @@ pub fn cells(r: Resource, obj: &Value, now: time::OffsetDateTime) -> Vec<Value> 
                 json!("<none>"),
             ]
         }
-        Resource::Namespaces => vec![json!(name), json!(obj.pointer("/status/phase").and_then(Value::as_str).unwrap_or("Active")), json!(age(created, now))],
+        Resource::Namespaces => vec![
+            json!(name),
+            json!(
+                obj.pointer("/status/phase")
+                    .and_then(Value::as_str)
+                    .unwrap_or("Active")
+            ),
+            json!(age(created, now)),
+        ],
         Resource::Events => {
             let involved = &obj["involvedObject"];
             let kind = involved["kind"].as_str().unwrap_or_default().to_lowercase();
-            let source = obj.pointer("/source/component").and_then(Value::as_str).unwrap_or_default();
+            let source = obj
+                .pointer("/source/component")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let host = obj.pointer("/source/host").and_then(Value::as_str);
             let source = host.map_or_else(|| source.to_owned(), |h| format!("{source}, {h}"));
             vec![
                 json!(age(obj.get("lastTimestamp").and_then(Value::as_str), now)),
                 json!(obj["type"].as_str().unwrap_or_default()),
                 json!(obj["reason"].as_str().unwrap_or_default()),
-                json!(format!("{kind}/{}", involved["name"].as_str().unwrap_or_default())),
-                json!(involved.get("fieldPath").and_then(Value::as_str).unwrap_or_default()),
+                json!(format!(
+                    "{kind}/{}",
+                    involved["name"].as_str().unwrap_or_default()
+                )),
+                json!(
+                    involved
+                        .get("fieldPath")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                ),
                 json!(source),
                 json!(obj["message"].as_str().unwrap_or_default()),
                 json!(age(obj.get("firstTimestamp").and_then(Value::as_str), now)),
@@ -202,7 +477,14 @@ fn row(r: Resource, obj: &Value, now: time::OffsetDateTime, include: IncludeObje
     row
 }
 
-pub fn table(r: Resource, objs: &[&Value], rv: u64, now: time::OffsetDateTime, include: IncludeObject, headers: bool) -> Value {
+pub fn table(
+    r: Resource,
+    objs: &[&Value],
+    rv: u64,
+    now: time::OffsetDateTime,
+    include: IncludeObject,
+    headers: bool,
+) -> Value {
     let mut t = json!({
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",

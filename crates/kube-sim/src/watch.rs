@@ -37,7 +37,10 @@ pub struct WatchOptions {
 impl WatchOptions {
     fn matches(&self, c: &Change) -> bool {
         c.key.resource == self.resource
-            && self.namespace.as_ref().is_none_or(|ns| *ns == c.key.namespace)
+            && self
+                .namespace
+                .as_ref()
+                .is_none_or(|ns| *ns == c.key.namespace)
             && self.labels.matches(&c.object)
             && self.fields.matches(&c.object)
     }
@@ -62,7 +65,9 @@ fn bookmark(opts: &WatchOptions, rv: u64, initial_end: bool) -> Bytes {
     if initial_end {
         meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
     }
-    line(&json!({"type": "BOOKMARK", "object": {"kind": opts.resource.kind(), "apiVersion": opts.resource.api_version(), "metadata": meta}}))
+    line(
+        &json!({"type": "BOOKMARK", "object": {"kind": opts.resource.kind(), "apiVersion": opts.resource.api_version(), "metadata": meta}}),
+    )
 }
 
 /// Starts a watch and returns the streaming response.
@@ -73,7 +78,9 @@ pub fn serve(inner: &Arc<Inner>, opts: WatchOptions) -> Response<axum::body::Bod
     let mut shutdown = inner.shutdown_rx();
     let (initial, mut live, close_after, start_rv, error) = {
         let mut w = inner.lock();
-        let close_after = match w.take_fault(Verb::Watch, Some(opts.resource), None, |k| matches!(k, FaultKind::WatchCloseAfter(_))) {
+        let close_after = match w.take_fault(Verb::Watch, Some(opts.resource), None, |k| {
+            matches!(k, FaultKind::WatchCloseAfter(_))
+        }) {
             Some(FaultKind::WatchCloseAfter(n)) => Some(n),
             _ => None,
         };
@@ -88,8 +95,15 @@ pub fn serve(inner: &Arc<Inner>, opts: WatchOptions) -> Response<axum::body::Bod
                     initial.push(encode(&opts, &clock, "ADDED", obj, current));
                 }
             }
-        } else if w.take_fault(Verb::Watch, Some(opts.resource), None, |k| matches!(k, FaultKind::WatchGone)).is_some() {
-            error = Some(ApiError::gone(format!("too old resource version: {rv} ({current})")));
+        } else if w
+            .take_fault(Verb::Watch, Some(opts.resource), None, |k| {
+                matches!(k, FaultKind::WatchGone)
+            })
+            .is_some()
+        {
+            error = Some(ApiError::gone(format!(
+                "too old resource version: {rv} ({current})"
+            )));
         } else {
             match w.store.changes_since(rv) {
                 Some(changes) => {
@@ -97,14 +111,21 @@ pub fn serve(inner: &Arc<Inner>, opts: WatchOptions) -> Response<axum::body::Bod
                         initial.push(encode(&opts, &clock, c.kind.as_str(), &c.object, c.rv));
                     }
                 }
-                None => error = Some(ApiError::gone(format!("too old resource version: {rv} ({})", w.store.compacted_rv() + 1))),
+                None => {
+                    error = Some(ApiError::gone(format!(
+                        "too old resource version: {rv} ({})",
+                        w.store.compacted_rv() + 1
+                    )))
+                }
             }
         }
         (initial, live, close_after, current, error)
     };
     tokio::spawn(async move {
         if let Some(e) = error {
-            let _ = tx.send(line(&json!({"type": "ERROR", "object": e.status()}))).await;
+            let _ = tx
+                .send(line(&json!({"type": "ERROR", "object": e.status()})))
+                .await;
             return;
         }
         let mut sent = 0usize;
@@ -122,7 +143,10 @@ pub fn serve(inner: &Arc<Inner>, opts: WatchOptions) -> Response<axum::body::Bod
                 return;
             }
         }
-        if opts.send_initial_events && opts.bookmarks && tx.send(bookmark(&opts, last_rv, true)).await.is_err() {
+        if opts.send_initial_events
+            && opts.bookmarks
+            && tx.send(bookmark(&opts, last_rv, true)).await.is_err()
+        {
             return;
         }
         let deadline = opts.timeout.map(|t| tokio::time::Instant::now() + t);

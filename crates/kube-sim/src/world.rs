@@ -3,6 +3,7 @@
 //! `resourceVersion` preconditions, `generation` bumps, dry-run, garbage collection and Events.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use rand::rngs::StdRng;
@@ -67,13 +68,25 @@ impl World {
 
     pub fn new_uid(&mut self) -> String {
         let b: [u8; 16] = self.rng.random();
-        let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        format!("{}-{}-4{}-a{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
+        let hex = b.iter().fold(String::new(), |mut s, x| {
+            let _ = write!(s, "{x:02x}");
+            s
+        });
+        format!(
+            "{}-{}-4{}-a{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[13..16],
+            &hex[17..20],
+            &hex[20..32]
+        )
     }
 
     /// Five characters as `generateName` appends them.
     pub fn random_suffix(&mut self) -> String {
-        (0..5).map(|_| SUFFIX_ALPHABET[self.rng.random_range(0..SUFFIX_ALPHABET.len())] as char).collect()
+        (0..5)
+            .map(|_| SUFFIX_ALPHABET[self.rng.random_range(0..SUFFIX_ALPHABET.len())] as char)
+            .collect()
     }
 
     pub fn random_u32(&mut self) -> u32 {
@@ -85,13 +98,23 @@ impl World {
     }
 
     fn namespace_exists(&self, ns: &str) -> bool {
-        self.store.get(&ObjKey::new(Resource::Namespaces, "", ns)).is_some()
+        self.store
+            .get(&ObjKey::new(Resource::Namespaces, "", ns))
+            .is_some()
     }
 
     /// Creates an object in `namespace` (ignored for cluster-scoped resources).
-    pub fn create(&mut self, resource: Resource, namespace: &str, mut obj: Value, dry_run: bool) -> Result<Value, ApiError> {
+    pub fn create(
+        &mut self,
+        resource: Resource,
+        namespace: &str,
+        mut obj: Value,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
         if !obj.is_object() {
-            return Err(ApiError::bad_request("the body of the request was in an unknown format"));
+            return Err(ApiError::bad_request(
+                "the body of the request was in an unknown format",
+            ));
         }
         if !obj.get("metadata").is_some_and(Value::is_object) {
             obj["metadata"] = json!({});
@@ -113,29 +136,49 @@ impl World {
         if meta_str(&obj, "name").is_empty() {
             let prefix = meta_str(&obj, "generateName").to_owned();
             if prefix.is_empty() {
-                return Err(ApiError::invalid(resource.kind(), resource.group(), "", &[(
-                    "metadata.name".to_owned(),
-                    "Required value: name or generateName is required".to_owned(),
-                )]));
+                return Err(ApiError::invalid(
+                    resource.kind(),
+                    resource.group(),
+                    "",
+                    &[(
+                        "metadata.name".to_owned(),
+                        "Required value: name or generateName is required".to_owned(),
+                    )],
+                ));
             }
             let suffix = self.random_suffix();
             obj["metadata"]["name"] = json!(format!("{prefix}{suffix}"));
         }
         let name = meta_str(&obj, "name").to_owned();
-        if self.store.get(&ObjKey::new(resource, namespace, &name)).is_some() {
-            return Err(ApiError::already_exists(resource.plural(), resource.group(), &name));
+        if self
+            .store
+            .get(&ObjKey::new(resource, namespace, &name))
+            .is_some()
+        {
+            return Err(ApiError::already_exists(
+                resource.plural(),
+                resource.group(),
+                &name,
+            ));
         }
         obj["apiVersion"] = json!(resource.api_version());
         obj["kind"] = json!(resource.kind());
         admission::apply_defaults(resource, &mut obj);
         let causes = admission::validate(resource, &obj, None);
         if !causes.is_empty() {
-            return Err(ApiError::invalid(resource.kind(), resource.group(), &name, &causes));
+            return Err(ApiError::invalid(
+                resource.kind(),
+                resource.group(),
+                &name,
+                &causes,
+            ));
         }
         let uid = self.new_uid();
         let now = self.now_str();
         {
-            let meta = obj["metadata"].as_object_mut().ok_or_else(|| ApiError::internal("metadata"))?;
+            let meta = obj["metadata"]
+                .as_object_mut()
+                .ok_or_else(|| ApiError::internal("metadata"))?;
             meta.insert("uid".to_owned(), json!(uid));
             meta.insert("creationTimestamp".to_owned(), json!(now));
             meta.remove("resourceVersion");
@@ -159,19 +202,37 @@ impl World {
     }
 
     /// Replaces an object (PUT), or only its status when `status_only`.
-    pub fn update(&mut self, resource: Resource, namespace: &str, name: &str, mut obj: Value, status_only: bool, dry_run: bool) -> Result<Value, ApiError> {
+    pub fn update(
+        &mut self,
+        resource: Resource,
+        namespace: &str,
+        name: &str,
+        mut obj: Value,
+        status_only: bool,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
         let key = ObjKey::new(resource, namespace, name);
-        let old = self.store.get(&key).cloned().ok_or_else(|| ApiError::not_found(resource.plural(), resource.group(), name))?;
+        let old = self
+            .store
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(resource.plural(), resource.group(), name))?;
         if !obj.get("metadata").is_some_and(Value::is_object) {
             obj["metadata"] = json!({});
         }
         let body_name = meta_str(&obj, "name");
         if !body_name.is_empty() && body_name != name {
-            return Err(ApiError::bad_request("the name of the object does not match the name on the URL"));
+            return Err(ApiError::bad_request(
+                "the name of the object does not match the name on the URL",
+            ));
         }
         let rv = meta_str(&obj, "resourceVersion");
         if !rv.is_empty() && rv != meta_str(&old, "resourceVersion") {
-            return Err(ApiError::conflict(resource.plural(), resource.group(), name));
+            return Err(ApiError::conflict(
+                resource.plural(),
+                resource.group(),
+                name,
+            ));
         }
         let mut new = if status_only {
             // The status strategy keeps spec and labels; annotations may change (the deployment
@@ -196,18 +257,28 @@ impl World {
         let spec_changed = !status_only && new.get("spec") != old.get("spec");
         {
             let old_meta = &old["metadata"];
-            let meta = new["metadata"].as_object_mut().ok_or_else(|| ApiError::internal("metadata"))?;
+            let meta = new["metadata"]
+                .as_object_mut()
+                .ok_or_else(|| ApiError::internal("metadata"))?;
             meta.insert("name".to_owned(), json!(name));
             if resource.namespaced() {
                 meta.insert("namespace".to_owned(), json!(namespace));
             }
-            for f in ["uid", "creationTimestamp", "deletionTimestamp", "generateName"] {
+            for f in [
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "generateName",
+            ] {
                 match old_meta.get(f) {
                     Some(v) => meta.insert(f.to_owned(), v.clone()),
                     None => meta.remove(f),
                 };
             }
-            meta.insert("resourceVersion".to_owned(), old_meta["resourceVersion"].clone());
+            meta.insert(
+                "resourceVersion".to_owned(),
+                old_meta["resourceVersion"].clone(),
+            );
             if resource.has_generation() {
                 let g = old_meta["generation"].as_i64().unwrap_or(1);
                 let bumped = if spec_changed { g + 1 } else { g };
@@ -216,7 +287,12 @@ impl World {
         }
         let causes = admission::validate(resource, &new, Some(&old));
         if !causes.is_empty() {
-            return Err(ApiError::invalid(resource.kind(), resource.group(), name, &causes));
+            return Err(ApiError::invalid(
+                resource.kind(),
+                resource.group(),
+                name,
+                &causes,
+            ));
         }
         let new = resource.normalize(new)?;
         if new == old || dry_run {
@@ -226,7 +302,10 @@ impl World {
     }
 
     /// Applies a PATCH (of any flavour) and stores the result through [`World::update`].
-    #[expect(clippy::too_many_arguments, reason = "mirrors the PATCH request's parts")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "mirrors the PATCH request's parts"
+    )]
     pub fn patch(
         &mut self,
         resource: Resource,
@@ -237,7 +316,10 @@ impl World {
         status_only: bool,
         dry_run: bool,
     ) -> Result<Value, ApiError> {
-        let old = self.get(resource, namespace, name).cloned().ok_or_else(|| ApiError::not_found(resource.plural(), resource.group(), name))?;
+        let old = self
+            .get(resource, namespace, name)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(resource.plural(), resource.group(), name))?;
         let patched = patch::apply(kind, &old, body)?;
         if !patched.is_object() {
             return Err(ApiError::bad_request("patch produced a non-object"));
@@ -246,9 +328,20 @@ impl World {
     }
 
     /// Deletes an object and, unless `orphan`, everything it owns (background cascading).
-    pub fn delete(&mut self, resource: Resource, namespace: &str, name: &str, orphan: bool, dry_run: bool) -> Result<Value, ApiError> {
+    pub fn delete(
+        &mut self,
+        resource: Resource,
+        namespace: &str,
+        name: &str,
+        orphan: bool,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
         let key = ObjKey::new(resource, namespace, name);
-        let obj = self.store.get(&key).cloned().ok_or_else(|| ApiError::not_found(resource.plural(), resource.group(), name))?;
+        let obj = self
+            .store
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(resource.plural(), resource.group(), name))?;
         if dry_run {
             return Ok(obj);
         }
@@ -256,7 +349,12 @@ impl World {
         let removed = self.store.remove(&key).unwrap_or(obj);
         if resource == Resource::Namespaces {
             for r in Resource::ALL.into_iter().filter(|r| r.namespaced()) {
-                let names: Vec<String> = self.store.list(r, Some(name)).iter().map(|o| meta_str(o, "name").to_owned()).collect();
+                let names: Vec<String> = self
+                    .store
+                    .list(r, Some(name))
+                    .iter()
+                    .map(|o| meta_str(o, "name").to_owned())
+                    .collect();
                 for n in names {
                     self.store.remove(&ObjKey::new(r, name, &n));
                 }
@@ -293,9 +391,23 @@ impl World {
     }
 
     /// Records an Event about `involved` (aggregating repeats into `count`, as the recorder does).
-    pub fn record_event(&mut self, resource: Resource, involved: &Value, warning: bool, reason: &str, message: &str, component: &str, field_path: Option<&str>) {
+    #[expect(clippy::too_many_arguments, reason = "an Event has this many parts")]
+    pub fn record_event(
+        &mut self,
+        resource: Resource,
+        involved: &Value,
+        warning: bool,
+        reason: &str,
+        message: &str,
+        component: &str,
+        field_path: Option<&str>,
+    ) {
         let ns = meta_str(involved, "namespace").to_owned();
-        let ns = if ns.is_empty() { "default".to_owned() } else { ns };
+        let ns = if ns.is_empty() {
+            "default".to_owned()
+        } else {
+            ns
+        };
         let uid = meta_str(involved, "uid").to_owned();
         let now = self.now_str();
         let index_key = (uid.clone(), reason.to_owned(), message.to_owned());
@@ -312,7 +424,12 @@ impl World {
             return;
         }
         let nanos = self.clock.now().unix_timestamp_nanos();
-        let name = format!("{}.{:x}", meta_str(involved, "name"), nanos.unsigned_abs() as u64 ^ u64::from(self.random_u32()));
+        let name = format!(
+            "{}.{:x}",
+            meta_str(involved, "name"),
+            u64::try_from(nanos.unsigned_abs() & u128::from(u64::MAX)).unwrap_or(0)
+                ^ u64::from(self.random_u32())
+        );
         let mut involved_ref = json!({
             "apiVersion": resource.api_version(),
             "kind": resource.kind(),
@@ -325,7 +442,10 @@ impl World {
             involved_ref["fieldPath"] = json!(fp);
         }
         let (source, instance) = match component {
-            "kubelet" => (json!({"component": "kubelet", "host": "kube-sim-node"}), "kube-sim-node"),
+            "kubelet" => (
+                json!({"component": "kubelet", "host": "kube-sim-node"}),
+                "kube-sim-node",
+            ),
             c => (json!({"component": c}), ""),
         };
         let ev_uid = self.new_uid();
@@ -345,15 +465,26 @@ impl World {
             "reportingComponent": component,
             "reportingInstance": instance,
         });
-        let Ok(ev) = Resource::Events.normalize(ev) else { return };
+        let Ok(ev) = Resource::Events.normalize(ev) else {
+            return;
+        };
         let key = ObjKey::new(Resource::Events, &ns, &name);
         self.store.insert(Resource::Events, ev);
         self.event_index.insert(index_key, key);
     }
 
     /// Finds the first fault matching a request and consumes one use of it.
-    pub fn take_fault(&mut self, verb: Verb, resource: Option<Resource>, name: Option<&str>, pred: impl Fn(&crate::faults::FaultKind) -> bool) -> Option<crate::faults::FaultKind> {
-        let f = self.faults.iter_mut().find(|f| pred(&f.kind) && f.matches(verb, resource, name))?;
+    pub fn take_fault(
+        &mut self,
+        verb: Verb,
+        resource: Option<Resource>,
+        name: Option<&str>,
+        pred: impl Fn(&crate::faults::FaultKind) -> bool,
+    ) -> Option<crate::faults::FaultKind> {
+        let f = self
+            .faults
+            .iter_mut()
+            .find(|f| pred(&f.kind) && f.matches(verb, resource, name))?;
         if let Some(n) = f.remaining.as_mut() {
             *n -= 1;
         }
@@ -365,7 +496,11 @@ impl World {
 pub fn owner_uids(obj: &Value) -> Vec<String> {
     obj.pointer("/metadata/ownerReferences")
         .and_then(Value::as_array)
-        .map(|refs| refs.iter().filter_map(|r| r.get("uid").and_then(Value::as_str).map(str::to_owned)).collect())
+        .map(|refs| {
+            refs.iter()
+                .filter_map(|r| r.get("uid").and_then(Value::as_str).map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

@@ -2,6 +2,7 @@
 //! catalogue — pull, ErrImagePull/ImagePullBackOff, start, ready after a delay, or
 //! CrashLoopBackOff with a growing `restartCount` — and records the Events a node would.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -59,61 +60,141 @@ fn pull_error(image: &str) -> String {
 }
 
 fn container_id(world: &mut World) -> String {
-    let hex: String = (0..8).map(|_| format!("{:08x}", world.random_u32())).collect();
+    let hex = (0..8).fold(String::new(), |mut s, _| {
+        let _ = write!(s, "{:08x}", world.random_u32());
+        s
+    });
     format!("containerd://{hex}")
 }
 
 /// One step of a container's state machine, at its due time.
-#[expect(clippy::too_many_lines, reason = "one match over the whole container lifecycle reads best in one place")]
-fn step(world: &mut World, pod: &Value, c: &mut ContainerSim, spec: Option<&ImageSpec>, pull_policy: &str) {
+fn step(
+    world: &mut World,
+    pod: &Value,
+    c: &mut ContainerSim,
+    spec: Option<&ImageSpec>,
+    pull_policy: &str,
+) {
     // Transitions are timed from when they fell due, so a jump in simulated time catches up.
     let now = c.next_at.unwrap_or_else(|| world.clock.elapsed());
     let field_path = format!("spec.containers{{{}}}", c.name);
     let fp = Some(field_path.as_str());
-    let pod_desc = format!("{}_{}({})", meta_str(pod, "name"), meta_str(pod, "namespace"), meta_str(pod, "uid"));
+    let pod_desc = format!(
+        "{}_{}({})",
+        meta_str(pod, "name"),
+        meta_str(pod, "namespace"),
+        meta_str(pod, "uid")
+    );
     let start = |world: &mut World, c: &mut ContainerSim| {
-        world.record_event(Resource::Pods, pod, false, "Created", &format!("Created container: {}", c.name), "kubelet", fp);
-        world.record_event(Resource::Pods, pod, false, "Started", &format!("Started container {}", c.name), "kubelet", fp);
+        world.record_event(
+            Resource::Pods,
+            pod,
+            false,
+            "Created",
+            &format!("Created container: {}", c.name),
+            "kubelet",
+            fp,
+        );
+        world.record_event(
+            Resource::Pods,
+            pod,
+            false,
+            "Started",
+            &format!("Started container {}", c.name),
+            "kubelet",
+            fp,
+        );
         c.stage = Stage::Running;
         c.ever_started = true;
         c.started_at = world.now_str();
         c.container_id = container_id(world);
         let spec = spec.cloned().unwrap_or_else(|| ImageSpec::ok(&c.image));
-        c.next_at = Some(now + if spec.crash { spec.crash_after } else { spec.ready_after });
+        c.next_at = Some(
+            now + if spec.crash {
+                spec.crash_after
+            } else {
+                spec.ready_after
+            },
+        );
     };
     match c.stage {
         Stage::Creating | Stage::ImagePullBackOff | Stage::CrashLoopBackOff => {
-            let present = world.ctrl.pulled_images.contains(&normalize_reference(&c.image));
+            let present = world
+                .ctrl
+                .pulled_images
+                .contains(&normalize_reference(&c.image));
             if present && pull_policy != "Always" {
                 let msg = format!("Container image \"{}\" already present on machine", c.image);
                 world.record_event(Resource::Pods, pod, false, "Pulled", &msg, "kubelet", fp);
                 start(world, c);
             } else {
-                world.record_event(Resource::Pods, pod, false, "Pulling", &format!("Pulling image \"{}\"", c.image), "kubelet", fp);
+                world.record_event(
+                    Resource::Pods,
+                    pod,
+                    false,
+                    "Pulling",
+                    &format!("Pulling image \"{}\"", c.image),
+                    "kubelet",
+                    fp,
+                );
                 c.stage = Stage::Pulling;
                 c.next_at = Some(now + spec.map_or(Duration::from_secs(1), |s| s.pull_time));
             }
         }
         Stage::Pulling => match spec {
             Some(s) if s.pull => {
-                world.ctrl.pulled_images.insert(normalize_reference(&c.image));
+                world
+                    .ctrl
+                    .pulled_images
+                    .insert(normalize_reference(&c.image));
                 let secs = s.pull_time.as_secs_f64();
-                let msg = format!("Successfully pulled image \"{}\" in {secs:.3}s ({secs:.3}s including waiting). Image size: 10485760 bytes.", c.image);
+                let msg = format!(
+                    "Successfully pulled image \"{}\" in {secs:.3}s ({secs:.3}s including waiting). Image size: 10485760 bytes.",
+                    c.image
+                );
                 world.record_event(Resource::Pods, pod, false, "Pulled", &msg, "kubelet", fp);
                 start(world, c);
             }
             _ => {
                 c.pull_failures += 1;
-                let msg = format!("Failed to pull image \"{}\": {}", c.image, pull_error(&c.image));
+                let msg = format!(
+                    "Failed to pull image \"{}\": {}",
+                    c.image,
+                    pull_error(&c.image)
+                );
                 world.record_event(Resource::Pods, pod, true, "Failed", &msg, "kubelet", fp);
-                world.record_event(Resource::Pods, pod, true, "Failed", "Error: ErrImagePull", "kubelet", fp);
+                world.record_event(
+                    Resource::Pods,
+                    pod,
+                    true,
+                    "Failed",
+                    "Error: ErrImagePull",
+                    "kubelet",
+                    fp,
+                );
                 c.stage = Stage::ErrImagePull;
                 c.next_at = Some(now + Duration::from_secs(1));
             }
         },
         Stage::ErrImagePull => {
-            world.record_event(Resource::Pods, pod, false, "BackOff", &format!("Back-off pulling image \"{}\"", c.image), "kubelet", fp);
-            world.record_event(Resource::Pods, pod, true, "Failed", "Error: ImagePullBackOff", "kubelet", fp);
+            world.record_event(
+                Resource::Pods,
+                pod,
+                false,
+                "BackOff",
+                &format!("Back-off pulling image \"{}\"", c.image),
+                "kubelet",
+                fp,
+            );
+            world.record_event(
+                Resource::Pods,
+                pod,
+                true,
+                "Failed",
+                "Error: ImagePullBackOff",
+                "kubelet",
+                fp,
+            );
             c.stage = Stage::ImagePullBackOff;
             c.next_at = Some(now + Duration::from_secs(backoff(c.pull_failures)));
         }
@@ -124,7 +205,10 @@ fn step(world: &mut World, pod: &Value, c: &mut ContainerSim, spec: Option<&Imag
                     "exitCode": 1, "reason": "Error", "startedAt": c.started_at, "finishedAt": world.now_str(), "containerID": c.container_id,
                 }}));
                 let delay = backoff(u32::try_from(c.restarts).unwrap_or(u32::MAX));
-                let msg = format!("Back-off restarting failed container {} in pod {pod_desc}", c.name);
+                let msg = format!(
+                    "Back-off restarting failed container {} in pod {pod_desc}",
+                    c.name
+                );
                 world.record_event(Resource::Pods, pod, true, "BackOff", &msg, "kubelet", fp);
                 c.stage = Stage::CrashLoopBackOff;
                 c.next_at = Some(now + Duration::from_secs(delay));
@@ -140,12 +224,18 @@ fn step(world: &mut World, pod: &Value, c: &mut ContainerSim, spec: Option<&Imag
 fn container_status(c: &ContainerSim, spec: Option<&ImageSpec>, pod_desc: &str) -> Value {
     let state = match c.stage {
         Stage::Creating | Stage::Pulling => json!({"waiting": {"reason": "ContainerCreating"}}),
-        Stage::ErrImagePull => json!({"waiting": {"reason": "ErrImagePull", "message": pull_error(&c.image)}}),
-        Stage::ImagePullBackOff => json!({"waiting": {"reason": "ImagePullBackOff", "message": format!("Back-off pulling image \"{}\": ErrImagePull: {}", c.image, pull_error(&c.image))}}),
+        Stage::ErrImagePull => {
+            json!({"waiting": {"reason": "ErrImagePull", "message": pull_error(&c.image)}})
+        }
+        Stage::ImagePullBackOff => {
+            json!({"waiting": {"reason": "ImagePullBackOff", "message": format!("Back-off pulling image \"{}\": ErrImagePull: {}", c.image, pull_error(&c.image))}})
+        }
         Stage::Running | Stage::Ready => json!({"running": {"startedAt": c.started_at}}),
-        Stage::CrashLoopBackOff => json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!(
-            "back-off {}s restarting failed container={} pod={pod_desc}", backoff(u32::try_from(c.restarts).unwrap_or(u32::MAX)), c.name
-        )}}),
+        Stage::CrashLoopBackOff => {
+            json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!(
+                "back-off {}s restarting failed container={} pod={pod_desc}", backoff(u32::try_from(c.restarts).unwrap_or(u32::MAX)), c.name
+            )}})
+        }
     };
     let pulled = c.ever_started;
     let mut s = json!({
@@ -164,11 +254,27 @@ fn container_status(c: &ContainerSim, spec: Option<&ImageSpec>, pod_desc: &str) 
     s
 }
 
-fn condition(kind: &str, ok: bool, reason: Option<&str>, message: Option<String>, old: &Value, now: &str) -> Value {
+fn condition(
+    kind: &str,
+    ok: bool,
+    reason: Option<&str>,
+    message: Option<String>,
+    old: &Value,
+    now: &str,
+) -> Value {
     let status = if ok { "True" } else { "False" };
-    let prev = old.pointer("/status/conditions").and_then(Value::as_array).and_then(|cs| cs.iter().find(|c| c["type"] == kind && c["status"] == status));
-    let ltt = prev.and_then(|c| c.get("lastTransitionTime").cloned()).unwrap_or_else(|| json!(now));
-    let mut c = json!({"type": kind, "status": status, "lastProbeTime": null, "lastTransitionTime": ltt});
+    let prev = old
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c["type"] == kind && c["status"] == status)
+        });
+    let ltt = prev
+        .and_then(|c| c.get("lastTransitionTime").cloned())
+        .unwrap_or_else(|| json!(now));
+    let mut c =
+        json!({"type": kind, "status": status, "lastProbeTime": null, "lastTransitionTime": ltt});
     if let Some(r) = reason {
         c["reason"] = json!(r);
     }
@@ -184,14 +290,36 @@ pub fn sync(world: &mut World, key: &ObjKey) {
         world.ctrl.pods.remove(key);
         return;
     };
-    if pod.pointer("/spec/nodeName").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         pod["spec"]["nodeName"] = json!(NODE_NAME);
-        match world.update(Resource::Pods, &key.namespace, &key.name, pod.clone(), false, false) {
+        match world.update(
+            Resource::Pods,
+            &key.namespace,
+            &key.name,
+            pod.clone(),
+            false,
+            false,
+        ) {
             Ok(p) => pod = p,
             Err(_) => return,
         }
-        let msg = format!("Successfully assigned {}/{} to {NODE_NAME}", key.namespace, key.name);
-        world.record_event(Resource::Pods, &pod, false, "Scheduled", &msg, "default-scheduler", None);
+        let msg = format!(
+            "Successfully assigned {}/{} to {NODE_NAME}",
+            key.namespace, key.name
+        );
+        world.record_event(
+            Resource::Pods,
+            &pod,
+            false,
+            "Scheduled",
+            &msg,
+            "default-scheduler",
+            None,
+        );
     }
     let containers: Vec<(String, String, String)> = pod
         .pointer("/spec/containers")
@@ -199,7 +327,12 @@ pub fn sync(world: &mut World, key: &ObjKey) {
         .map(|cs| {
             cs.iter()
                 .map(|c| {
-                    let s = |f: &str| c.get(f).and_then(Value::as_str).unwrap_or_default().to_owned();
+                    let s = |f: &str| {
+                        c.get(f)
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
                     (s("name"), s("image"), s("imagePullPolicy"))
                 })
                 .collect()
@@ -247,11 +380,24 @@ pub fn sync(world: &mut World, key: &ObjKey) {
     }
     let now_str = world.now_str();
     let pod_desc = format!("{}_{}({})", key.name, key.namespace, meta_str(&pod, "uid"));
-    let statuses: Vec<Value> = sim.containers.iter().map(|c| container_status(c, world.images.lookup(&c.image), &pod_desc)).collect();
+    let statuses: Vec<Value> = sim
+        .containers
+        .iter()
+        .map(|c| container_status(c, world.images.lookup(&c.image), &pod_desc))
+        .collect();
     let all_ready = sim.containers.iter().all(|c| c.stage == Stage::Ready);
-    let unready: Vec<&str> = sim.containers.iter().filter(|c| c.stage != Stage::Ready).map(|c| c.name.as_str()).collect();
+    let unready: Vec<&str> = sim
+        .containers
+        .iter()
+        .filter(|c| c.stage != Stage::Ready)
+        .map(|c| c.name.as_str())
+        .collect();
     let not_ready_msg = format!("containers with unready status: [{}]", unready.join(" "));
-    let (reason, msg) = if all_ready { (None, None) } else { (Some("ContainersNotReady"), Some(not_ready_msg)) };
+    let (reason, msg) = if all_ready {
+        (None, None)
+    } else {
+        (Some("ContainersNotReady"), Some(not_ready_msg))
+    };
     let running = sim.containers.iter().any(|c| c.ever_started);
     let mut status = json!({
         "phase": if running { "Running" } else { "Pending" },

@@ -40,12 +40,22 @@ pub struct Scheduled {
 }
 
 impl Scheduled {
-    pub fn new(trigger: Trigger, action: Action, now: Duration, current_generation: Option<i64>) -> Self {
+    pub fn new(
+        trigger: Trigger,
+        action: Action,
+        now: Duration,
+        current_generation: Option<i64>,
+    ) -> Self {
         let fire_at = match &trigger {
             Trigger::After(d) => Some(now + *d),
             Trigger::AfterRolloutStart { .. } => None,
         };
-        Self { trigger, action, armed_generation: current_generation, fire_at }
+        Self {
+            trigger,
+            action,
+            armed_generation: current_generation,
+            fire_at,
+        }
     }
 }
 
@@ -69,11 +79,37 @@ impl World {
 
     fn run_action(&mut self, action: &Action) {
         let result = match action {
-            Action::SetImage { namespace, deployment, container, image } => {
+            Action::SetImage {
+                namespace,
+                deployment,
+                container,
+                image,
+            } => {
                 let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": container, "image": image}]}}}});
-                self.patch(Resource::Deployments, namespace, deployment, PatchType::Strategic, &patch, false, false)
+                self.patch(
+                    Resource::Deployments,
+                    namespace,
+                    deployment,
+                    PatchType::Strategic,
+                    &patch,
+                    false,
+                    false,
+                )
             }
-            Action::MergePatch { resource, namespace, name, patch } => self.patch(*resource, namespace, name, PatchType::Merge, patch, false, false),
+            Action::MergePatch {
+                resource,
+                namespace,
+                name,
+                patch,
+            } => self.patch(
+                *resource,
+                namespace,
+                name,
+                PatchType::Merge,
+                patch,
+                false,
+                false,
+            ),
         };
         if let Err(e) = result {
             tracing::warn!(error = %e, ?action, "scheduled action failed");
@@ -84,10 +120,17 @@ impl World {
         let mut due = Vec::new();
         let mut keep = Vec::new();
         for mut s in std::mem::take(&mut self.ctrl.scheduled) {
-            if let Trigger::AfterRolloutStart { namespace, deployment, delay } = &s.trigger
+            if let Trigger::AfterRolloutStart {
+                namespace,
+                deployment,
+                delay,
+            } = &s.trigger
                 && s.fire_at.is_none()
             {
-                let generation = self.get(Resource::Deployments, namespace, deployment).and_then(|d| d.pointer("/metadata/generation")).and_then(Value::as_i64);
+                let generation = self
+                    .get(Resource::Deployments, namespace, deployment)
+                    .and_then(|d| d.pointer("/metadata/generation"))
+                    .and_then(Value::as_i64);
                 match (s.armed_generation, generation) {
                     (Some(seen), Some(g)) if g > seen => s.fire_at = Some(now + *delay),
                     (None, Some(g)) => s.armed_generation = Some(g),
@@ -132,16 +175,32 @@ impl World {
                         deployments.insert(k);
                     }
                     Resource::ReplicaSets => {
-                        if let Some(owner) = self.store.get(&k).and_then(|o| controller_owner_name(o, "Deployment")) {
-                            deployments.insert(ObjKey::new(Resource::Deployments, &k.namespace, &owner));
+                        if let Some(owner) = self
+                            .store
+                            .get(&k)
+                            .and_then(|o| controller_owner_name(o, "Deployment"))
+                        {
+                            deployments.insert(ObjKey::new(
+                                Resource::Deployments,
+                                &k.namespace,
+                                &owner,
+                            ));
                         } else if let Some(owner) = self.ctrl_owner_guess(&k) {
                             deployments.insert(owner);
                         }
                         replicasets.insert(k);
                     }
                     Resource::Pods => {
-                        if let Some(owner) = self.store.get(&k).and_then(|o| controller_owner_name(o, "ReplicaSet")) {
-                            replicasets.insert(ObjKey::new(Resource::ReplicaSets, &k.namespace, &owner));
+                        if let Some(owner) = self
+                            .store
+                            .get(&k)
+                            .and_then(|o| controller_owner_name(o, "ReplicaSet"))
+                        {
+                            replicasets.insert(ObjKey::new(
+                                Resource::ReplicaSets,
+                                &k.namespace,
+                                &owner,
+                            ));
                         }
                         pods.insert(k);
                     }
@@ -173,7 +232,10 @@ pub fn controller_owner_name(obj: &Value, kind: &str) -> Option<String> {
     obj.pointer("/metadata/ownerReferences")?
         .as_array()?
         .iter()
-        .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true) && r.get("kind").and_then(Value::as_str) == Some(kind))
+        .find(|r| {
+            r.get("controller").and_then(Value::as_bool) == Some(true)
+                && r.get("kind").and_then(Value::as_str) == Some(kind)
+        })
         .and_then(|r| r.get("name").and_then(Value::as_str).map(str::to_owned))
 }
 

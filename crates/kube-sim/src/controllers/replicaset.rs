@@ -14,22 +14,40 @@ use crate::world::{World, controller_uid};
 const COMPONENT: &str = "replicaset-controller";
 
 fn pod_ready_since(pod: &Value) -> Option<time::OffsetDateTime> {
-    let cond = pod.pointer("/status/conditions")?.as_array()?.iter().find(|c| c["type"] == "Ready" && c["status"] == "True")?;
+    let cond = pod
+        .pointer("/status/conditions")?
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == "Ready" && c["status"] == "True")?;
     parse_time(cond["lastTransitionTime"].as_str()?)
 }
 
 /// Deletion preference, lowest first: unscheduled, pending, not ready, more restarts, newest.
 fn deletion_rank(pod: &Value) -> (bool, bool, bool, i64, std::cmp::Reverse<String>) {
-    let scheduled = pod.pointer("/spec/nodeName").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    let scheduled = pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.is_empty());
     let running = pod.pointer("/status/phase").and_then(Value::as_str) == Some("Running");
     let ready = pod_ready_since(pod).is_some();
-    let restarts: i64 = pod.pointer("/status/containerStatuses").and_then(Value::as_array).map_or(0, |cs| cs.iter().map(|c| int(c, "/restartCount")).sum());
-    (scheduled, running, ready, -restarts, std::cmp::Reverse(meta_str(pod, "creationTimestamp").to_owned()))
+    let restarts: i64 = pod
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)
+        .map_or(0, |cs| cs.iter().map(|c| int(c, "/restartCount")).sum());
+    (
+        scheduled,
+        running,
+        ready,
+        -restarts,
+        std::cmp::Reverse(meta_str(pod, "creationTimestamp").to_owned()),
+    )
 }
 
 /// Reconciles one ReplicaSet.
 pub fn sync(world: &mut World, key: &ObjKey) {
-    let Some(rs) = world.store.get(key).cloned() else { return };
+    let Some(rs) = world.store.get(key).cloned() else {
+        return;
+    };
     let uid = meta_str(&rs, "uid").to_owned();
     let mut pods: Vec<Value> = world
         .store
@@ -42,7 +60,11 @@ pub fn sync(world: &mut World, key: &ObjKey) {
     if pods.len() < want {
         for _ in pods.len()..want {
             let template = &rs["spec"]["template"];
-            let mut meta = template.get("metadata").cloned().filter(Value::is_object).unwrap_or_else(|| json!({}));
+            let mut meta = template
+                .get("metadata")
+                .cloned()
+                .filter(Value::is_object)
+                .unwrap_or_else(|| json!({}));
             meta["generateName"] = json!(format!("{}-", key.name));
             meta["namespace"] = json!(key.namespace);
             meta["ownerReferences"] = json!([owner_ref(Resource::ReplicaSets, &rs)]);
@@ -50,12 +72,28 @@ pub fn sync(world: &mut World, key: &ObjKey) {
             match world.create(Resource::Pods, &key.namespace, pod, false) {
                 Ok(p) => {
                     let msg = format!("Created pod: {}", meta_str(&p, "name"));
-                    world.record_event(Resource::ReplicaSets, &rs, false, "SuccessfulCreate", &msg, COMPONENT, None);
+                    world.record_event(
+                        Resource::ReplicaSets,
+                        &rs,
+                        false,
+                        "SuccessfulCreate",
+                        &msg,
+                        COMPONENT,
+                        None,
+                    );
                     pods.push(p);
                 }
                 Err(e) => {
                     let msg = format!("Error creating: {}", e.message);
-                    world.record_event(Resource::ReplicaSets, &rs, true, "FailedCreate", &msg, COMPONENT, None);
+                    world.record_event(
+                        Resource::ReplicaSets,
+                        &rs,
+                        true,
+                        "FailedCreate",
+                        &msg,
+                        COMPONENT,
+                        None,
+                    );
                     break;
                 }
             }
@@ -65,12 +103,24 @@ pub fn sync(world: &mut World, key: &ObjKey) {
         let excess = pods.len() - want;
         for p in pods.drain(..excess) {
             let name = meta_str(&p, "name").to_owned();
-            if world.delete(Resource::Pods, &key.namespace, &name, false, false).is_ok() {
-                world.record_event(Resource::ReplicaSets, &rs, false, "SuccessfulDelete", &format!("Deleted pod: {name}"), COMPONENT, None);
+            if world
+                .delete(Resource::Pods, &key.namespace, &name, false, false)
+                .is_ok()
+            {
+                world.record_event(
+                    Resource::ReplicaSets,
+                    &rs,
+                    false,
+                    "SuccessfulDelete",
+                    &format!("Deleted pod: {name}"),
+                    COMPONENT,
+                    None,
+                );
             }
         }
     }
-    let min_ready = Duration::from_secs(u64::try_from(int(&rs, "/spec/minReadySeconds").max(0)).unwrap_or(0));
+    let min_ready =
+        Duration::from_secs(u64::try_from(int(&rs, "/spec/minReadySeconds").max(0)).unwrap_or(0));
     let now = world.clock.now();
     let mut ready = 0;
     let mut available = 0;
@@ -91,7 +141,11 @@ pub fn sync(world: &mut World, key: &ObjKey) {
         let sim_at = world.clock.elapsed() + wait + Duration::from_millis(10);
         world.schedule_wakeup(key.clone(), sim_at);
     }
-    let mut status = rs.get("status").cloned().filter(Value::is_object).unwrap_or_else(|| json!({}));
+    let mut status = rs
+        .get("status")
+        .cloned()
+        .filter(Value::is_object)
+        .unwrap_or_else(|| json!({}));
     let count = i64::try_from(pods.len()).unwrap_or(0);
     status["replicas"] = json!(count);
     set_count(&mut status, "fullyLabeledReplicas", count);
@@ -101,7 +155,14 @@ pub fn sync(world: &mut World, key: &ObjKey) {
     if status != rs["status"] {
         let mut new = rs.clone();
         new["status"] = status;
-        if let Err(e) = world.update(Resource::ReplicaSets, &key.namespace, &key.name, new, true, false) {
+        if let Err(e) = world.update(
+            Resource::ReplicaSets,
+            &key.namespace,
+            &key.name,
+            new,
+            true,
+            false,
+        ) {
             tracing::debug!(error = %e, "replicaset status update failed");
         }
     }

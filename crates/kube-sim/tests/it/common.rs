@@ -18,7 +18,13 @@ pub const IMAGES_YAML: &str = "images:
     ready_after: 120s
 ";
 
-pub fn deployment_yaml(ns: &str, name: &str, replicas: u32, image: &str, extra_spec: &str) -> String {
+pub fn deployment_yaml(
+    ns: &str,
+    name: &str,
+    replicas: u32,
+    image: &str,
+    extra_spec: &str,
+) -> String {
     format!(
         "apiVersion: v1
 kind: Namespace
@@ -55,11 +61,18 @@ pub fn images() -> ImageCatalogue {
 }
 
 pub fn config(time_scale: f64, manifests: &str) -> Config {
-    Config { time_scale, images: images(), manifests: manifests.to_owned(), ..Config::default() }
+    Config {
+        time_scale,
+        images: images(),
+        manifests: manifests.to_owned(),
+        ..Config::default()
+    }
 }
 
 pub async fn start(time_scale: f64, manifests: &str) -> KubeSim {
-    KubeSim::start(config(time_scale, manifests)).await.expect("simulator starts")
+    KubeSim::start(config(time_scale, manifests))
+        .await
+        .expect("simulator starts")
 }
 
 /// A raw HTTP/1.1 response.
@@ -77,7 +90,9 @@ impl Raw {
 
 /// Minimal HTTP/1.1 client (Connection: close), enough for non-streaming calls.
 pub async fn http(sim: &KubeSim, method: &str, path: &str, content_type: &str, body: &str) -> Raw {
-    let mut s = tokio::net::TcpStream::connect(sim.addr()).await.expect("connect");
+    let mut s = tokio::net::TcpStream::connect(sim.addr())
+        .await
+        .expect("connect");
     let req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAccept: application/json\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
         sim.addr(),
@@ -88,8 +103,19 @@ pub async fn http(sim: &KubeSim, method: &str, path: &str, content_type: &str, b
     s.read_to_end(&mut buf).await.expect("read");
     let text = String::from_utf8_lossy(&buf).to_string();
     let (head, body) = text.split_once("\r\n\r\n").expect("http response");
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
     Raw { status, body }
 }
 
@@ -136,9 +162,14 @@ impl Binary {
             .spawn()
             .expect("spawn kube-sim");
         let mut first = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("read url");
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut first)
+            .expect("read url");
         let url = first.trim().to_owned();
-        assert!(url.starts_with("http://127.0.0.1:"), "first stdout line is the URL: {url:?}");
+        assert!(
+            url.starts_with("http://127.0.0.1:"),
+            "first stdout line is the URL: {url:?}"
+        );
         Self { child, url, dir }
     }
 
@@ -168,7 +199,10 @@ pub struct Out {
 
 pub fn kubectl_path() -> PathBuf {
     let p = PathBuf::from("/usr/bin/kubectl");
-    assert!(p.exists(), "kubectl not found at /usr/bin/kubectl: install kubectl (.ci/run does)");
+    assert!(
+        p.exists(),
+        "kubectl not found at /usr/bin/kubectl: install kubectl (.ci/run does)"
+    );
     p
 }
 
@@ -192,32 +226,66 @@ pub fn kubectl(kubeconfig: &Path, home: &Path, args: &[&str]) -> Out {
 
 /// Replaces every run of spaces with one space, so table columns compare regardless of width.
 pub fn squash(s: &str) -> String {
-    s.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
-/// `kubectl rollout status` for a Deployment, per kubectl's DeploymentStatusViewer:
+/// `kubectl rollout status` for a Deployment, per kubectl's `DeploymentStatusViewer`:
 /// Ok((message, done)) or Err(message).
 pub fn rollout_status(d: &Value) -> Result<(String, bool), String> {
     let name = d["metadata"]["name"].as_str().unwrap_or_default();
     let int = |p: &str| d.pointer(p).and_then(Value::as_i64).unwrap_or(0);
     if int("/metadata/generation") <= int("/status/observedGeneration") {
-        let progressing = d.pointer("/status/conditions").and_then(Value::as_array).and_then(|cs| cs.iter().find(|c| c["type"] == "Progressing"));
+        let progressing = d
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .and_then(|cs| cs.iter().find(|c| c["type"] == "Progressing"));
         if progressing.is_some_and(|c| c["reason"] == "ProgressDeadlineExceeded") {
-            return Err(format!("deployment {name:?} exceeded its progress deadline"));
+            return Err(format!(
+                "deployment {name:?} exceeded its progress deadline"
+            ));
         }
-        let (updated, replicas, available) = (int("/status/updatedReplicas"), int("/status/replicas"), int("/status/availableReplicas"));
+        let (updated, replicas, available) = (
+            int("/status/updatedReplicas"),
+            int("/status/replicas"),
+            int("/status/availableReplicas"),
+        );
         if let Some(spec) = d.pointer("/spec/replicas").and_then(Value::as_i64)
             && updated < spec
         {
-            return Ok((format!("Waiting for deployment {name:?} rollout to finish: {updated} out of {spec} new replicas have been updated...\n"), false));
+            return Ok((
+                format!(
+                    "Waiting for deployment {name:?} rollout to finish: {updated} out of {spec} new replicas have been updated...\n"
+                ),
+                false,
+            ));
         }
         if replicas > updated {
-            return Ok((format!("Waiting for deployment {name:?} rollout to finish: {} old replicas are pending termination...\n", replicas - updated), false));
+            return Ok((
+                format!(
+                    "Waiting for deployment {name:?} rollout to finish: {} old replicas are pending termination...\n",
+                    replicas - updated
+                ),
+                false,
+            ));
         }
         if available < updated {
-            return Ok((format!("Waiting for deployment {name:?} rollout to finish: {available} of {updated} updated replicas are available...\n"), false));
+            return Ok((
+                format!(
+                    "Waiting for deployment {name:?} rollout to finish: {available} of {updated} updated replicas are available...\n"
+                ),
+                false,
+            ));
         }
-        return Ok((format!("deployment {name:?} successfully rolled out\n"), true));
+        return Ok((
+            format!("deployment {name:?} successfully rolled out\n"),
+            true,
+        ));
     }
-    Ok(("Waiting for deployment spec update to be observed...\n".to_owned(), false))
+    Ok((
+        "Waiting for deployment spec update to be observed...\n".to_owned(),
+        false,
+    ))
 }

@@ -19,12 +19,25 @@ async fn frozen(manifests: &str) -> KubeSim {
 }
 
 fn deploy(sim: &KubeSim) -> Value {
-    sim.get_json(Resource::Deployments, "prod", "web").expect("deployment")
+    sim.get_json(Resource::Deployments, "prod", "web")
+        .expect("deployment")
 }
 
 fn set_image(sim: &KubeSim, image: &str) {
-    let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": image}]}}}});
-    sim.with_world(|w| w.patch(Resource::Deployments, "prod", "web", kube_sim::patch::PatchType::Strategic, &patch, false, false)).expect("patch");
+    let patch =
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": image}]}}}});
+    sim.with_world(|w| {
+        w.patch(
+            Resource::Deployments,
+            "prod",
+            "web",
+            kube_sim::patch::PatchType::Strategic,
+            &patch,
+            false,
+            false,
+        )
+    })
+    .expect("patch");
     sim.settle();
 }
 
@@ -33,19 +46,33 @@ fn pods(sim: &KubeSim) -> Vec<Pod> {
 }
 
 fn ready(p: &Pod) -> bool {
-    p.status.as_ref().and_then(|s| s.container_statuses.as_ref()).is_some_and(|cs| cs.iter().all(|c| c.ready))
+    p.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .is_some_and(|cs| cs.iter().all(|c| c.ready))
 }
 
 fn image(p: &Pod) -> String {
-    p.spec.as_ref().and_then(|s| s.containers[0].image.clone()).unwrap_or_default()
+    p.spec
+        .as_ref()
+        .and_then(|s| s.containers[0].image.clone())
+        .unwrap_or_default()
 }
 
 fn condition(d: &Value, kind: &str) -> Value {
-    d["status"]["conditions"].as_array().and_then(|cs| cs.iter().find(|c| c["type"] == kind).cloned()).unwrap_or(Value::Null)
+    d["status"]["conditions"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["type"] == kind).cloned())
+        .unwrap_or(Value::Null)
 }
 
 /// Advances in steps until `rollout status` says done (or fails), checking `each` at every step.
-fn run_rollout(sim: &KubeSim, step: Duration, max_steps: usize, mut each: impl FnMut(&KubeSim)) -> Result<(String, bool), String> {
+fn run_rollout(
+    sim: &KubeSim,
+    step: Duration,
+    max_steps: usize,
+    mut each: impl FnMut(&KubeSim),
+) -> Result<(String, bool), String> {
     for _ in 0..max_steps {
         sim.advance(step);
         each(sim);
@@ -61,11 +88,30 @@ fn run_rollout(sim: &KubeSim, step: Duration, max_steps: usize, mut each: impl F
 #[tokio::test]
 async fn rolling_update_keeps_within_surge_and_unavailable() {
     let strategy = "  strategy:\n    type: RollingUpdate\n    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}\n";
-    let sim = frozen(&deployment_yaml("prod", "web", 4, "registry.example/app:1.0", strategy)).await;
-    assert_eq!(run_rollout(&sim, Duration::from_secs(1), 30, |_| {}), Ok(("deployment \"web\" successfully rolled out\n".to_owned(), true)));
+    let sim = frozen(&deployment_yaml(
+        "prod",
+        "web",
+        4,
+        "registry.example/app:1.0",
+        strategy,
+    ))
+    .await;
+    assert_eq!(
+        run_rollout(&sim, Duration::from_secs(1), 30, |_| {}),
+        Ok((
+            "deployment \"web\" successfully rolled out\n".to_owned(),
+            true
+        ))
+    );
     let d = deploy(&sim);
-    assert_eq!(d["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "1");
-    assert_eq!(condition(&d, "Progressing")["reason"], "NewReplicaSetAvailable");
+    assert_eq!(
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "1"
+    );
+    assert_eq!(
+        condition(&d, "Progressing")["reason"],
+        "NewReplicaSetAvailable"
+    );
     assert_eq!(condition(&d, "Available")["status"], "True");
 
     set_image(&sim, "registry.example/app:1.1");
@@ -76,27 +122,75 @@ async fn rolling_update_keeps_within_surge_and_unavailable() {
         max_pods = max_pods.max(ps.len());
         min_ready = min_ready.min(ps.iter().filter(|p| ready(p)).count());
     });
-    assert_eq!(result, Ok(("deployment \"web\" successfully rolled out\n".to_owned(), true)));
+    assert_eq!(
+        result,
+        Ok((
+            "deployment \"web\" successfully rolled out\n".to_owned(),
+            true
+        ))
+    );
     assert_eq!(max_pods, 5, "maxSurge 1 over 4 replicas");
     assert_eq!(min_ready, 4, "maxUnavailable 0");
-    assert!(pods(&sim).iter().all(|p| image(p) == "registry.example/app:1.1"));
+    assert!(
+        pods(&sim)
+            .iter()
+            .all(|p| image(p) == "registry.example/app:1.1")
+    );
     let d = deploy(&sim);
-    assert_eq!(d["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "2");
-    assert_eq!(d["status"]["observedGeneration"], d["metadata"]["generation"]);
+    assert_eq!(
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "2"
+    );
+    assert_eq!(
+        d["status"]["observedGeneration"],
+        d["metadata"]["generation"]
+    );
     let rss = sim.list::<ReplicaSet>(Some("prod"));
     assert_eq!(rss.len(), 2);
-    let old = rss.iter().find(|r| r.spec.as_ref().and_then(|s| s.replicas) == Some(0)).expect("old RS scaled to 0");
-    assert_eq!(old.metadata.annotations.as_ref().expect("annotations")["deployment.kubernetes.io/revision"], "1");
-    let hash = |r: &ReplicaSet| r.metadata.labels.as_ref().expect("labels")["pod-template-hash"].clone();
-    assert!(rss.iter().all(|r| r.metadata.name.as_deref() == Some(&format!("web-{}", hash(r)))));
-    let scaling: Vec<String> = sim.events("prod").into_iter().filter(|e| e.reason.as_deref() == Some("ScalingReplicaSet")).filter_map(|e| e.message).collect();
-    assert!(scaling.iter().any(|m| m.starts_with("Scaled up replica set web-") && m.ends_with(" from 0 to 1")), "{scaling:?}");
-    assert!(scaling.iter().any(|m| m.starts_with("Scaled down replica set web-") && m.ends_with(" from 4 to 3")), "{scaling:?}");
+    let old = rss
+        .iter()
+        .find(|r| r.spec.as_ref().and_then(|s| s.replicas) == Some(0))
+        .expect("old RS scaled to 0");
+    assert_eq!(
+        old.metadata.annotations.as_ref().expect("annotations")["deployment.kubernetes.io/revision"],
+        "1"
+    );
+    let hash =
+        |r: &ReplicaSet| r.metadata.labels.as_ref().expect("labels")["pod-template-hash"].clone();
+    assert!(
+        rss.iter()
+            .all(|r| r.metadata.name.as_deref() == Some(&format!("web-{}", hash(r))))
+    );
+    let scaling: Vec<String> = sim
+        .events("prod")
+        .into_iter()
+        .filter(|e| e.reason.as_deref() == Some("ScalingReplicaSet"))
+        .filter_map(|e| e.message)
+        .collect();
+    assert!(
+        scaling
+            .iter()
+            .any(|m| m.starts_with("Scaled up replica set web-") && m.ends_with(" from 0 to 1")),
+        "{scaling:?}"
+    );
+    assert!(
+        scaling
+            .iter()
+            .any(|m| m.starts_with("Scaled down replica set web-") && m.ends_with(" from 4 to 3")),
+        "{scaling:?}"
+    );
 }
 
 #[tokio::test]
 async fn recreate_never_runs_old_and_new_together() {
-    let sim = frozen(&deployment_yaml("prod", "web", 3, "registry.example/app:1.0", "  strategy: {type: Recreate}\n")).await;
+    let sim = frozen(&deployment_yaml(
+        "prod",
+        "web",
+        3,
+        "registry.example/app:1.0",
+        "  strategy: {type: Recreate}\n",
+    ))
+    .await;
     assert!(run_rollout(&sim, Duration::from_secs(1), 30, |_| {}).is_ok_and(|(_, done)| done));
     set_image(&sim, "registry.example/app:1.1");
     let mut mixed = false;
@@ -110,83 +204,251 @@ async fn recreate_never_runs_old_and_new_together() {
 
 #[tokio::test]
 async fn bad_image_backs_off_and_exceeds_the_progress_deadline() {
-    let sim = frozen(&deployment_yaml("prod", "web", 4, "registry.example/app:1.0", "")).await;
+    let sim = frozen(&deployment_yaml(
+        "prod",
+        "web",
+        4,
+        "registry.example/app:1.0",
+        "",
+    ))
+    .await;
     assert!(run_rollout(&sim, Duration::from_secs(1), 30, |_| {}).is_ok_and(|(_, done)| done));
     set_image(&sim, "registry.example/app:nope");
     sim.advance(Duration::from_secs(30));
-    let bad: Vec<Pod> = pods(&sim).into_iter().filter(|p| image(p) == "registry.example/app:nope").collect();
-    assert_eq!(bad.len(), 2, "25% surge + 25% unavailable of 4: two new pods");
-    let waiting = |p: &Pod| p.status.as_ref().and_then(|s| s.container_statuses.as_ref()).and_then(|cs| cs[0].state.as_ref()).and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.clone());
-    assert!(bad.iter().all(|p| matches!(waiting(p).as_deref(), Some("ImagePullBackOff" | "ErrImagePull"))), "{bad:?}");
-    assert_eq!(bad[0].status.as_ref().and_then(|s| s.phase.as_deref()), Some("Pending"));
+    let bad: Vec<Pod> = pods(&sim)
+        .into_iter()
+        .filter(|p| image(p) == "registry.example/app:nope")
+        .collect();
+    assert_eq!(
+        bad.len(),
+        2,
+        "25% surge + 25% unavailable of 4: two new pods"
+    );
+    let waiting = |p: &Pod| {
+        p.status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_ref())
+            .and_then(|cs| cs[0].state.as_ref())
+            .and_then(|s| s.waiting.as_ref())
+            .and_then(|w| w.reason.clone())
+    };
+    assert!(
+        bad.iter().all(|p| matches!(
+            waiting(p).as_deref(),
+            Some("ImagePullBackOff" | "ErrImagePull")
+        )),
+        "{bad:?}"
+    );
+    assert_eq!(
+        bad[0].status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Pending")
+    );
     let (msg, done) = rollout_status(&deploy(&sim)).expect("still waiting");
     assert!(!done);
-    assert_eq!(msg, "Waiting for deployment \"web\" rollout to finish: 2 out of 4 new replicas have been updated...\n");
-    let reasons: Vec<(String, String)> = sim.events("prod").into_iter().filter_map(|e| Some((e.reason?, e.message?))).collect();
-    assert!(reasons.iter().any(|(r, m)| r == "Failed" && m == "Error: ErrImagePull"), "{reasons:?}");
-    assert!(reasons.iter().any(|(r, m)| r == "BackOff" && m == "Back-off pulling image \"registry.example/app:nope\""), "{reasons:?}");
+    assert_eq!(
+        msg,
+        "Waiting for deployment \"web\" rollout to finish: 2 out of 4 new replicas have been updated...\n"
+    );
+    let reasons: Vec<(String, String)> = sim
+        .events("prod")
+        .into_iter()
+        .filter_map(|e| Some((e.reason?, e.message?)))
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|(r, m)| r == "Failed" && m == "Error: ErrImagePull"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|(r, m)| r == "BackOff"
+                && m == "Back-off pulling image \"registry.example/app:nope\""),
+        "{reasons:?}"
+    );
 
     sim.advance(Duration::from_secs(600));
     sim.advance(Duration::from_secs(2));
     let d = deploy(&sim);
     let progressing = condition(&d, "Progressing");
-    assert_eq!((progressing["status"].as_str(), progressing["reason"].as_str()), (Some("False"), Some("ProgressDeadlineExceeded")), "{d}");
-    assert!(progressing["message"].as_str().is_some_and(|m| m.starts_with("ReplicaSet \"web-") && m.ends_with("\" has timed out progressing.")));
-    assert_eq!(condition(&d, "Available")["status"], "True", "old pods keep minimum availability");
-    assert_eq!(rollout_status(&d), Err("deployment \"web\" exceeded its progress deadline".to_owned()));
+    assert_eq!(
+        (
+            progressing["status"].as_str(),
+            progressing["reason"].as_str()
+        ),
+        (Some("False"), Some("ProgressDeadlineExceeded")),
+        "{d}"
+    );
+    assert!(progressing["message"].as_str().is_some_and(
+        |m| m.starts_with("ReplicaSet \"web-") && m.ends_with("\" has timed out progressing.")
+    ));
+    assert_eq!(
+        condition(&d, "Available")["status"],
+        "True",
+        "old pods keep minimum availability"
+    );
+    assert_eq!(
+        rollout_status(&d),
+        Err("deployment \"web\" exceeded its progress deadline".to_owned())
+    );
 }
 
 #[tokio::test]
 async fn crashing_image_loops_with_growing_restart_count() {
-    let sim = frozen(&deployment_yaml("prod", "web", 1, "registry.example/app:crash", "")).await;
+    let sim = frozen(&deployment_yaml(
+        "prod",
+        "web",
+        1,
+        "registry.example/app:crash",
+        "",
+    ))
+    .await;
     sim.advance(Duration::from_secs(5));
     let p = &pods(&sim)[0];
-    let cs = &p.status.as_ref().and_then(|s| s.container_statuses.clone()).expect("statuses")[0];
+    let cs = &p
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.clone())
+        .expect("statuses")[0];
     assert_eq!(cs.restart_count, 1);
-    assert_eq!(cs.state.as_ref().and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.as_deref()), Some("CrashLoopBackOff"));
-    assert_eq!(cs.last_state.as_ref().and_then(|s| s.terminated.as_ref()).map(|t| t.exit_code), Some(1));
-    assert!(cs.image_id.starts_with("registry.example/app@sha256:"), "{}", cs.image_id);
-    assert_eq!(p.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Running"));
+    assert_eq!(
+        cs.state
+            .as_ref()
+            .and_then(|s| s.waiting.as_ref())
+            .and_then(|w| w.reason.as_deref()),
+        Some("CrashLoopBackOff")
+    );
+    assert_eq!(
+        cs.last_state
+            .as_ref()
+            .and_then(|s| s.terminated.as_ref())
+            .map(|t| t.exit_code),
+        Some(1)
+    );
+    assert!(
+        cs.image_id.starts_with("registry.example/app@sha256:"),
+        "{}",
+        cs.image_id
+    );
+    assert_eq!(
+        p.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Running")
+    );
     for _ in 0..20 {
         sim.advance(Duration::from_secs(10));
     }
-    let cs = &pods(&sim)[0].status.as_ref().and_then(|s| s.container_statuses.clone()).expect("statuses")[0];
-    assert!(cs.restart_count >= 4, "restartCount grows: {}", cs.restart_count);
-    let backoffs = sim.events("prod").into_iter().filter(|e| e.reason.as_deref() == Some("BackOff")).map(|e| e.count.unwrap_or(0)).sum::<i32>();
-    assert!(backoffs >= 4, "BackOff events aggregate into count: {backoffs}");
+    let cs = &pods(&sim)[0]
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.clone())
+        .expect("statuses")[0];
+    assert!(
+        cs.restart_count >= 4,
+        "restartCount grows: {}",
+        cs.restart_count
+    );
+    let backoffs = sim
+        .events("prod")
+        .into_iter()
+        .filter(|e| e.reason.as_deref() == Some("BackOff"))
+        .map(|e| e.count.unwrap_or(0))
+        .sum::<i32>();
+    assert!(
+        backoffs >= 4,
+        "BackOff events aggregate into count: {backoffs}"
+    );
     assert!(!rollout_status(&deploy(&sim)).is_ok_and(|(_, done)| done));
 }
 
 #[tokio::test]
 async fn paused_deployments_do_not_roll_out_until_resumed() {
-    let sim = frozen(&deployment_yaml("prod", "web", 2, "registry.example/app:1.0", "")).await;
+    let sim = frozen(&deployment_yaml(
+        "prod",
+        "web",
+        2,
+        "registry.example/app:1.0",
+        "",
+    ))
+    .await;
     assert!(run_rollout(&sim, Duration::from_secs(1), 30, |_| {}).is_ok_and(|(_, done)| done));
-    let patch = |v: Value| sim.with_world(|w| w.patch(Resource::Deployments, "prod", "web", kube_sim::patch::PatchType::Merge, &v, false, false)).expect("patch");
+    let patch = |v: Value| {
+        sim.with_world(|w| {
+            w.patch(
+                Resource::Deployments,
+                "prod",
+                "web",
+                kube_sim::patch::PatchType::Merge,
+                &v,
+                false,
+                false,
+            )
+        })
+        .expect("patch")
+    };
     patch(json!({"spec": {"paused": true}}));
     sim.settle();
     set_image(&sim, "registry.example/app:1.1");
     sim.advance(Duration::from_secs(30));
-    assert_eq!(sim.list::<ReplicaSet>(Some("prod")).len(), 1, "no new ReplicaSet while paused");
-    assert_eq!(condition(&deploy(&sim), "Progressing")["reason"], "DeploymentPaused");
+    assert_eq!(
+        sim.list::<ReplicaSet>(Some("prod")).len(),
+        1,
+        "no new ReplicaSet while paused"
+    );
+    assert_eq!(
+        condition(&deploy(&sim), "Progressing")["reason"],
+        "DeploymentPaused"
+    );
     patch(json!({"spec": {"paused": false}}));
     sim.settle();
     assert!(run_rollout(&sim, Duration::from_secs(1), 60, |_| {}).is_ok_and(|(_, done)| done));
-    assert!(pods(&sim).iter().all(|p| image(p) == "registry.example/app:1.1"));
+    assert!(
+        pods(&sim)
+            .iter()
+            .all(|p| image(p) == "registry.example/app:1.1")
+    );
 }
 
 #[tokio::test]
 async fn rollback_reuses_the_old_replicaset_under_a_new_revision_and_history_is_limited() {
-    let sim = frozen(&deployment_yaml("prod", "web", 1, "registry.example/app:1.0", "  revisionHistoryLimit: 2\n")).await;
+    let sim = frozen(&deployment_yaml(
+        "prod",
+        "web",
+        1,
+        "registry.example/app:1.0",
+        "  revisionHistoryLimit: 2\n",
+    ))
+    .await;
     assert!(run_rollout(&sim, Duration::from_secs(1), 30, |_| {}).is_ok_and(|(_, done)| done));
     for v in ["1.1", "1.2", "1.3", "1.2"] {
         set_image(&sim, &format!("registry.example/app:{v}"));
-        assert!(run_rollout(&sim, Duration::from_secs(1), 30, |_| {}).is_ok_and(|(_, done)| done), "{v}");
+        assert!(
+            run_rollout(&sim, Duration::from_secs(1), 30, |_| {}).is_ok_and(|(_, done)| done),
+            "{v}"
+        );
     }
     let d = deploy(&sim);
-    assert_eq!(d["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "5");
+    assert_eq!(
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "5"
+    );
     let rss = sim.list::<ReplicaSet>(Some("prod"));
-    assert_eq!(rss.len(), 3, "the current ReplicaSet plus revisionHistoryLimit old ones");
-    let current = rss.iter().find(|r| r.spec.as_ref().and_then(|s| s.template.as_ref()).and_then(|t| t.spec.as_ref()).and_then(|s| s.containers[0].image.as_deref()) == Some("registry.example/app:1.2")).expect("1.2 RS");
+    assert_eq!(
+        rss.len(),
+        3,
+        "the current ReplicaSet plus revisionHistoryLimit old ones"
+    );
+    let current = rss
+        .iter()
+        .find(|r| {
+            r.spec
+                .as_ref()
+                .and_then(|s| s.template.as_ref())
+                .and_then(|t| t.spec.as_ref())
+                .and_then(|s| s.containers[0].image.as_deref())
+                == Some("registry.example/app:1.2")
+        })
+        .expect("1.2 RS");
     let ann = current.metadata.annotations.as_ref().expect("annotations");
     assert_eq!(ann["deployment.kubernetes.io/revision"], "5");
     assert_eq!(ann["deployment.kubernetes.io/revision-history"], "3");
@@ -194,24 +456,59 @@ async fn rollback_reuses_the_old_replicaset_under_a_new_revision_and_history_is_
 
 #[tokio::test]
 async fn a_second_actor_changes_the_image_mid_rollout() {
-    let sim = frozen(&deployment_yaml("prod", "web", 2, "registry.example/app:1.0", "")).await;
+    let sim = frozen(&deployment_yaml(
+        "prod",
+        "web",
+        2,
+        "registry.example/app:1.0",
+        "",
+    ))
+    .await;
     assert!(run_rollout(&sim, Duration::from_secs(1), 30, |_| {}).is_ok_and(|(_, done)| done));
-    sim.set_image_mid_rollout("prod", "web", "app", "registry.example/app:1.9", Duration::from_secs(2));
+    sim.set_image_mid_rollout(
+        "prod",
+        "web",
+        "app",
+        "registry.example/app:1.9",
+        Duration::from_secs(2),
+    );
     set_image(&sim, "registry.example/app:1.1");
     assert!(run_rollout(&sim, Duration::from_millis(500), 100, |_| {}).is_ok_and(|(_, done)| done));
     let d = deploy(&sim);
-    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["image"], "registry.example/app:1.9");
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "registry.example/app:1.9"
+    );
     assert_eq!(d["metadata"]["generation"], 3);
-    assert_eq!(d["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "3");
-    assert!(pods(&sim).iter().all(|p| image(p) == "registry.example/app:1.9"));
+    assert_eq!(
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "3"
+    );
+    assert!(
+        pods(&sim)
+            .iter()
+            .all(|p| image(p) == "registry.example/app:1.9")
+    );
 }
 
 #[test]
 fn threaded_handle_serves_blocking_tests() {
-    let sim = KubeSim::spawn(crate::common::config(100.0, &deployment_yaml("prod", "web", 1, "registry.example/app:1.0", ""))).expect("spawn");
+    let sim = KubeSim::spawn(crate::common::config(
+        100.0,
+        &deployment_yaml("prod", "web", 1, "registry.example/app:1.0", ""),
+    ))
+    .expect("spawn");
     assert!(sim.url().starts_with("http://127.0.0.1:"));
-    assert!(sim.wait_until_blocking(Duration::from_secs(10), |s| s.get::<Deployment>("prod", "web").and_then(|d| d.status).and_then(|s| s.available_replicas) == Some(1)));
+    assert!(sim.wait_until_blocking(Duration::from_secs(10), |s| {
+        s.get::<Deployment>("prod", "web")
+            .and_then(|d| d.status)
+            .and_then(|s| s.available_replicas)
+            == Some(1)
+    }));
     let addr = sim.addr();
     drop(sim);
-    assert!(std::net::TcpStream::connect(addr).is_err(), "the server stops on drop");
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "the server stops on drop"
+    );
 }

@@ -17,14 +17,20 @@ fn reference() -> PathBuf {
 }
 
 fn docs(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    serde_yaml::Deserializer::from_str(&text).map(|d| Value::deserialize(d).expect("yaml")).filter(|v| !v.is_null()).collect()
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_yaml::Deserializer::from_str(&text)
+        .map(|d| Value::deserialize(d).expect("yaml"))
+        .filter(|v| !v.is_null())
+        .collect()
 }
 
 fn typed(v: &Value) -> Result<(), String> {
     use k8s_openapi::api::{apps::v1 as apps, batch::v1 as batch, core::v1 as core};
     fn de<T: serde::de::DeserializeOwned>(v: &Value) -> Result<(), String> {
-        serde_json::from_value::<T>(v.clone()).map(|_| ()).map_err(|e| e.to_string())
+        serde_json::from_value::<T>(v.clone())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
     match v["kind"].as_str().unwrap_or_default() {
         "Deployment" => de::<apps::Deployment>(v),
@@ -48,8 +54,15 @@ fn recorded_objects_deserialise_into_the_real_types() {
     for dir in ["gitops-engine-health", "kubectl"] {
         for entry in std::fs::read_dir(root.join(dir)).expect("dir") {
             let path = entry.expect("entry").path();
-            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
-            if !matches!(ext, "yaml" | "yml" | "json") || path.file_name().is_some_and(|n| n == "EXPECTED_HEALTH.json" || n == "rollout-status-test-vectors.json") {
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or_default();
+            if !matches!(ext, "yaml" | "yml" | "json")
+                || path.file_name().is_some_and(|n| {
+                    n == "EXPECTED_HEALTH.json" || n == "rollout-status-test-vectors.json"
+                })
+            {
                 continue;
             }
             for doc in docs(&path) {
@@ -65,7 +78,9 @@ fn recorded_objects_deserialise_into_the_real_types() {
 
 #[test]
 fn rollout_status_vectors() {
-    let text = std::fs::read_to_string(reference().join("kubectl/rollout-status-test-vectors.json")).expect("vectors");
+    let text =
+        std::fs::read_to_string(reference().join("kubectl/rollout-status-test-vectors.json"))
+            .expect("vectors");
     let vectors: Value = serde_json::from_str(&text).expect("json");
     for case in vectors["cases"].as_array().expect("cases") {
         let d = json!({
@@ -76,7 +91,15 @@ fn rollout_status_vectors() {
         });
         serde_json::from_value::<k8s_openapi::api::apps::v1::Deployment>(d.clone()).expect("typed");
         let (msg, done) = rollout_status(&d).expect("no error");
-        assert_eq!((msg.as_str(), done), (case["msg"].as_str().expect("msg"), case["done"].as_bool().expect("done")), "{}", case["name"]);
+        assert_eq!(
+            (msg.as_str(), done),
+            (
+                case["msg"].as_str().expect("msg"),
+                case["done"].as_bool().expect("done")
+            ),
+            "{}",
+            case["name"]
+        );
     }
 }
 
@@ -86,7 +109,10 @@ fn paths(v: &Value, prefix: &str, out: &mut BTreeSet<String>) {
         Value::Object(m) => {
             for (k, x) in m {
                 let p = format!("{prefix}.{k}");
-                if matches!(k.as_str(), "labels" | "annotations" | "matchLabels" | "nodeSelector" | "managedFields") {
+                if matches!(
+                    k.as_str(),
+                    "labels" | "annotations" | "matchLabels" | "nodeSelector" | "managedFields"
+                ) {
                     out.insert(p);
                 } else {
                     paths(x, &p, out);
@@ -112,27 +138,74 @@ fn field_set(v: &Value) -> BTreeSet<String> {
 
 fn missing(recorded: &Value, sim: &Value, tolerated: &[&str]) -> Vec<String> {
     let have = field_set(sim);
-    field_set(recorded).into_iter().filter(|p| !have.contains(p) && !tolerated.iter().any(|t| p.starts_with(t))).collect()
+    field_set(recorded)
+        .into_iter()
+        .filter(|p| !have.contains(p) && !tolerated.iter().any(|t| p.starts_with(t)))
+        .collect()
 }
 
 #[tokio::test]
 async fn simulated_objects_carry_the_recorded_fields() {
-    let sim = start(1.0, &deployment_yaml("prod", "web", 3, "registry.example/app:1.0", "")).await;
+    let sim = start(
+        1.0,
+        &deployment_yaml("prod", "web", 3, "registry.example/app:1.0", ""),
+    )
+    .await;
     for _ in 0..10 {
         sim.advance(Duration::from_secs(1));
     }
-    let d = sim.get_json(Resource::Deployments, "prod", "web").expect("deployment");
+    let d = sim
+        .get_json(Resource::Deployments, "prod", "web")
+        .expect("deployment");
     assert!(rollout_status(&d).is_ok_and(|(_, done)| done), "{d}");
-    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(reference().join("kubectl/deployment-complete-recorded.json")).expect("read")).expect("json");
-    assert_eq!(missing(&recorded, &d, &[]), Vec::<String>::new(), "complete Deployment");
-    let extra: Vec<String> = field_set(&d).difference(&field_set(&recorded)).cloned().collect();
-    assert_eq!(extra, Vec::<String>::new(), "the simulator adds no fields a real complete Deployment lacks");
+    let recorded: Value = serde_json::from_str(
+        &std::fs::read_to_string(reference().join("kubectl/deployment-complete-recorded.json"))
+            .expect("read"),
+    )
+    .expect("json");
+    assert_eq!(
+        missing(&recorded, &d, &[]),
+        Vec::<String>::new(),
+        "complete Deployment"
+    );
+    let extra: Vec<String> = field_set(&d)
+        .difference(&field_set(&recorded))
+        .cloned()
+        .collect();
+    assert_eq!(
+        extra,
+        Vec::<String>::new(),
+        "the simulator adds no fields a real complete Deployment lacks"
+    );
 
     // Pods: the recorded ones come from older clusters (docker, token volumes, selfLink); those
     // parts are tolerated, everything else must be there.
-    let tolerated = [".metadata.selfLink", ".spec.volumes", ".spec.containers[].volumeMounts", ".spec.containers[].command", ".spec.containers[].args", ".spec.containers[].ports", ".spec.containers[].resources."];
-    let pod = sim.list::<k8s_openapi::api::core::v1::Pod>(Some("prod")).into_iter().next().expect("pod");
-    let pod = sim.get_json(Resource::Pods, "prod", pod.metadata.name.as_deref().expect("name")).expect("raw pod");
-    let running = &docs(&reference().join("gitops-engine-health/pod-running-restart-always.yaml"))[0];
-    assert_eq!(missing(running, &pod, &tolerated), Vec::<String>::new(), "running Pod");
+    let tolerated = [
+        ".metadata.selfLink",
+        ".spec.volumes",
+        ".spec.containers[].volumeMounts",
+        ".spec.containers[].command",
+        ".spec.containers[].args",
+        ".spec.containers[].ports",
+        ".spec.containers[].resources.",
+    ];
+    let pod = sim
+        .list::<k8s_openapi::api::core::v1::Pod>(Some("prod"))
+        .into_iter()
+        .next()
+        .expect("pod");
+    let pod = sim
+        .get_json(
+            Resource::Pods,
+            "prod",
+            pod.metadata.name.as_deref().expect("name"),
+        )
+        .expect("raw pod");
+    let running =
+        &docs(&reference().join("gitops-engine-health/pod-running-restart-always.yaml"))[0];
+    assert_eq!(
+        missing(running, &pod, &tolerated),
+        Vec::<String>::new(),
+        "running Pod"
+    );
 }

@@ -10,116 +10,388 @@ use crate::common::{Binary, deployment_yaml, kubectl_path, squash};
 const SCALE: f64 = 50.0;
 
 fn started(extra_spec: &str) -> Binary {
-    let bin = Binary::start(&deployment_yaml("prod", "web", 3, "registry.example/app:1.0", extra_spec), SCALE);
-    let out = bin.kubectl(&["-n", "prod", "rollout", "status", "deploy/web", "--timeout=30s"]);
+    let bin = Binary::start(
+        &deployment_yaml("prod", "web", 3, "registry.example/app:1.0", extra_spec),
+        SCALE,
+    );
+    let out = bin.kubectl(&[
+        "-n",
+        "prod",
+        "rollout",
+        "status",
+        "deploy/web",
+        "--timeout=30s",
+    ]);
     assert_eq!(out.code, 0, "initial rollout: {out:?}");
     bin
 }
 
 fn image_of(bin: &Binary) -> String {
-    bin.kubectl(&["-n", "prod", "get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image}"]).stdout
+    bin.kubectl(&[
+        "-n",
+        "prod",
+        "get",
+        "deploy",
+        "web",
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].image}",
+    ])
+    .stdout
 }
 
 #[test]
 fn get_deploy_rs_pods_after_a_rollout() {
     let bin = started("");
-    assert!(bin.kubectl(&["version"]).stdout.contains("Server Version: v1.33.0+kube-sim"));
+    assert!(
+        bin.kubectl(&["version"])
+            .stdout
+            .contains("Server Version: v1.33.0+kube-sim")
+    );
+    let kubeconfig = std::fs::read_to_string(bin.kubeconfig()).expect("kubeconfig written");
+    assert!(
+        kubeconfig.contains(&format!("server: {}", bin.url)),
+        "{kubeconfig}"
+    );
     let out = bin.kubectl(&["-n", "prod", "get", "deploy,rs,pods"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.stderr, "");
     let text = squash(&out.stdout);
-    assert!(text.contains("NAME READY UP-TO-DATE AVAILABLE AGE"), "{text}");
+    assert!(
+        text.contains("NAME READY UP-TO-DATE AVAILABLE AGE"),
+        "{text}"
+    );
     assert!(text.contains("deployment.apps/web 3/3 3 3 "), "{text}");
     assert!(text.contains("NAME DESIRED CURRENT READY AGE"), "{text}");
-    let rs_lines: Vec<&str> = text.lines().filter(|l| l.starts_with("replicaset.apps/web-")).collect();
+    let rs_lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("replicaset.apps/web-"))
+        .collect();
     assert_eq!(rs_lines.len(), 1, "{text}");
     assert!(rs_lines[0].contains(" 3 3 3 "), "{text}");
     let pods: Vec<&str> = text.lines().filter(|l| l.starts_with("pod/web-")).collect();
     assert_eq!(pods.len(), 3, "{text}");
     assert!(pods.iter().all(|l| l.contains(" 1/1 Running 0 ")), "{text}");
-    let wide = bin.kubectl(&["-n", "prod", "get", "deploy", "web", "-o", "wide", "--no-headers"]);
-    assert!(squash(&wide.stdout).contains("app registry.example/app:1.0 app=web"), "{wide:?}");
+    let wide = bin.kubectl(&[
+        "-n",
+        "prod",
+        "get",
+        "deploy",
+        "web",
+        "-o",
+        "wide",
+        "--no-headers",
+    ]);
+    assert!(
+        squash(&wide.stdout).contains("app registry.example/app:1.0 app=web"),
+        "{wide:?}"
+    );
     let missing = bin.kubectl(&["-n", "prod", "get", "deploy", "nope"]);
     assert_eq!(missing.code, 1);
-    assert_eq!(missing.stderr.trim(), "Error from server (NotFound): deployments.apps \"nope\" not found");
+    assert_eq!(
+        missing.stderr.trim(),
+        "Error from server (NotFound): deployments.apps \"nope\" not found"
+    );
 }
 
 #[test]
 fn set_image_then_rollout_status_succeeds() {
     let bin = started("");
-    let out = bin.kubectl(&["-n", "prod", "set", "image", "deploy/web", "app=registry.example/app:1.1"]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, "deployment.apps/web image updated\n"), "{out:?}");
-    let out = bin.kubectl(&["-n", "prod", "rollout", "status", "deploy/web", "--timeout=30s"]);
+    let out = bin.kubectl(&[
+        "-n",
+        "prod",
+        "set",
+        "image",
+        "deploy/web",
+        "app=registry.example/app:1.1",
+    ]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "deployment.apps/web image updated\n"),
+        "{out:?}"
+    );
+    let out = bin.kubectl(&[
+        "-n",
+        "prod",
+        "rollout",
+        "status",
+        "deploy/web",
+        "--timeout=30s",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(out.stdout.lines().last(), Some("deployment \"web\" successfully rolled out"), "{out:?}");
-    let pods = bin.kubectl(&["-n", "prod", "get", "pods", "-o", "jsonpath={range .items[*]}{.spec.containers[0].image}{\"\\n\"}{end}"]);
-    assert_eq!(pods.stdout.lines().collect::<Vec<_>>(), vec!["registry.example/app:1.1"; 3], "{pods:?}");
+    assert_eq!(
+        out.stdout.lines().last(),
+        Some("deployment \"web\" successfully rolled out"),
+        "{out:?}"
+    );
+    let pods = bin.kubectl(&[
+        "-n",
+        "prod",
+        "get",
+        "pods",
+        "-o",
+        "jsonpath={range .items[*]}{.spec.containers[0].image}{\"\\n\"}{end}",
+    ]);
+    assert_eq!(
+        pods.stdout.lines().collect::<Vec<_>>(),
+        vec!["registry.example/app:1.1"; 3],
+        "{pods:?}"
+    );
 }
 
 #[test]
 fn rollout_status_fails_on_a_bad_image_then_undo_recovers() {
     let bin = started("  progressDeadlineSeconds: 60\n");
-    let out = bin.kubectl(&["-n", "prod", "set", "image", "deploy/web", "app=registry.example/app:does-not-exist"]);
+    let out = bin.kubectl(&[
+        "-n",
+        "prod",
+        "set",
+        "image",
+        "deploy/web",
+        "app=registry.example/app:does-not-exist",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
-    let out = bin.kubectl(&["-n", "prod", "rollout", "status", "deploy/web", "--timeout=30s"]);
+    let out = bin.kubectl(&[
+        "-n",
+        "prod",
+        "rollout",
+        "status",
+        "deploy/web",
+        "--timeout=30s",
+    ]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert_eq!(out.stderr.trim(), "error: deployment \"web\" exceeded its progress deadline", "{out:?}");
+    assert_eq!(
+        out.stderr.trim(),
+        "error: deployment \"web\" exceeded its progress deadline",
+        "{out:?}"
+    );
     assert!(out.stdout.contains("Waiting for deployment \"web\" rollout to finish: 1 out of 3 new replicas have been updated..."), "{out:?}");
     let pods = squash(&bin.kubectl(&["-n", "prod", "get", "pods"]).stdout);
-    assert!(pods.contains(" 0/1 ImagePullBackOff ") || pods.contains(" 0/1 ErrImagePull "), "{pods}");
+    assert!(
+        pods.contains(" 0/1 ImagePullBackOff ") || pods.contains(" 0/1 ErrImagePull "),
+        "{pods}"
+    );
     let events = bin.kubectl(&["-n", "prod", "get", "events"]);
-    assert!(events.stdout.contains("Failed to pull image \"registry.example/app:does-not-exist\""), "{events:?}");
+    assert!(
+        events
+            .stdout
+            .contains("Failed to pull image \"registry.example/app:does-not-exist\""),
+        "{events:?}"
+    );
 
     let history = bin.kubectl(&["-n", "prod", "rollout", "history", "deploy/web"]);
-    assert_eq!(squash(&history.stdout), "deployment.apps/web\nREVISION CHANGE-CAUSE\n1 <none>\n2 <none>\n", "{history:?}");
+    assert_eq!(
+        squash(&history.stdout),
+        "deployment.apps/web\nREVISION CHANGE-CAUSE\n1 <none>\n2 <none>\n",
+        "{history:?}"
+    );
     let out = bin.kubectl(&["-n", "prod", "rollout", "undo", "deploy/web"]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, "deployment.apps/web rolled back\n"), "{out:?}");
-    let out = bin.kubectl(&["-n", "prod", "rollout", "status", "deploy/web", "--timeout=30s"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "deployment.apps/web rolled back\n"),
+        "{out:?}"
+    );
+    let out = bin.kubectl(&[
+        "-n",
+        "prod",
+        "rollout",
+        "status",
+        "deploy/web",
+        "--timeout=30s",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(image_of(&bin), "registry.example/app:1.0");
     let history = bin.kubectl(&["-n", "prod", "rollout", "history", "deploy/web"]);
-    assert_eq!(squash(&history.stdout), "deployment.apps/web\nREVISION CHANGE-CAUSE\n2 <none>\n3 <none>\n", "{history:?}");
+    assert_eq!(
+        squash(&history.stdout),
+        "deployment.apps/web\nREVISION CHANGE-CAUSE\n2 <none>\n3 <none>\n",
+        "{history:?}"
+    );
 }
 
 #[test]
 fn rollout_history_and_undo_to_revision() {
     let bin = started("");
     for (v, cause) in [("1.1", "release 1.1"), ("1.2", "release 1.2")] {
-        let out = bin.kubectl(&["-n", "prod", "set", "image", "deploy/web", &format!("app=registry.example/app:{v}")]);
+        let out = bin.kubectl(&[
+            "-n",
+            "prod",
+            "set",
+            "image",
+            "deploy/web",
+            &format!("app=registry.example/app:{v}"),
+        ]);
         assert_eq!(out.code, 0, "{out:?}");
-        let out = bin.kubectl(&["-n", "prod", "annotate", "deploy/web", &format!("kubernetes.io/change-cause={cause}"), "--overwrite"]);
+        let out = bin.kubectl(&[
+            "-n",
+            "prod",
+            "annotate",
+            "deploy/web",
+            &format!("kubernetes.io/change-cause={cause}"),
+            "--overwrite",
+        ]);
         assert_eq!(out.code, 0, "{out:?}");
-        assert_eq!(bin.kubectl(&["-n", "prod", "rollout", "status", "deploy/web", "--timeout=30s"]).code, 0);
+        assert_eq!(
+            bin.kubectl(&[
+                "-n",
+                "prod",
+                "rollout",
+                "status",
+                "deploy/web",
+                "--timeout=30s"
+            ])
+            .code,
+            0
+        );
     }
     let history = bin.kubectl(&["-n", "prod", "rollout", "history", "deploy/web"]);
-    assert_eq!(squash(&history.stdout), "deployment.apps/web\nREVISION CHANGE-CAUSE\n1 <none>\n2 release 1.1\n3 release 1.2\n", "{history:?}");
-    let rev = bin.kubectl(&["-n", "prod", "rollout", "history", "deploy/web", "--revision=2"]);
-    assert!(rev.stdout.contains("Image:\tregistry.example/app:1.1") || squash(&rev.stdout).contains("Image: registry.example/app:1.1"), "{rev:?}");
-    let out = bin.kubectl(&["-n", "prod", "rollout", "undo", "deploy/web", "--to-revision=1"]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, "deployment.apps/web rolled back\n"), "{out:?}");
-    assert_eq!(bin.kubectl(&["-n", "prod", "rollout", "status", "deploy/web", "--timeout=30s"]).code, 0);
+    assert_eq!(
+        squash(&history.stdout),
+        "deployment.apps/web\nREVISION CHANGE-CAUSE\n1 <none>\n2 release 1.1\n3 release 1.2\n",
+        "{history:?}"
+    );
+    let rev = bin.kubectl(&[
+        "-n",
+        "prod",
+        "rollout",
+        "history",
+        "deploy/web",
+        "--revision=2",
+    ]);
+    assert!(
+        rev.stdout.contains("Image:\tregistry.example/app:1.1")
+            || squash(&rev.stdout).contains("Image: registry.example/app:1.1"),
+        "{rev:?}"
+    );
+    let out = bin.kubectl(&[
+        "-n",
+        "prod",
+        "rollout",
+        "undo",
+        "deploy/web",
+        "--to-revision=1",
+    ]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "deployment.apps/web rolled back\n"),
+        "{out:?}"
+    );
+    assert_eq!(
+        bin.kubectl(&[
+            "-n",
+            "prod",
+            "rollout",
+            "status",
+            "deploy/web",
+            "--timeout=30s"
+        ])
+        .code,
+        0
+    );
     assert_eq!(image_of(&bin), "registry.example/app:1.0");
     let history = bin.kubectl(&["-n", "prod", "rollout", "history", "deploy/web"]);
-    assert_eq!(squash(&history.stdout), "deployment.apps/web\nREVISION CHANGE-CAUSE\n2 release 1.1\n3 release 1.2\n4 <none>\n", "{history:?}");
-    let out = bin.kubectl(&["-n", "prod", "rollout", "undo", "deploy/web", "--to-revision=4"]);
-    assert_eq!(out.stdout, "deployment.apps/web skipped rollback (current template already matches revision 4)\n", "{out:?}");
-    let out = bin.kubectl(&["-n", "prod", "rollout", "undo", "deploy/web", "--to-revision=9"]);
+    assert_eq!(
+        squash(&history.stdout),
+        "deployment.apps/web\nREVISION CHANGE-CAUSE\n2 release 1.1\n3 release 1.2\n4 <none>\n",
+        "{history:?}"
+    );
+    let out = bin.kubectl(&[
+        "-n",
+        "prod",
+        "rollout",
+        "undo",
+        "deploy/web",
+        "--to-revision=4",
+    ]);
+    assert_eq!(
+        out.stdout,
+        "deployment.apps/web skipped rollback (current template already matches revision 4)\n",
+        "{out:?}"
+    );
+    let out = bin.kubectl(&[
+        "-n",
+        "prod",
+        "rollout",
+        "undo",
+        "deploy/web",
+        "--to-revision=9",
+    ]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stderr.contains("unable to find specified revision 9 in history"), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("unable to find specified revision 9 in history"),
+        "{out:?}"
+    );
 }
 
 #[test]
 fn set_image_dry_run_server_changes_nothing() {
     let bin = started("");
-    let before = bin.kubectl(&["-n", "prod", "get", "deploy", "web", "-o", "jsonpath={.metadata.resourceVersion}/{.metadata.generation}"]).stdout;
-    let out = bin.kubectl(&["-n", "prod", "set", "image", "deploy/web", "app=registry.example/app:1.9", "--dry-run=server", "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, "registry.example/app:1.9"), "{out:?}");
-    let out = bin.kubectl(&["-n", "prod", "set", "image", "deploy/web", "app=registry.example/app:1.9", "--dry-run=server"]);
-    assert_eq!(out.stdout, "deployment.apps/web image updated (server dry run)\n", "{out:?}");
-    let out = bin.kubectl(&["-n", "prod", "set", "image", "deploy/web", "nosuch=registry.example/app:1.9", "--dry-run=server"]);
+    let before = bin
+        .kubectl(&[
+            "-n",
+            "prod",
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            "jsonpath={.metadata.resourceVersion}/{.metadata.generation}",
+        ])
+        .stdout;
+    let out = bin.kubectl(&[
+        "-n",
+        "prod",
+        "set",
+        "image",
+        "deploy/web",
+        "app=registry.example/app:1.9",
+        "--dry-run=server",
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].image}",
+    ]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "registry.example/app:1.9"),
+        "{out:?}"
+    );
+    let out = bin.kubectl(&[
+        "-n",
+        "prod",
+        "set",
+        "image",
+        "deploy/web",
+        "app=registry.example/app:1.9",
+        "--dry-run=server",
+    ]);
+    assert_eq!(
+        out.stdout, "deployment.apps/web image updated (server dry run)\n",
+        "{out:?}"
+    );
+    let out = bin.kubectl(&[
+        "-n",
+        "prod",
+        "set",
+        "image",
+        "deploy/web",
+        "nosuch=registry.example/app:1.9",
+        "--dry-run=server",
+    ]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stderr.contains("unable to find container named \"nosuch\""), "{out:?}");
-    let after = bin.kubectl(&["-n", "prod", "get", "deploy", "web", "-o", "jsonpath={.metadata.resourceVersion}/{.metadata.generation}"]).stdout;
+    assert!(
+        out.stderr
+            .contains("unable to find container named \"nosuch\""),
+        "{out:?}"
+    );
+    let after = bin
+        .kubectl(&[
+            "-n",
+            "prod",
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            "jsonpath={.metadata.resourceVersion}/{.metadata.generation}",
+        ])
+        .stdout;
     assert_eq!(before, after);
     assert_eq!(image_of(&bin), "registry.example/app:1.0");
 }
@@ -128,19 +400,60 @@ fn set_image_dry_run_server_changes_nothing() {
 fn patch_strategic_merge_and_json_with_test() {
     let bin = started("");
     let out = bin.kubectl(&["-n", "prod", "patch", "deploy", "web", "-p", r#"{"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"A","value":"1"}]}]}}}}"#]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, "deployment.apps/web patched\n"), "{out:?}");
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "deployment.apps/web patched\n"),
+        "{out:?}"
+    );
     let env = bin.kubectl(&["-n", "prod", "get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env[0].name}"]);
-    assert_eq!(env.stdout, "registry.example/app:1.0 A", "strategic merge keeps the image: {env:?}");
-    let out = bin.kubectl(&["-n", "prod", "patch", "deploy", "web", "--type=merge", "-p", r#"{"spec":{"replicas":2}}"#]);
+    assert_eq!(
+        env.stdout, "registry.example/app:1.0 A",
+        "strategic merge keeps the image: {env:?}"
+    );
+    let out = bin.kubectl(&[
+        "-n",
+        "prod",
+        "patch",
+        "deploy",
+        "web",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"replicas":2}}"#,
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
     let out = bin.kubectl(&["-n", "prod", "patch", "deploy", "web", "--type=json", "-p", r#"[{"op":"test","path":"/spec/replicas","value":5},{"op":"replace","path":"/spec/replicas","value":1}]"#]);
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stderr.contains("test failed"), "{out:?}");
     let out = bin.kubectl(&["-n", "prod", "patch", "deploy", "web", "--type=json", "-p", r#"[{"op":"test","path":"/spec/replicas","value":2},{"op":"replace","path":"/spec/replicas","value":1}]"#]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, "deployment.apps/web patched\n"), "{out:?}");
-    let out = bin.kubectl(&["-n", "prod", "patch", "deploy", "web", "--type=merge", "-p", r#"{"spec":{"replicas":1}}"#]);
-    assert_eq!(out.stdout, "deployment.apps/web patched (no change)\n", "{out:?}");
-    let out = bin.kubectl(&["-n", "prod", "patch", "deploy", "web", "--type=merge", "-p", r#"{"spec":{"template":{"metadata":{"labels":{"app":"other"}}}}}"#]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "deployment.apps/web patched\n"),
+        "{out:?}"
+    );
+    let out = bin.kubectl(&[
+        "-n",
+        "prod",
+        "patch",
+        "deploy",
+        "web",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"replicas":1}}"#,
+    ]);
+    assert_eq!(
+        out.stdout, "deployment.apps/web patched (no change)\n",
+        "{out:?}"
+    );
+    let out = bin.kubectl(&[
+        "-n",
+        "prod",
+        "patch",
+        "deploy",
+        "web",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"template":{"metadata":{"labels":{"app":"other"}}}}}"#,
+    ]);
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stderr.contains("is invalid"), "{out:?}");
 }
@@ -160,16 +473,39 @@ fn get_watch_prints_changes() {
         .expect("kubectl get -w");
     std::thread::sleep(Duration::from_millis(700));
     let out = bin.kubectl(&["-n", "prod", "scale", "deploy/web", "--replicas=1"]);
-    assert_eq!((out.code, out.stdout.as_str()), (0, "deployment.apps/web scaled\n"), "{out:?}");
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "deployment.apps/web scaled\n"),
+        "{out:?}"
+    );
     std::thread::sleep(Duration::from_millis(1200));
     let _ = child.kill();
     let mut stdout = String::new();
-    child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("read");
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("read");
     let _ = child.wait();
     let text = squash(&stdout);
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.first().copied(), Some("NAME READY UP-TO-DATE AVAILABLE AGE"), "{text}");
-    assert_eq!(lines.iter().filter(|l| l.starts_with("NAME")).count(), 1, "headers once: {text}");
-    assert!(lines.get(1).is_some_and(|l| l.starts_with("web 3/3 3 3 ")), "{text}");
-    assert!(lines.last().is_some_and(|l| l.starts_with("web 1/1 1 1 ")), "{text}");
+    assert_eq!(
+        lines.first().copied(),
+        Some("NAME READY UP-TO-DATE AVAILABLE AGE"),
+        "{text}"
+    );
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("NAME")).count(),
+        1,
+        "headers once: {text}"
+    );
+    assert!(
+        lines.get(1).is_some_and(|l| l.starts_with("web 3/3 3 3 ")),
+        "{text}"
+    );
+    assert!(
+        lines.last().is_some_and(|l| l.starts_with("web 1/1 1 1 ")),
+        "{text}"
+    );
 }
