@@ -6,20 +6,20 @@ pub mod commit_time;
 pub mod git_context;
 pub mod manifest;
 mod report;
+mod settings;
 mod summary;
 pub mod tags;
 pub mod version;
-
-use std::path::PathBuf;
 
 use gantry_runner::{
     ActionError, ActionSpec, Annotation, InputSpec, OutputSpec, Outputs, Step, env_vars,
 };
 
 use crate::commit_time::{CommitTime, Source};
-use crate::git_context::{Build, ContextError, Origin, Overrides};
+use crate::git_context::{Build, ContextError, Origin};
 use crate::manifest::ManifestError;
 use crate::report::Report;
+use crate::settings::Settings;
 
 pub static SPEC: ActionSpec = ActionSpec {
     name: "ticgen",
@@ -132,81 +132,6 @@ pub static SPEC: ActionSpec = ActionSpec {
         ),
     ],
 };
-
-/// Phase two of input parsing: the raw strings as typed, validated settings.
-struct Settings {
-    path: PathBuf,
-    manifest: Option<String>,
-    tag_prefix: String,
-    image: Option<String>,
-    latest: bool,
-    overrides: Overrides,
-    source_date_epoch: Option<i64>,
-}
-
-impl Settings {
-    fn from_step(step: &Step<'_>) -> Result<Self, ActionError> {
-        let inputs = &step.inputs;
-        let path = PathBuf::from(inputs.get("path").unwrap_or("."));
-        if !path.is_dir() {
-            return Err(ActionError::input(
-                "path",
-                format!(
-                    "`{}` is not a directory; give the project directory relative to the working directory",
-                    path.display()
-                ),
-            ));
-        }
-        let image = inputs.get("image").map(str::to_owned);
-        if let Some(image) = image.as_deref().filter(|image| !is_image_name(image)) {
-            return Err(ActionError::input(
-                "image",
-                format!(
-                    "`{image}` is not an image name without tag or digest; use lower-case like `ghcr.io/org/app`"
-                ),
-            ));
-        }
-        let source_date_epoch = inputs
-            .get("source-date-epoch")
-            .map(|text| {
-                commit_time::parse_epoch(text).ok_or_else(|| {
-                    ActionError::input(
-                        "source-date-epoch",
-                        format!("`{text}` is not a Unix time in whole seconds, e.g. 1700000000"),
-                    )
-                })
-            })
-            .transpose()?;
-        Ok(Self {
-            path,
-            manifest: inputs.get("manifest").map(str::to_owned),
-            tag_prefix: inputs.get("tag-prefix").unwrap_or_default().to_owned(),
-            image,
-            latest: inputs.flag("latest")?,
-            overrides: Overrides {
-                git_ref: inputs.get("ref").map(str::to_owned),
-                sha: inputs.get("sha").map(str::to_owned),
-            },
-            source_date_epoch,
-        })
-    }
-}
-
-/// An image repository reference without tag or digest: lower-case letters, digits and `._-/`,
-/// with an optional `host:port` first.
-fn is_image_name(image: &str) -> bool {
-    let (host, rest) = image.split_once('/').unwrap_or(("", image));
-    let host_ok = host
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b));
-    let rest_ok = !rest.is_empty()
-        && rest
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-/".contains(&b));
-    let ends_ok =
-        !image.ends_with(['/', '.', '-', '_']) && !image.starts_with(['/', '.', '-', '_']);
-    host_ok && rest_ok && ends_ok && !image.contains("//")
-}
 
 /// The action: phase-two inputs, manifest, build context, tag check, commit time, then outputs.
 pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {

@@ -33,14 +33,6 @@ impl Report {
         matches!(self.git.build, Build::Tag { .. })
     }
 
-    pub fn labels_text(&self) -> String {
-        self.labels
-            .iter()
-            .map(|(key, value)| format!("{key}={value}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
     /// All outputs but `json`, typed, in declaration order.
     fn values(&self) -> Vec<(&'static str, Value)> {
         let labels: serde_json::Map<String, Value> = self
@@ -71,19 +63,13 @@ impl Report {
         ]
     }
 
-    /// The step outputs: lists newline-separated, `null` as empty, and `json` last.
+    /// The step outputs: arrays as lines, objects as `key=value` lines, `null` as empty, and
+    /// `json` last.
     pub fn outputs(&self) -> Outputs {
         let values = self.values();
         let mut outputs = Outputs::new();
         for (name, value) in &values {
-            let text = match (name, value) {
-                (&"tags", _) => self.tags.join("\n"),
-                (&"labels", _) => self.labels_text(),
-                (_, Value::String(text)) => text.clone(),
-                (_, Value::Null) => String::new(),
-                (_, other) => other.to_string(),
-            };
-            outputs.set(name, text);
+            outputs.set(name, text(value));
         }
         let object: serde_json::Map<String, Value> = values
             .into_iter()
@@ -112,5 +98,20 @@ impl Report {
         ));
         console.info(&format!("tic: {}", self.tic));
         console.end_group();
+    }
+}
+
+/// An output value as the text a workflow reads.
+fn text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(text) => text.clone(),
+        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join("\n"),
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, value)| format!("{key}={}", text(value)))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => other.to_string(),
     }
 }

@@ -205,16 +205,8 @@ pub fn semver_to_pep440(version: &SemVer) -> Option<Pep440> {
 
 /// The OCI tag of a SemVer version: `+` becomes `_`; longer than 128 characters is an error.
 pub fn oci_tag(version: &SemVer) -> Result<String, VersionError> {
-    checked_tag(version.to_string().replace('+', "_"))
-}
-
-/// Returns the tag when it fits the 128-character OCI limit.
-pub fn checked_tag(tag: String) -> Result<String, VersionError> {
-    debug_assert!(
-        tag.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)),
-        "{tag}"
-    );
+    let tag = version.to_string().replace('+', "_");
+    debug_assert!(is_oci_tag(&tag[..tag.len().min(OCI_TAG_MAX)]), "{tag}");
     if tag.len() > OCI_TAG_MAX {
         return Err(VersionError::TagTooLong {
             len: tag.len(),
