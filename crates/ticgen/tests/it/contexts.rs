@@ -233,3 +233,18 @@ fn branch_slugs_are_valid_identifiers() {
         assert!(ticgen::version::is_oci_tag(&tagged), "{tagged}");
     }
 }
+
+#[test]
+fn short_ref_variables_are_enough() {
+    let repo = Repo::new(&[("pyproject.toml", &pyproject("1.2.3"))]);
+    let run = success(
+        repo.run()
+            .env("GITHUB_REF_TYPE", "tag")
+            .env("GITHUB_REF_NAME", "v1.2.3")
+            .env("GITHUB_SHA", &repo.sha)
+            .run(),
+    );
+    assert_eq!(run.output("build"), "tag");
+    let missing = repo.run().env("GITHUB_SHA", &repo.sha).run();
+    crate::common::bad_input(&missing, "ref");
+}

@@ -166,3 +166,18 @@ fn detection_prefers_pyproject_then_cargo_then_package_json() {
     ]);
     assert_eq!(version_and_source(&repo, ".").0, "2.0.0");
 }
+
+#[test]
+fn semver_without_a_pep440_spelling() {
+    let repo = Repo::new(&[("package.json", r#"{"version": "1.0.0-x.7.z"}"#)]);
+    let run = success(repo.push("refs/heads/main").run());
+    assert_eq!(run.output("pep440"), "");
+    assert_eq!(run.output("semver"), "1.0.0-x.7.z");
+    assert!(
+        run.summary.contains("no PEP 440 spelling"),
+        "{}",
+        run.summary
+    );
+    let json: serde_json::Value = serde_json::from_str(run.output("json")).expect("json");
+    assert!(json["pep440"].is_null());
+}
