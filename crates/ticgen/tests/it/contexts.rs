@@ -248,3 +248,24 @@ fn short_ref_variables_are_enough() {
     let missing = repo.run().env("GITHUB_SHA", &repo.sha).run();
     crate::common::bad_input(&missing, "ref");
 }
+
+#[test]
+fn every_declared_output_is_set_and_explained_in_the_summary() {
+    let repo = Repo::new(&[("pyproject.toml", &pyproject("1.2.3"))]);
+    let run = success(repo.push("refs/tags/v1.2.3").run());
+    for output in ticgen::SPEC.outputs {
+        assert!(
+            run.outputs.contains_key(output.name),
+            "output `{}` not set",
+            output.name
+        );
+        if output.name != "json" {
+            assert!(
+                run.summary.contains(&format!("\n| {} | ", output.name)),
+                "`{}` not explained",
+                output.name
+            );
+        }
+    }
+    assert_eq!(run.outputs.len(), ticgen::SPEC.outputs.len());
+}
