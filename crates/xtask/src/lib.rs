@@ -21,8 +21,6 @@ pub const BIN_DIR_INPUT: &str = "bin-dir";
 
 const BIN_DIR_DESCRIPTION: &str = "Directory holding a prebuilt binary of this action. Empty: use this repository's own target/release when it was built there, otherwise download the release asset and verify its SHA-256.";
 
-const README_START: &str = "<!-- generated:reference:start (cargo xtask codegen) -->";
-const README_END: &str = "<!-- generated:reference:end -->";
 
 /// The repository root (two levels above this crate).
 pub fn repo_root() -> PathBuf {
@@ -129,9 +127,9 @@ fn mapping<V: Into<Value>>(entries: impl IntoIterator<Item = (&'static str, V)>)
 
 /// The Markdown reference block (inputs and outputs tables) for an action's README.
 pub fn reference_block(spec: &ActionSpec) -> String {
-    let mut text = format!(
-        "{README_START}\n### Inputs\n\n| input | required | default | description |\n|---|---|---|---|\n"
-    );
+    let (start, _) = markers(spec);
+    let mut text =
+        format!("{start}\n#### Inputs\n\n| input | required | default | description |\n|---|---|---|---|\n");
     for input in spec.inputs {
         let default = input.default.map(summary::code).unwrap_or_default();
         let required = if input.required { "yes" } else { "no" };
@@ -148,7 +146,7 @@ pub fn reference_block(spec: &ActionSpec) -> String {
         );
     }
     let _ = writeln!(text, "| `{BIN_DIR_INPUT}` | no | | {BIN_DIR_DESCRIPTION} |");
-    text.push_str("\n### Outputs\n\n| output | description |\n|---|---|\n");
+    text.push_str("\n#### Outputs\n\n| output | description |\n|---|---|\n");
     for output in spec.outputs {
         let _ = writeln!(
             text,
@@ -157,20 +155,25 @@ pub fn reference_block(spec: &ActionSpec) -> String {
             summary::escape_cell(output.description)
         );
     }
-    text.push_str(README_END);
+    text.push_str(&markers(spec).1);
     text
+}
+
+/// The comment lines around an action's generated block.
+fn markers(spec: &ActionSpec) -> (String, String) {
+    (
+        format!("<!-- generated:{}:start (cargo xtask codegen) -->", spec.name),
+        format!("<!-- generated:{}:end -->", spec.name),
+    )
 }
 
 /// Replaces the generated block in a README, or appends one when there is none.
 pub fn with_reference(readme: &str, spec: &ActionSpec) -> String {
     let block = reference_block(spec);
-    match (readme.find(README_START), readme.find(README_END)) {
+    let (start_marker, end_marker) = markers(spec);
+    match (readme.find(&start_marker), readme.find(&end_marker)) {
         (Some(start), Some(end)) if start < end => {
-            format!(
-                "{}{block}{}",
-                &readme[..start],
-                &readme[end + README_END.len()..]
-            )
+            format!("{}{block}{}", &readme[..start], &readme[end + end_marker.len()..])
         }
         _ => format!("{}\n\n## Reference\n\n{block}\n", readme.trim_end()),
     }
@@ -196,5 +199,12 @@ pub fn generated_files(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
         };
         files.push((readme_path, with_reference(&readme, spec)));
     }
+    let root_readme = root.join("README.md");
+    let mut text = std::fs::read_to_string(&root_readme)
+        .map_err(|error| anyhow::Error::new(error).context(format!("read {}", root_readme.display())))?;
+    for spec in ACTIONS {
+        text = with_reference(&text, spec);
+    }
+    files.push((root_readme, text));
     Ok(files)
 }
