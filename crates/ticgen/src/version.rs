@@ -344,11 +344,15 @@ impl ProjectVersion {
     pub fn matches(&self, tag: &str) -> bool {
         match self {
             Self::Pep440(version) => {
-                let as_pep440 = parse_pep440(tag).ok();
-                let as_semver = || SemVer::parse(tag).ok().as_ref().and_then(from_semver);
+                // Both readings count: `1.0.0-0.dev.3` is `1.0.0.post0.dev3` to PEP 440 but the
+                // SemVer form of `1.0.0.dev3`.
+                let as_pep440 = parse_pep440(tag).is_ok_and(|tagged| tagged == *version);
                 as_pep440
-                    .or_else(as_semver)
-                    .is_some_and(|tagged| tagged == *version)
+                    || SemVer::parse(tag)
+                        .ok()
+                        .as_ref()
+                        .and_then(from_semver)
+                        .is_some_and(|tagged| tagged == *version)
             }
             Self::SemVer(version) => SemVer::parse(tag).is_ok_and(|tagged| tagged == *version),
         }

@@ -345,6 +345,15 @@ fn tags_match_the_version_in_either_scheme() {
     for tag in ["1.0", "1.0rc2", "1.0.0-rc.1.x", "release"] {
         assert!(!pep.matches(tag), "{tag}");
     }
+    // Tags in the SemVer form of every valid vector name their version, even where PEP 440 reads
+    // the same text differently (`1.0.0-0.dev.0` is also `1.0.0.post0.dev0` to PEP 440).
+    for v in valid_versions() {
+        let tag = version::to_semver(&v).to_string();
+        assert!(
+            ProjectVersion::Pep440(v.clone()).matches(&tag),
+            "{v} vs {tag}"
+        );
+    }
     let semver = ProjectVersion::SemVer(version::parse_semver("1.0.0-rc.1").expect("valid"));
     assert!(semver.matches("1.0.0-rc.1"));
     assert!(!semver.matches("1.0.0rc1"));
