@@ -72,6 +72,20 @@ impl<'a> Console<'a> {
         self.raw(&line);
     }
 
+    /// Logs text that may hold lines starting with `::` (echoed output values): such text is
+    /// fenced with `::stop-commands::` and an unguessable token, so the runner shows those lines
+    /// instead of running them as workflow commands.
+    pub fn verbatim(&mut self, text: &str) {
+        if !text.lines().any(|line| line.trim_start().starts_with("::")) {
+            self.info(text);
+            return;
+        }
+        let token = crate::file_command::random_delimiter();
+        self.raw(&command::format("stop-commands", &[], &token));
+        self.info(text);
+        self.raw(&command::format(&token, &[], ""));
+    }
+
     /// `::debug::`, shown only when `RUNNER_DEBUG=1`.
     pub fn debug(&mut self, message: &str) {
         if self.debug {

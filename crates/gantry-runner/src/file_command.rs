@@ -23,7 +23,8 @@ pub fn render(outputs: &[(String, String)]) -> String {
     block
 }
 
-fn random_delimiter() -> String {
+/// `ghadelimiter_` and 32 random hex digits: unguessable, so no value can forge it.
+pub(crate) fn random_delimiter() -> String {
     let mut bytes = [0u8; 16];
     // getrandom only fails when the OS has no entropy source; a fixed fallback would let a value
     // forge outputs, so give up loudly instead.

@@ -115,6 +115,41 @@ fn a_successful_step_writes_every_output_once() {
 }
 
 #[test]
+fn echoed_output_values_cannot_run_workflow_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run(
+        dir.path(),
+        &[ACTIONS, ("INPUT_WHO", "x\n::error::forged")],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    // Read stdout as the runner does: nothing runs between `::stop-commands::T` and `::T::`.
+    let mut stopped: Option<String> = None;
+    let mut commands = Vec::new();
+    for line in run.stdout.lines() {
+        let Some(parsed) = gantry_runner::command::parse(line) else {
+            continue;
+        };
+        match &stopped {
+            Some(token) if parsed.command == *token => stopped = None,
+            Some(_) => {}
+            None if parsed.command == "stop-commands" => stopped = Some(parsed.data),
+            None => commands.push(parsed.command),
+        }
+    }
+    assert!(stopped.is_none(), "commands are resumed: {}", run.stdout);
+    assert_eq!(commands, ["group", "endgroup"], "{}", run.stdout);
+    assert!(
+        run.stdout.contains("\n::error::forged\n"),
+        "the value is still shown"
+    );
+    assert_eq!(
+        file_command::parse(&run.outputs).unwrap()["greeting"],
+        "hello x\n::error::forged"
+    );
+}
+
+#[test]
 fn input_names_with_spaces_read_the_underscored_variable() {
     let dir = tempfile::tempdir().unwrap();
     let run = run(
