@@ -5,9 +5,11 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use gantry_runner::GithubContext;
+use gantry_runner::{ActionError, Env, GithubContext, env_vars};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+use crate::settings::Settings;
 
 /// Where the time came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,4 +99,34 @@ pub fn from_git(dir: &Path, sha: &str) -> Result<i64, String> {
     text.trim()
         .parse()
         .map_err(|_| format!("git printed `{}` instead of a commit time", text.trim()))
+}
+
+/// The first source that knows the commit time; `Ok(Err(why))` when none does (the caller warns),
+/// `Err` when `SOURCE_DATE_EPOCH` is set but malformed.
+pub(crate) fn resolve(
+    env: &Env,
+    context: &GithubContext,
+    settings: &Settings,
+    sha: &str,
+) -> Result<Result<CommitTime, String>, ActionError> {
+    let found = |epoch, source| Ok(Ok(CommitTime { epoch, source }));
+    if let Some(epoch) = settings.source_date_epoch {
+        return found(epoch, Source::Input);
+    }
+    if let Some(text) = env.non_empty(env_vars::SOURCE_DATE_EPOCH)? {
+        let epoch = parse_epoch(text).ok_or_else(|| {
+            ActionError::environment(
+                env_vars::SOURCE_DATE_EPOCH,
+                format!("`{text}` is not a Unix time in whole seconds"),
+            )
+        })?;
+        return found(epoch, Source::Env);
+    }
+    if let Some(epoch) = from_push_payload(context, sha) {
+        return found(epoch, Source::PushPayload);
+    }
+    Ok(from_git(&settings.path, sha).map(|epoch| CommitTime {
+        epoch,
+        source: Source::Git,
+    }))
 }

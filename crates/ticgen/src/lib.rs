@@ -11,11 +11,8 @@ mod summary;
 pub mod tags;
 pub mod version;
 
-use gantry_runner::{
-    ActionError, ActionSpec, Annotation, InputSpec, OutputSpec, Outputs, Step, env_vars,
-};
+use gantry_runner::{ActionError, ActionSpec, Annotation, InputSpec, OutputSpec, Outputs, Step};
 
-use crate::commit_time::{CommitTime, Source};
 use crate::git_context::{Build, ContextError, Origin};
 use crate::manifest::ManifestError;
 use crate::report::Report;
@@ -155,7 +152,17 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
             ));
         }
     }
-    let commit_time = commit_time(step, &context, &settings, &git.sha)?;
+    let commit_time = match commit_time::resolve(step.env(), &context, &settings, &git.sha)? {
+        Ok(time) => Some(time),
+        Err(reason) => {
+            let message = format!(
+                "source-date-epoch is empty: {reason}; check out that commit (for pull requests `ref: ${{{{ github.event.pull_request.head.sha }}}}`) or set `source-date-epoch`"
+            );
+            step.console
+                .warning(&message, &Annotation::titled("ticgen: commit time unknown"));
+            None
+        }
+    };
     let semver = manifest.version.semver();
     let tic = tags::tic(&semver, &git)
         .map_err(|error| ActionError::input("manifest", error.to_string()))?;
@@ -196,53 +203,5 @@ fn context_error(error: ContextError) -> ActionError {
     match error.origin {
         Origin::Input(input) => ActionError::input(input, error.message),
         Origin::Env(variable) => ActionError::environment(variable, error.message),
-    }
-}
-
-/// The first commit time source that answers; a warning (and no time) when none does.
-fn commit_time(
-    step: &mut Step<'_>,
-    context: &gantry_runner::GithubContext,
-    settings: &Settings,
-    sha: &str,
-) -> Result<Option<CommitTime>, ActionError> {
-    if let Some(epoch) = settings.source_date_epoch {
-        return Ok(Some(CommitTime {
-            epoch,
-            source: Source::Input,
-        }));
-    }
-    if let Some(text) = step.env().non_empty(env_vars::SOURCE_DATE_EPOCH)? {
-        let epoch = commit_time::parse_epoch(text).ok_or_else(|| {
-            ActionError::environment(
-                env_vars::SOURCE_DATE_EPOCH,
-                format!("`{text}` is not a Unix time in whole seconds"),
-            )
-        })?;
-        return Ok(Some(CommitTime {
-            epoch,
-            source: Source::Env,
-        }));
-    }
-    if let Some(epoch) = commit_time::from_push_payload(context, sha) {
-        return Ok(Some(CommitTime {
-            epoch,
-            source: Source::PushPayload,
-        }));
-    }
-    match commit_time::from_git(&settings.path, sha) {
-        Ok(epoch) => Ok(Some(CommitTime {
-            epoch,
-            source: Source::Git,
-        })),
-        Err(reason) => {
-            step.console.warning(
-                &format!(
-                    "source-date-epoch is empty: {reason}; fetch that commit (actions/checkout with `ref: ${{{{ github.event.pull_request.head.sha }}}}`) or set `source-date-epoch`"
-                ),
-                &Annotation::titled("ticgen: commit time unknown"),
-            );
-            Ok(None)
-        }
     }
 }

@@ -93,14 +93,61 @@ impl Repo {
             .replace(&self.path().display().to_string(), "[REPO]")
             .replace(&self.sha, "[SHA]")
     }
+
+    /// Adds a second commit (one hour later) and returns a depth-1 clone of it, as
+    /// `actions/checkout` makes by default.
+    pub fn shallow_clone(&self) -> Self {
+        std::fs::write(self.path().join("CHANGES"), "second\n").expect("write");
+        git(self.path(), &["add", "-A"]);
+        let later = [
+            ("GIT_AUTHOR_DATE", "2024-05-01T13:00:00Z"),
+            ("GIT_COMMITTER_DATE", "2024-05-01T13:00:00Z"),
+        ];
+        git_with(
+            self.path(),
+            &[
+                "-c",
+                "user.name=ticgen",
+                "-c",
+                "user.email=ticgen@example.com",
+                "-c",
+                "commit.gpgsign=false",
+                "commit",
+                "-q",
+                "-m",
+                "second",
+            ],
+            &later,
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("file://{}", self.path().display());
+        git(dir.path(), &["clone", "-q", "--depth", "1", &url, "."]);
+        let sha = git(dir.path(), &["rev-parse", "HEAD"]);
+        assert_eq!(
+            git(dir.path(), &["rev-list", "--count", "HEAD"]),
+            "1",
+            "the clone is shallow"
+        );
+        Self { dir, sha }
+    }
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
+    git_with(
+        dir,
+        args,
+        &[
+            ("GIT_AUTHOR_DATE", COMMIT_DATE),
+            ("GIT_COMMITTER_DATE", COMMIT_DATE),
+        ],
+    )
+}
+
+fn git_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     let output = Command::new("git")
         .current_dir(dir)
         .args(args)
-        .env("GIT_AUTHOR_DATE", COMMIT_DATE)
-        .env("GIT_COMMITTER_DATE", COMMIT_DATE)
+        .envs(env.iter().copied())
         .output()
         .expect("run git");
     assert!(

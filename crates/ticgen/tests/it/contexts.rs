@@ -269,3 +269,21 @@ fn every_declared_output_is_set_and_explained_in_the_summary() {
     }
     assert_eq!(run.outputs.len(), ticgen::SPEC.outputs.len());
 }
+
+#[test]
+fn a_depth_one_clone_is_enough() {
+    let origin = Repo::new(&[("pyproject.toml", &pyproject("1.2.3"))]);
+    let clone = origin.shallow_clone();
+    // A tag push without a payload: the tag check needs no history and the commit time is one
+    // object lookup of the checked-out commit.
+    let run = success(
+        clone
+            .run()
+            .env("GITHUB_REF", "refs/tags/v1.2.3")
+            .env("GITHUB_SHA", &clone.sha)
+            .run(),
+    );
+    assert_eq!(run.output("tic"), "1.2.3");
+    assert_eq!(run.output("source-date-epoch"), "1714568400");
+    assert_eq!(run.output("sha"), clone.sha);
+}
