@@ -92,6 +92,7 @@ impl Repo {
             .render()
             .replace(&self.path().display().to_string(), "[REPO]")
             .replace(&self.sha, "[SHA]")
+            .replace(&self.sha[..7], "[SHA7]")
     }
 
     /// Adds a second commit (one hour later) and returns a depth-1 clone of it, as
