@@ -27,7 +27,13 @@ struct Complete {
 }
 
 /// Answers one admin request.
-pub fn handle(shared: &std::sync::Arc<Shared>, method: &Method, path: &str, _query: &BTreeMap<String, String>, body: &[u8]) -> Answer {
+pub fn handle(
+    shared: &std::sync::Arc<Shared>,
+    method: &Method,
+    path: &str,
+    _query: &BTreeMap<String, String>,
+    body: &[u8],
+) -> Answer {
     let control = Control::from_shared(std::sync::Arc::clone(shared));
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match route(&control, method, &segs, body) {
@@ -48,7 +54,12 @@ fn spec(body: &[u8]) -> Result<WorldSpec, ApiError> {
     WorldSpec::from_yaml(text).map_err(|e| ApiError::unprocessable(format!("invalid world: {e}")))
 }
 
-fn route(control: &Control, method: &Method, segs: &[&str], body: &[u8]) -> Result<(StatusCode, Value), ApiError> {
+fn route(
+    control: &Control,
+    method: &Method,
+    segs: &[&str],
+    body: &[u8],
+) -> Result<(StatusCode, Value), ApiError> {
     let ok = |v: Value| Ok((StatusCode::OK, v));
     let m = method.clone();
     match segs {

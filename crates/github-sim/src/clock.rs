@@ -24,7 +24,11 @@ impl Clock {
         Clock {
             real_origin: Instant::now(),
             sim_origin_ms: start,
-            scale: if scale.is_finite() && scale >= 0.0 { scale } else { 1.0 },
+            scale: if scale.is_finite() && scale >= 0.0 {
+                scale
+            } else {
+                1.0
+            },
             offset_ms: 0,
         }
     }
@@ -32,7 +36,10 @@ impl Clock {
     /// Simulated now, in unix milliseconds.
     pub fn now_ms(&self) -> i64 {
         let real = self.real_origin.elapsed().as_secs_f64() * 1000.0 * self.scale;
-        #[expect(clippy::cast_possible_truncation, reason = "simulated ms fit in i64 for millennia")]
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "simulated ms fit in i64 for millennia"
+        )]
         let real = real as i64;
         self.sim_origin_ms + real + self.offset_ms
     }
@@ -50,7 +57,8 @@ impl Clock {
 
 /// Formats unix seconds as GitHub does: `2017-10-10T16:00:00Z`.
 pub fn iso(secs: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     t.format(&f).unwrap_or_default()
 }

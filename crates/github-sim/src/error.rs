@@ -59,7 +59,10 @@ impl ApiError {
 
     /// 400 for a body that is not the JSON the endpoint expects.
     pub fn bad_json(detail: &str) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, format!("Problems parsing JSON: {detail}"))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("Problems parsing JSON: {detail}"),
+        )
     }
 
     pub fn body(&self) -> Value {

@@ -27,7 +27,10 @@ impl FaultAction {
     pub fn label(&self) -> String {
         match self {
             FaultAction::Status { status } => format!("status {status}"),
-            FaultAction::SecondaryRateLimit { status, retry_after } => {
+            FaultAction::SecondaryRateLimit {
+                status,
+                retry_after,
+            } => {
                 format!("secondary rate limit {status} retry-after {retry_after}")
             }
             FaultAction::Latency { ms } => format!("latency {ms}ms"),
@@ -115,14 +118,17 @@ impl Faults {
         }
         let mut fired = None;
         for rule in &mut self.rules {
-            let method_ok = rule.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method));
+            let method_ok = rule
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method));
             if !method_ok || !glob(&rule.path, path) || rule.times == Some(0) {
                 continue;
             }
-            if let Some(p) = rule.probability {
-                if self.rng.random::<f64>() >= p {
-                    continue;
-                }
+            if let Some(p) = rule.probability
+                && self.rng.random::<f64>() >= p
+            {
+                continue;
             }
             if let Some(n) = &mut rule.times {
                 *n -= 1;
@@ -162,7 +168,10 @@ mod tests {
         assert!(glob("/repos/*/*/pulls/*/merge", "/repos/o/r/pulls/1/merge"));
         assert!(!glob("/repos/*/pulls", "/repos/o/r/pulls"));
         assert!(glob("/repos/**", "/repos/o/r/git/refs/heads/x"));
-        assert!(glob("/repos/o/r/git/refs/**", "/repos/o/r/git/refs/heads/a/b"));
+        assert!(glob(
+            "/repos/o/r/git/refs/**",
+            "/repos/o/r/git/refs/heads/a/b"
+        ));
     }
 
     #[test]
@@ -175,7 +184,9 @@ mod tests {
         let draw = |seed| {
             let mut f = Faults::new(seed);
             f.add(Fault::new("GET", "/y", FaultAction::Status { status: 500 }).probability(0.5));
-            (0..32).map(|_| f.pick("GET", "/y").is_some()).collect::<Vec<_>>()
+            (0..32)
+                .map(|_| f.pick("GET", "/y").is_some())
+                .collect::<Vec<_>>()
         };
         assert_eq!(draw(42), draw(42));
         assert!(draw(42).contains(&true) && draw(42).contains(&false));

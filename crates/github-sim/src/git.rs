@@ -195,7 +195,7 @@ impl ObjectStore {
             })
             .collect();
         // git sorts tree entries as if directory names ended in '/'.
-        entries.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        entries.sort_by_key(sort_key);
         let mut body = Vec::new();
         for e in &entries {
             body.extend_from_slice(if e.is_tree { b"40000 " } else { b"100644 " });
@@ -262,10 +262,10 @@ impl ObjectStore {
         let mut from_a = HashSet::new();
         let mut queue = VecDeque::from([*a]);
         while let Some(sha) = queue.pop_front() {
-            if from_a.insert(sha) {
-                if let Some(c) = self.commit(&sha) {
-                    queue.extend(c.parents.iter().copied());
-                }
+            if from_a.insert(sha)
+                && let Some(c) = self.commit(&sha)
+            {
+                queue.extend(c.parents.iter().copied());
             }
         }
         let mut seen = HashSet::new();
@@ -274,10 +274,10 @@ impl ObjectStore {
             if from_a.contains(&sha) {
                 return Some(sha);
             }
-            if seen.insert(sha) {
-                if let Some(c) = self.commit(&sha) {
-                    queue.extend(c.parents.iter().copied());
-                }
+            if seen.insert(sha)
+                && let Some(c) = self.commit(&sha)
+            {
+                queue.extend(c.parents.iter().copied());
             }
         }
         None
@@ -310,8 +310,11 @@ impl ObjectStore {
 /// Merges file maps path by path: a side that did not change a path yields to the one that did.
 pub fn three_way(base: &Files, ours: &Files, theirs: &Files) -> Option<Files> {
     let mut out = Files::new();
-    let paths: std::collections::BTreeSet<&String> =
-        base.keys().chain(ours.keys()).chain(theirs.keys()).collect();
+    let paths: std::collections::BTreeSet<&String> = base
+        .keys()
+        .chain(ours.keys())
+        .chain(theirs.keys())
+        .collect();
     for path in paths {
         let (b, o, t) = (base.get(path), ours.get(path), theirs.get(path));
         let merged = if o == t || t == b {

@@ -3,6 +3,7 @@
 //! goes through (faults → auth → rate limit → route → ETag/304 → headers → request log).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::future::Future as _;
 use std::io;
 use std::pin::Pin;
@@ -111,7 +112,10 @@ impl hyper::body::Body for Body {
     type Data = Bytes;
     type Error = io::Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         if let Some(d) = self.data.take() {
             return Poll::Ready(Some(Ok(Frame::data(d))));
         }
@@ -123,7 +127,10 @@ impl hyper::body::Body for Body {
         }
         if self.fail_after {
             self.fail_after = false;
-            return Poll::Ready(Some(Err(io::Error::new(io::ErrorKind::ConnectionAborted, "fault: close mid-body"))));
+            return Poll::Ready(Some(Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "fault: close mid-body",
+            ))));
         }
         Poll::Ready(None)
     }
@@ -163,7 +170,10 @@ impl Answer {
     pub fn json(status: StatusCode, v: &Value) -> Answer {
         Answer {
             status,
-            headers: vec![(header::CONTENT_TYPE, "application/json; charset=utf-8".into())],
+            headers: vec![(
+                header::CONTENT_TYPE,
+                "application/json; charset=utf-8".into(),
+            )],
             body: serde_json::to_vec(v).unwrap_or_default(),
             identity: None,
         }
@@ -180,7 +190,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     let path = parts.uri.path().to_owned();
     let query_str = parts.uri.query().unwrap_or("").to_owned();
     let n = shared.next_request.fetch_add(1, Ordering::Relaxed);
-    let request_id = format!("51A0:{n:06X}:{:07X}:{n:07X}:00000000", n.wrapping_mul(7919) & 0x0FFF_FFFF);
+    let request_id = format!(
+        "51A0:{n:06X}:{:07X}:{n:07X}:00000000",
+        n.wrapping_mul(7919) & 0x0FFF_FFFF
+    );
     let conditional = parts.headers.contains_key(header::IF_NONE_MATCH);
     let fault = lock(&shared.faults).pick(parts.method.as_str(), &path);
     let mut entry = LoggedRequest {
@@ -209,7 +222,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             let msg = status.canonical_reason().unwrap_or("Server Error");
             Some(Answer::error(&ApiError::new(status, msg)))
         }
-        Some(FaultAction::SecondaryRateLimit { status, retry_after }) => {
+        Some(FaultAction::SecondaryRateLimit {
+            status,
+            retry_after,
+        }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
             let e = ApiError::new(
                 status,
@@ -220,7 +236,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             )
             .doc("https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits");
             let mut a = Answer::error(&e);
-            a.headers.push((header::RETRY_AFTER, retry_after.to_string()));
+            a.headers
+                .push((header::RETRY_AFTER, retry_after.to_string()));
             Some(a)
         }
         Some(FaultAction::CloseMidBody) => {
@@ -231,12 +248,25 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     };
     let mut answer = match answer {
         Some(a) => a,
-        None if path == "/_sim" || path.starts_with("/_sim/") => {
-            crate::admin::handle(&shared, &parts.method, &path, &parse_query(&query_str), &body)
-        }
-        None => api(&shared, &parts.method, &path, &query_str, &parts.headers, &body),
+        None if path == "/_sim" || path.starts_with("/_sim/") => crate::admin::handle(
+            &shared,
+            &parts.method,
+            &path,
+            &parse_query(&query_str),
+            &body,
+        ),
+        None => api(
+            &shared,
+            &parts.method,
+            &path,
+            &query_str,
+            &parts.headers,
+            &body,
+        ),
     };
-    answer.headers.push((HeaderName::from_static("x-github-request-id"), request_id));
+    answer
+        .headers
+        .push((HeaderName::from_static("x-github-request-id"), request_id));
     entry.identity = answer.identity.take();
     entry.status = answer.status.as_u16();
     if !path.starts_with("/_sim") {
@@ -266,8 +296,14 @@ fn into_response(answer: Answer, cut_body: bool) -> Response<Body> {
             h.append(name, v);
         }
     }
-    h.insert(HeaderName::from_static("x-github-api-version-selected"), HeaderValue::from_static("2022-11-28"));
-    h.insert(HeaderName::from_static("x-github-media-type"), HeaderValue::from_static("github.v3; format=json"));
+    h.insert(
+        HeaderName::from_static("x-github-api-version-selected"),
+        HeaderValue::from_static("2022-11-28"),
+    );
+    h.insert(
+        HeaderName::from_static("x-github-media-type"),
+        HeaderValue::from_static("github.v3; format=json"),
+    );
     if cut_body {
         h.insert(header::CONTENT_LENGTH, HeaderValue::from(full_len));
     }
@@ -291,12 +327,13 @@ pub fn decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(hi), Some(lo)) = (hex_digit(bytes[i + 1]), hex_digit(bytes[i + 2])) {
-                out.push((hi << 4) | lo);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(hi), Some(lo)) = (hex_digit(bytes[i + 1]), hex_digit(bytes[i + 2]))
+        {
+            out.push((hi << 4) | lo);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -305,22 +342,25 @@ pub fn decode(s: &str) -> String {
 }
 
 fn hex_digit(c: u8) -> Option<u8> {
-    char::from(c).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    char::from(c)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, token) = v.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("token") || scheme.eq_ignore_ascii_case("bearer")).then(|| token.trim())
+    (scheme.eq_ignore_ascii_case("token") || scheme.eq_ignore_ascii_case("bearer"))
+        .then(|| token.trim())
 }
 
-/// `"<32 hex>"` over the body, as GitHub's quoted ETags look.
+/// `"<32 hex>"` over the body, as GitHub's quoted `ETags` look.
 fn etag_of(body: &[u8]) -> String {
     let digest = Sha1::digest(body);
     let mut s = String::with_capacity(34);
     s.push('"');
     for b in &digest[..16] {
-        s.push_str(&format!("{b:02x}"));
+        let _ = write!(s, "{b:02x}");
     }
     s.push('"');
     s
@@ -335,69 +375,44 @@ fn etag_matches(header_value: &str, etag: &str) -> bool {
 
 fn rate_headers(b: &Budget) -> Vec<(HeaderName, String)> {
     vec![
-        (HeaderName::from_static("x-ratelimit-limit"), b.limit.to_string()),
-        (HeaderName::from_static("x-ratelimit-remaining"), b.remaining().to_string()),
-        (HeaderName::from_static("x-ratelimit-used"), b.used.to_string()),
-        (HeaderName::from_static("x-ratelimit-reset"), b.reset.to_string()),
-        (HeaderName::from_static("x-ratelimit-resource"), "core".into()),
+        (
+            HeaderName::from_static("x-ratelimit-limit"),
+            b.limit.to_string(),
+        ),
+        (
+            HeaderName::from_static("x-ratelimit-remaining"),
+            b.remaining().to_string(),
+        ),
+        (
+            HeaderName::from_static("x-ratelimit-used"),
+            b.used.to_string(),
+        ),
+        (
+            HeaderName::from_static("x-ratelimit-reset"),
+            b.reset.to_string(),
+        ),
+        (
+            HeaderName::from_static("x-ratelimit-resource"),
+            "core".into(),
+        ),
     ]
 }
 
-/// The authenticated REST pipeline.
-fn api(shared: &Shared, method: &Method, path: &str, query_str: &str, headers: &HeaderMap, body: &[u8]) -> Answer {
-    let Some(token) = bearer(headers) else {
-        return Answer::error(&ApiError::new(StatusCode::UNAUTHORIZED, "Requires authentication"));
-    };
-    let mut world = lock(&shared.world);
-    world.tick();
-    let Some(who) = world.identity_by_token(token).cloned() else {
-        return Answer::error(&ApiError::new(StatusCode::UNAUTHORIZED, "Bad credentials"));
-    };
-    let now = world.clock.now_secs();
-    let mut limiter = lock(&shared.limiter);
-    let budget = limiter.peek(token, who.rate_limit, now);
-    let query = parse_query(query_str);
-    if path == "/rate_limit" && method == Method::GET {
-        let core = json!({"limit": budget.limit, "remaining": budget.remaining(), "reset": budget.reset, "used": budget.used, "resource": "core"});
-        let mut a = Answer::json(StatusCode::OK, &json!({"resources": {"core": core}, "rate": core}));
-        a.headers.extend(rate_headers(&budget));
-        a.identity = Some(who.login);
-        return a;
-    }
-    if budget.remaining() == 0 {
-        let e = ApiError::new(StatusCode::FORBIDDEN, format!("API rate limit exceeded for user ID {}.", who.id))
-            .doc("https://docs.github.com/rest/overview/rate-limits-for-the-rest-api");
-        let mut a = Answer::error(&e);
-        a.headers.extend(rate_headers(&budget));
-        a.identity = Some(who.login);
-        return a;
-    }
-    let decoded: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(decode).collect();
-    let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let ctx = Ctx {
-        base: &shared.base,
-        method,
-        query: &query,
-        body,
-        who: &who,
-        accept,
-    };
-    let outcome = routes::dispatch(&mut world, &ctx, &segs);
-    drop(world);
-    let mut answer = match outcome {
+/// Turns a handler's outcome into status, headers and body (pagination happens here).
+fn to_answer(outcome: routes::Outcome, url: &str, query: &BTreeMap<String, String>) -> Answer {
+    match outcome {
         Ok(Reply::Json(status, v)) => {
             let mut a = Answer::json(status, &v);
-            if status == StatusCode::CREATED {
-                if let Some(u) = v.get("url").and_then(Value::as_str) {
-                    a.headers.push((header::LOCATION, u.to_owned()));
-                }
+            if status == StatusCode::CREATED
+                && let Some(u) = v.get("url").and_then(Value::as_str)
+            {
+                a.headers.push((header::LOCATION, u.to_owned()));
             }
             a
         }
         Ok(Reply::Page(items, wrap)) => {
             let total = items.len();
-            let page = paginate(items, &format!("{}{path}", shared.base), &query);
+            let page = paginate(items, url, query);
             let v = match wrap {
                 Some(key) => json!({"total_count": total, key: page.items}),
                 None => Value::Array(page.items),
@@ -416,18 +431,95 @@ fn api(shared: &Shared, method: &Method, path: &str, query_str: &str, headers: &
         },
         Ok(Reply::Raw(bytes)) => Answer {
             status: StatusCode::OK,
-            headers: vec![(header::CONTENT_TYPE, "application/vnd.github.raw; charset=utf-8".into())],
+            headers: vec![(
+                header::CONTENT_TYPE,
+                "application/vnd.github.raw; charset=utf-8".into(),
+            )],
             body: bytes,
             identity: None,
         },
         Err(e) => Answer::error(&e),
+    }
+}
+
+/// The authenticated REST pipeline.
+fn api(
+    shared: &Shared,
+    method: &Method,
+    path: &str,
+    query_str: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Answer {
+    let Some(token) = bearer(headers) else {
+        return Answer::error(&ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "Requires authentication",
+        ));
     };
+    let mut world = lock(&shared.world);
+    world.tick();
+    let Some(who) = world.identity_by_token(token).cloned() else {
+        return Answer::error(&ApiError::new(StatusCode::UNAUTHORIZED, "Bad credentials"));
+    };
+    let now = world.clock.now_secs();
+    let mut limiter = lock(&shared.limiter);
+    let budget = limiter.peek(token, who.rate_limit, now);
+    let query = parse_query(query_str);
+    if path == "/rate_limit" && method == Method::GET {
+        let core = json!({"limit": budget.limit, "remaining": budget.remaining(), "reset": budget.reset, "used": budget.used, "resource": "core"});
+        let mut a = Answer::json(
+            StatusCode::OK,
+            &json!({"resources": {"core": core}, "rate": core}),
+        );
+        a.headers.extend(rate_headers(&budget));
+        a.identity = Some(who.login);
+        return a;
+    }
+    if budget.remaining() == 0 {
+        let e = ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("API rate limit exceeded for user ID {}.", who.id),
+        )
+        .doc("https://docs.github.com/rest/overview/rate-limits-for-the-rest-api");
+        let mut a = Answer::error(&e);
+        a.headers.extend(rate_headers(&budget));
+        a.identity = Some(who.login);
+        return a;
+    }
+    let decoded: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(decode)
+        .collect();
+    let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ctx = Ctx {
+        base: &shared.base,
+        method,
+        query: &query,
+        body,
+        who: &who,
+        accept,
+    };
+    let outcome = routes::dispatch(&mut world, &ctx, &segs);
+    drop(world);
+    let mut answer = to_answer(outcome, &format!("{}{path}", shared.base), &query);
     answer.identity = Some(who.login);
     let mut budget = budget;
     if method == Method::GET && answer.status == StatusCode::OK {
         let etag = etag_of(&answer.body);
-        answer.headers.push((header::CACHE_CONTROL, "private, max-age=60, s-maxage=60".into()));
-        answer.headers.push((header::VARY, "Accept, Authorization, Cookie, X-GitHub-OTP".into()));
+        answer.headers.push((
+            header::CACHE_CONTROL,
+            "private, max-age=60, s-maxage=60".into(),
+        ));
+        answer.headers.push((
+            header::VARY,
+            "Accept, Authorization, Cookie, X-GitHub-OTP".into(),
+        ));
         let hit = headers
             .get(header::IF_NONE_MATCH)
             .and_then(|v| v.to_str().ok())
@@ -436,7 +528,9 @@ fn api(shared: &Shared, method: &Method, path: &str, query_str: &str, headers: &
         if hit {
             answer.status = StatusCode::NOT_MODIFIED;
             answer.body.clear();
-            answer.headers.retain(|(n, _)| *n != header::CONTENT_TYPE && *n != header::LINK);
+            answer
+                .headers
+                .retain(|(n, _)| *n != header::CONTENT_TYPE && *n != header::LINK);
             answer.headers.extend(rate_headers(&budget));
             return answer;
         }

@@ -1,12 +1,14 @@
 //! GitHub's JSON shapes, built from world state. Field sets mirror the recorded real responses in
-//! `reference/github/` so clients with strict models (octocrab, PyGitHub) deserialise them.
+//! `reference/github/` so clients with strict models (octocrab, `PyGitHub`) deserialise them.
 
 use serde_json::{Value, json};
 
 use crate::clock::iso;
 use crate::git::Sha;
 use crate::spec::{Access, IdentityKind, RepoPermissions};
-use crate::world::{CheckRun, CheckSuite, CommitStatus, Identity, Pull, PullState, Release, Repo, Review, World};
+use crate::world::{
+    CheckRun, CheckSuite, CommitStatus, Identity, Pull, PullState, Release, Repo, Review, World,
+};
 
 /// A stable small id for a name (organisations are not identities in the world).
 pub fn name_id(name: &str) -> u64 {
@@ -236,7 +238,7 @@ pub fn git_commit(base: &str, world: &World, r: &Repo, sha: &Sha) -> Value {
 
 /// A commit as `/repos/{o}/{r}/commits/{ref}` shows it.
 pub fn commit(base: &str, world: &World, r: &Repo, sha: &Sha) -> Value {
-    let u = format!("{base}/repos/{}", r.full_name());
+    let api = format!("{base}/repos/{}", r.full_name());
     let Some(c) = world.objects.commit(sha) else {
         return Value::Null;
     };
@@ -262,20 +264,27 @@ pub fn commit(base: &str, world: &World, r: &Repo, sha: &Sha) -> Value {
         "sha": sha.hex(),
         "node_id": node_id("Commit", 2),
         "commit": git,
-        "url": format!("{u}/commits/{sha}"),
+        "url": format!("{api}/commits/{sha}"),
         "html_url": format!("{base}/{}/commit/{sha}", r.full_name()),
-        "comments_url": format!("{u}/commits/{sha}/comments"),
+        "comments_url": format!("{api}/commits/{sha}/comments"),
         "author": person(&c.author.name),
         "committer": person(&c.committer.name),
         "parents": c.parents.iter().map(|p| json!({
-            "sha": p.hex(), "url": format!("{u}/commits/{p}"),
+            "sha": p.hex(), "url": format!("{api}/commits/{p}"),
             "html_url": format!("{base}/{}/commit/{p}", r.full_name())
         })).collect::<Vec<_>>(),
     })
 }
 
 /// A file entry of the contents API (without `content`).
-pub fn content_entry(base: &str, r: &Repo, path: &str, blob: &Sha, size: usize, git_ref: &str) -> Value {
+pub fn content_entry(
+    base: &str,
+    r: &Repo,
+    path: &str,
+    blob: &Sha,
+    size: usize,
+    git_ref: &str,
+) -> Value {
     let full = r.full_name();
     let u = format!("{base}/repos/{full}");
     let name = path.rsplit('/').next().unwrap_or(path);
@@ -320,26 +329,32 @@ fn branch_obj(base: &str, r: &Repo, branch: &str, sha: &Sha) -> Value {
     })
 }
 
+/// What only the single-pull-request endpoint shows.
+pub struct PullDetail {
+    pub mergeable: Option<bool>,
+    pub state: String,
+}
+
 /// A pull request; `detail` adds the fields only the single-PR endpoint has.
-pub fn pull(base: &str, world: &World, r: &Repo, p: &Pull, detail: Option<Option<bool>>, state: &str) -> Value {
+pub fn pull(base: &str, world: &World, r: &Repo, p: &Pull, detail: Option<&PullDetail>) -> Value {
     let full = r.full_name();
-    let u = format!("{base}/repos/{full}");
+    let api = format!("{base}/repos/{full}");
     let html = format!("{base}/{full}/pull/{}", p.number);
-    let n = p.number;
+    let number = p.number;
     let mut v = json!({
-        "url": format!("{u}/pulls/{n}"),
+        "url": format!("{api}/pulls/{number}"),
         "id": p.id,
         "node_id": node_id("PullRequest", p.id),
         "html_url": html,
         "diff_url": format!("{html}.diff"),
         "patch_url": format!("{html}.patch"),
-        "issue_url": format!("{u}/issues/{n}"),
-        "commits_url": format!("{u}/pulls/{n}/commits"),
-        "review_comments_url": format!("{u}/pulls/{n}/comments"),
-        "review_comment_url": format!("{u}/pulls/comments{{/number}}"),
-        "comments_url": format!("{u}/issues/{n}/comments"),
-        "statuses_url": format!("{u}/statuses/{}", p.head_sha),
-        "number": n,
+        "issue_url": format!("{api}/issues/{number}"),
+        "commits_url": format!("{api}/pulls/{number}/commits"),
+        "review_comments_url": format!("{api}/pulls/{number}/comments"),
+        "review_comment_url": format!("{api}/pulls/comments{{/number}}"),
+        "comments_url": format!("{api}/issues/{number}/comments"),
+        "statuses_url": format!("{api}/statuses/{}", p.head_sha),
+        "number": number,
         "state": p.state,
         "locked": false,
         "title": p.title,
@@ -360,28 +375,39 @@ pub fn pull(base: &str, world: &World, r: &Repo, p: &Pull, detail: Option<Option
         "head": branch_obj(base, r, &p.head_ref, &p.head_sha),
         "base": branch_obj(base, r, &p.base_ref, &p.base_sha),
         "_links": {
-            "self": {"href": format!("{u}/pulls/{n}")},
+            "self": {"href": format!("{api}/pulls/{number}")},
             "html": {"href": html},
-            "issue": {"href": format!("{u}/issues/{n}")},
-            "comments": {"href": format!("{u}/issues/{n}/comments")},
-            "review_comments": {"href": format!("{u}/pulls/{n}/comments")},
-            "review_comment": {"href": format!("{u}/pulls/comments{{/number}}")},
-            "commits": {"href": format!("{u}/pulls/{n}/commits")},
-            "statuses": {"href": format!("{u}/statuses/{}", p.head_sha)},
+            "issue": {"href": format!("{api}/issues/{number}")},
+            "comments": {"href": format!("{api}/issues/{number}/comments")},
+            "review_comments": {"href": format!("{api}/pulls/{number}/comments")},
+            "review_comment": {"href": format!("{api}/pulls/comments{{/number}}")},
+            "commits": {"href": format!("{api}/pulls/{number}/commits")},
+            "statuses": {"href": format!("{api}/statuses/{}", p.head_sha)},
         },
         "author_association": "MEMBER",
         "auto_merge": null,
         "draft": p.draft,
     });
-    if let (Some(mergeable), Value::Object(m)) = (detail, &mut v) {
-        let commits = p
-            .merge_commit_sha
-            .map_or_else(|| world.objects.commits_between(&p.base_sha, &p.head_sha).len(), |_| 1);
+    if let (Some(detail), Value::Object(m)) = (detail, &mut v) {
+        let mergeable = detail.mergeable;
+        let commits = p.merge_commit_sha.map_or_else(
+            || {
+                world
+                    .objects
+                    .commits_between(&p.base_sha, &p.head_sha)
+                    .len()
+            },
+            |_| 1,
+        );
         m.insert("merged".into(), json!(p.merged));
         m.insert("mergeable".into(), json!(mergeable));
         m.insert("rebaseable".into(), json!(mergeable));
-        m.insert("mergeable_state".into(), json!(state));
-        m.insert("merged_by".into(), p.merged_by.map_or(Value::Null, |id| identity(base, world, id)));
+        m.insert("mergeable_state".into(), json!(detail.state));
+        m.insert(
+            "merged_by".into(),
+            p.merged_by
+                .map_or(Value::Null, |id| identity(base, world, id)),
+        );
         m.insert("comments".into(), json!(0));
         m.insert("review_comments".into(), json!(0));
         m.insert("maintainer_can_modify".into(), json!(false));
@@ -396,7 +422,10 @@ pub fn pull(base: &str, world: &World, r: &Repo, p: &Pull, detail: Option<Option
 /// A pull request review.
 pub fn review(base: &str, world: &World, r: &Repo, p: &Pull, rv: &Review) -> Value {
     let full = r.full_name();
-    let html = format!("{base}/{full}/pull/{}#pullrequestreview-{}", p.number, rv.id);
+    let html = format!(
+        "{base}/{full}/pull/{}#pullrequestreview-{}",
+        p.number, rv.id
+    );
     let pr_url = format!("{base}/repos/{full}/pulls/{}", p.number);
     json!({
         "id": rv.id,
@@ -464,7 +493,15 @@ pub fn suite_status(r: &Repo, s: &CheckSuite) -> (&'static str, Option<String>) 
         let started = runs.iter().any(|c| c.status == "in_progress");
         return (if started { "in_progress" } else { "queued" }, None);
     }
-    let order = ["action_required", "cancelled", "timed_out", "failure", "neutral", "skipped", "success"];
+    let order = [
+        "action_required",
+        "cancelled",
+        "timed_out",
+        "failure",
+        "neutral",
+        "skipped",
+        "success",
+    ];
     let conclusion = order
         .iter()
         .find(|o| runs.iter().any(|c| c.conclusion.as_deref() == Some(**o)))

@@ -151,8 +151,12 @@ impl GithubSim {
 
     /// Serves `world` on `addr`.
     pub async fn start_on(addr: SocketAddr, world: World) -> Result<GithubSim, SimError> {
-        let listener = TcpListener::bind(addr).await.map_err(|source| SimError::Bind { addr, source })?;
-        let local = listener.local_addr().map_err(|source| SimError::Bind { addr, source })?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| SimError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| SimError::Bind { addr, source })?;
         let base = format!("http://{local}");
         let shared = Arc::new(Shared::new(world, base));
         let (stop, rx) = watch::channel(false);

@@ -34,14 +34,19 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut world = match &args.world {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("failed to read world file {}", path.display()))?;
-            World::from_yaml(&text).with_context(|| format!("failed to load world file {}", path.display()))?
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("failed to read world file {}", path.display()))?;
+            World::from_yaml(&text)
+                .with_context(|| format!("failed to load world file {}", path.display()))?
         }
         None => World::empty(),
     };
     for i in 0..args.synthetic_repos {
         world
-            .add_synthetic_repo(&format!("synthetic/repo-{i}"), args.synthetic_commits.max(1))
+            .add_synthetic_repo(
+                &format!("synthetic/repo-{i}"),
+                args.synthetic_commits.max(1),
+            )
             .context("failed to build the synthetic world")?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -55,7 +60,9 @@ fn main() -> anyhow::Result<()> {
             writeln!(out, "{}", sim.url()).context("failed to write the URL to stdout")?;
             out.flush().context("failed to flush stdout")?;
         }
-        tokio::signal::ctrl_c().await.context("failed to wait for Ctrl-C")?;
+        tokio::signal::ctrl_c()
+            .await
+            .context("failed to wait for Ctrl-C")?;
         drop(sim);
         Ok(())
     })

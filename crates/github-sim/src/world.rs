@@ -230,7 +230,7 @@ pub struct Event {
     /// False when the change was made with a workflow's own `GITHUB_TOKEN`.
     pub triggers_workflows: bool,
     pub at: i64,
-    /// The interesting fields: ref/before/after, number, tag_name, check name…
+    /// The interesting fields: ref/before/after, number, `tag_name`, check name…
     pub payload: Value,
 }
 
@@ -320,7 +320,9 @@ impl World {
         let mut w = World::empty();
         if let Some(clock) = &spec.clock {
             let start = match &clock.start {
-                Some(s) => Some(parse_iso_ms(s).ok_or_else(|| WorldError::BadClockStart(s.clone()))?),
+                Some(s) => {
+                    Some(parse_iso_ms(s).ok_or_else(|| WorldError::BadClockStart(s.clone()))?)
+                }
                 None => None,
             };
             w.clock = Clock::new(start, clock.scale.unwrap_or(1.0));
@@ -391,12 +393,16 @@ impl World {
     }
 
     pub fn identity_by_token(&self, token: &str) -> Option<&Identity> {
-        self.tokens.get(token).and_then(|id| self.identities.get(id))
+        self.tokens
+            .get(token)
+            .and_then(|id| self.identities.get(id))
     }
 
     /// The identity with this id; a placeholder "ghost" when it was removed.
     pub fn login_of(&self, id: u64) -> &str {
-        self.identities.get(&id).map_or("ghost", |i| i.login.as_str())
+        self.identities
+            .get(&id)
+            .map_or("ghost", |i| i.login.as_str())
     }
 
     fn upsert_repo(&mut self, spec: &RepoSpec) -> Result<(), WorldError> {
@@ -434,7 +440,9 @@ impl World {
         // The default branch first, then the others in dependency order.
         let mut pending: Vec<(&String, &crate::spec::BranchSpec)> = spec.branches.iter().collect();
         pending.sort_by_key(|(n, _)| **n != default_branch);
-        if !spec.branches.contains_key(&default_branch) && self.repos[&full].branch(&default_branch).is_none() {
+        if !spec.branches.contains_key(&default_branch)
+            && self.repos[&full].branch(&default_branch).is_none()
+        {
             self.seed_branch(&full, &default_branch, None, &BTreeMap::new(), None);
         }
         while !pending.is_empty() {
@@ -451,7 +459,13 @@ impl World {
                     Some(f) if !exists_self && self.repos[&full].branch(f).is_none() => {
                         rest.push((branch, b));
                     }
-                    _ => self.seed_branch(&full, branch, from.as_deref(), &b.files, b.message.as_deref()),
+                    _ => self.seed_branch(
+                        &full,
+                        branch,
+                        from.as_deref(),
+                        &b.files,
+                        b.message.as_deref(),
+                    ),
                 }
             }
             if rest.len() == before {
@@ -466,13 +480,13 @@ impl World {
         }
         for (tag, target) in &spec.tags {
             let repo = &self.repos[&full];
-            let sha = repo
-                .resolve(&self.objects, target)
-                .ok_or_else(|| WorldError::UnknownTagTarget {
+            let sha = repo.resolve(&self.objects, target).ok_or_else(|| {
+                WorldError::UnknownTagTarget {
                     repo: full.clone(),
                     tag: tag.clone(),
                     target: target.clone(),
-                })?;
+                }
+            })?;
             if let Some(repo) = self.repos.get_mut(&full) {
                 repo.refs.insert(format!("refs/tags/{tag}"), sha);
             }
@@ -494,7 +508,9 @@ impl World {
         files: &BTreeMap<String, String>,
         message: Option<&str>,
     ) {
-        let Some(r) = self.repos.get(repo) else { return };
+        let Some(r) = self.repos.get(repo) else {
+            return;
+        };
         let parent = r.branch(branch).or_else(|| from.and_then(|f| r.branch(f)));
         if parent.is_some() && files.is_empty() {
             if let (Some(sha), Some(r)) = (parent, self.repos.get_mut(repo)) {
@@ -580,7 +596,9 @@ impl World {
         message: &str,
         author: &Signature,
     ) -> Sha {
-        let mut files = parent.map(|p| self.objects.commit_files(&p)).unwrap_or_default();
+        let mut files = parent
+            .map(|p| self.objects.commit_files(&p))
+            .unwrap_or_default();
         for (path, content) in changes {
             match content {
                 Some(c) => {
@@ -596,7 +614,13 @@ impl World {
     }
 
     /// Writes a commit with exactly these files and parents.
-    pub fn commit_tree(&mut self, files: &Files, parents: Vec<Sha>, message: &str, author: &Signature) -> Sha {
+    pub fn commit_tree(
+        &mut self,
+        files: &Files,
+        parents: Vec<Sha>,
+        message: &str,
+        author: &Signature,
+    ) -> Sha {
         let tree = self.objects.write_tree(files);
         self.objects.put_commit(Commit {
             tree,
@@ -608,7 +632,14 @@ impl World {
     }
 
     /// Records an event; changes by a workflow's `GITHUB_TOKEN` trigger no workflows.
-    pub fn record_event(&mut self, event: &str, action: Option<&str>, repo: &str, actor: u64, payload: Value) {
+    pub fn record_event(
+        &mut self,
+        event: &str,
+        action: Option<&str>,
+        repo: &str,
+        actor: u64,
+        payload: Value,
+    ) {
         let ident = self.identities.get(&actor);
         let triggers = ident.is_none_or(|i| i.kind != IdentityKind::GithubToken);
         self.events.push(Event {
@@ -626,7 +657,9 @@ impl World {
     /// pull-request synchronisation, simulated CI, mergeability recomputation.
     pub fn set_ref(&mut self, repo: &str, full_ref: &str, new: Option<Sha>, actor: u64) {
         let now = self.clock.now_secs();
-        let Some(r) = self.repos.get_mut(repo) else { return };
+        let Some(r) = self.repos.get_mut(repo) else {
+            return;
+        };
         let before = match new {
             Some(sha) => r.refs.insert(full_ref.to_owned(), sha),
             None => r.refs.remove(full_ref),
@@ -649,17 +682,19 @@ impl World {
                 "deleted": new.is_none(),
             }),
         );
-        let Some(branch) = full_ref.strip_prefix("refs/heads/") else { return };
+        let Some(branch) = full_ref.strip_prefix("refs/heads/") else {
+            return;
+        };
         let mut synced = Vec::new();
         if let Some(r) = self.repos.get_mut(repo) {
             for p in r.pulls.iter_mut().filter(|p| p.state == PullState::Open) {
-                if p.head_ref == branch {
-                    if let Some(sha) = new {
-                        p.head_sha = sha;
-                        p.updated_at = now;
-                        p.mergeable_pending = true;
-                        synced.push((p.number, p.base_ref.clone(), sha));
-                    }
+                if p.head_ref == branch
+                    && let Some(sha) = new
+                {
+                    p.head_sha = sha;
+                    p.updated_at = now;
+                    p.mergeable_pending = true;
+                    synced.push((p.number, p.base_ref.clone(), sha));
                 }
                 if p.base_ref == branch {
                     if let Some(sha) = new {
@@ -692,7 +727,14 @@ impl World {
         let now_ms = self.clock.now_ms();
         for rule in rules {
             for (name, conclusion, after_ms) in &rule.checks {
-                let run_id = self.create_check_run(repo, rule.app, name, head, Some(head_branch), "in_progress");
+                let run_id = self.create_check_run(
+                    repo,
+                    rule.app,
+                    name,
+                    head,
+                    Some(head_branch),
+                    "in_progress",
+                );
                 self.scheduled.push(Scheduled {
                     due_ms: now_ms + i64::try_from(*after_ms).unwrap_or(i64::MAX / 4),
                     repo: repo.to_owned(),
@@ -758,14 +800,22 @@ impl World {
                 p.mergeable_pending = true;
             }
         }
-        self.record_event("check_run", Some("created"), repo, app, json!({"id": id, "name": name, "head_sha": head.hex()}));
+        self.record_event(
+            "check_run",
+            Some("created"),
+            repo,
+            app,
+            json!({"id": id, "name": name, "head_sha": head.hex()}),
+        );
         id
     }
 
     /// Completes a check run with a conclusion (used by CI rules, the admin API and PATCH).
     pub fn complete_check_run(&mut self, repo: &str, run_id: u64, conclusion: &str) -> bool {
         let now = self.clock.now_secs();
-        let Some(r) = self.repos.get_mut(repo) else { return false };
+        let Some(r) = self.repos.get_mut(repo) else {
+            return false;
+        };
         let Some(run) = r.check_runs.iter_mut().find(|c| c.id == run_id) else {
             return false;
         };
@@ -776,7 +826,8 @@ impl World {
         for s in r.check_suites.iter_mut().filter(|s| s.head_sha == head) {
             s.updated_at = now;
         }
-        self.scheduled.retain(|s| !(s.repo == repo && s.run_id == run_id));
+        self.scheduled
+            .retain(|s| !(s.repo == repo && s.run_id == run_id));
         self.record_event(
             "check_run",
             Some("completed"),
@@ -829,11 +880,19 @@ impl World {
         let behind = protection.is_some_and(|p| p.strict) && out_of_date;
         // Latest result per check name / status context on the head commit.
         let mut results: BTreeMap<&str, Option<&str>> = BTreeMap::new();
-        for run in repo.check_runs.iter().filter(|c| c.head_sha == pull.head_sha) {
+        for run in repo
+            .check_runs
+            .iter()
+            .filter(|c| c.head_sha == pull.head_sha)
+        {
             results.insert(&run.name, run.conclusion.as_deref());
         }
         for st in repo.statuses.iter().filter(|s| s.sha == pull.head_sha) {
-            let state = if st.state == "pending" { None } else { Some(st.state.as_str()) };
+            let state = if st.state == "pending" {
+                None
+            } else {
+                Some(st.state.as_str())
+            };
             results.insert(&st.context, state);
         }
         let mut blocked = Vec::new();
@@ -841,7 +900,9 @@ impl World {
         for name in required {
             match results.get(name.as_str()) {
                 Some(Some(c)) if Self::passing(c) => {}
-                Some(Some(_)) => blocked.push(format!("Required status check \"{name}\" is failing.")),
+                Some(Some(_)) => {
+                    blocked.push(format!("Required status check \"{name}\" is failing."));
+                }
                 _ => blocked.push(format!("Required status check \"{name}\" is expected.")),
             }
         }
@@ -885,16 +946,28 @@ impl World {
     }
 
     /// Adds `commits` commits to a new repository `owner/name` (for benchmarks and memory tests).
-    pub fn add_synthetic_repo(&mut self, full_name: &str, commits: usize) -> Result<(), WorldError> {
+    pub fn add_synthetic_repo(
+        &mut self,
+        full_name: &str,
+        commits: usize,
+    ) -> Result<(), WorldError> {
         self.upsert_repo(&RepoSpec {
             name: full_name.to_owned(),
             ..RepoSpec::default()
         })?;
         let sig = self.signature_of(None);
-        let mut head = self.repos.get(full_name).and_then(|r| r.branch(&r.default_branch));
+        let mut head = self
+            .repos
+            .get(full_name)
+            .and_then(|r| r.branch(&r.default_branch));
         for i in 1..commits {
             let content = format!("revision {i}\n").into_bytes();
-            head = Some(self.make_commit(head, &[("VERSION".into(), Some(content))], &format!("Commit {i}"), &sig));
+            head = Some(self.make_commit(
+                head,
+                &[("VERSION".into(), Some(content))],
+                &format!("Commit {i}"),
+                &sig,
+            ));
         }
         if let (Some(r), Some(h)) = (self.repos.get_mut(full_name), head) {
             let branch = format!("refs/heads/{}", r.default_branch);

@@ -14,7 +14,16 @@ use crate::world::{CommitStatus, World};
 
 const DOC_RUNS: &str = "https://docs.github.com/rest/checks/runs#create-a-check-run";
 const DOC_STATUS: &str = "https://docs.github.com/rest/commits/statuses#create-a-commit-status";
-const CONCLUSIONS: &[&str] = &["action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out"];
+const CONCLUSIONS: &[&str] = &[
+    "action_required",
+    "cancelled",
+    "failure",
+    "neutral",
+    "success",
+    "skipped",
+    "stale",
+    "timed_out",
+];
 
 #[derive(Deserialize, Default)]
 struct Output {
@@ -38,7 +47,11 @@ fn must_be_app(ctx: &Ctx<'_>) -> Result<(), ApiError> {
     if ctx.who.is_app() {
         Ok(())
     } else {
-        Err(ApiError::new(StatusCode::FORBIDDEN, "You must authenticate via a GitHub App.").doc(DOC_RUNS))
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "You must authenticate via a GitHub App.",
+        )
+        .doc(DOC_RUNS))
     }
 }
 
@@ -61,16 +74,20 @@ pub fn create_run(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
     must_be_app(ctx)?;
     ctx.need(world, repo, |p| p.checks, Access::Write)?;
     let body: RunBody = ctx.json()?;
-    let name = body.name.ok_or_else(|| ApiError::validation("CheckRun", "missing_field", "name").doc(DOC_RUNS))?;
-    let head = body
-        .head_sha
-        .ok_or_else(|| ApiError::validation("CheckRun", "missing_field", "head_sha").doc(DOC_RUNS))?;
+    let name = body
+        .name
+        .ok_or_else(|| ApiError::validation("CheckRun", "missing_field", "name").doc(DOC_RUNS))?;
+    let head = body.head_sha.ok_or_else(|| {
+        ApiError::validation("CheckRun", "missing_field", "head_sha").doc(DOC_RUNS)
+    })?;
     check_values(body.status.as_deref(), body.conclusion.as_deref())?;
     let sha = head
         .parse::<Sha>()
         .ok()
         .filter(|s| world.objects.commit(s).is_some())
-        .ok_or_else(|| ApiError::unprocessable(format!("No commit found for SHA: {head}")).doc(DOC_RUNS))?;
+        .ok_or_else(|| {
+            ApiError::unprocessable(format!("No commit found for SHA: {head}")).doc(DOC_RUNS)
+        })?;
     let status = body.status.as_deref().unwrap_or("queued");
     let branch = world.repos.get(repo).and_then(|r| {
         r.refs
@@ -79,15 +96,33 @@ pub fn create_run(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
             .map(|(n, _)| n.trim_start_matches("refs/heads/").to_owned())
     });
     let id = world.create_check_run(repo, ctx.who.id, &name, sha, branch.as_deref(), status);
-    apply(world, repo, id, body.details_url, body.external_id, body.output);
+    apply(
+        world,
+        repo,
+        id,
+        body.details_url,
+        body.external_id,
+        body.output,
+    );
     if let Some(c) = &body.conclusion {
         world.complete_check_run(repo, id, c);
     }
     run_reply(world, ctx, repo, id, StatusCode::CREATED)
 }
 
-fn apply(world: &mut World, repo: &str, id: u64, details: Option<String>, external: Option<String>, output: Option<Output>) {
-    if let Some(run) = world.repos.get_mut(repo).and_then(|r| r.check_runs.iter_mut().find(|c| c.id == id)) {
+fn apply(
+    world: &mut World,
+    repo: &str,
+    id: u64,
+    details: Option<String>,
+    external: Option<String>,
+    output: Option<Output>,
+) {
+    if let Some(run) = world
+        .repos
+        .get_mut(repo)
+        .and_then(|r| r.check_runs.iter_mut().find(|c| c.id == id))
+    {
         if details.is_some() {
             run.details_url = details;
         }
@@ -104,8 +139,15 @@ fn apply(world: &mut World, repo: &str, id: u64, details: Option<String>, extern
 
 fn run_reply(world: &World, ctx: &Ctx<'_>, repo: &str, id: u64, status: StatusCode) -> Outcome {
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
-    let run = r.check_runs.iter().find(|c| c.id == id).ok_or_else(ApiError::not_found)?;
-    Ok(Reply::Json(status, json::check_run(ctx.base, world, r, run)))
+    let run = r
+        .check_runs
+        .iter()
+        .find(|c| c.id == id)
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Reply::Json(
+        status,
+        json::check_run(ctx.base, world, r, run),
+    ))
 }
 
 /// `PATCH /repos/{o}/{r}/check-runs/{id}`
@@ -116,18 +158,29 @@ pub fn update_run(world: &mut World, ctx: &Ctx<'_>, repo: &str, id: &str) -> Out
     let id = id_of(id)?;
     let body: RunBody = ctx.json()?;
     check_values(body.status.as_deref(), body.conclusion.as_deref())?;
-    let Some(run) = world.repos.get_mut(repo).and_then(|r| r.check_runs.iter_mut().find(|c| c.id == id)) else {
+    let Some(run) = world
+        .repos
+        .get_mut(repo)
+        .and_then(|r| r.check_runs.iter_mut().find(|c| c.id == id))
+    else {
         return Err(ApiError::not_found());
     };
     if let Some(n) = body.name {
         run.name = n;
     }
-    if let Some(s) = &body.status {
-        if s != "completed" {
-            run.status.clone_from(s);
-        }
+    if let Some(s) = &body.status
+        && s != "completed"
+    {
+        run.status.clone_from(s);
     }
-    apply(world, repo, id, body.details_url, body.external_id, body.output);
+    apply(
+        world,
+        repo,
+        id,
+        body.details_url,
+        body.external_id,
+        body.output,
+    );
     if let Some(c) = &body.conclusion {
         world.complete_check_run(repo, id, c);
     }
@@ -175,7 +228,13 @@ pub fn suites_for_ref(world: &mut World, ctx: &Ctx<'_>, repo: &str, rev: &str) -
         .check_suites
         .iter()
         .filter(|s| s.head_sha == sha)
-        .filter(|s| ctx.query.get("check_name").is_none_or(|n| r.check_runs.iter().any(|c| c.suite_id == s.id && c.name == *n)))
+        .filter(|s| {
+            ctx.query.get("check_name").is_none_or(|n| {
+                r.check_runs
+                    .iter()
+                    .any(|c| c.suite_id == s.id && c.name == *n)
+            })
+        })
         .map(|s| json::check_suite(ctx.base, world, r, s))
         .collect();
     Ok(Reply::Page(items, Some("check_suites")))
@@ -186,8 +245,15 @@ pub fn get_suite(world: &mut World, ctx: &Ctx<'_>, repo: &str, id: &str) -> Outc
     ctx.need(world, repo, |p| p.checks, Access::Read)?;
     let id = id_of(id)?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
-    let s = r.check_suites.iter().find(|s| s.id == id).ok_or_else(ApiError::not_found)?;
-    Ok(Reply::Json(StatusCode::OK, json::check_suite(ctx.base, world, r, s)))
+    let s = r
+        .check_suites
+        .iter()
+        .find(|s| s.id == id)
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Reply::Json(
+        StatusCode::OK,
+        json::check_suite(ctx.base, world, r, s),
+    ))
 }
 
 /// `GET /repos/{o}/{r}/check-suites/{id}/check-runs`
@@ -232,7 +298,9 @@ pub fn create_status(world: &mut World, ctx: &Ctx<'_>, repo: &str, sha: &str) ->
         .parse::<Sha>()
         .ok()
         .filter(|s| world.objects.commit(s).is_some())
-        .ok_or_else(|| ApiError::unprocessable(format!("No commit found for SHA: {sha}")).doc(DOC_STATUS))?;
+        .ok_or_else(|| {
+            ApiError::unprocessable(format!("No commit found for SHA: {sha}")).doc(DOC_STATUS)
+        })?;
     let id = world.next_id();
     let now = world.clock.now_secs();
     let status = CommitStatus {
@@ -252,7 +320,10 @@ pub fn create_status(world: &mut World, ctx: &Ctx<'_>, repo: &str, sha: &str) ->
     }
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     let s = r.statuses.last().ok_or_else(ApiError::not_found)?;
-    Ok(Reply::Json(StatusCode::CREATED, json::status(ctx.base, world, r, s, true)))
+    Ok(Reply::Json(
+        StatusCode::CREATED,
+        json::status(ctx.base, world, r, s, true),
+    ))
 }
 
 /// `GET /repos/{o}/{r}/commits/{ref}/statuses`
@@ -282,7 +353,10 @@ pub fn combined_status(world: &mut World, ctx: &Ctx<'_>, repo: &str, rev: &str) 
         }
     }
     latest.reverse();
-    let state = if latest.iter().any(|s| s.state == "error" || s.state == "failure") {
+    let state = if latest
+        .iter()
+        .any(|s| s.state == "error" || s.state == "failure")
+    {
         "failure"
     } else if latest.is_empty() || latest.iter().any(|s| s.state == "pending") {
         "pending"

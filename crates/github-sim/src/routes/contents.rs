@@ -20,10 +20,17 @@ const DOC_DELETE: &str = "https://docs.github.com/rest/repos/contents#delete-a-f
 pub fn get(world: &mut World, ctx: &Ctx<'_>, repo: &str, path: &str) -> Outcome {
     ctx.need(world, repo, |p| p.contents, Access::Read)?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
-    let rev = ctx.query.get("ref").cloned().unwrap_or_else(|| r.default_branch.clone());
-    let commit = r
-        .resolve(&world.objects, &rev)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("No commit found for the ref {rev}")))?;
+    let rev = ctx
+        .query
+        .get("ref")
+        .cloned()
+        .unwrap_or_else(|| r.default_branch.clone());
+    let commit = r.resolve(&world.objects, &rev).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("No commit found for the ref {rev}"),
+        )
+    })?;
     let files = world.objects.commit_files(&commit);
     let path = path.trim_end_matches('/');
     if let Some(blob) = files.get(path) {
@@ -38,11 +45,17 @@ pub fn get(world: &mut World, ctx: &Ctx<'_>, repo: &str, path: &str) -> Outcome 
         }
         return Ok(Reply::Json(StatusCode::OK, v));
     }
-    let prefix = if path.is_empty() { String::new() } else { format!("{path}/") };
+    let prefix = if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}/")
+    };
     let mut entries: Vec<Value> = Vec::new();
     let mut dirs: Vec<String> = Vec::new();
     for (p, blob) in files.range(prefix.clone()..) {
-        let Some(rest) = p.strip_prefix(&prefix) else { break };
+        let Some(rest) = p.strip_prefix(&prefix) else {
+            break;
+        };
         match rest.split_once('/') {
             None => {
                 let size = world.objects.blob(blob).map_or(0, <[u8]>::len);
@@ -58,7 +71,8 @@ pub fn get(world: &mut World, ctx: &Ctx<'_>, repo: &str, path: &str) -> Outcome 
         }
     }
     if entries.is_empty() && !path.is_empty() {
-        return Err(ApiError::not_found().doc("https://docs.github.com/rest/repos/contents#get-repository-content"));
+        return Err(ApiError::not_found()
+            .doc("https://docs.github.com/rest/repos/contents#get-repository-content"));
     }
     Ok(Reply::Json(StatusCode::OK, Value::Array(entries)))
 }
@@ -86,8 +100,12 @@ struct PutBody {
 pub fn put(world: &mut World, ctx: &Ctx<'_>, repo: &str, path: &str) -> Outcome {
     ctx.need(world, repo, |p| p.contents, Access::Write)?;
     let body: PutBody = ctx.json()?;
-    let message = body.message.ok_or_else(|| missing("message").doc(DOC_PUT))?;
-    let content = body.content.ok_or_else(|| missing("content").doc(DOC_PUT))?;
+    let message = body
+        .message
+        .ok_or_else(|| missing("message").doc(DOC_PUT))?;
+    let content = body
+        .content
+        .ok_or_else(|| missing("content").doc(DOC_PUT))?;
     let cleaned: String = content.chars().filter(|c| !c.is_whitespace()).collect();
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(cleaned)
@@ -97,15 +115,33 @@ pub fn put(world: &mut World, ctx: &Ctx<'_>, repo: &str, path: &str) -> Outcome 
     if let Some(current) = current {
         let given = body.sha.ok_or_else(|| missing("sha").doc(DOC_PUT))?;
         if given.parse::<Sha>().ok() != Some(current) {
-            return Err(ApiError::new(StatusCode::CONFLICT, format!("{path} does not match {given}")).doc(DOC_PUT));
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!("{path} does not match {given}"),
+            )
+            .doc(DOC_PUT));
         }
     }
     let sig = world.signature_of(Some(ctx.who.id));
-    let commit = world.make_commit(Some(head), &[(path.to_owned(), Some(bytes.clone()))], &message, &sig);
-    world.set_ref(repo, &format!("refs/heads/{branch}"), Some(commit), ctx.who.id);
+    let commit = world.make_commit(
+        Some(head),
+        &[(path.to_owned(), Some(bytes.clone()))],
+        &message,
+        &sig,
+    );
+    world.set_ref(
+        repo,
+        &format!("refs/heads/{branch}"),
+        Some(commit),
+        ctx.who.id,
+    );
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     let blob = Sha::of_object("blob", &bytes);
-    let status = if current.is_some() { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if current.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     Ok(Reply::Json(
         status,
         json!({
@@ -115,12 +151,16 @@ pub fn put(world: &mut World, ctx: &Ctx<'_>, repo: &str, path: &str) -> Outcome 
     ))
 }
 
-fn branch_head(world: &World, repo: &str, branch: Option<String>) -> Result<(String, Sha), ApiError> {
+fn branch_head(
+    world: &World,
+    repo: &str,
+    branch: Option<String>,
+) -> Result<(String, Sha), ApiError> {
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     let branch = branch.unwrap_or_else(|| r.default_branch.clone());
-    let head = r
-        .branch(&branch)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("Branch {branch} not found")))?;
+    let head = r.branch(&branch).ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, format!("Branch {branch} not found"))
+    })?;
     Ok((branch, head))
 }
 
@@ -135,18 +175,29 @@ struct DeleteBody {
 pub fn delete(world: &mut World, ctx: &Ctx<'_>, repo: &str, path: &str) -> Outcome {
     ctx.need(world, repo, |p| p.contents, Access::Write)?;
     let body: DeleteBody = ctx.json()?;
-    let message = body.message.ok_or_else(|| missing("message").doc(DOC_DELETE))?;
+    let message = body
+        .message
+        .ok_or_else(|| missing("message").doc(DOC_DELETE))?;
     let (branch, head) = branch_head(world, repo, body.branch)?;
     let Some(current) = world.objects.commit_files(&head).get(path).copied() else {
         return Err(ApiError::not_found().doc(DOC_DELETE));
     };
     let given = body.sha.ok_or_else(|| missing("sha").doc(DOC_DELETE))?;
     if given.parse::<Sha>().ok() != Some(current) {
-        return Err(ApiError::new(StatusCode::CONFLICT, format!("{path} does not match {given}")).doc(DOC_DELETE));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("{path} does not match {given}"),
+        )
+        .doc(DOC_DELETE));
     }
     let sig = world.signature_of(Some(ctx.who.id));
     let commit = world.make_commit(Some(head), &[(path.to_owned(), None)], &message, &sig);
-    world.set_ref(repo, &format!("refs/heads/{branch}"), Some(commit), ctx.who.id);
+    world.set_ref(
+        repo,
+        &format!("refs/heads/{branch}"),
+        Some(commit),
+        ctx.who.id,
+    );
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     Ok(Reply::Json(
         StatusCode::OK,

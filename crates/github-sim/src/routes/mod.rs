@@ -45,7 +45,11 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// The JSON body as `T`, or GitHub's 400 "Problems parsing JSON".
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        let body = if self.body.is_empty() { b"{}".as_slice() } else { self.body };
+        let body = if self.body.is_empty() {
+            b"{}".as_slice()
+        } else {
+            self.body
+        };
         serde_json::from_slice(body).map_err(|e| ApiError::bad_json(&e.to_string()))
     }
 
@@ -75,7 +79,9 @@ impl Ctx<'_> {
 pub fn forbidden(who: &Identity) -> ApiError {
     let message = match who.kind {
         IdentityKind::App | IdentityKind::GithubToken => "Resource not accessible by integration",
-        IdentityKind::User | IdentityKind::Bot => "Resource not accessible by personal access token",
+        IdentityKind::User | IdentityKind::Bot => {
+            "Resource not accessible by personal access token"
+        }
     };
     ApiError::new(StatusCode::FORBIDDEN, message)
 }
@@ -84,7 +90,10 @@ pub fn forbidden(who: &Identity) -> ApiError {
 pub fn dispatch(world: &mut World, ctx: &Ctx<'_>, segs: &[&str]) -> Outcome {
     let m = ctx.method;
     match segs {
-        ["user"] if m == Method::GET => Ok(Reply::Json(StatusCode::OK, crate::json::identity(ctx.base, world, ctx.who.id))),
+        ["user"] if m == Method::GET => Ok(Reply::Json(
+            StatusCode::OK,
+            crate::json::identity(ctx.base, world, ctx.who.id),
+        )),
         ["repos", owner, name, rest @ ..] => {
             let repo = format!("{owner}/{name}");
             route_repo(world, ctx, &repo, rest)
@@ -98,25 +107,43 @@ fn route_repo(world: &mut World, ctx: &Ctx<'_>, repo: &str, rest: &[&str]) -> Ou
     let get = m == Method::GET;
     match rest {
         [] if get => repos::get(world, ctx, repo),
-        ["branches", branch @ ..] if get && !branch.is_empty() => repos::branch(world, ctx, repo, &branch.join("/")),
+        ["branches", branch @ ..] if get && !branch.is_empty() => {
+            repos::branch(world, ctx, repo, &branch.join("/"))
+        }
         ["git", "ref", r @ ..] if get && !r.is_empty() => refs::get(world, ctx, repo, &r.join("/")),
         ["git", "refs"] if get => refs::list(world, ctx, repo, ""),
         ["git", "refs", r @ ..] if get => refs::get_or_list(world, ctx, repo, &r.join("/")),
         ["git", "matching-refs", r @ ..] if get => refs::list(world, ctx, repo, &r.join("/")),
         ["git", "refs"] if m == Method::POST => refs::create(world, ctx, repo),
-        ["git", "refs", r @ ..] if m == Method::PATCH && !r.is_empty() => refs::update(world, ctx, repo, &r.join("/")),
-        ["git", "refs", r @ ..] if m == Method::DELETE && !r.is_empty() => refs::delete(world, ctx, repo, &r.join("/")),
+        ["git", "refs", r @ ..] if m == Method::PATCH && !r.is_empty() => {
+            refs::update(world, ctx, repo, &r.join("/"))
+        }
+        ["git", "refs", r @ ..] if m == Method::DELETE && !r.is_empty() => {
+            refs::delete(world, ctx, repo, &r.join("/"))
+        }
         ["git", "commits", sha] if get => refs::git_commit(world, ctx, repo, sha),
         ["commits"] if get => refs::list_commits(world, ctx, repo),
-        ["commits", r @ .., "check-runs"] if get && !r.is_empty() => checks::list_for_ref(world, ctx, repo, &r.join("/")),
-        ["commits", r @ .., "check-suites"] if get && !r.is_empty() => checks::suites_for_ref(world, ctx, repo, &r.join("/")),
-        ["commits", r @ .., "statuses"] if get && !r.is_empty() => checks::list_statuses(world, ctx, repo, &r.join("/")),
-        ["commits", r @ .., "status"] if get && !r.is_empty() => checks::combined_status(world, ctx, repo, &r.join("/")),
+        ["commits", r @ .., "check-runs"] if get && !r.is_empty() => {
+            checks::list_for_ref(world, ctx, repo, &r.join("/"))
+        }
+        ["commits", r @ .., "check-suites"] if get && !r.is_empty() => {
+            checks::suites_for_ref(world, ctx, repo, &r.join("/"))
+        }
+        ["commits", r @ .., "statuses"] if get && !r.is_empty() => {
+            checks::list_statuses(world, ctx, repo, &r.join("/"))
+        }
+        ["commits", r @ .., "status"] if get && !r.is_empty() => {
+            checks::combined_status(world, ctx, repo, &r.join("/"))
+        }
         ["commits", r @ ..] if get && !r.is_empty() => refs::commit(world, ctx, repo, &r.join("/")),
         ["contents"] if get => contents::get(world, ctx, repo, ""),
         ["contents", p @ ..] if get => contents::get(world, ctx, repo, &p.join("/")),
-        ["contents", p @ ..] if m == Method::PUT && !p.is_empty() => contents::put(world, ctx, repo, &p.join("/")),
-        ["contents", p @ ..] if m == Method::DELETE && !p.is_empty() => contents::delete(world, ctx, repo, &p.join("/")),
+        ["contents", p @ ..] if m == Method::PUT && !p.is_empty() => {
+            contents::put(world, ctx, repo, &p.join("/"))
+        }
+        ["contents", p @ ..] if m == Method::DELETE && !p.is_empty() => {
+            contents::delete(world, ctx, repo, &p.join("/"))
+        }
         ["pulls"] if get => pulls::list(world, ctx, repo),
         ["pulls"] if m == Method::POST => pulls::create(world, ctx, repo),
         ["pulls", n, tail @ ..] => {
@@ -129,7 +156,9 @@ fn route_repo(world: &mut World, ctx: &Ctx<'_>, repo: &str, rest: &[&str]) -> Ou
                 ["commits"] if get => pulls::commits(world, ctx, repo, number),
                 ["reviews"] if get => pulls::list_reviews(world, ctx, repo, number),
                 ["reviews"] if m == Method::POST => pulls::create_review(world, ctx, repo, number),
-                ["update-branch"] if m == Method::PUT => pulls::update_branch(world, ctx, repo, number),
+                ["update-branch"] if m == Method::PUT => {
+                    pulls::update_branch(world, ctx, repo, number)
+                }
                 _ => Err(unknown_repo(&m, repo, rest)),
             }
         }
@@ -142,8 +171,12 @@ fn route_repo(world: &mut World, ctx: &Ctx<'_>, repo: &str, rest: &[&str]) -> Ou
         ["releases"] if get => releases::list(world, ctx, repo),
         ["releases"] if m == Method::POST => releases::create(world, ctx, repo),
         ["releases", "latest"] if get => releases::latest(world, ctx, repo),
-        ["releases", "generate-notes"] if m == Method::POST => releases::generate_notes(world, ctx, repo),
-        ["releases", "tags", tag @ ..] if get && !tag.is_empty() => releases::by_tag(world, ctx, repo, &tag.join("/")),
+        ["releases", "generate-notes"] if m == Method::POST => {
+            releases::generate_notes(world, ctx, repo)
+        }
+        ["releases", "tags", tag @ ..] if get && !tag.is_empty() => {
+            releases::by_tag(world, ctx, repo, &tag.join("/"))
+        }
         ["releases", id] if get => releases::get(world, ctx, repo, id),
         ["releases", id] if m == Method::PATCH => releases::update(world, ctx, repo, id),
         ["releases", id] if m == Method::DELETE => releases::delete(world, ctx, repo, id),
@@ -163,10 +196,31 @@ pub fn unknown(method: &Method, segs: &[&str]) -> ApiError {
     let path = format!("/{}", segs.join("/"));
     let known_resource = matches!(
         segs,
-        ["repos", _, _, "pulls" | "git" | "contents" | "releases" | "check-runs" | "check-suites" | "statuses" | "commits" | "branches", ..]
+        [
+            "repos",
+            _,
+            _,
+            "pulls"
+                | "git"
+                | "contents"
+                | "releases"
+                | "check-runs"
+                | "check-suites"
+                | "statuses"
+                | "commits"
+                | "branches",
+            ..
+        ]
     );
-    let status = if known_resource { StatusCode::NOT_IMPLEMENTED } else { StatusCode::NOT_FOUND };
-    ApiError::new(status, format!("github-sim does not implement {method} {path}"))
+    let status = if known_resource {
+        StatusCode::NOT_IMPLEMENTED
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    ApiError::new(
+        status,
+        format!("github-sim does not implement {method} {path}"),
+    )
 }
 
 /// Parses a numeric id segment (404 when it is not a number, as GitHub does).

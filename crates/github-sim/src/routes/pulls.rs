@@ -13,7 +13,8 @@ use crate::spec::Access;
 use crate::world::{PullState, Review, World};
 
 const DOC_MERGE: &str = "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request";
-const DOC_REVIEW: &str = "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request";
+const DOC_REVIEW: &str =
+    "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request";
 const DOC_CREATE: &str = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request";
 
 /// `GET /repos/{o}/{r}/pulls?state=&head=&base=`
@@ -34,15 +35,19 @@ pub fn list(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
             _ => p.state == PullState::Open,
         })
         .filter(|p| {
-            head.as_ref()
-                .is_none_or(|(owner, b)| owner.as_ref().is_none_or(|o| *o == r.owner) && *b == p.head_ref)
+            head.as_ref().is_none_or(|(owner, b)| {
+                owner.as_ref().is_none_or(|o| *o == r.owner) && *b == p.head_ref
+            })
         })
         .filter(|p| ctx.query.get("base").is_none_or(|b| *b == p.base_ref))
         .collect();
     if ctx.query.get("direction").map(String::as_str) != Some("asc") {
         pulls.reverse();
     }
-    let items = pulls.into_iter().map(|p| json::pull(ctx.base, world, r, p, None, "unknown")).collect();
+    let items = pulls
+        .into_iter()
+        .map(|p| json::pull(ctx.base, world, r, p, None))
+        .collect();
     Ok(Reply::Page(items, None))
 }
 
@@ -61,16 +66,19 @@ pub fn create(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
     ctx.need(world, repo, |p| p.pull_requests, Access::Write)?;
     let body: CreatePull = ctx.json()?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
-    let head_label = body
-        .head
-        .ok_or_else(|| ApiError::validation("PullRequest", "missing_field", "head").doc(DOC_CREATE))?;
-    let head_ref = head_label.split_once(':').map_or(head_label.as_str(), |(_, b)| b).to_owned();
-    let base_ref = body
-        .base
-        .ok_or_else(|| ApiError::validation("PullRequest", "missing_field", "base").doc(DOC_CREATE))?;
-    let title = body
-        .title
-        .ok_or_else(|| ApiError::validation("PullRequest", "missing_field", "title").doc(DOC_CREATE))?;
+    let head_label = body.head.ok_or_else(|| {
+        ApiError::validation("PullRequest", "missing_field", "head").doc(DOC_CREATE)
+    })?;
+    let head_ref = head_label
+        .split_once(':')
+        .map_or(head_label.as_str(), |(_, b)| b)
+        .to_owned();
+    let base_ref = body.base.ok_or_else(|| {
+        ApiError::validation("PullRequest", "missing_field", "base").doc(DOC_CREATE)
+    })?;
+    let title = body.title.ok_or_else(|| {
+        ApiError::validation("PullRequest", "missing_field", "title").doc(DOC_CREATE)
+    })?;
     let base_sha = r
         .branch(&base_ref)
         .ok_or_else(|| ApiError::validation("PullRequest", "invalid", "base").doc(DOC_CREATE))?;
@@ -116,7 +124,13 @@ pub fn create(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
     if let Some(r) = world.repos.get_mut(repo) {
         r.pulls.push(pull);
     }
-    world.record_event("pull_request", Some("opened"), repo, ctx.who.id, json!({"number": number, "head_sha": head_sha.hex()}));
+    world.record_event(
+        "pull_request",
+        Some("opened"),
+        repo,
+        ctx.who.id,
+        json!({"number": number, "head_sha": head_sha.hex()}),
+    );
     world.run_ci(repo, &base_ref, &head_ref, head_sha);
     get_inner(world, ctx, repo, number, StatusCode::CREATED)
 }
@@ -127,7 +141,13 @@ pub fn get(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) -> Outcome
     get_inner(world, ctx, repo, number, StatusCode::OK)
 }
 
-fn get_inner(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64, status: StatusCode) -> Outcome {
+fn get_inner(
+    world: &mut World,
+    ctx: &Ctx<'_>,
+    repo: &str,
+    number: u64,
+    status: StatusCode,
+) -> Outcome {
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     let p = r.pull(number).ok_or_else(ApiError::not_found)?;
     let (mergeable, state) = if p.state == PullState::Closed || p.mergeable_pending {
@@ -136,11 +156,15 @@ fn get_inner(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64, status: 
         let m = world.mergeability(r, p);
         (Some(!m.conflict), m.state().to_owned())
     };
-    let v = json::pull(ctx.base, world, r, p, Some(mergeable), &state);
-    if status == StatusCode::OK {
-        if let Some(p) = world.repos.get_mut(repo).and_then(|r| r.pulls.iter_mut().find(|p| p.number == number)) {
-            p.mergeable_pending = false;
-        }
+    let detail = json::PullDetail { mergeable, state };
+    let v = json::pull(ctx.base, world, r, p, Some(&detail));
+    if status == StatusCode::OK
+        && let Some(p) = world
+            .repos
+            .get_mut(repo)
+            .and_then(|r| r.pulls.iter_mut().find(|p| p.number == number))
+    {
+        p.mergeable_pending = false;
     }
     Ok(Reply::Json(status, v))
 }
@@ -159,13 +183,17 @@ pub fn update(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) -> Outc
     let body: UpdatePull = ctx.json()?;
     let now = world.clock.now_secs();
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
-    if let Some(b) = &body.base {
-        if r.branch(b).is_none() {
-            return Err(ApiError::validation("PullRequest", "invalid", "base"));
-        }
+    if let Some(b) = &body.base
+        && r.branch(b).is_none()
+    {
+        return Err(ApiError::validation("PullRequest", "invalid", "base"));
     }
     let base_sha = body.base.as_ref().and_then(|b| r.branch(b));
-    let Some(p) = world.repos.get_mut(repo).and_then(|r| r.pulls.iter_mut().find(|p| p.number == number)) else {
+    let Some(p) = world
+        .repos
+        .get_mut(repo)
+        .and_then(|r| r.pulls.iter_mut().find(|p| p.number == number))
+    else {
         return Err(ApiError::not_found());
     };
     if let Some(t) = body.title {
@@ -198,7 +226,13 @@ pub fn update(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) -> Outc
     }
     let (base_ref, head_ref, head_sha) = (p.base_ref.clone(), p.head_ref.clone(), p.head_sha);
     if let Some(action) = action {
-        world.record_event("pull_request", Some(action), repo, ctx.who.id, json!({"number": number}));
+        world.record_event(
+            "pull_request",
+            Some(action),
+            repo,
+            ctx.who.id,
+            json!({"number": number}),
+        );
         if action == "reopened" {
             world.run_ci(repo, &base_ref, &head_ref, head_sha);
         }
@@ -234,21 +268,35 @@ pub fn merge(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) -> Outco
     }
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     let p = r.pull(number).ok_or_else(ApiError::not_found)?;
-    let not_mergeable = || ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Pull Request is not mergeable").doc(DOC_MERGE);
+    let not_mergeable = || {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Pull Request is not mergeable",
+        )
+        .doc(DOC_MERGE)
+    };
     if p.state != PullState::Open {
         return Err(not_mergeable());
     }
-    if let Some(sha) = &body.sha {
-        if sha.parse::<Sha>().ok() != Some(p.head_sha) {
-            return Err(ApiError::new(StatusCode::CONFLICT, "Head branch was modified. Review and try the merge again.").doc(DOC_MERGE));
-        }
+    if let Some(sha) = &body.sha
+        && sha.parse::<Sha>().ok() != Some(p.head_sha)
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "Head branch was modified. Review and try the merge again.",
+        )
+        .doc(DOC_MERGE));
     }
     let m = world.mergeability(r, p);
     if m.conflict {
         return Err(not_mergeable());
     }
     if m.behind {
-        return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Head branch is not up to date with the base branch").doc(DOC_MERGE));
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Head branch is not up to date with the base branch",
+        )
+        .doc(DOC_MERGE));
     }
     if let Some(reason) = m.blocked.first() {
         return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, reason.clone()).doc(DOC_MERGE));
@@ -262,7 +310,10 @@ pub fn merge(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) -> Outco
         .ok_or_else(not_mergeable)?;
     let title = body.commit_title.unwrap_or_else(|| match method {
         "squash" => format!("{} (#{number})", p.title),
-        _ => format!("Merge pull request #{number} from {}/{}", r.owner, p.head_ref),
+        _ => format!(
+            "Merge pull request #{number} from {}/{}",
+            r.owner, p.head_ref
+        ),
     });
     let message = match (method, body.commit_message) {
         (_, Some(m)) => format!("{title}\n\n{m}"),
@@ -276,9 +327,18 @@ pub fn merge(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) -> Outco
         "squash" => world.commit_tree(&merged, vec![base_head], &message, &sig),
         _ => rebase(world, merge_base, base_head, head, &sig)?,
     };
-    world.set_ref(repo, &format!("refs/heads/{base_ref}"), Some(new_head), ctx.who.id);
+    world.set_ref(
+        repo,
+        &format!("refs/heads/{base_ref}"),
+        Some(new_head),
+        ctx.who.id,
+    );
     let now = world.clock.now_secs();
-    if let Some(p) = world.repos.get_mut(repo).and_then(|r| r.pulls.iter_mut().find(|p| p.number == number)) {
+    if let Some(p) = world
+        .repos
+        .get_mut(repo)
+        .and_then(|r| r.pulls.iter_mut().find(|p| p.number == number))
+    {
         p.state = PullState::Closed;
         p.merged = true;
         p.merged_at = Some(now);
@@ -311,12 +371,22 @@ fn rebase(
     let stop = merge_base.unwrap_or(base_head);
     let mut current = base_head;
     for sha in world.objects.commits_between(&stop, &head) {
-        let Some(c) = world.objects.commit(&sha).cloned() else { continue };
-        let parent_files: Files = c.parents.first().map(|p| world.objects.commit_files(p)).unwrap_or_default();
+        let Some(c) = world.objects.commit(&sha).cloned() else {
+            continue;
+        };
+        let parent_files: Files = c
+            .parents
+            .first()
+            .map(|p| world.objects.commit_files(p))
+            .unwrap_or_default();
         let these = world.objects.files(&c.tree);
         let onto = world.objects.commit_files(&current);
         let files = three_way(&parent_files, &onto, &these).ok_or_else(|| {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "This branch can't be rebased").doc(DOC_MERGE)
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "This branch can't be rebased",
+            )
+            .doc(DOC_MERGE)
         })?;
         let author = c.author.clone();
         let tree = world.objects.write_tree(&files);
@@ -336,7 +406,10 @@ pub fn commits(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) -> Out
     ctx.need(world, repo, |p| p.pull_requests, Access::Read)?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     let p = r.pull(number).ok_or_else(ApiError::not_found)?;
-    let base = world.objects.merge_base(&p.base_sha, &p.head_sha).unwrap_or(p.base_sha);
+    let base = world
+        .objects
+        .merge_base(&p.base_sha, &p.head_sha)
+        .unwrap_or(p.base_sha);
     let items = world
         .objects
         .commits_between(&base, &p.head_sha)
@@ -351,7 +424,11 @@ pub fn list_reviews(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) -
     ctx.need(world, repo, |p| p.pull_requests, Access::Read)?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     let p = r.pull(number).ok_or_else(ApiError::not_found)?;
-    let items = p.reviews.iter().map(|rv| json::review(ctx.base, world, r, p, rv)).collect();
+    let items = p
+        .reviews
+        .iter()
+        .map(|rv| json::review(ctx.base, world, r, p, rv))
+        .collect();
     Ok(Reply::Page(items, None))
 }
 
@@ -373,7 +450,9 @@ pub fn create_review(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) 
         ..ApiError::unprocessable("Unprocessable Entity").doc(DOC_REVIEW)
     };
     let state = match body.event.as_deref() {
-        Some("APPROVE") if p.user == ctx.who.id => return Err(own("Can not approve your own pull request")),
+        Some("APPROVE") if p.user == ctx.who.id => {
+            return Err(own("Can not approve your own pull request"));
+        }
         Some("REQUEST_CHANGES") if p.user == ctx.who.id => {
             return Err(own("Can not request changes on your own pull request"));
         }
@@ -381,13 +460,19 @@ pub fn create_review(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) 
         Some("REQUEST_CHANGES") => "CHANGES_REQUESTED",
         Some("COMMENT") => "COMMENTED",
         None => "PENDING",
-        Some(_) => return Err(ApiError::validation("PullRequestReview", "invalid", "event").doc(DOC_REVIEW)),
+        Some(_) => {
+            return Err(
+                ApiError::validation("PullRequestReview", "invalid", "event").doc(DOC_REVIEW),
+            );
+        }
     };
     if p.state != PullState::Open {
         return Err(own("Can not review a closed pull request"));
     }
     let commit_id = match body.commit_id {
-        Some(c) => c.parse::<Sha>().map_err(|_| ApiError::validation("PullRequestReview", "invalid", "commit_id"))?,
+        Some(c) => c
+            .parse::<Sha>()
+            .map_err(|_| ApiError::validation("PullRequestReview", "invalid", "commit_id"))?,
         None => p.head_sha,
     };
     let id = world.next_id();
@@ -400,7 +485,11 @@ pub fn create_review(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) 
         commit_id,
         submitted_at: now,
     };
-    let Some(p) = world.repos.get_mut(repo).and_then(|r| r.pulls.iter_mut().find(|p| p.number == number)) else {
+    let Some(p) = world
+        .repos
+        .get_mut(repo)
+        .and_then(|r| r.pulls.iter_mut().find(|p| p.number == number))
+    else {
         return Err(ApiError::not_found());
     };
     p.reviews.push(review);
@@ -408,7 +497,10 @@ pub fn create_review(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) 
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     let p = r.pull(number).ok_or_else(ApiError::not_found)?;
     let rv = p.reviews.last().ok_or_else(ApiError::not_found)?;
-    Ok(Reply::Json(StatusCode::OK, json::review(ctx.base, world, r, p, rv)))
+    Ok(Reply::Json(
+        StatusCode::OK,
+        json::review(ctx.base, world, r, p, rv),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -422,15 +514,20 @@ pub fn update_branch(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) 
     let body: UpdateBranch = ctx.json()?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     let p = r.pull(number).ok_or_else(ApiError::not_found)?;
-    if let Some(e) = &body.expected_head_sha {
-        if e.parse::<Sha>().ok() != Some(p.head_sha) {
-            return Err(ApiError::unprocessable("expected_head_sha does not match the pull request's HEAD"));
-        }
+    if let Some(e) = &body.expected_head_sha
+        && e.parse::<Sha>().ok() != Some(p.head_sha)
+    {
+        return Err(ApiError::unprocessable(
+            "expected_head_sha does not match the pull request's HEAD",
+        ));
     }
     let base_head = r.branch(&p.base_ref).unwrap_or(p.base_sha);
     let url = format!("{}/{repo}/pull/{number}", ctx.base);
     if world.objects.is_ancestor(&base_head, &p.head_sha) {
-        return Ok(Reply::Json(StatusCode::ACCEPTED, json!({"message": "Updating pull request branch.", "url": url})));
+        return Ok(Reply::Json(
+            StatusCode::ACCEPTED,
+            json!({"message": "Updating pull request branch.", "url": url}),
+        ));
     }
     let mb = world.objects.merge_base(&base_head, &p.head_sha);
     let merged = world
@@ -441,6 +538,14 @@ pub fn update_branch(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) 
     let (head_ref, head) = (p.head_ref.clone(), p.head_sha);
     let sig = world.signature_of(Some(ctx.who.id));
     let commit = world.commit_tree(&merged, vec![head, base_head], &message, &sig);
-    world.set_ref(repo, &format!("refs/heads/{head_ref}"), Some(commit), ctx.who.id);
-    Ok(Reply::Json(StatusCode::ACCEPTED, json!({"message": "Updating pull request branch.", "url": url})))
+    world.set_ref(
+        repo,
+        &format!("refs/heads/{head_ref}"),
+        Some(commit),
+        ctx.who.id,
+    );
+    Ok(Reply::Json(
+        StatusCode::ACCEPTED,
+        json!({"message": "Updating pull request branch.", "url": url}),
+    ))
 }

@@ -20,7 +20,10 @@ pub fn get(world: &mut World, ctx: &Ctx<'_>, repo: &str, name: &str) -> Outcome 
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     let full = format!("refs/{name}");
     let sha = r.refs.get(&full).ok_or_else(ApiError::not_found)?;
-    Ok(Reply::Json(StatusCode::OK, json::git_ref(ctx.base, r, &full, sha)))
+    Ok(Reply::Json(
+        StatusCode::OK,
+        json::git_ref(ctx.base, r, &full, sha),
+    ))
 }
 
 /// `GET /repos/{o}/{r}/git/refs/{ref}`: the ref itself, or the refs it prefixes.
@@ -29,7 +32,10 @@ pub fn get_or_list(world: &mut World, ctx: &Ctx<'_>, repo: &str, name: &str) -> 
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     let full = format!("refs/{name}");
     if let Some(sha) = r.refs.get(&full) {
-        return Ok(Reply::Json(StatusCode::OK, json::git_ref(ctx.base, r, &full, sha)));
+        return Ok(Reply::Json(
+            StatusCode::OK,
+            json::git_ref(ctx.base, r, &full, sha),
+        ));
     }
     let prefix = format!("{}/", full.trim_end_matches('/'));
     let items: Vec<_> = r
@@ -73,7 +79,9 @@ pub fn create(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
     let sha = body.sha.ok_or_else(|| missing("sha"))?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     if r.refs.is_empty() {
-        return Err(ApiError::new(StatusCode::CONFLICT, "Git Repository is empty.").doc(DOC_CREATE));
+        return Err(
+            ApiError::new(StatusCode::CONFLICT, "Git Repository is empty.").doc(DOC_CREATE),
+        );
     }
     if !name.starts_with("refs/") || name.matches('/').count() < 2 || name.ends_with('/') {
         return Err(ApiError::unprocessable(
@@ -81,13 +89,17 @@ pub fn create(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
         )
         .doc(DOC_CREATE));
     }
-    let sha = existing_commit(world, &sha).ok_or_else(|| ApiError::unprocessable("Object does not exist").doc(DOC_CREATE))?;
+    let sha = existing_commit(world, &sha)
+        .ok_or_else(|| ApiError::unprocessable("Object does not exist").doc(DOC_CREATE))?;
     if r.refs.contains_key(&name) {
         return Err(ApiError::unprocessable("Reference already exists").doc(DOC_CREATE));
     }
     world.set_ref(repo, &name, Some(sha), ctx.who.id);
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
-    Ok(Reply::Json(StatusCode::CREATED, json::git_ref(ctx.base, r, &name, &sha)))
+    Ok(Reply::Json(
+        StatusCode::CREATED,
+        json::git_ref(ctx.base, r, &name, &sha),
+    ))
 }
 
 fn existing_commit(world: &World, sha: &str) -> Option<Sha> {
@@ -112,13 +124,17 @@ pub fn update(world: &mut World, ctx: &Ctx<'_>, repo: &str, name: &str) -> Outco
     let Some(current) = r.refs.get(&full).copied() else {
         return Err(ApiError::unprocessable("Reference does not exist").doc(DOC_UPDATE));
     };
-    let new = existing_commit(world, &sha).ok_or_else(|| ApiError::unprocessable("Object does not exist").doc(DOC_UPDATE))?;
+    let new = existing_commit(world, &sha)
+        .ok_or_else(|| ApiError::unprocessable("Object does not exist").doc(DOC_UPDATE))?;
     if !body.force && !world.objects.is_ancestor(&current, &new) {
         return Err(ApiError::unprocessable("Update is not a fast forward").doc(DOC_UPDATE));
     }
     world.set_ref(repo, &full, Some(new), ctx.who.id);
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
-    Ok(Reply::Json(StatusCode::OK, json::git_ref(ctx.base, r, &full, &new)))
+    Ok(Reply::Json(
+        StatusCode::OK,
+        json::git_ref(ctx.base, r, &full, &new),
+    ))
 }
 
 /// `DELETE /repos/{o}/{r}/git/refs/{ref}`
@@ -141,24 +157,34 @@ pub fn git_commit(world: &mut World, ctx: &Ctx<'_>, repo: &str, sha: &str) -> Ou
     ctx.need(world, repo, |p| p.contents, Access::Read)?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     let sha = existing_commit(world, sha).ok_or_else(ApiError::not_found)?;
-    Ok(Reply::Json(StatusCode::OK, json::git_commit(ctx.base, world, r, &sha)))
+    Ok(Reply::Json(
+        StatusCode::OK,
+        json::git_commit(ctx.base, world, r, &sha),
+    ))
 }
 
 /// `GET /repos/{o}/{r}/commits/{ref}`
 pub fn commit(world: &mut World, ctx: &Ctx<'_>, repo: &str, rev: &str) -> Outcome {
     ctx.need(world, repo, |p| p.contents, Access::Read)?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
-    let sha = r.resolve(&world.objects, rev).ok_or_else(|| {
-        ApiError::unprocessable(format!("No commit found for SHA: {rev}"))
-    })?;
-    Ok(Reply::Json(StatusCode::OK, json::commit(ctx.base, world, r, &sha)))
+    let sha = r
+        .resolve(&world.objects, rev)
+        .ok_or_else(|| ApiError::unprocessable(format!("No commit found for SHA: {rev}")))?;
+    Ok(Reply::Json(
+        StatusCode::OK,
+        json::commit(ctx.base, world, r, &sha),
+    ))
 }
 
 /// `GET /repos/{o}/{r}/commits?sha=…`: first-parent history, newest first.
 pub fn list_commits(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
     ctx.need(world, repo, |p| p.contents, Access::Read)?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
-    let start = ctx.query.get("sha").cloned().unwrap_or_else(|| r.default_branch.clone());
+    let start = ctx
+        .query
+        .get("sha")
+        .cloned()
+        .unwrap_or_else(|| r.default_branch.clone());
     let Some(mut cur) = r.resolve(&world.objects, &start) else {
         return Err(ApiError::not_found());
     };

@@ -28,9 +28,19 @@ pub fn list(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
     Ok(Reply::Page(items, None))
 }
 
-fn reply(world: &World, ctx: &Ctx<'_>, repo: &str, find: impl Fn(&Release) -> bool, status: StatusCode) -> Outcome {
+fn reply(
+    world: &World,
+    ctx: &Ctx<'_>,
+    repo: &str,
+    find: impl Fn(&Release) -> bool,
+    status: StatusCode,
+) -> Outcome {
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
-    let rel = r.releases.iter().find(|x| find(x)).ok_or_else(ApiError::not_found)?;
+    let rel = r
+        .releases
+        .iter()
+        .find(|x| find(x))
+        .ok_or_else(ApiError::not_found)?;
     Ok(Reply::Json(status, json::release(ctx.base, world, r, rel)))
 }
 
@@ -44,7 +54,13 @@ pub fn get(world: &mut World, ctx: &Ctx<'_>, repo: &str, id: &str) -> Outcome {
 /// `GET /repos/{o}/{r}/releases/tags/{tag}` (published releases only, as on GitHub).
 pub fn by_tag(world: &mut World, ctx: &Ctx<'_>, repo: &str, tag: &str) -> Outcome {
     ctx.need(world, repo, |p| p.contents, Access::Read)?;
-    reply(world, ctx, repo, |r| r.tag_name == tag && !r.draft, StatusCode::OK)
+    reply(
+        world,
+        ctx,
+        repo,
+        |r| r.tag_name == tag && !r.draft,
+        StatusCode::OK,
+    )
 }
 
 /// `GET /repos/{o}/{r}/releases/latest`
@@ -55,7 +71,12 @@ pub fn latest(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
     let chosen = r
         .latest_release
         .and_then(|id| r.releases.iter().filter(eligible).find(|rel| rel.id == id))
-        .or_else(|| r.releases.iter().filter(eligible).max_by_key(|rel| (rel.published_at, rel.id)))
+        .or_else(|| {
+            r.releases
+                .iter()
+                .filter(eligible)
+                .max_by_key(|rel| (rel.published_at, rel.id))
+        })
         .map(|rel| rel.id)
         .ok_or_else(ApiError::not_found)?;
     reply(world, ctx, repo, |rel| rel.id == chosen, StatusCode::OK)
@@ -76,15 +97,20 @@ struct ReleaseBody {
 pub fn create(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
     ctx.need(world, repo, |p| p.contents, Access::Write)?;
     let body: ReleaseBody = ctx.json()?;
-    let tag = body
-        .tag_name
-        .ok_or_else(|| ApiError::validation("Release", "missing_field", "tag_name").doc(DOC_CREATE))?;
+    let tag = body.tag_name.ok_or_else(|| {
+        ApiError::validation("Release", "missing_field", "tag_name").doc(DOC_CREATE)
+    })?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     if r.releases.iter().any(|rel| rel.tag_name == tag) {
         return Err(ApiError::validation("Release", "already_exists", "tag_name").doc(DOC_CREATE));
     }
-    let target = body.target_commitish.unwrap_or_else(|| r.default_branch.clone());
-    let (draft, prerelease) = (body.draft.unwrap_or(false), body.prerelease.unwrap_or(false));
+    let target = body
+        .target_commitish
+        .unwrap_or_else(|| r.default_branch.clone());
+    let (draft, prerelease) = (
+        body.draft.unwrap_or(false),
+        body.prerelease.unwrap_or(false),
+    );
     if !draft {
         ensure_tag(world, ctx, repo, &tag, &target)?;
     }
@@ -108,25 +134,47 @@ pub fn create(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
         r.latest_release = Some(id);
     }
     let payload = json!({"id": id, "tag_name": tag, "prerelease": prerelease, "draft": draft});
-    world.record_event("release", Some("created"), repo, ctx.who.id, payload.clone());
+    world.record_event(
+        "release",
+        Some("created"),
+        repo,
+        ctx.who.id,
+        payload.clone(),
+    );
     if !draft {
-        world.record_event("release", Some("published"), repo, ctx.who.id, payload.clone());
-        let action = if prerelease { "prereleased" } else { "released" };
+        world.record_event(
+            "release",
+            Some("published"),
+            repo,
+            ctx.who.id,
+            payload.clone(),
+        );
+        let action = if prerelease {
+            "prereleased"
+        } else {
+            "released"
+        };
         world.record_event("release", Some(action), repo, ctx.who.id, payload);
     }
     reply(world, ctx, repo, |rel| rel.id == id, StatusCode::CREATED)
 }
 
 /// Creates `refs/tags/{tag}` at `target` unless the tag exists.
-fn ensure_tag(world: &mut World, ctx: &Ctx<'_>, repo: &str, tag: &str, target: &str) -> Result<(), ApiError> {
+fn ensure_tag(
+    world: &mut World,
+    ctx: &Ctx<'_>,
+    repo: &str,
+    tag: &str,
+    target: &str,
+) -> Result<(), ApiError> {
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     let full = format!("refs/tags/{tag}");
     if r.refs.contains_key(&full) {
         return Ok(());
     }
-    let sha = r
-        .resolve(&world.objects, target)
-        .ok_or_else(|| ApiError::validation("Release", "invalid", "target_commitish").doc(DOC_CREATE))?;
+    let sha = r.resolve(&world.objects, target).ok_or_else(|| {
+        ApiError::validation("Release", "invalid", "target_commitish").doc(DOC_CREATE)
+    })?;
     world.set_ref(repo, &full, Some(sha), ctx.who.id);
     Ok(())
 }
@@ -137,14 +185,30 @@ pub fn update(world: &mut World, ctx: &Ctx<'_>, repo: &str, id: &str) -> Outcome
     let id = id_of(id)?;
     let body: ReleaseBody = ctx.json()?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
-    let old = r.releases.iter().find(|rel| rel.id == id).ok_or_else(ApiError::not_found)?.clone();
-    if let Some(tag) = &body.tag_name {
-        if *tag != old.tag_name && r.releases.iter().any(|rel| rel.tag_name == *tag) {
-            return Err(ApiError::validation("Release", "already_exists", "tag_name"));
-        }
+    let old = r
+        .releases
+        .iter()
+        .find(|rel| rel.id == id)
+        .ok_or_else(ApiError::not_found)?
+        .clone();
+    if let Some(tag) = &body.tag_name
+        && *tag != old.tag_name
+        && r.releases.iter().any(|rel| rel.tag_name == *tag)
+    {
+        return Err(ApiError::validation(
+            "Release",
+            "already_exists",
+            "tag_name",
+        ));
     }
-    let tag = body.tag_name.clone().unwrap_or_else(|| old.tag_name.clone());
-    let target = body.target_commitish.clone().unwrap_or_else(|| old.target_commitish.clone());
+    let tag = body
+        .tag_name
+        .clone()
+        .unwrap_or_else(|| old.tag_name.clone());
+    let target = body
+        .target_commitish
+        .clone()
+        .unwrap_or_else(|| old.target_commitish.clone());
     let draft = body.draft.unwrap_or(old.draft);
     let prerelease = body.prerelease.unwrap_or(old.prerelease);
     if !draft {
@@ -152,7 +216,11 @@ pub fn update(world: &mut World, ctx: &Ctx<'_>, repo: &str, id: &str) -> Outcome
     }
     let now = world.clock.now_secs();
     let r = world.repos.get_mut(repo).ok_or_else(ApiError::not_found)?;
-    let rel = r.releases.iter_mut().find(|rel| rel.id == id).ok_or_else(ApiError::not_found)?;
+    let rel = r
+        .releases
+        .iter_mut()
+        .find(|rel| rel.id == id)
+        .ok_or_else(ApiError::not_found)?;
     rel.tag_name.clone_from(&tag);
     rel.target_commitish = target;
     if body.name.is_some() {
@@ -173,7 +241,13 @@ pub fn update(world: &mut World, ctx: &Ctx<'_>, repo: &str, id: &str) -> Outcome
     world.record_event("release", Some("edited"), repo, ctx.who.id, payload.clone());
     if old.draft && !draft {
         // A published draft fires `published` (a draft prerelease does not fire `prereleased`).
-        world.record_event("release", Some("published"), repo, ctx.who.id, payload.clone());
+        world.record_event(
+            "release",
+            Some("published"),
+            repo,
+            ctx.who.id,
+            payload.clone(),
+        );
         if !prerelease {
             world.record_event("release", Some("released"), repo, ctx.who.id, payload);
         }
@@ -188,12 +262,22 @@ pub fn delete(world: &mut World, ctx: &Ctx<'_>, repo: &str, id: &str) -> Outcome
     ctx.need(world, repo, |p| p.contents, Access::Write)?;
     let id = id_of(id)?;
     let r = world.repos.get_mut(repo).ok_or_else(ApiError::not_found)?;
-    let pos = r.releases.iter().position(|rel| rel.id == id).ok_or_else(ApiError::not_found)?;
+    let pos = r
+        .releases
+        .iter()
+        .position(|rel| rel.id == id)
+        .ok_or_else(ApiError::not_found)?;
     let rel = r.releases.remove(pos);
     if r.latest_release == Some(id) {
         r.latest_release = None;
     }
-    world.record_event("release", Some("deleted"), repo, ctx.who.id, json!({"id": id, "tag_name": rel.tag_name}));
+    world.record_event(
+        "release",
+        Some("deleted"),
+        repo,
+        ctx.who.id,
+        json!({"id": id, "tag_name": rel.tag_name}),
+    );
     Ok(Reply::NoContent)
 }
 
@@ -214,7 +298,11 @@ pub fn generate_notes(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     let target = body
         .target_commitish
-        .or_else(|| r.refs.contains_key(&format!("refs/tags/{tag}")).then(|| tag.clone()))
+        .or_else(|| {
+            r.refs
+                .contains_key(&format!("refs/tags/{tag}"))
+                .then(|| tag.clone())
+        })
         .unwrap_or_else(|| r.default_branch.clone());
     let head = r
         .resolve(&world.objects, &target)
@@ -226,10 +314,14 @@ pub fn generate_notes(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
             .find(|rel| !rel.draft && rel.tag_name != tag)
             .map(|rel| rel.tag_name.clone())
     });
-    let since = previous.as_deref().and_then(|p| r.resolve(&world.objects, p));
+    let since = previous
+        .as_deref()
+        .and_then(|p| r.resolve(&world.objects, p));
     let mut lines = Vec::new();
     for p in r.pulls.iter().filter(|p| p.merged) {
-        let Some(m) = p.merge_commit_sha else { continue };
+        let Some(m) = p.merge_commit_sha else {
+            continue;
+        };
         let reachable = world.objects.is_ancestor(&m, &head);
         let before = since.is_some_and(|s| world.objects.is_ancestor(&m, &s));
         if reachable && !before {
@@ -248,9 +340,14 @@ pub fn generate_notes(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
         text.push_str(&lines.join("\n"));
         text.push_str("\n\n\n");
     }
-    match previous {
-        Some(p) => text.push_str(&format!("**Full Changelog**: {}/{repo}/compare/{p}...{tag}", ctx.base)),
-        None => text.push_str(&format!("**Full Changelog**: {}/{repo}/commits/{tag}", ctx.base)),
-    }
-    Ok(Reply::Json(StatusCode::OK, json!({"name": tag, "body": text})))
+    let base = ctx.base;
+    let changelog = match previous {
+        Some(p) => format!("**Full Changelog**: {base}/{repo}/compare/{p}...{tag}"),
+        None => format!("**Full Changelog**: {base}/{repo}/commits/{tag}"),
+    };
+    text.push_str(&changelog);
+    Ok(Reply::Json(
+        StatusCode::OK,
+        json!({"name": tag, "body": text}),
+    ))
 }

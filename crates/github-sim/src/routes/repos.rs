@@ -13,7 +13,10 @@ use crate::world::World;
 pub fn get(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
     let perms = ctx.perms(world, repo)?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
-    Ok(Reply::Json(StatusCode::OK, json::repo(ctx.base, r, Some(perms))))
+    Ok(Reply::Json(
+        StatusCode::OK,
+        json::repo(ctx.base, r, Some(perms)),
+    ))
 }
 
 /// `GET /repos/{owner}/{repo}/branches/{branch}`

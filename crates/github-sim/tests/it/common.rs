@@ -52,7 +52,9 @@ pub fn install_crypto() {
 
 pub async fn start() -> GithubSim {
     install_crypto();
-    GithubSim::start(World::from_yaml(WORLD).expect("test world loads")).await.expect("sim starts")
+    GithubSim::start(World::from_yaml(WORLD).expect("test world loads"))
+        .await
+        .expect("sim starts")
 }
 
 /// A response: status, headers, JSON body (Null when empty or not JSON).
@@ -90,10 +92,19 @@ impl Api {
     }
 
     pub fn anonymous(sim: &GithubSim) -> Api {
-        Api { token: None, ..Api::new(sim, "") }
+        Api {
+            token: None,
+            ..Api::new(sim, "")
+        }
     }
 
-    pub async fn req(&self, method: Method, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Resp {
+    pub async fn req(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let mut rb = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = &self.token {
             rb = rb.header("authorization", format!("token {t}"));
@@ -138,7 +149,9 @@ impl Api {
 
 /// The head commit of a branch.
 pub async fn head(api: &Api, repo: &str, branch: &str) -> String {
-    let r = api.get(&format!("/repos/{repo}/git/ref/heads/{branch}")).await;
+    let r = api
+        .get(&format!("/repos/{repo}/git/ref/heads/{branch}"))
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
     r.json["object"]["sha"].as_str().expect("sha").to_owned()
 }

@@ -11,16 +11,34 @@ async fn release_and_push_events_follow_github_rules() {
     let workflow = Api::new(&sim, "workflow-token");
     let main = head(&alice, "acme/service", "main").await;
 
-    workflow.post("/repos/acme/service/git/refs", json!({"ref": "refs/heads/wf", "sha": main})).await;
-    workflow.post("/repos/acme/service/releases", json!({"tag_name": "v9", "prerelease": true})).await;
+    workflow
+        .post(
+            "/repos/acme/service/git/refs",
+            json!({"ref": "refs/heads/wf", "sha": main}),
+        )
+        .await;
+    workflow
+        .post(
+            "/repos/acme/service/releases",
+            json!({"tag_name": "v9", "prerelease": true}),
+        )
+        .await;
     let quiet = sim.events();
     assert!(!quiet.is_empty());
-    assert!(quiet.iter().all(|e| !e.triggers_workflows), "GITHUB_TOKEN changes trigger nothing: {quiet:?}");
+    assert!(
+        quiet.iter().all(|e| !e.triggers_workflows),
+        "GITHUB_TOKEN changes trigger nothing: {quiet:?}"
+    );
     assert_eq!(quiet[0].event, "push");
     assert_eq!(quiet[0].payload["ref"], "refs/heads/wf");
     sim.world(|w| w.events.clear());
 
-    alice.post("/repos/acme/service/releases", json!({"tag_name": "v3.0.0-rc.1", "prerelease": true})).await;
+    alice
+        .post(
+            "/repos/acme/service/releases",
+            json!({"tag_name": "v3.0.0-rc.1", "prerelease": true}),
+        )
+        .await;
     let actions = |sim: &github_sim::GithubSim| -> Vec<String> {
         sim.events()
             .iter()
@@ -32,18 +50,46 @@ async fn release_and_push_events_follow_github_rules() {
     assert!(sim.events().iter().all(|e| e.triggers_workflows));
     sim.world(|w| w.events.clear());
 
-    let draft = alice.post("/repos/acme/service/releases", json!({"tag_name": "v4.0.0-rc.1", "prerelease": true, "draft": true})).await;
+    let draft = alice
+        .post(
+            "/repos/acme/service/releases",
+            json!({"tag_name": "v4.0.0-rc.1", "prerelease": true, "draft": true}),
+        )
+        .await;
     let id = draft.json["id"].as_u64().unwrap();
-    alice.patch(&format!("/repos/acme/service/releases/{id}"), json!({"draft": false})).await;
-    assert_eq!(actions(&sim), ["created", "edited", "published"], "a published draft prerelease fires published, not prereleased");
+    alice
+        .patch(
+            &format!("/repos/acme/service/releases/{id}"),
+            json!({"draft": false}),
+        )
+        .await;
+    assert_eq!(
+        actions(&sim),
+        ["created", "edited", "published"],
+        "a published draft prerelease fires published, not prereleased"
+    );
     sim.world(|w| w.events.clear());
 
-    alice.patch(&format!("/repos/acme/service/releases/{id}"), json!({"prerelease": false})).await;
+    alice
+        .patch(
+            &format!("/repos/acme/service/releases/{id}"),
+            json!({"prerelease": false}),
+        )
+        .await;
     assert_eq!(actions(&sim), ["edited", "released"]);
 
-    let pr = alice.post("/repos/acme/service/pulls", json!({"title": "t", "head": "feature", "base": "main"})).await;
+    let pr = alice
+        .post(
+            "/repos/acme/service/pulls",
+            json!({"title": "t", "head": "feature", "base": "main"}),
+        )
+        .await;
     assert_eq!(pr.status, 201);
-    let opened = sim.events().into_iter().find(|e| e.event == "pull_request").unwrap();
+    let opened = sim
+        .events()
+        .into_iter()
+        .find(|e| e.event == "pull_request")
+        .unwrap();
     assert_eq!(opened.action.as_deref(), Some("opened"));
     assert_eq!(opened.actor, "alice");
 }

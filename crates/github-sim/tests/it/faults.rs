@@ -14,21 +14,51 @@ async fn status_faults_and_secondary_limits() {
     let api = Api::new(&sim, "alice-token");
     sim.add_fault(Fault::new("GET", "/repos/*/*", FaultAction::Status { status: 503 }).times(1));
     assert_eq!(api.get("/repos/acme/service").await.status, 503);
-    assert_eq!(api.get("/repos/acme/service").await.status, 200, "a counted fault runs out");
+    assert_eq!(
+        api.get("/repos/acme/service").await.status,
+        200,
+        "a counted fault runs out"
+    );
 
-    sim.add_fault(Fault::new("PUT", "/repos/**", FaultAction::SecondaryRateLimit { status: 403, retry_after: 7 }).times(1));
-    let limited = api.put("/repos/acme/service/pulls/1/merge", json!({})).await;
+    sim.add_fault(
+        Fault::new(
+            "PUT",
+            "/repos/**",
+            FaultAction::SecondaryRateLimit {
+                status: 403,
+                retry_after: 7,
+            },
+        )
+        .times(1),
+    );
+    let limited = api
+        .put("/repos/acme/service/pulls/1/merge", json!({}))
+        .await;
     assert_eq!(limited.status, 403);
     assert_eq!(limited.header("retry-after"), Some("7"));
-    assert!(limited.message().starts_with("You have exceeded a secondary rate limit"));
+    assert!(
+        limited
+            .message()
+            .starts_with("You have exceeded a secondary rate limit")
+    );
     let log = sim.requests();
-    assert_eq!(log[2].fault.as_deref(), Some("secondary rate limit 403 retry-after 7"));
+    assert_eq!(
+        log[2].fault.as_deref(),
+        Some("secondary rate limit 403 retry-after 7")
+    );
 
     // Same seed, same pattern of failures.
     let pattern = |seed: u64| async move {
         let sim = start().await;
-        sim.load(github_sim::World::from_yaml(&crate::common::WORLD.replace("seed: 42", &format!("seed: {seed}"))).unwrap());
-        sim.add_fault(Fault::new("GET", "/repos/**", FaultAction::Status { status: 500 }).probability(0.5));
+        sim.load(
+            github_sim::World::from_yaml(
+                &crate::common::WORLD.replace("seed: 42", &format!("seed: {seed}")),
+            )
+            .unwrap(),
+        );
+        sim.add_fault(
+            Fault::new("GET", "/repos/**", FaultAction::Status { status: 500 }).probability(0.5),
+        );
         let api = Api::new(&sim, "alice-token");
         let mut out = Vec::new();
         for _ in 0..12 {
@@ -45,12 +75,23 @@ async fn status_faults_and_secondary_limits() {
 async fn connection_faults() {
     let sim = start().await;
     crate::common::install_crypto();
-    let client = reqwest::Client::builder().timeout(Duration::from_millis(300)).build().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
     let url = format!("{}/repos/acme/service", sim.url());
-    let get = || client.get(&url).header("authorization", "token alice-token").send();
+    let get = || {
+        client
+            .get(&url)
+            .header("authorization", "token alice-token")
+            .send()
+    };
 
     sim.add_fault(Fault::new("GET", "/repos/*/*", FaultAction::ConnectionReset).times(1));
-    assert!(get().await.is_err(), "the connection is dropped without a response");
+    assert!(
+        get().await.is_err(),
+        "the connection is dropped without a response"
+    );
 
     sim.add_fault(Fault::new("GET", "/repos/*/*", FaultAction::CloseMidBody).times(1));
     let resp = get().await.expect("headers arrive");
@@ -62,7 +103,11 @@ async fn connection_faults() {
     assert!(err.is_timeout());
 
     assert_eq!(get().await.unwrap().status(), 200);
-    let statuses: Vec<(u16, Option<String>)> = sim.requests().into_iter().map(|r| (r.status, r.fault)).collect();
+    let statuses: Vec<(u16, Option<String>)> = sim
+        .requests()
+        .into_iter()
+        .map(|r| (r.status, r.fault))
+        .collect();
     assert_eq!(statuses[0], (0, Some("connection reset".into())));
     assert_eq!(statuses[1], (200, Some("close mid-body".into())));
 }
@@ -81,8 +126,12 @@ async fn admin_api_over_http() {
     assert_eq!(log.json[0]["status"], 502);
     assert_eq!(log.json[0]["identity"], serde_json::Value::Null);
 
-    let t0 = admin.get("/_sim/time").await.json["unix_ms"].as_i64().unwrap();
-    let t1 = admin.post("/_sim/advance", json!({"ms": 5000})).await.json["unix_ms"].as_i64().unwrap();
+    let t0 = admin.get("/_sim/time").await.json["unix_ms"]
+        .as_i64()
+        .unwrap();
+    let t1 = admin.post("/_sim/advance", json!({"ms": 5000})).await.json["unix_ms"]
+        .as_i64()
+        .unwrap();
     assert_eq!(t1 - t0, 5000);
 
     let patched = admin
@@ -91,10 +140,33 @@ async fn admin_api_over_http() {
     assert_eq!(patched.status, 200, "an empty patch is fine");
     let client = reqwest::Client::new();
     let yaml = "identities: [{login: carol, tokens: [carol-token]}]\nrepos: [{name: acme/new}]\n";
-    let resp = client.patch(format!("{}/_sim/world", sim.url())).body(yaml).send().await.unwrap();
+    let resp = client
+        .patch(format!("{}/_sim/world", sim.url()))
+        .body(yaml)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
-    assert_eq!(Api::new(&sim, "carol-token").get("/repos/acme/new").await.status, 200);
-    let resp = client.put(format!("{}/_sim/world", sim.url())).body("{}").send().await.unwrap();
+    assert_eq!(
+        Api::new(&sim, "carol-token")
+            .get("/repos/acme/new")
+            .await
+            .status,
+        200
+    );
+    let resp = client
+        .put(format!("{}/_sim/world", sim.url()))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
-    assert_eq!(Api::new(&sim, "carol-token").get("/repos/acme/new").await.status, 401, "a loaded world replaces the old");
+    assert_eq!(
+        Api::new(&sim, "carol-token")
+            .get("/repos/acme/new")
+            .await
+            .status,
+        401,
+        "a loaded world replaces the old"
+    );
 }

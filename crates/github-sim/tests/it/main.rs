@@ -1,4 +1,8 @@
 //! Integration tests for github-sim, one binary with a module per story.
+#![expect(
+    clippy::too_many_lines,
+    reason = "tests read as stories, one story per function"
+)]
 
 mod auth;
 mod checks;

@@ -25,15 +25,28 @@ async fn octocrab_reads_simulator_responses() {
 
     let repo = alice.repos("acme", "service").get().await.expect("repo");
     assert_eq!(repo.default_branch.as_deref(), Some("main"));
-    let r = alice.repos("acme", "service").get_ref(&Reference::Branch("main".into())).await.expect("ref");
+    let r = alice
+        .repos("acme", "service")
+        .get_ref(&Reference::Branch("main".into()))
+        .await
+        .expect("ref");
     assert_eq!(r.ref_field, "refs/heads/main");
     alice
         .repos("acme", "service")
         .create_ref(&Reference::Branch("bump".into()), main.clone())
         .await
         .expect("create ref");
-    let file = alice.repos("acme", "service").get_content().path("README.md").send().await.expect("content");
-    assert_eq!(file.items[0].sha, "ce013625030ba8dba906f756967f9e9ca394464a");
+    let file = alice
+        .repos("acme", "service")
+        .get_content()
+        .path("README.md")
+        .send()
+        .await
+        .expect("content");
+    assert_eq!(
+        file.items[0].sha,
+        "ce013625030ba8dba906f756967f9e9ca394464a"
+    );
     let upd = alice
         .repos("acme", "service")
         .update_file("README.md", "bump", "hello again\n", &file.items[0].sha)
@@ -43,15 +56,36 @@ async fn octocrab_reads_simulator_responses() {
         .expect("update file");
     assert!(upd.commit.sha.is_some());
 
-    let pr = alice.pulls("acme", "service").create("Bump", "bump", "main").body("b").send().await.expect("create PR");
+    let pr = alice
+        .pulls("acme", "service")
+        .create("Bump", "bump", "main")
+        .body("b")
+        .send()
+        .await
+        .expect("create PR");
     let n = pr.number;
-    let listed = alice.pulls("acme", "service").list().state(octocrab::params::State::Open).send().await.expect("list PRs");
+    let listed = alice
+        .pulls("acme", "service")
+        .list()
+        .state(octocrab::params::State::Open)
+        .send()
+        .await
+        .expect("list PRs");
     assert_eq!(listed.items.len(), 1);
     let pr = alice.pulls("acme", "service").get(n).await.expect("get PR");
     let head_sha = pr.head.sha.clone();
     let bob = Api::new(&sim, "bob-token");
-    bob.post(&format!("/repos/acme/service/pulls/{n}/reviews"), json!({"event": "APPROVE"})).await;
-    let reviews = alice.pulls("acme", "service").list_reviews(n).send().await.expect("reviews");
+    bob.post(
+        &format!("/repos/acme/service/pulls/{n}/reviews"),
+        json!({"event": "APPROVE"}),
+    )
+    .await;
+    let reviews = alice
+        .pulls("acme", "service")
+        .list_reviews(n)
+        .send()
+        .await
+        .expect("reviews");
     assert_eq!(reviews.items.len(), 1);
 
     app.checks("acme", "service")
@@ -61,7 +95,11 @@ async fn octocrab_reads_simulator_responses() {
         .send()
         .await
         .expect("check run");
-    raw.post(&format!("/repos/acme/service/statuses/{head_sha}"), json!({"state": "success", "context": "test"})).await;
+    raw.post(
+        &format!("/repos/acme/service/statuses/{head_sha}"),
+        json!({"state": "success", "context": "test"}),
+    )
+    .await;
     let runs = alice
         .checks("acme", "service")
         .list_check_runs_for_git_ref(octocrab::params::repos::Commitish(head_sha.clone()))
@@ -76,7 +114,11 @@ async fn octocrab_reads_simulator_responses() {
         .await
         .expect("list suites");
     assert_eq!(suites.total_count, 1);
-    let combined = alice.repos("acme", "service").combined_status_for_ref(&Reference::Branch("bump".into())).await.expect("combined");
+    let combined = alice
+        .repos("acme", "service")
+        .combined_status_for_ref(&Reference::Branch("bump".into()))
+        .await
+        .expect("combined");
     assert_eq!(combined.total_count, 1);
 
     let merged = alice
@@ -98,7 +140,12 @@ async fn octocrab_reads_simulator_responses() {
         .send()
         .await
         .expect("create release");
-    let by_tag = alice.repos("acme", "service").releases().get_by_tag("v1.1.0").await.expect("by tag");
+    let by_tag = alice
+        .repos("acme", "service")
+        .releases()
+        .get_by_tag("v1.1.0")
+        .await
+        .expect("by tag");
     assert_eq!(by_tag.id, rel.id);
     let promoted = alice
         .repos("acme", "service")
@@ -109,14 +156,36 @@ async fn octocrab_reads_simulator_responses() {
         .await
         .expect("promote");
     assert!(!promoted.prerelease);
-    let latest = alice.repos("acme", "service").releases().get_latest().await.expect("latest");
+    let latest = alice
+        .repos("acme", "service")
+        .releases()
+        .get_latest()
+        .await
+        .expect("latest");
     assert_eq!(latest.id, rel.id);
-    let list = alice.repos("acme", "service").releases().list().send().await.expect("list releases");
+    let list = alice
+        .repos("acme", "service")
+        .releases()
+        .list()
+        .send()
+        .await
+        .expect("list releases");
     assert_eq!(list.items.len(), 1);
-    let commits = alice.repos("acme", "service").list_commits().send().await.expect("commits");
+    let commits = alice
+        .repos("acme", "service")
+        .list_commits()
+        .send()
+        .await
+        .expect("commits");
     assert!(commits.items.len() >= 2);
 
-    let err = alice.repos("acme", "service").releases().create("v1.1.0").send().await.expect_err("duplicate");
+    let err = alice
+        .repos("acme", "service")
+        .releases()
+        .create("v1.1.0")
+        .send()
+        .await
+        .expect_err("duplicate");
     match err {
         octocrab::Error::GitHub { source, .. } => assert_eq!(source.status_code.as_u16(), 422),
         other => panic!("expected a GitHub error, got {other:?}"),

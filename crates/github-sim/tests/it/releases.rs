@@ -15,33 +15,103 @@ async fn create_get_promote_and_delete_releases() {
     assert_eq!(created.json["prerelease"], true);
     let id = created.json["id"].as_u64().unwrap();
     // Publishing created the tag at the default branch.
-    assert_eq!(api.get("/repos/acme/service/git/ref/tags/v1.1.0-rc.1").await.status, 200);
+    assert_eq!(
+        api.get("/repos/acme/service/git/ref/tags/v1.1.0-rc.1")
+            .await
+            .status,
+        200
+    );
 
-    let dup = api.post("/repos/acme/service/releases", json!({"tag_name": "v1.1.0-rc.1"})).await;
+    let dup = api
+        .post(
+            "/repos/acme/service/releases",
+            json!({"tag_name": "v1.1.0-rc.1"}),
+        )
+        .await;
     assert_eq!(dup.status, 422);
-    assert_eq!(dup.json["errors"][0], json!({"resource": "Release", "code": "already_exists", "field": "tag_name"}));
+    assert_eq!(
+        dup.json["errors"][0],
+        json!({"resource": "Release", "code": "already_exists", "field": "tag_name"})
+    );
 
-    assert_eq!(api.get(&format!("/repos/acme/service/releases/{id}")).await.json["tag_name"], "v1.1.0-rc.1");
-    assert_eq!(api.get("/repos/acme/service/releases/tags/v1.1.0-rc.1").await.json["id"], id);
-    assert_eq!(api.get("/repos/acme/service/releases/latest").await.status, 404);
+    assert_eq!(
+        api.get(&format!("/repos/acme/service/releases/{id}"))
+            .await
+            .json["tag_name"],
+        "v1.1.0-rc.1"
+    );
+    assert_eq!(
+        api.get("/repos/acme/service/releases/tags/v1.1.0-rc.1")
+            .await
+            .json["id"],
+        id
+    );
+    assert_eq!(
+        api.get("/repos/acme/service/releases/latest").await.status,
+        404
+    );
 
-    let promoted = api.patch(&format!("/repos/acme/service/releases/{id}"), json!({"prerelease": false, "make_latest": "true"})).await;
+    let promoted = api
+        .patch(
+            &format!("/repos/acme/service/releases/{id}"),
+            json!({"prerelease": false, "make_latest": "true"}),
+        )
+        .await;
     assert_eq!(promoted.json["prerelease"], false);
-    assert_eq!(api.get("/repos/acme/service/releases/latest").await.json["id"], id);
+    assert_eq!(
+        api.get("/repos/acme/service/releases/latest").await.json["id"],
+        id
+    );
 
-    let draft = api.post("/repos/acme/service/releases", json!({"tag_name": "v2.0.0", "draft": true})).await;
+    let draft = api
+        .post(
+            "/repos/acme/service/releases",
+            json!({"tag_name": "v2.0.0", "draft": true}),
+        )
+        .await;
     assert_eq!(draft.status, 201);
     assert!(draft.json["published_at"].is_null());
-    assert_eq!(api.get("/repos/acme/service/git/ref/tags/v2.0.0").await.status, 404, "drafts create no tag");
-    assert_eq!(api.get("/repos/acme/service/releases/tags/v2.0.0").await.status, 404);
+    assert_eq!(
+        api.get("/repos/acme/service/git/ref/tags/v2.0.0")
+            .await
+            .status,
+        404,
+        "drafts create no tag"
+    );
+    assert_eq!(
+        api.get("/repos/acme/service/releases/tags/v2.0.0")
+            .await
+            .status,
+        404
+    );
     let list = api.get("/repos/acme/service/releases").await;
     assert_eq!(list.json.as_array().unwrap().len(), 2);
 
-    let notes = api.post("/repos/acme/service/releases/generate-notes", json!({"tag_name": "v2.0.0", "previous_tag_name": "v1.0.0"})).await;
+    let notes = api
+        .post(
+            "/repos/acme/service/releases/generate-notes",
+            json!({"tag_name": "v2.0.0", "previous_tag_name": "v1.0.0"}),
+        )
+        .await;
     assert_eq!(notes.status, 200);
     assert_eq!(notes.json["name"], "v2.0.0");
-    assert!(notes.json["body"].as_str().unwrap().contains("compare/v1.0.0...v2.0.0"));
+    assert!(
+        notes.json["body"]
+            .as_str()
+            .unwrap()
+            .contains("compare/v1.0.0...v2.0.0")
+    );
 
-    assert_eq!(api.delete(&format!("/repos/acme/service/releases/{id}"), None).await.status, 204);
-    assert_eq!(api.get(&format!("/repos/acme/service/releases/{id}")).await.status, 404);
+    assert_eq!(
+        api.delete(&format!("/repos/acme/service/releases/{id}"), None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        api.get(&format!("/repos/acme/service/releases/{id}"))
+            .await
+            .status,
+        404
+    );
 }
