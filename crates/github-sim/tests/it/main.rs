@@ -17,3 +17,4 @@ mod pygithub;
 mod ratelimit;
 mod refs;
 mod releases;
+mod world;
