@@ -45,9 +45,13 @@ pub const OCI_TAG_MAX: usize = 128;
 /// Why a version or tag was rejected.
 #[derive(Debug, thiserror::Error)]
 pub enum VersionError {
-    #[error("`{text}` is not a valid PEP 440 version: {reason}")]
+    #[error(
+        "`{text}` is not a valid PEP 440 version: {reason}; write it like 1.2.3, 1.2.3rc1 or 1.2.3.dev4"
+    )]
     Pep440 { text: String, reason: String },
-    #[error("`{text}` is not a valid SemVer 2.0 version: {reason}")]
+    #[error(
+        "`{text}` is not a valid SemVer 2.0 version: {reason}; write it like 1.2.3 or 1.2.3-rc.1"
+    )]
     SemVer { text: String, reason: String },
     #[error(
         "the image tag `{tag}` would be {len} characters long; OCI tags allow at most {OCI_TAG_MAX}"

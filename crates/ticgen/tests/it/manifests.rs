@@ -181,3 +181,25 @@ fn semver_without_a_pep440_spelling() {
     let json: serde_json::Value = serde_json::from_str(run.output("json")).expect("json");
     assert!(json["pep440"].is_null());
 }
+
+#[test]
+fn licence_tables_and_objects() {
+    let python = Repo::new(&[(
+        "pyproject.toml",
+        "[project]\nname = \"a\"\nversion = \"1.0\"\nlicense = { text = \"BSD-3-Clause\" }\n",
+    )]);
+    let run = success(python.push("refs/heads/main").run());
+    assert!(
+        run.output("labels")
+            .contains("org.opencontainers.image.licenses=BSD-3-Clause\n")
+    );
+    let node = Repo::new(&[(
+        "package.json",
+        r#"{"version": "1.0.0", "license": {"type": "MIT"}}"#,
+    )]);
+    let run = success(node.push("refs/heads/main").run());
+    assert!(
+        run.output("labels")
+            .contains("org.opencontainers.image.licenses=MIT\n")
+    );
+}
