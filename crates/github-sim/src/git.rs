@@ -84,8 +84,8 @@ fn hex_val(c: u8) -> Option<u8> {
 /// Name, email and time (unix seconds) of an author or committer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Signature {
-    pub name: String,
-    pub email: String,
+    pub name: Arc<str>,
+    pub email: Arc<str>,
     pub time: i64,
 }
 
@@ -96,7 +96,7 @@ pub struct Commit {
     pub parents: Vec<Sha>,
     pub author: Signature,
     pub committer: Signature,
-    pub message: String,
+    pub message: Box<str>,
 }
 
 impl Commit {
@@ -119,16 +119,17 @@ impl Commit {
 /// One entry of a tree object.
 #[derive(Clone, Debug)]
 struct TreeEntry {
-    name: String,
+    name: Box<str>,
     is_tree: bool,
     sha: Sha,
 }
 
 #[derive(Clone, Debug)]
+/// Boxed variants keep the map's entries small: 100,000 commits must fit in well under 100 MB.
 enum Object {
     Blob(Arc<[u8]>),
-    Tree(Vec<TreeEntry>),
-    Commit(Commit),
+    Tree(Box<[TreeEntry]>),
+    Commit(Box<Commit>),
 }
 
 /// Path → blob id: the flattened content of a tree.
@@ -165,7 +166,9 @@ impl ObjectStore {
 
     pub fn put_commit(&mut self, commit: Commit) -> Sha {
         let sha = Sha::of_object("commit", &commit.encode());
-        self.objects.entry(sha).or_insert(Object::Commit(commit));
+        self.objects
+            .entry(sha)
+            .or_insert_with(|| Object::Commit(Box::new(commit)));
         sha
     }
 
@@ -183,12 +186,12 @@ impl ObjectStore {
             .iter()
             .map(|(name, node)| match node {
                 Node::File(sha) => TreeEntry {
-                    name: name.clone(),
+                    name: name.as_str().into(),
                     is_tree: false,
                     sha: *sha,
                 },
                 Node::Dir(children) => TreeEntry {
-                    name: name.clone(),
+                    name: name.as_str().into(),
                     is_tree: true,
                     sha: self.write_nodes(children),
                 },
@@ -204,7 +207,9 @@ impl ObjectStore {
             body.extend_from_slice(&e.sha.0);
         }
         let sha = Sha::of_object("tree", &body);
-        self.objects.entry(sha).or_insert(Object::Tree(entries));
+        self.objects
+            .entry(sha)
+            .or_insert_with(|| Object::Tree(entries.into_boxed_slice()));
         sha
     }
 
@@ -219,7 +224,7 @@ impl ObjectStore {
         if let Some(Object::Tree(entries)) = self.objects.get(tree) {
             for e in entries {
                 let path = if prefix.is_empty() {
-                    e.name.clone()
+                    e.name.to_string()
                 } else {
                     format!("{prefix}/{}", e.name)
                 };

@@ -32,6 +32,9 @@ use crate::ratelimit::{Budget, RateLimiter};
 use crate::routes::{self, Ctx, Reply};
 use crate::world::World;
 
+/// The request log keeps this many most recent requests (long benchmarks must not grow it forever).
+pub const LOG_CAPACITY: usize = 20_000;
+
 /// State shared by the server tasks and the control API.
 pub struct Shared {
     pub world: Mutex<World>,
@@ -270,7 +273,11 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     entry.identity = answer.identity.take();
     entry.status = answer.status.as_u16();
     if !path.starts_with("/_sim") {
-        lock(&shared.log).push(entry);
+        let mut log = lock(&shared.log);
+        if log.len() >= LOG_CAPACITY {
+            log.drain(..LOG_CAPACITY / 10);
+        }
+        log.push(entry);
     }
     Ok(into_response(answer, cut_body))
 }

@@ -576,8 +576,8 @@ impl World {
         let time = self.clock.now_secs();
         match actor.and_then(|a| self.identities.get(&a)) {
             Some(i) => Signature {
-                name: i.login.clone(),
-                email: format!("{}+{}@users.noreply.github.com", i.id, i.login),
+                name: i.login.as_str().into(),
+                email: format!("{}+{}@users.noreply.github.com", i.id, i.login).into(),
                 time,
             },
             None => Signature {
@@ -627,7 +627,7 @@ impl World {
             parents,
             author: author.clone(),
             committer: author.clone(),
-            message: message.to_owned(),
+            message: message.into(),
         })
     }
 
@@ -961,7 +961,7 @@ impl World {
             .get(full_name)
             .and_then(|r| r.branch(&r.default_branch));
         for i in 1..commits {
-            let content = format!("revision {i}\n").into_bytes();
+            let content = format!("{full_name} revision {i}\n").into_bytes();
             head = Some(self.make_commit(
                 head,
                 &[("VERSION".into(), Some(content))],
