@@ -107,7 +107,27 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
                 anyhow::Error::new(error).context("failed to start the async runtime"),
             )
         })?;
+    step.console.info(&format!(
+        "Releasing {} in {} with {}",
+        settings.tag,
+        settings.repo,
+        client.api_url()
+    ));
     let outcome = runtime.block_on(plan::release(&client, &settings))?;
+    let release = &outcome.release;
+    let verb = match outcome.action {
+        plan::Action::Created => "created",
+        plan::Action::Unchanged => "exists and is identical; nothing to do for",
+        plan::Action::Updated => "updated",
+    };
+    step.console.info(&format!(
+        "Release {verb} {} (id {}, prerelease {}): {} ({} API requests)",
+        release.tag_name,
+        release.id,
+        release.prerelease,
+        release.html_url,
+        client.stats().requests
+    ));
     summary::write(step, &settings, &outcome, client.stats());
     if outcome
         .release
@@ -120,7 +140,6 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
             &gantry_runner::Annotation::titled("create-prerelease"),
         );
     }
-    let release = &outcome.release;
     let mut outputs = Outputs::new();
     outputs
         .set("release-id", release.id.to_string())
