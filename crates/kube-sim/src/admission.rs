@@ -139,7 +139,7 @@ fn validate_pod_spec(spec: &Value, prefix: &str, causes: &mut Vec<(String, Strin
     match containers {
         None => causes.push((format!("{prefix}.containers"), "Required value".to_owned())),
         Some(cs) if cs.is_empty() => {
-            causes.push((format!("{prefix}.containers"), "Required value".to_owned()))
+            causes.push((format!("{prefix}.containers"), "Required value".to_owned()));
         }
         Some(cs) => {
             let mut seen = std::collections::BTreeSet::new();

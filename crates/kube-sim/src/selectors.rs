@@ -179,6 +179,10 @@ pub fn labels_of(obj: &Value) -> BTreeMap<String, String> {
 pub struct FieldSelector(Vec<(String, bool, String)>);
 
 impl FieldSelector {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn parse(s: &str) -> Result<Self, ApiError> {
         let mut out = Vec::new();
         for part in split_top(s) {

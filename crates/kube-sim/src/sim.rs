@@ -70,7 +70,7 @@ impl Default for Config {
             images: ImageCatalogue::default(),
             manifests: String::new(),
             seed: 5,
-            watch_history: 10_000,
+            watch_history: 4096,
             bookmark_interval: Duration::from_secs(5),
             token: "kube-sim-token".to_owned(),
         }
@@ -168,6 +168,11 @@ impl KubeSim {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(addr);
         let app = crate::api::router(Arc::clone(&inner));
+        // Watch events are small writes; without TCP_NODELAY, Nagle's algorithm holds them back.
+        let listener =
+            axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+                let _ = tcp.set_nodelay(true);
+            });
         let server = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "kube-sim server stopped");
@@ -381,6 +386,12 @@ impl KubeSim {
             .iter()
             .filter(|r| r.verb == Some(verb) && resource.is_none_or(|x| r.resource == Some(x)))
             .count()
+    }
+
+    /// The largest simulated delay so far between a controller timer falling due and its
+    /// handling: how far the simulator fell behind its own clock.
+    pub fn max_timer_lag(&self) -> Duration {
+        self.inner.lock().ctrl.max_timer_lag
     }
 
     /// Forgets the watch history, so resuming from any earlier resourceVersion gets 410 Gone.

@@ -54,13 +54,22 @@ impl ChangeType {
     }
 }
 
-/// One recorded change: the object as it was right after the change.
+/// One recorded change: the object as it was right after the change, serialised once (watchers
+/// share the bytes) with its labels kept for selector matching.
 #[derive(Debug, Clone)]
 pub struct Change {
     pub rv: u64,
     pub kind: ChangeType,
     pub key: ObjKey,
-    pub object: Value,
+    pub json: bytes::Bytes,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Change {
+    /// The object, parsed back from its serialised form.
+    pub fn object(&self) -> Value {
+        serde_json::from_slice(&self.json).unwrap_or(Value::Null)
+    }
 }
 
 /// The object store.
@@ -85,7 +94,7 @@ pub fn meta_str<'a>(obj: &'a Value, field: &str) -> &'a str {
 
 impl Store {
     pub fn new(history_cap: usize) -> Self {
-        let (tx, _) = broadcast::channel(16_384);
+        let (tx, _) = broadcast::channel(history_cap.clamp(1024, 16_384));
         Self {
             objects: BTreeMap::new(),
             rv: 1000,
@@ -147,12 +156,15 @@ impl Store {
         std::mem::take(&mut self.dirty)
     }
 
-    fn record(&mut self, kind: ChangeType, key: ObjKey, object: Value) {
+    fn record(&mut self, kind: ChangeType, key: ObjKey, object: &Value) {
+        let json = bytes::Bytes::from(serde_json::to_vec(object).unwrap_or_default());
+        let labels = crate::selectors::labels_of(object);
         let change = Arc::new(Change {
             rv: self.rv,
             kind,
             key: key.clone(),
-            object,
+            json,
+            labels,
         });
         self.history.push_back(Arc::clone(&change));
         while self.history.len() > self.history_cap {
@@ -171,7 +183,7 @@ impl Store {
         obj["metadata"]["resourceVersion"] = json!(self.rv.to_string());
         let key = ObjKey::of(resource, &obj);
         self.objects.insert(key.clone(), obj.clone());
-        self.record(ChangeType::Added, key, obj.clone());
+        self.record(ChangeType::Added, key, &obj);
         obj
     }
 
@@ -181,7 +193,7 @@ impl Store {
         obj["metadata"]["resourceVersion"] = json!(self.rv.to_string());
         let key = ObjKey::of(resource, &obj);
         self.objects.insert(key.clone(), obj.clone());
-        self.record(ChangeType::Modified, key, obj.clone());
+        self.record(ChangeType::Modified, key, &obj);
         obj
     }
 
@@ -189,7 +201,7 @@ impl Store {
         let mut obj = self.objects.remove(key)?;
         self.rv += 1;
         obj["metadata"]["resourceVersion"] = json!(self.rv.to_string());
-        self.record(ChangeType::Deleted, key.clone(), obj.clone());
+        self.record(ChangeType::Deleted, key.clone(), &obj);
         Some(obj)
     }
 

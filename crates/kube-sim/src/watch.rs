@@ -18,7 +18,7 @@ use crate::faults::{FaultKind, Verb};
 use crate::resources::Resource;
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::sim::Inner;
-use crate::store::{Change, ChangeType};
+use crate::store::Change;
 use crate::table::{self, IncludeObject};
 
 #[derive(Debug, Clone)]
@@ -41,8 +41,8 @@ impl WatchOptions {
                 .namespace
                 .as_ref()
                 .is_none_or(|ns| *ns == c.key.namespace)
-            && self.labels.matches(&c.object)
-            && self.fields.matches(&c.object)
+            && self.labels.matches_labels(&c.labels)
+            && (self.fields.is_empty() || self.fields.matches(&c.object()))
     }
 }
 
@@ -60,6 +60,20 @@ fn encode(opts: &WatchOptions, clock: &SimClock, kind: &str, obj: &Value, rv: u6
     line(&json!({"type": kind, "object": object}))
 }
 
+/// A change as a watch line, reusing its serialised form unless a Table is wanted.
+fn encode_change(opts: &WatchOptions, clock: &SimClock, c: &Change) -> Bytes {
+    if opts.table.is_some() {
+        return encode(opts, clock, c.kind.as_str(), &c.object(), c.rv);
+    }
+    let mut out = Vec::with_capacity(c.json.len() + 32);
+    out.extend_from_slice(b"{\"type\":\"");
+    out.extend_from_slice(c.kind.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"object\":");
+    out.extend_from_slice(&c.json);
+    out.extend_from_slice(b"}\n");
+    Bytes::from(out)
+}
+
 fn bookmark(opts: &WatchOptions, rv: u64, initial_end: bool) -> Bytes {
     let mut meta = json!({"resourceVersion": rv.to_string(), "creationTimestamp": null});
     if initial_end {
@@ -71,6 +85,10 @@ fn bookmark(opts: &WatchOptions, rv: u64, initial_end: bool) -> Bytes {
 }
 
 /// Starts a watch and returns the streaming response.
+#[expect(
+    clippy::too_many_lines,
+    reason = "snapshot under the lock, then the streaming loop"
+)]
 pub fn serve(inner: &Arc<Inner>, opts: WatchOptions) -> Response<axum::body::Body> {
     let (mut tx, rx) = futures::channel::mpsc::channel::<Bytes>(1024);
     let clock = inner.clock();
@@ -108,14 +126,14 @@ pub fn serve(inner: &Arc<Inner>, opts: WatchOptions) -> Response<axum::body::Bod
             match w.store.changes_since(rv) {
                 Some(changes) => {
                     for c in changes.iter().filter(|c| opts.matches(c)) {
-                        initial.push(encode(&opts, &clock, c.kind.as_str(), &c.object, c.rv));
+                        initial.push(encode_change(&opts, &clock, c));
                     }
                 }
                 None => {
                     error = Some(ApiError::gone(format!(
                         "too old resource version: {rv} ({})",
                         w.store.compacted_rv() + 1
-                    )))
+                    )));
                 }
             }
         }
@@ -158,7 +176,7 @@ pub fn serve(inner: &Arc<Inner>, opts: WatchOptions) -> Response<axum::body::Bod
                     Ok(change) => {
                         last_rv = change.rv;
                         if opts.matches(&change) {
-                            if tx.send(encode(&opts, &clock, change.kind.as_str(), &change.object, change.rv)).await.is_err() {
+                            if tx.send(encode_change(&opts, &clock, &change)).await.is_err() {
                                 return;
                             }
                             sent += 1;
@@ -184,6 +202,5 @@ pub fn serve(inner: &Arc<Inner>, opts: WatchOptions) -> Response<axum::body::Bod
             }
         }
     });
-    let _ = ChangeType::Added;
     stream_body(rx.map(Ok::<Bytes, std::convert::Infallible>))
 }

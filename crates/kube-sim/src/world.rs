@@ -44,6 +44,9 @@ pub struct World {
     rng: StdRng,
     /// (involved uid, reason, message) → event name, to aggregate repeats into `count`.
     event_index: HashMap<(String, String, String), ObjKey>,
+    /// Events oldest first; beyond `event_limit` the oldest expire, as events do after their TTL.
+    event_order: std::collections::VecDeque<ObjKey>,
+    pub event_limit: usize,
 }
 
 const SUFFIX_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -59,6 +62,8 @@ impl World {
             ctrl: ControllerState::default(),
             rng: StdRng::seed_from_u64(seed),
             event_index: HashMap::new(),
+            event_order: std::collections::VecDeque::new(),
+            event_limit: 2000,
         }
     }
 
@@ -470,7 +475,26 @@ impl World {
         };
         let key = ObjKey::new(Resource::Events, &ns, &name);
         self.store.insert(Resource::Events, ev);
-        self.event_index.insert(index_key, key);
+        self.event_index.insert(index_key, key.clone());
+        self.event_order.push_back(key);
+        while self.event_order.len() > self.event_limit {
+            let Some(old) = self.event_order.pop_front() else {
+                break;
+            };
+            if let Some(ev) = self.store.remove(&old) {
+                let field = |p: &str| {
+                    ev.pointer(p)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                self.event_index.remove(&(
+                    field("/involvedObject/uid"),
+                    field("/reason"),
+                    field("/message"),
+                ));
+            }
+        }
     }
 
     /// Finds the first fault matching a request and consumes one use of it.

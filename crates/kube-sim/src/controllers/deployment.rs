@@ -647,6 +647,10 @@ fn deadline_at(d: &Value, status: &Value) -> Option<time::OffsetDateTime> {
     Some(from + Duration::from_secs(u64::try_from(secs).ok()?))
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "mirrors syncRolloutStatus case by case"
+)]
 fn sync_rollout_status(world: &mut World, d: &Value, all: &[Value], new: Option<&Value>) {
     let all = reload(world, all);
     let new = new.and_then(|n| {

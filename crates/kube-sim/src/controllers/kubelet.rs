@@ -68,6 +68,10 @@ fn container_id(world: &mut World) -> String {
 }
 
 /// One step of a container's state machine, at its due time.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one match over the whole container lifecycle reads best in one place"
+)]
 fn step(
     world: &mut World,
     pod: &Value,
@@ -285,6 +289,10 @@ fn condition(
 }
 
 /// Reconciles one Pod: schedules it, advances due container transitions, writes its status.
+#[expect(
+    clippy::too_many_lines,
+    reason = "binding, transitions and the status document of one pod"
+)]
 pub fn sync(world: &mut World, key: &ObjKey) {
     let Some(mut pod) = world.store.get(key).cloned() else {
         world.ctrl.pods.remove(key);

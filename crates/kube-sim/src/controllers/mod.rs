@@ -27,6 +27,8 @@ pub struct ControllerState {
     pub(crate) scheduled: Vec<Scheduled>,
     pub(crate) pulled_images: HashSet<String>,
     pub(crate) next_pod_ip: u32,
+    /// Largest delay (simulated) between a timer falling due and the controllers handling it.
+    pub(crate) max_timer_lag: Duration,
 }
 
 /// A second actor's action waiting for its trigger.
@@ -159,7 +161,8 @@ impl World {
                 if *t > now {
                     break;
                 }
-                if let Some(Reverse((_, _, k))) = self.ctrl.timers.pop() {
+                if let Some(Reverse((due, _, k))) = self.ctrl.timers.pop() {
+                    self.ctrl.max_timer_lag = self.ctrl.max_timer_lag.max(now.saturating_sub(due));
                     keys.insert(k);
                 }
             }
@@ -210,8 +213,20 @@ impl World {
             for k in &deployments {
                 deployment::sync(self, k);
             }
-            for k in &replicasets {
-                replicaset::sync(self, k);
+            if !replicasets.is_empty() {
+                // One pass over the pods per round instead of one per ReplicaSet.
+                let mut pods_by_owner: HashMap<String, Vec<ObjKey>> = HashMap::new();
+                for p in self.store.list(Resource::Pods, None) {
+                    if let Some(uid) = crate::world::controller_uid(p) {
+                        pods_by_owner
+                            .entry(uid)
+                            .or_default()
+                            .push(ObjKey::of(Resource::Pods, p));
+                    }
+                }
+                for k in &replicasets {
+                    replicaset::sync(self, k, &pods_by_owner);
+                }
             }
             for k in &pods {
                 kubelet::sync(self, k);

@@ -1,6 +1,7 @@
 //! The ReplicaSet controller: creates and deletes Pods to match `spec.replicas` and reports
 //! ready/available counts in the ReplicaSet's status.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -44,18 +45,29 @@ fn deletion_rank(pod: &Value) -> (bool, bool, bool, i64, std::cmp::Reverse<Strin
 }
 
 /// Reconciles one ReplicaSet.
-pub fn sync(world: &mut World, key: &ObjKey) {
+#[expect(
+    clippy::too_many_lines,
+    reason = "create/delete, then status, as the real controller does in one sync"
+)]
+#[expect(
+    clippy::implicit_hasher,
+    reason = "an internal index built by the reconcile loop"
+)]
+pub fn sync(world: &mut World, key: &ObjKey, pods_by_owner: &HashMap<String, Vec<ObjKey>>) {
     let Some(rs) = world.store.get(key).cloned() else {
         return;
     };
     let uid = meta_str(&rs, "uid").to_owned();
-    let mut pods: Vec<Value> = world
-        .store
-        .list(Resource::Pods, Some(&key.namespace))
-        .into_iter()
-        .filter(|p| controller_uid(p).as_deref() == Some(uid.as_str()))
-        .cloned()
-        .collect();
+    let mut pods: Vec<Value> = pods_by_owner
+        .get(&uid)
+        .map(|keys| {
+            keys.iter()
+                .filter_map(|k| world.store.get(k))
+                .filter(|p| controller_uid(p).as_deref() == Some(uid.as_str()))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
     let want = usize::try_from(int(&rs, "/spec/replicas").max(0)).unwrap_or(0);
     if pods.len() < want {
         for _ in pods.len()..want {
