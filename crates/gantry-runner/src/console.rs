@@ -66,23 +66,18 @@ impl<'a> Console<'a> {
         })
     }
 
-    /// A plain log line.
-    pub fn info(&mut self, line: &str) {
-        let line = self.redact(line);
-        self.raw(&line);
-    }
-
-    /// Logs text that may hold lines starting with `::` (echoed output values): such text is
+    /// Plain log text. Text with a line that starts with `::` (an echoed value, a job name) is
     /// fenced with `::stop-commands::` and an unguessable token, so the runner shows those lines
     /// instead of running them as workflow commands.
-    pub fn verbatim(&mut self, text: &str) {
+    pub fn info(&mut self, text: &str) {
+        let text = self.redact(text);
         if !text.lines().any(|line| line.trim_start().starts_with("::")) {
-            self.info(text);
+            self.raw(&text);
             return;
         }
         let token = crate::file_command::random_delimiter();
         self.raw(&command::format("stop-commands", &[], &token));
-        self.info(text);
+        self.raw(&text);
         self.raw(&command::format(&token, &[], ""));
     }
 

@@ -132,7 +132,7 @@ impl Sink {
                     )
                 })?;
                 console.group("Outputs");
-                console.verbatim(outputs.to_lines().trim_end());
+                console.info(outputs.to_lines().trim_end());
                 console.end_group();
             }
         }

@@ -144,8 +144,19 @@ pub struct Transcript {
 
 impl Transcript {
     /// Workflow commands on stdout, parsed as the runner parses them.
+    /// Lines between `::stop-commands::TOKEN` and `::TOKEN::` are not commands, as on the runner.
     pub fn commands(&self) -> Vec<ParsedCommand> {
-        self.stdout.lines().filter_map(command::parse).collect()
+        let mut commands = Vec::new();
+        let mut stopped_until: Option<String> = None;
+        for parsed in self.stdout.lines().filter_map(command::parse) {
+            match &stopped_until {
+                Some(token) if parsed.command == *token => stopped_until = None,
+                Some(_) => {}
+                None if parsed.command == "stop-commands" => stopped_until = Some(parsed.data),
+                None => commands.push(parsed),
+            }
+        }
+        commands
     }
 
     /// The data of every `::error` command.

@@ -577,3 +577,28 @@ fn inline_code_fences_outrun_any_backticks_inside() {
     assert_eq!(code("`x`"), "`` `x` ``");
     assert_eq!(code("``"), "``` `` ```");
 }
+
+#[test]
+fn logged_text_cannot_smuggle_workflow_commands() {
+    fn echo(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
+        let who = step.inputs.required("who")?.to_owned();
+        step.console.info(&format!("plain line\n::error::{who}"));
+        step.console.info("nothing to fence");
+        Ok(Outputs::new())
+    }
+    let mut out = Vec::new();
+    let env = Env::from_pairs([("INPUT_WHO", "forged")]);
+    assert_eq!(
+        run_with(&SPEC, env, [OsString::from("demo")], &mut out, echo),
+        0
+    );
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let token = lines[0].strip_prefix("::stop-commands::").expect("fenced");
+    assert!(token.len() >= 32, "unguessable token");
+    assert_eq!(
+        lines[1..4],
+        ["plain line", "::error::forged", &format!("::{token}::")]
+    );
+    assert_eq!(lines[4], "nothing to fence");
+}
