@@ -155,3 +155,17 @@ fn the_env_only_check_catches_interpolation_and_unpassed_inputs() {
         ]
     );
 }
+
+#[test]
+fn no_description_holds_an_expression() {
+    // GitHub evaluates `${{ }}` in action.yml descriptions when loading the action and rejects it.
+    for spec in ACTIONS {
+        let texts = std::iter::once(spec.title)
+            .chain(std::iter::once(spec.description))
+            .chain(spec.inputs.iter().map(|input| input.description))
+            .chain(spec.outputs.iter().map(|output| output.description));
+        for text in texts {
+            assert!(!text.contains("${{"), "{}: {text}", spec.name);
+        }
+    }
+}
