@@ -41,8 +41,36 @@ pub struct Shared {
     pub log: Mutex<Vec<LoggedRequest>>,
     pub faults: Mutex<Faults>,
     pub limiter: Mutex<RateLimiter>,
+    pub cache: Mutex<ResponseCache>,
     pub base: String,
     next_request: AtomicU64,
+}
+
+/// Successful GET answers by caller, path, query and `Accept`, valid for one world generation
+/// (any change to the world starts a new generation, so a hit is always what a fresh render gives).
+#[derive(Default)]
+pub struct ResponseCache {
+    generation: u64,
+    entries: std::collections::HashMap<String, Answer>,
+}
+
+impl ResponseCache {
+    const CAPACITY: usize = 4096;
+
+    fn get(&self, key: &str, generation: u64) -> Option<Answer> {
+        if generation != self.generation {
+            return None;
+        }
+        self.entries.get(key).cloned()
+    }
+
+    fn put(&mut self, key: String, generation: u64, answer: &Answer) {
+        if generation != self.generation || self.entries.len() >= Self::CAPACITY {
+            self.entries.clear();
+            self.generation = generation;
+        }
+        self.entries.insert(key, answer.clone());
+    }
 }
 
 /// Locks a mutex, recovering the data if a previous holder panicked.
@@ -58,6 +86,7 @@ impl Shared {
             log: Mutex::new(Vec::new()),
             faults: Mutex::new(Faults::new(seed)),
             limiter: Mutex::new(RateLimiter::default()),
+            cache: Mutex::new(ResponseCache::default()),
             base,
             next_request: AtomicU64::new(1),
         }
@@ -162,6 +191,7 @@ async fn read_body(mut body: Incoming) -> Result<Vec<u8>, hyper::Error> {
 }
 
 /// A fully computed answer, before it becomes a hyper response.
+#[derive(Clone)]
 pub struct Answer {
     pub status: StatusCode,
     pub headers: Vec<(HeaderName, String)>,
@@ -449,6 +479,42 @@ fn to_answer(outcome: routes::Outcome, url: &str, query: &BTreeMap<String, Strin
     }
 }
 
+/// Answers 304 to a matching `If-None-Match` (free), otherwise spends budget; adds rate headers.
+fn finish(
+    mut answer: Answer,
+    headers: &HeaderMap,
+    limiter: &mut RateLimiter,
+    token: &str,
+    budget: Budget,
+) -> Answer {
+    let mut budget = budget;
+    let etag = answer
+        .headers
+        .iter()
+        .find(|(n, _)| *n == header::ETAG)
+        .map(|(_, v)| v.clone());
+    if let Some(etag) = etag {
+        let hit = headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| etag_matches(v, &etag));
+        if hit {
+            answer.status = StatusCode::NOT_MODIFIED;
+            answer.body.clear();
+            answer
+                .headers
+                .retain(|(n, _)| *n != header::CONTENT_TYPE && *n != header::LINK);
+            answer.headers.extend(rate_headers(&budget));
+            return answer;
+        }
+    }
+    if let Some(b) = limiter.spend(token) {
+        budget = b;
+    }
+    answer.headers.extend(rate_headers(&budget));
+    answer
+}
+
 /// The authenticated REST pipeline.
 fn api(
     shared: &Shared,
@@ -512,39 +578,38 @@ fn api(
         who: &who,
         accept,
     };
-    let outcome = routes::dispatch(&mut world, &ctx, &segs);
-    drop(world);
-    let mut answer = to_answer(outcome, &format!("{}{path}", shared.base), &query);
-    answer.identity = Some(who.login);
-    let mut budget = budget;
-    if method == Method::GET && answer.status == StatusCode::OK {
-        let etag = etag_of(&answer.body);
-        answer.headers.push((
-            header::CACHE_CONTROL,
-            "private, max-age=60, s-maxage=60".into(),
-        ));
-        answer.headers.push((
-            header::VARY,
-            "Accept, Authorization, Cookie, X-GitHub-OTP".into(),
-        ));
-        let hit = headers
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| etag_matches(v, &etag));
-        answer.headers.push((header::ETAG, etag));
-        if hit {
-            answer.status = StatusCode::NOT_MODIFIED;
-            answer.body.clear();
-            answer
-                .headers
-                .retain(|(n, _)| *n != header::CONTENT_TYPE && *n != header::LINK);
-            answer.headers.extend(rate_headers(&budget));
-            return answer;
+    let key = (method == Method::GET).then(|| format!("{}\n{path}?{query_str}\n{accept}", who.id));
+    let cached = key
+        .as_ref()
+        .and_then(|k| lock(&shared.cache).get(k, world.generation()));
+    let mut answer = if let Some(a) = cached {
+        drop(world);
+        a
+    } else {
+        let before = world.generation();
+        let outcome = routes::dispatch(&mut world, &ctx, &segs);
+        if method != Method::GET {
+            world.touch();
         }
-    }
-    if let Some(b) = limiter.spend(token) {
-        budget = b;
-    }
-    answer.headers.extend(rate_headers(&budget));
-    answer
+        let after = world.generation();
+        drop(world);
+        let mut a = to_answer(outcome, &format!("{}{path}", shared.base), &query);
+        if method == Method::GET && a.status == StatusCode::OK {
+            a.headers.push((
+                header::CACHE_CONTROL,
+                "private, max-age=60, s-maxage=60".into(),
+            ));
+            a.headers.push((
+                header::VARY,
+                "Accept, Authorization, Cookie, X-GitHub-OTP".into(),
+            ));
+            a.headers.push((header::ETAG, etag_of(&a.body)));
+            if let (Some(k), true) = (key, before == after) {
+                lock(&shared.cache).put(k, after, &a);
+            }
+        }
+        a
+    };
+    answer.identity = Some(who.login);
+    finish(answer, headers, &mut limiter, token, budget)
 }

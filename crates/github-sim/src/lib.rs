@@ -70,7 +70,9 @@ impl Control {
     pub fn world<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
         let mut w = lock(&self.shared.world);
         w.tick();
-        f(&mut w)
+        let out = f(&mut w);
+        w.touch();
+        out
     }
 
     /// Replaces the world; the request log is kept, rate-limit windows and faults are reset.

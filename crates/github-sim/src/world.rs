@@ -3,6 +3,7 @@
 //! simulated CI, mergeability recomputation). Routes and the admin API both mutate it through here.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -289,7 +290,12 @@ pub struct World {
     ci: Vec<CiRule>,
     scheduled: Vec<Scheduled>,
     next_id: u64,
+    /// Changes with every mutation; rendered responses are only reused within one generation.
+    generation: u64,
 }
+
+/// Generations are unique across worlds, so a loaded world never matches an old cache entry.
+static GENERATIONS: AtomicU64 = AtomicU64::new(1);
 
 const BOT_EMAIL: &str = "noreply@github.com";
 
@@ -307,6 +313,7 @@ impl World {
             ci: Vec::new(),
             scheduled: Vec::new(),
             next_id: 1000,
+            generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
         }
     }
 
@@ -336,6 +343,7 @@ impl World {
     /// settings for existing logins), new repositories, new branches and files as commits, new
     /// protection and CI rules. Nothing is removed.
     pub fn patch(&mut self, spec: &WorldSpec) -> Result<(), WorldError> {
+        self.touch();
         for ident in &spec.identities {
             self.upsert_identity(ident)?;
         }
@@ -348,7 +356,19 @@ impl World {
         Ok(())
     }
 
+    /// The current generation (see [`World::touch`]).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Marks the world changed: responses rendered before are stale. Every mutation calls it;
+    /// call it after changing fields directly.
+    pub fn touch(&mut self) {
+        self.generation = GENERATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn next_id(&mut self) -> u64 {
+        self.touch();
         self.next_id += 1;
         self.next_id
     }
@@ -640,6 +660,7 @@ impl World {
         actor: u64,
         payload: Value,
     ) {
+        self.touch();
         let ident = self.identities.get(&actor);
         let triggers = ident.is_none_or(|i| i.kind != IdentityKind::GithubToken);
         self.events.push(Event {
@@ -656,6 +677,7 @@ impl World {
     /// Moves (or creates, or with `None` deletes) a ref, with every side effect: push events,
     /// pull-request synchronisation, simulated CI, mergeability recomputation.
     pub fn set_ref(&mut self, repo: &str, full_ref: &str, new: Option<Sha>, actor: u64) {
+        self.touch();
         let now = self.clock.now_secs();
         let Some(r) = self.repos.get_mut(repo) else {
             return;
@@ -812,6 +834,7 @@ impl World {
 
     /// Completes a check run with a conclusion (used by CI rules, the admin API and PATCH).
     pub fn complete_check_run(&mut self, repo: &str, run_id: u64, conclusion: &str) -> bool {
+        self.touch();
         let now = self.clock.now_secs();
         let Some(r) = self.repos.get_mut(repo) else {
             return false;
@@ -858,6 +881,7 @@ impl World {
 
     /// Advances simulated time and applies what became due.
     pub fn advance(&mut self, by: Duration) {
+        self.touch();
         self.clock.advance(by);
         self.tick();
     }

@@ -163,8 +163,10 @@ fn get_inner(
             .repos
             .get_mut(repo)
             .and_then(|r| r.pulls.iter_mut().find(|p| p.number == number))
+        && p.mergeable_pending
     {
         p.mergeable_pending = false;
+        world.touch();
     }
     Ok(Reply::Json(status, v))
 }

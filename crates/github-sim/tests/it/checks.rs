@@ -51,6 +51,15 @@ async fn ci_rule_creates_checks_that_complete_with_time() {
     assert_eq!(pending.json["check_runs"][0]["name"], "test");
 
     sim.advance(Duration::from_secs(1));
+    // The same URL as the first read: rendered responses are never reused across a change.
+    let all = alice.get(&runs_path).await;
+    assert!(
+        all.json["check_runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "completed")
+    );
     let test = alice.get(&format!("{runs_path}?check_name=test")).await;
     assert_eq!(test.json["check_runs"][0]["conclusion"], "failure");
     let suites = alice
