@@ -358,6 +358,25 @@ impl KubeSim {
         );
     }
 
+    /// Limits the pods in `namespace` (like a ResourceQuota `pods: N`); `None` lifts it. Pods the
+    /// ReplicaSet controller cannot create give the ReplicaSet and Deployment a `ReplicaFailure`.
+    pub fn set_pod_quota(&self, namespace: &str, limit: Option<usize>) {
+        self.with_world(|w| match limit {
+            Some(n) => {
+                w.pod_quota.insert(namespace.to_owned(), n);
+            }
+            None => {
+                w.pod_quota.remove(namespace);
+            }
+        });
+    }
+
+    /// Sets what the single node can hold (CPU millicores, memory bytes of summed requests);
+    /// pods that do not fit stay Pending with `PodScheduled=False`, reason Unschedulable.
+    pub fn set_node_allocatable(&self, cpu_millis: u64, memory_bytes: u64) {
+        self.with_world(|w| w.node_allocatable = (cpu_millis, memory_bytes));
+    }
+
     /// Moves simulated time forward and runs the controllers.
     pub fn advance(&self, by: Duration) {
         self.inner.clock.advance(by);

@@ -47,6 +47,10 @@ pub struct World {
     /// Events oldest first; beyond `event_limit` the oldest expire, as events do after their TTL.
     event_order: std::collections::VecDeque<ObjKey>,
     pub event_limit: usize,
+    /// Per-namespace pod quota (a ResourceQuota with `pods: N`); creating more pods is Forbidden.
+    pub pod_quota: HashMap<String, usize>,
+    /// What the one node can hold: (CPU millicores, memory bytes) of summed container requests.
+    pub node_allocatable: (u64, u64),
 }
 
 const SUFFIX_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -64,6 +68,8 @@ impl World {
             event_index: HashMap::new(),
             event_order: std::collections::VecDeque::new(),
             event_limit: 2000,
+            pod_quota: HashMap::new(),
+            node_allocatable: (4000, 16 << 30),
         }
     }
 
@@ -155,6 +161,9 @@ impl World {
             obj["metadata"]["name"] = json!(format!("{prefix}{suffix}"));
         }
         let name = meta_str(&obj, "name").to_owned();
+        if resource == Resource::Pods {
+            self.check_pod_quota(namespace, &obj, &name)?;
+        }
         if self
             .store
             .get(&ObjKey::new(resource, namespace, &name))
@@ -196,7 +205,10 @@ impl World {
         }
         match resource {
             Resource::Deployments | Resource::ReplicaSets => obj["status"] = json!({}),
-            Resource::Pods => obj["status"] = json!({"phase": "Pending", "qosClass": "BestEffort"}),
+            Resource::Pods => {
+                let qos = qos_class(&obj);
+                obj["status"] = json!({"phase": "Pending", "qosClass": qos});
+            }
             _ => {}
         }
         let obj = resource.normalize(obj)?;
@@ -204,6 +216,28 @@ impl World {
             return Ok(obj);
         }
         Ok(self.store.insert(resource, obj))
+    }
+
+    /// The ResourceQuota admission check for `pods: N`.
+    fn check_pod_quota(&self, namespace: &str, obj: &Value, name: &str) -> Result<(), ApiError> {
+        if let Some(limit) = self.pod_quota.get(namespace).copied() {
+            let used = self.store.list(Resource::Pods, Some(namespace)).len();
+            let shown = match meta_str(obj, "generateName") {
+                "" => name.to_owned(),
+                prefix => prefix.to_owned(),
+            };
+            if used >= limit {
+                return Err(ApiError::new(
+                    403,
+                    "Forbidden",
+                    format!(
+                        "pods \"{shown}\" is forbidden: exceeded quota: kube-sim-quota, requested: pods=1, used: pods={used}, limited: pods={limit}"
+                    ),
+                )
+                .with_details(json!({"name": name, "kind": "pods"})));
+            }
+        }
+        Ok(())
     }
 
     /// Replaces an object (PUT), or only its status when `status_only`.
@@ -535,4 +569,36 @@ pub fn controller_uid(obj: &Value) -> Option<String> {
         .iter()
         .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
         .and_then(|r| r.get("uid").and_then(Value::as_str).map(str::to_owned))
+}
+
+/// The pod's QoS class: Guaranteed when every container's requests equal its CPU and memory
+/// limits, BestEffort when nothing is requested or limited, Burstable otherwise.
+pub fn qos_class(pod: &Value) -> &'static str {
+    let containers = pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let any = containers.iter().any(|c| {
+        ["requests", "limits"].iter().any(|k| {
+            c.pointer(&format!("/resources/{k}"))
+                .and_then(Value::as_object)
+                .is_some_and(|m| !m.is_empty())
+        })
+    });
+    if !any {
+        return "BestEffort";
+    }
+    let guaranteed = containers.iter().all(|c| {
+        ["cpu", "memory"].iter().all(|r| {
+            let limit = c.pointer(&format!("/resources/limits/{r}"));
+            let request = c.pointer(&format!("/resources/requests/{r}"));
+            limit.is_some() && (request.is_none() || request == limit)
+        })
+    });
+    if guaranteed {
+        "Guaranteed"
+    } else {
+        "Burstable"
+    }
 }

@@ -24,6 +24,7 @@ enum Stage {
     Running,
     Ready,
     CrashLoopBackOff,
+    ConfigError,
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +39,8 @@ struct ContainerSim {
     container_id: String,
     last_terminated: Option<Value>,
     ever_started: bool,
+    /// Why the container cannot be created (a missing ConfigMap or Secret), if it cannot.
+    config_error: Option<String>,
 }
 
 /// The kubelet's memory of one pod.
@@ -90,6 +93,13 @@ fn step(
         meta_str(pod, "uid")
     );
     let start = |world: &mut World, c: &mut ContainerSim| {
+        if let Some(err) = c.config_error.clone() {
+            let msg = format!("Error: {err}");
+            world.record_event(Resource::Pods, pod, true, "Failed", &msg, "kubelet", fp);
+            c.stage = Stage::ConfigError;
+            c.next_at = Some(now + Duration::from_secs(10));
+            return;
+        }
         world.record_event(
             Resource::Pods,
             pod,
@@ -122,7 +132,10 @@ fn step(
         );
     };
     match c.stage {
-        Stage::Creating | Stage::ImagePullBackOff | Stage::CrashLoopBackOff => {
+        Stage::Creating
+        | Stage::ImagePullBackOff
+        | Stage::CrashLoopBackOff
+        | Stage::ConfigError => {
             let present = world
                 .ctrl
                 .pulled_images
@@ -235,6 +248,10 @@ fn container_status(c: &ContainerSim, spec: Option<&ImageSpec>, pod_desc: &str) 
             json!({"waiting": {"reason": "ImagePullBackOff", "message": format!("Back-off pulling image \"{}\": ErrImagePull: {}", c.image, pull_error(&c.image))}})
         }
         Stage::Running | Stage::Ready => json!({"running": {"startedAt": c.started_at}}),
+        Stage::ConfigError => json!({"waiting": {
+            "reason": "CreateContainerConfigError",
+            "message": c.config_error.clone().unwrap_or_default(),
+        }}),
         Stage::CrashLoopBackOff => {
             json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!(
                 "back-off {}s restarting failed container={} pod={pod_desc}", backoff(u32::try_from(c.restarts).unwrap_or(u32::MAX)), c.name
@@ -302,6 +319,15 @@ pub fn sync(world: &mut World, key: &ObjKey) {
         .pointer("/spec/nodeName")
         .and_then(Value::as_str)
         .is_none_or(str::is_empty)
+        && let Some(why) = unschedulable(world, &pod)
+    {
+        mark_unschedulable(world, key, pod, &why);
+        return;
+    }
+    if pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
     {
         pod["spec"]["nodeName"] = json!(NODE_NAME);
         match world.update(
@@ -329,6 +355,11 @@ pub fn sync(world: &mut World, key: &ObjKey) {
             None,
         );
     }
+    let config_errors: Vec<Option<String>> = pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .map(|cs| cs.iter().map(missing_config).collect())
+        .unwrap_or_default();
     let containers: Vec<(String, String, String)> = pod
         .pointer("/spec/containers")
         .and_then(Value::as_array)
@@ -357,7 +388,9 @@ pub fn sync(world: &mut World, key: &ObjKey) {
                 start_time: world.now_str(),
                 containers: containers
                     .iter()
-                    .map(|(name, image, _)| ContainerSim {
+                    .zip(config_errors.iter().chain(std::iter::repeat(&None)))
+                    .map(|((name, image, _), config_error)| ContainerSim {
+                        config_error: config_error.clone(),
                         name: name.clone(),
                         image: image.clone(),
                         stage: Stage::Creating,
@@ -422,7 +455,7 @@ pub fn sync(world: &mut World, key: &ObjKey) {
         "podIPs": [{"ip": sim.pod_ip}],
         "startTime": sim.start_time,
         "containerStatuses": statuses,
-        "qosClass": "BestEffort",
+        "qosClass": pod.pointer("/status/qosClass").cloned().unwrap_or_else(|| json!("BestEffort")),
     });
     if status == pod["status"] {
         world.ctrl.pods.insert(key.clone(), sim);
@@ -433,4 +466,176 @@ pub fn sync(world: &mut World, key: &ObjKey) {
         tracing::debug!(error = %e, "pod status update failed");
     }
     world.ctrl.pods.insert(key.clone(), sim);
+}
+
+/// The first ConfigMap or Secret a container needs; the simulator serves neither, so any
+/// non-optional reference is missing, as in a namespace where nobody created it.
+fn missing_config(c: &Value) -> Option<String> {
+    let optional = |r: &Value| r.get("optional").and_then(Value::as_bool) == Some(true);
+    let name = |r: &Value| {
+        r.get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    for e in c.get("env").and_then(Value::as_array).into_iter().flatten() {
+        if let Some(r) = e
+            .pointer("/valueFrom/configMapKeyRef")
+            .filter(|r| !optional(r))
+        {
+            return Some(format!("configmap \"{}\" not found", name(r)));
+        }
+        if let Some(r) = e
+            .pointer("/valueFrom/secretKeyRef")
+            .filter(|r| !optional(r))
+        {
+            return Some(format!("secret \"{}\" not found", name(r)));
+        }
+    }
+    for e in c
+        .get("envFrom")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(r) = e.get("configMapRef").filter(|r| !optional(r)) {
+            return Some(format!("configmap \"{}\" not found", name(r)));
+        }
+        if let Some(r) = e.get("secretRef").filter(|r| !optional(r)) {
+            return Some(format!("secret \"{}\" not found", name(r)));
+        }
+    }
+    None
+}
+
+/// CPU quantity in millicores (`500m`, `2`, `0.5`).
+fn cpu_millis(q: &str) -> u64 {
+    let parsed = match q.strip_suffix('m') {
+        Some(m) => m.parse::<f64>().ok(),
+        None => q.parse::<f64>().ok().map(|c| c * 1000.0),
+    };
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "quantities are small and positive"
+    )]
+    parsed.map_or(0, |v| v.max(0.0).ceil() as u64)
+}
+
+/// Memory quantity in bytes (`128Mi`, `1Gi`, `500M`, `1000`).
+fn memory_bytes(q: &str) -> u64 {
+    const UNITS: [(&str, f64); 10] = [
+        ("Ki", 1024.0),
+        ("Mi", 1_048_576.0),
+        ("Gi", 1_073_741_824.0),
+        ("Ti", 1_099_511_627_776.0),
+        ("k", 1e3),
+        ("K", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+        ("", 1.0),
+    ];
+    for (suffix, mult) in UNITS {
+        if let Some(n) = q.strip_suffix(suffix)
+            && let Ok(v) = n.parse::<f64>()
+        {
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "quantities are positive"
+            )]
+            return (v.max(0.0) * mult).ceil() as u64;
+        }
+    }
+    0
+}
+
+/// Summed container requests (limits stand in for missing requests, as defaulting does).
+fn pod_requests(pod: &Value) -> (u64, u64) {
+    let mut total = (0, 0);
+    for c in pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let get = |res: &str| {
+            c.pointer(&format!("/resources/requests/{res}"))
+                .or_else(|| c.pointer(&format!("/resources/limits/{res}")))
+                .and_then(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .or_else(|| v.as_f64().map(|f| f.to_string()))
+                })
+        };
+        total.0 += get("cpu").map_or(0, |q| cpu_millis(&q));
+        total.1 += get("memory").map_or(0, |q| memory_bytes(&q));
+    }
+    total
+}
+
+/// Why the scheduler cannot place `pod` on the node, if it cannot.
+fn unschedulable(world: &World, pod: &Value) -> Option<String> {
+    let (cpu, mem) = pod_requests(pod);
+    if cpu == 0 && mem == 0 {
+        return None;
+    }
+    let (used_cpu, used_mem) = world
+        .store
+        .list(Resource::Pods, None)
+        .into_iter()
+        .filter(|p| p.pointer("/spec/nodeName").and_then(Value::as_str) == Some(NODE_NAME))
+        .map(pod_requests)
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let (alloc_cpu, alloc_mem) = world.node_allocatable;
+    let mut lacks = Vec::new();
+    if used_cpu + cpu > alloc_cpu {
+        lacks.push("1 Insufficient cpu");
+    }
+    if used_mem + mem > alloc_mem {
+        lacks.push("1 Insufficient memory");
+    }
+    if lacks.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "0/1 nodes are available: {}. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.",
+        lacks.join(", ")
+    ))
+}
+
+fn mark_unschedulable(world: &mut World, key: &ObjKey, mut pod: Value, why: &str) {
+    let now = world.now_str();
+    let cond = pod
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c["type"] == "PodScheduled" && c["status"] == "False")
+                .cloned()
+        });
+    let ltt = cond
+        .and_then(|c| c.get("lastTransitionTime").cloned())
+        .unwrap_or_else(|| json!(now));
+    let status = json!({
+        "phase": "Pending",
+        "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": why, "lastProbeTime": null, "lastTransitionTime": ltt}],
+        "qosClass": pod.pointer("/status/qosClass").cloned().unwrap_or_else(|| json!("Burstable")),
+    });
+    let at = world.clock.elapsed() + Duration::from_secs(10);
+    world.schedule_wakeup(key.clone(), at);
+    world.record_event(
+        Resource::Pods,
+        &pod,
+        true,
+        "FailedScheduling",
+        why,
+        "default-scheduler",
+        None,
+    );
+    if pod["status"] != status {
+        pod["status"] = status;
+        let _ = world.update(Resource::Pods, &key.namespace, &key.name, pod, true, false);
+    }
 }

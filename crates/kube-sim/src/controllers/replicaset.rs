@@ -69,6 +69,7 @@ pub fn sync(world: &mut World, key: &ObjKey, pods_by_owner: &HashMap<String, Vec
         })
         .unwrap_or_default();
     let want = usize::try_from(int(&rs, "/spec/replicas").max(0)).unwrap_or(0);
+    let mut failure: Option<String> = None;
     if pods.len() < want {
         for _ in pods.len()..want {
             let template = &rs["spec"]["template"];
@@ -97,6 +98,7 @@ pub fn sync(world: &mut World, key: &ObjKey, pods_by_owner: &HashMap<String, Vec
                 }
                 Err(e) => {
                     let msg = format!("Error creating: {}", e.message);
+                    failure = Some(e.message.clone());
                     world.record_event(
                         Resource::ReplicaSets,
                         &rs,
@@ -164,6 +166,12 @@ pub fn sync(world: &mut World, key: &ObjKey, pods_by_owner: &HashMap<String, Vec
     set_count(&mut status, "readyReplicas", ready);
     set_count(&mut status, "availableReplicas", available);
     status["observedGeneration"] = json!(int(&rs, "/metadata/generation"));
+    set_replica_failure(world, &mut status, failure.as_deref());
+    if failure.is_some() {
+        // The real controller retries with backoff; retry after 10 simulated seconds.
+        let at = world.clock.elapsed() + Duration::from_secs(10);
+        world.schedule_wakeup(key.clone(), at);
+    }
     if status != rs["status"] {
         let mut new = rs.clone();
         new["status"] = status;
@@ -176,6 +184,42 @@ pub fn sync(world: &mut World, key: &ObjKey, pods_by_owner: &HashMap<String, Vec
             false,
         ) {
             tracing::debug!(error = %e, "replicaset status update failed");
+        }
+    }
+}
+
+/// The `ReplicaFailure` condition: set (reason FailedCreate) while pods cannot be created,
+/// removed once they can.
+fn set_replica_failure(world: &World, status: &mut Value, failure: Option<&str>) {
+    let existing = status
+        .get("conditions")
+        .and_then(Value::as_array)
+        .and_then(|cs| cs.iter().find(|c| c["type"] == "ReplicaFailure").cloned());
+    let mut conds: Vec<Value> = status
+        .get("conditions")
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .filter(|c| c["type"] != "ReplicaFailure")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(msg) = failure {
+        let ltt = existing
+            .as_ref()
+            .filter(|c| c["status"] == "True")
+            .map_or_else(
+                || json!(world.now_str()),
+                |c| c["lastTransitionTime"].clone(),
+            );
+        conds.push(json!({"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": msg, "lastTransitionTime": ltt}));
+    }
+    if let Value::Object(m) = status {
+        if conds.is_empty() {
+            m.remove("conditions");
+        } else {
+            m.insert("conditions".to_owned(), Value::Array(conds));
         }
     }
 }

@@ -512,3 +512,155 @@ fn threaded_handle_serves_blocking_tests() {
         "the server stops on drop"
     );
 }
+
+fn waiting_reason(p: &Pod) -> Option<String> {
+    p.status.as_ref()?.container_statuses.as_ref()?[0]
+        .state
+        .as_ref()?
+        .waiting
+        .as_ref()?
+        .reason
+        .clone()
+}
+
+#[tokio::test]
+async fn quota_exhaustion_surfaces_as_replica_failure() {
+    let sim = frozen(&deployment_yaml(
+        "prod",
+        "web",
+        3,
+        "registry.example/app:1.0",
+        "",
+    ))
+    .await;
+    assert!(run_rollout(&sim, Duration::from_secs(1), 30, |_| {}).is_ok_and(|(_, done)| done));
+    sim.set_pod_quota("prod", Some(3));
+    set_image(&sim, "registry.example/app:1.1");
+    sim.advance(Duration::from_secs(1));
+    let d = deploy(&sim);
+    let failure = condition(&d, "ReplicaFailure");
+    assert_eq!(
+        (failure["status"].as_str(), failure["reason"].as_str()),
+        (Some("True"), Some("FailedCreate")),
+        "{d}"
+    );
+    let msg = failure["message"].as_str().expect("message");
+    assert!(msg.starts_with("pods \"web-") && msg.contains("-\" is forbidden: exceeded quota: kube-sim-quota, requested: pods=1, used: pods=3, limited: pods=3"), "{msg}");
+    assert!(sim.events("prod").iter().any(|e| {
+        e.reason.as_deref() == Some("FailedCreate")
+            && e.message
+                .as_deref()
+                .is_some_and(|m| m.starts_with("Error creating: pods \"web-"))
+    }));
+    sim.set_pod_quota("prod", None);
+    assert!(run_rollout(&sim, Duration::from_secs(1), 60, |_| {}).is_ok_and(|(_, done)| done));
+    assert!(
+        condition(&deploy(&sim), "ReplicaFailure").is_null(),
+        "cleared once pods can be created"
+    );
+}
+
+#[tokio::test]
+async fn missing_config_and_unschedulable_pods() {
+    let extra = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cfg, namespace: prod}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: cfg}}
+  template:
+    metadata: {labels: {app: cfg}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example/app:1.0
+        env:
+        - name: DB
+          valueFrom: {secretKeyRef: {name: db-credentials, key: url}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: big, namespace: prod}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: big}}
+  template:
+    metadata: {labels: {app: big}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example/app:1.0
+        resources: {requests: {cpu: \"64\", memory: 1Gi}}
+";
+    let sim = frozen(&format!(
+        "{}---\n{extra}",
+        deployment_yaml("prod", "web", 1, "registry.example/app:1.0", "")
+    ))
+    .await;
+    sim.advance(Duration::from_secs(5));
+    let all = pods(&sim);
+    let by_app = |app: &str| {
+        all.iter()
+            .find(|p| p.metadata.labels.as_ref().is_some_and(|l| l["app"] == app))
+            .cloned()
+            .expect("pod")
+    };
+    let cfg = by_app("cfg");
+    assert_eq!(
+        waiting_reason(&cfg).as_deref(),
+        Some("CreateContainerConfigError")
+    );
+    let msg = cfg
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .and_then(|cs| cs[0].state.as_ref()?.waiting.as_ref()?.message.clone());
+    assert_eq!(msg.as_deref(), Some("secret \"db-credentials\" not found"));
+    assert!(
+        sim.events("prod")
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("Failed")
+                && e.message.as_deref() == Some("Error: secret \"db-credentials\" not found"))
+    );
+
+    let big = by_app("big");
+    let status = big.status.expect("status");
+    assert_eq!(status.phase.as_deref(), Some("Pending"));
+    assert_eq!(status.qos_class.as_deref(), Some("Burstable"));
+    let scheduled = status
+        .conditions
+        .expect("conditions")
+        .into_iter()
+        .find(|c| c.type_ == "PodScheduled")
+        .expect("PodScheduled");
+    assert_eq!(
+        (scheduled.status.as_str(), scheduled.reason.as_deref()),
+        ("False", Some("Unschedulable"))
+    );
+    assert!(
+        scheduled
+            .message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("0/1 nodes are available: 1 Insufficient cpu."))
+    );
+    assert!(big.spec.and_then(|s| s.node_name).is_none());
+    assert!(
+        sim.events("prod")
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("FailedScheduling"))
+    );
+    // More room on the node lets it schedule.
+    sim.set_node_allocatable(128_000, 64 << 30);
+    sim.advance(Duration::from_secs(11));
+    sim.advance(Duration::from_secs(5));
+    let big = pods(&sim)
+        .into_iter()
+        .find(|p| {
+            p.metadata
+                .labels
+                .as_ref()
+                .is_some_and(|l| l["app"] == "big")
+        })
+        .expect("pod");
+    assert!(ready(&big), "{big:?}");
+}
