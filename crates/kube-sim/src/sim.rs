@@ -540,9 +540,15 @@ fn load_manifests(world: &mut World, yaml: &str) -> Result<(), SimError> {
 async fn controller_loop(inner: Arc<Inner>) {
     let mut shutdown = inner.shutdown_rx();
     loop {
+        // One round per lock acquisition, so API requests interleave with a large reconcile.
+        for _ in 0..64 {
+            if !inner.lock().reconcile_round() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
         let wait = {
-            let mut w = inner.lock();
-            w.reconcile();
+            let w = inner.lock();
             let now = w.clock.elapsed();
             w.next_wakeup()
                 .map(|t| w.clock.real_duration(t.saturating_sub(now)))

@@ -154,6 +154,15 @@ impl World {
     /// Runs the controllers until the world stops changing (bounded), firing due timers first.
     pub fn reconcile(&mut self) {
         for _round in 0..64 {
+            if !self.reconcile_round() {
+                return;
+            }
+        }
+    }
+
+    /// One round of the controllers over what changed or fell due; false when nothing did.
+    pub fn reconcile_round(&mut self) -> bool {
+        {
             let now = self.clock.elapsed();
             self.fire_scheduled(now);
             let mut keys: BTreeSet<ObjKey> = self.store.take_dirty().into_iter().collect();
@@ -167,7 +176,7 @@ impl World {
                 }
             }
             if keys.is_empty() {
-                return;
+                return false;
             }
             let mut deployments = BTreeSet::new();
             let mut replicasets = BTreeSet::new();
@@ -232,6 +241,7 @@ impl World {
                 kubelet::sync(self, k);
             }
         }
+        true
     }
 
     /// A deleted ReplicaSet no longer names its owner; guess it from the `<deployment>-<hash>` name.
