@@ -1,0 +1,46 @@
+//! The errors of the client layer; each names the Deployment it concerns.
+
+use crate::deployment::Target;
+
+/// Why an operation on a Deployment failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("failed to build a Kubernetes client")]
+    Client(#[source] kube::Error),
+    #[error("deployment {target} not found")]
+    NotFound { target: Target },
+    #[error(
+        "deployment {target} is paused; resume it (kubectl rollout resume deployment/{} -n {}) and run again",
+        target.name,
+        target.namespace
+    )]
+    Paused { target: Target },
+    #[error("failed to {action} deployment {target}")]
+    Api {
+        action: &'static str,
+        target: Target,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("deployment {target} has no container named `{container}` (it has: {available})")]
+    NoSuchContainer {
+        target: Target,
+        container: String,
+        available: String,
+    },
+    #[error(
+        "deployment {target} has several containers ({available}) and {matching} of them run `{repository}`; set `container`"
+    )]
+    AmbiguousContainer {
+        target: Target,
+        available: String,
+        repository: String,
+        matching: usize,
+    },
+    #[error(
+        "deployment {target} changed while it was being patched ({detail}); nothing was changed, run again"
+    )]
+    Changed { target: Target, detail: String },
+    #[error("deployment {target} has no ReplicaSet for revision {revision} to roll back to")]
+    RevisionGone { target: Target, revision: i64 },
+}

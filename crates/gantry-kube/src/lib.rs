@@ -1,0 +1,25 @@
+//! The Kubernetes client layer of gantry, over kube-rs: kubeconfig loading ([`kubeconfig`]), one
+//! Deployment's reads and the image patch ([`deployment`]), kubectl's rollout rules and the pod
+//! classification ([`rollout`]), the watch-driven wait ([`watch`]) and the guarded rollback
+//! ([`rollback`]). It knows nothing of action inputs.
+
+#![expect(
+    clippy::doc_markdown,
+    reason = "Kubernetes kind and state names (ReplicaSet, CrashLoopBackOff) are prose here, not code"
+)]
+
+pub mod deployment;
+pub mod error;
+pub mod kubeconfig;
+pub mod rollback;
+pub mod rollout;
+pub mod watch;
+
+pub use deployment::Target;
+pub use error::Error;
+
+/// A client for the configured cluster. Installs ring as the process's one TLS provider first.
+pub fn client(config: kube::Config) -> Result<kube::Client, Error> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    kube::Client::try_from(config).map_err(Error::Client)
+}
