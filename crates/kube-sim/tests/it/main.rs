@@ -7,6 +7,7 @@
 )]
 
 mod api;
+mod binary;
 mod common;
 mod controllers;
 mod fidelity;
