@@ -112,7 +112,11 @@ impl Inner {
 
     pub(crate) fn log(&self, r: RequestRecord) {
         tracing::debug!(method = %r.method, path = %r.path, status = r.status, "request");
-        self.lock().requests.push(r);
+        let mut w = self.lock();
+        if w.requests.len() >= 100_000 {
+            w.requests.pop_front();
+        }
+        w.requests.push_back(r);
     }
 }
 
@@ -394,7 +398,7 @@ impl KubeSim {
     }
 
     pub fn requests(&self) -> Vec<RequestRecord> {
-        self.inner.lock().requests.clone()
+        self.inner.lock().requests.iter().cloned().collect()
     }
 
     /// Requests seen with this verb (and resource, when given).

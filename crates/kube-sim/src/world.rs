@@ -39,7 +39,8 @@ pub struct World {
     pub clock: Arc<SimClock>,
     pub images: ImageCatalogue,
     pub faults: Vec<Fault>,
-    pub requests: Vec<RequestRecord>,
+    /// The request log, oldest first; the oldest entries beyond 100 000 are dropped.
+    pub requests: std::collections::VecDeque<RequestRecord>,
     pub(crate) ctrl: ControllerState,
     rng: StdRng,
     /// (involved uid, reason, message) → event name, to aggregate repeats into `count`.
@@ -62,7 +63,7 @@ impl World {
             clock,
             images,
             faults: Vec::new(),
-            requests: Vec::new(),
+            requests: std::collections::VecDeque::new(),
             ctrl: ControllerState::default(),
             rng: StdRng::seed_from_u64(seed),
             event_index: HashMap::new(),

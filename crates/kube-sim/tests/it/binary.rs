@@ -7,27 +7,57 @@ fn run(args: &[&str], files: &[(&str, &str)]) -> (i32, String, String) {
     for (name, text) in files {
         std::fs::write(dir.path().join(name), text).expect("write");
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_kube-sim")).args(args).current_dir(dir.path()).env_clear().output().expect("run kube-sim");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(env!("CARGO_BIN_EXE_kube-sim"))
+        .args(args)
+        .current_dir(dir.path())
+        .env_clear()
+        .output()
+        .expect("run kube-sim");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn rejects_unserved_kinds_invalid_objects_and_bad_catalogues() {
-    let (code, stdout, stderr) = run(&["--manifests", "m.yaml"], &[("m.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: x}\n")]);
+    let (code, stdout, stderr) = run(
+        &["--manifests", "m.yaml"],
+        &[(
+            "m.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: x}\n",
+        )],
+    );
     assert_eq!((code, stdout.as_str()), (1, ""));
-    assert!(stderr.contains("kube-sim does not serve Service (v1)"), "{stderr}");
+    assert!(
+        stderr.contains("kube-sim does not serve Service (v1)"),
+        "{stderr}"
+    );
 
     let bad = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: other}}\n    spec: {containers: [{name: app, image: x}]}\n";
     let (code, _, stderr) = run(&["--manifests", "m.yaml"], &[("m.yaml", bad)]);
     assert_eq!(code, 1);
-    assert!(stderr.contains("failed to create Deployment default/web from the manifests"), "{stderr}");
-    assert!(stderr.contains("selector does not match template labels"), "{stderr}");
+    assert!(
+        stderr.contains("failed to create Deployment default/web from the manifests"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("selector does not match template labels"),
+        "{stderr}"
+    );
 
-    let (code, _, stderr) = run(&["--images", "i.yaml"], &[("i.yaml", "images:\n  - image: x\n    pull: sometimes\n")]);
+    let (code, _, stderr) = run(
+        &["--images", "i.yaml"],
+        &[("i.yaml", "images:\n  - image: x\n    pull: sometimes\n")],
+    );
     assert_eq!(code, 1);
     assert!(stderr.contains("pull must be ok or fail"), "{stderr}");
 
     let (code, _, stderr) = run(&["--time-scale", "0"], &[]);
     assert_eq!(code, 1);
-    assert!(stderr.contains("--time-scale must be a positive number"), "{stderr}");
+    assert!(
+        stderr.contains("--time-scale must be a positive number"),
+        "{stderr}"
+    );
 }

@@ -215,7 +215,10 @@ async fn failing_pods_carry_the_recorded_fields() {
     let manifests = format!(
         "{}---\n{}",
         deployment_yaml("prod", "pull", 1, "registry.example/app:missing", ""),
-        deployment_yaml("prod", "crash", 1, "registry.example/app:crash", "").split("---\n").nth(1).expect("deployment doc")
+        deployment_yaml("prod", "crash", 1, "registry.example/app:crash", "")
+            .split("---\n")
+            .nth(1)
+            .expect("deployment doc")
     );
     let sim = start(1.0, &manifests).await;
     for _ in 0..30 {
@@ -227,18 +230,55 @@ async fn failing_pods_carry_the_recorded_fields() {
             .into_iter()
             .find(|p| p.metadata.labels.as_ref().is_some_and(|l| l["app"] == app))
             .expect("pod");
-        sim.get_json(Resource::Pods, "prod", p.metadata.name.as_deref().expect("name")).expect("raw pod")
+        sim.get_json(
+            Resource::Pods,
+            "prod",
+            p.metadata.name.as_deref().expect("name"),
+        )
+        .expect("raw pod")
     };
     // Recorded with docker-era kubelets: token volumes, selfLink and the like are tolerated.
-    let tolerated = [".metadata.selfLink", ".spec.volumes", ".spec.containers[].volumeMounts", ".spec.containers[].command", ".spec.containers[].args", ".spec.containers[].ports", ".spec.containers[].resources."];
+    let tolerated = [
+        ".metadata.selfLink",
+        ".spec.volumes",
+        ".spec.containers[].volumeMounts",
+        ".spec.containers[].command",
+        ".spec.containers[].args",
+        ".spec.containers[].ports",
+        ".spec.containers[].resources.",
+    ];
     let pull = pod_of("pull");
-    assert_eq!(pull.pointer("/status/containerStatuses/0/state/waiting/reason").and_then(Value::as_str).map(|r| r.ends_with("ImagePullBackOff") || r == "ErrImagePull"), Some(true), "{pull}");
+    assert_eq!(
+        pull.pointer("/status/containerStatuses/0/state/waiting/reason")
+            .and_then(Value::as_str)
+            .map(|r| r.ends_with("ImagePullBackOff") || r == "ErrImagePull"),
+        Some(true),
+        "{pull}"
+    );
     let recorded = &docs(&reference().join("gitops-engine-health/pod-imagepullbackoff.yaml"))[0];
-    assert_eq!(missing(recorded, &pull, &tolerated), Vec::<String>::new(), "ImagePullBackOff Pod");
+    assert_eq!(
+        missing(recorded, &pull, &tolerated),
+        Vec::<String>::new(),
+        "ImagePullBackOff Pod"
+    );
     let crash = pod_of("crash");
-    assert!(crash.pointer("/status/containerStatuses/0/restartCount").and_then(Value::as_i64).is_some_and(|n| n >= 1), "{crash}");
+    assert!(
+        crash
+            .pointer("/status/containerStatuses/0/restartCount")
+            .and_then(Value::as_i64)
+            .is_some_and(|n| n >= 1),
+        "{crash}"
+    );
     let recorded = &docs(&reference().join("gitops-engine-health/pod-crashloop.yaml"))[0];
     // The crash-loop state depends on the instant: it is waiting in CrashLoopBackOff or running.
-    let tolerated_crash: Vec<&str> = tolerated.iter().copied().chain([".status.containerStatuses[].state."]).collect();
-    assert_eq!(missing(recorded, &crash, &tolerated_crash), Vec::<String>::new(), "CrashLoopBackOff Pod");
+    let tolerated_crash: Vec<&str> = tolerated
+        .iter()
+        .copied()
+        .chain([".status.containerStatuses[].state."])
+        .collect();
+    assert_eq!(
+        missing(recorded, &crash, &tolerated_crash),
+        Vec::<String>::new(),
+        "CrashLoopBackOff Pod"
+    );
 }
