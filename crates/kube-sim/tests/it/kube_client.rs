@@ -8,6 +8,7 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::runtime::wait::Condition as _;
 use kube::runtime::watcher;
 use kube_sim::{Fault, KubeSim, Resource, Verb};
 
@@ -223,4 +224,34 @@ async fn watcher_sees_rollouts_and_survives_closed_streams_and_410() {
         "the watcher had to re-watch"
     );
     assert!(sim.count_requests(Verb::List, Some(Resource::Deployments)) >= 1);
+}
+
+#[tokio::test]
+async fn kube_runtime_await_condition_agrees_on_completion() {
+    let sim = start(
+        50.0,
+        &deployment_yaml("prod", "web", 3, "registry.example/app:1.0", ""),
+    )
+    .await;
+    let api: Api<Deployment> = Api::namespaced(client(&sim).await, "prod");
+    let done = kube::runtime::wait::await_condition(
+        api.clone(),
+        "web",
+        kube::runtime::wait::conditions::is_deployment_completed(),
+    );
+    let d = tokio::time::timeout(Duration::from_secs(20), done)
+        .await
+        .expect("completes in time")
+        .expect("watch works")
+        .expect("exists");
+    assert_eq!(d.status.and_then(|s| s.available_replicas), Some(3));
+    let patch = serde_json::json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "registry.example/app:nope"}]}}}});
+    api.patch("web", &PatchParams::default(), &Patch::Strategic(&patch))
+        .await
+        .expect("patch");
+    let d = api.get("web").await.expect("get");
+    assert!(
+        !kube::runtime::wait::conditions::is_deployment_completed().matches_object(Some(&d)),
+        "a bad image never completes"
+    );
 }

@@ -1,7 +1,7 @@
 //! The stock kubectl against the standalone `kube-sim` binary: each test asserts what kubectl
 //! printed and its exit code.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -471,23 +471,43 @@ fn get_watch_prints_changes() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("kubectl get -w");
-    std::thread::sleep(Duration::from_millis(700));
+    // Lines arrive on a channel, so the test waits for what it expects instead of sleeping.
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_for = |prefix: &str| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+                let hit = squash(&line).starts_with(prefix);
+                seen.push(line);
+                if hit {
+                    return;
+                }
+            }
+        }
+        panic!("kubectl get -w never printed {prefix:?}: {seen:?}");
+    };
+    wait_for("web 3/3 3 3 ");
     let out = bin.kubectl(&["-n", "prod", "scale", "deploy/web", "--replicas=1"]);
     assert_eq!(
         (out.code, out.stdout.as_str()),
         (0, "deployment.apps/web scaled\n"),
         "{out:?}"
     );
-    std::thread::sleep(Duration::from_millis(1200));
+    wait_for("web 1/1 1 1 ");
     let _ = child.kill();
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut stdout)
-        .expect("read");
     let _ = child.wait();
+    let _ = reader.join();
+    let stdout = seen.join("\n");
     let text = squash(&stdout);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
