@@ -63,6 +63,9 @@ pub struct Change {
     pub key: ObjKey,
     pub json: bytes::Bytes,
     pub labels: BTreeMap<String, String>,
+    /// For MODIFIED: the labels before the change, so that label-selector watches can report an
+    /// object entering (ADDED) or leaving (DELETED) their selection, as the real watch cache does.
+    pub prev_labels: Option<BTreeMap<String, String>>,
 }
 
 impl Change {
@@ -156,15 +159,17 @@ impl Store {
         std::mem::take(&mut self.dirty)
     }
 
-    fn record(&mut self, kind: ChangeType, key: ObjKey, object: &Value) {
+    fn record(&mut self, kind: ChangeType, key: ObjKey, object: &Value, prev: Option<&Value>) {
         let json = bytes::Bytes::from(serde_json::to_vec(object).unwrap_or_default());
         let labels = crate::selectors::labels_of(object);
+        let prev_labels = prev.map(crate::selectors::labels_of);
         let change = Arc::new(Change {
             rv: self.rv,
             kind,
             key: key.clone(),
             json,
             labels,
+            prev_labels,
         });
         self.history.push_back(Arc::clone(&change));
         while self.history.len() > self.history_cap {
@@ -183,7 +188,7 @@ impl Store {
         obj["metadata"]["resourceVersion"] = json!(self.rv.to_string());
         let key = ObjKey::of(resource, &obj);
         self.objects.insert(key.clone(), obj.clone());
-        self.record(ChangeType::Added, key, &obj);
+        self.record(ChangeType::Added, key, &obj, None);
         obj
     }
 
@@ -192,8 +197,8 @@ impl Store {
         self.rv += 1;
         obj["metadata"]["resourceVersion"] = json!(self.rv.to_string());
         let key = ObjKey::of(resource, &obj);
-        self.objects.insert(key.clone(), obj.clone());
-        self.record(ChangeType::Modified, key, &obj);
+        let prev = self.objects.insert(key.clone(), obj.clone());
+        self.record(ChangeType::Modified, key, &obj, prev.as_ref());
         obj
     }
 
@@ -201,7 +206,7 @@ impl Store {
         let mut obj = self.objects.remove(key)?;
         self.rv += 1;
         obj["metadata"]["resourceVersion"] = json!(self.rv.to_string());
-        self.record(ChangeType::Deleted, key.clone(), &obj);
+        self.record(ChangeType::Deleted, key.clone(), &obj, None);
         Some(obj)
     }
 

@@ -35,14 +35,29 @@ pub struct WatchOptions {
 }
 
 impl WatchOptions {
-    fn matches(&self, c: &Change) -> bool {
-        c.key.resource == self.resource
-            && self
+    /// The event type this watch reports for `c`, if any: a MODIFIED object that enters the
+    /// label selection is ADDED, one that leaves it is DELETED.
+    fn event_type(&self, c: &Change) -> Option<&'static str> {
+        if c.key.resource != self.resource
+            || self
                 .namespace
                 .as_ref()
-                .is_none_or(|ns| *ns == c.key.namespace)
-            && self.labels.matches_labels(&c.labels)
-            && (self.fields.is_empty() || self.fields.matches(&c.object()))
+                .is_some_and(|ns| *ns != c.key.namespace)
+            || !(self.fields.is_empty() || self.fields.matches(&c.object()))
+        {
+            return None;
+        }
+        let now = self.labels.matches_labels(&c.labels);
+        let before = c
+            .prev_labels
+            .as_ref()
+            .map(|l| self.labels.matches_labels(l));
+        match (now, before) {
+            (true, Some(false)) => Some("ADDED"),
+            (false, Some(true)) => Some("DELETED"),
+            (true, _) => Some(c.kind.as_str()),
+            (false, _) => None,
+        }
     }
 }
 
@@ -61,13 +76,13 @@ fn encode(opts: &WatchOptions, clock: &SimClock, kind: &str, obj: &Value, rv: u6
 }
 
 /// A change as a watch line, reusing its serialised form unless a Table is wanted.
-fn encode_change(opts: &WatchOptions, clock: &SimClock, c: &Change) -> Bytes {
+fn encode_change(opts: &WatchOptions, clock: &SimClock, c: &Change, kind: &str) -> Bytes {
     if opts.table.is_some() {
-        return encode(opts, clock, c.kind.as_str(), &c.object(), c.rv);
+        return encode(opts, clock, kind, &c.object(), c.rv);
     }
     let mut out = Vec::with_capacity(c.json.len() + 32);
     out.extend_from_slice(b"{\"type\":\"");
-    out.extend_from_slice(c.kind.as_str().as_bytes());
+    out.extend_from_slice(kind.as_bytes());
     out.extend_from_slice(b"\",\"object\":");
     out.extend_from_slice(&c.json);
     out.extend_from_slice(b"}\n");
@@ -125,8 +140,10 @@ pub fn serve(inner: &Arc<Inner>, opts: WatchOptions) -> Response<axum::body::Bod
         } else {
             match w.store.changes_since(rv) {
                 Some(changes) => {
-                    for c in changes.iter().filter(|c| opts.matches(c)) {
-                        initial.push(encode_change(&opts, &clock, c));
+                    for c in &changes {
+                        if let Some(kind) = opts.event_type(c) {
+                            initial.push(encode_change(&opts, &clock, c, kind));
+                        }
                     }
                 }
                 None => {
@@ -175,8 +192,8 @@ pub fn serve(inner: &Arc<Inner>, opts: WatchOptions) -> Response<axum::body::Bod
                 msg = live.recv() => match msg {
                     Ok(change) => {
                         last_rv = change.rv;
-                        if opts.matches(&change) {
-                            if tx.send(encode_change(&opts, &clock, &change)).await.is_err() {
+                        if let Some(kind) = opts.event_type(&change) {
+                            if tx.send(encode_change(&opts, &clock, &change, kind)).await.is_err() {
                                 return;
                             }
                             sent += 1;

@@ -569,3 +569,43 @@ async fn injected_faults_and_request_log() {
             .any(|r| r.status == 503 && r.path.ends_with("/deployments/web"))
     );
 }
+
+#[tokio::test]
+async fn label_selector_watches_see_objects_enter_and_leave() {
+    let sim = start(
+        100.0,
+        &deployment_yaml("prod", "web", 1, "registry.example/app:1.0", ""),
+    )
+    .await;
+    let rv = get(&sim, DEPLOY).await.json()["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("rv")
+        .to_owned();
+    for tier in ["gold", "silver"] {
+        let mp = json!({"metadata": {"labels": {"tier": tier}}});
+        assert_eq!(
+            http(
+                &sim,
+                "PATCH",
+                &format!("{DEPLOY}/web"),
+                "application/merge-patch+json",
+                &mp.to_string()
+            )
+            .await
+            .status,
+            200
+        );
+    }
+    let w = get(
+        &sim,
+        &format!(
+            "{DEPLOY}?watch=true&resourceVersion={rv}&timeoutSeconds=1&labelSelector=tier%3Dgold"
+        ),
+    )
+    .await;
+    let kinds: Vec<String> = lines(&w.body)
+        .iter()
+        .filter_map(|e| e["type"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(kinds, ["ADDED", "DELETED"], "{}", w.body);
+}
