@@ -116,6 +116,27 @@ impl Commit {
     }
 }
 
+/// An annotated tag object.
+#[derive(Clone, Debug)]
+pub struct TagObject {
+    /// The tagged object (a commit, or another tag).
+    pub object: Sha,
+    pub tag: Box<str>,
+    pub tagger: Signature,
+    pub message: Box<str>,
+}
+
+impl TagObject {
+    fn encode(&self, kind: &str) -> Vec<u8> {
+        let t = &self.tagger;
+        format!(
+            "object {}\ntype {kind}\ntag {}\ntagger {} <{}> {} +0000\n\n{}",
+            self.object, self.tag, t.name, t.email, t.time, self.message
+        )
+        .into_bytes()
+    }
+}
+
 /// One entry of a tree object.
 #[derive(Clone, Debug)]
 struct TreeEntry {
@@ -130,6 +151,7 @@ enum Object {
     Blob(Arc<[u8]>),
     Tree(Box<[TreeEntry]>),
     Commit(Box<Commit>),
+    Tag(Box<TagObject>),
 }
 
 /// Path → blob id: the flattened content of a tree.
@@ -162,6 +184,45 @@ impl ObjectStore {
             Some(Object::Commit(c)) => Some(c),
             _ => None,
         }
+    }
+
+    pub fn tag(&self, sha: &Sha) -> Option<&TagObject> {
+        match self.objects.get(sha) {
+            Some(Object::Tag(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Writes an annotated tag object pointing at a commit or another tag.
+    pub fn put_tag(&mut self, tag: TagObject) -> Sha {
+        let kind = self.kind(&tag.object).unwrap_or("commit");
+        let sha = Sha::of_object("tag", &tag.encode(kind));
+        self.objects
+            .entry(sha)
+            .or_insert_with(|| Object::Tag(Box::new(tag)));
+        sha
+    }
+
+    /// The git type of an object: `blob`, `tree`, `commit` or `tag`.
+    pub fn kind(&self, sha: &Sha) -> Option<&'static str> {
+        Some(match self.objects.get(sha)? {
+            Object::Blob(_) => "blob",
+            Object::Tree(_) => "tree",
+            Object::Commit(_) => "commit",
+            Object::Tag(_) => "tag",
+        })
+    }
+
+    /// Follows annotated tags down to the object they finally name.
+    pub fn peel(&self, sha: &Sha) -> Sha {
+        let mut cur = *sha;
+        for _ in 0..16 {
+            match self.tag(&cur) {
+                Some(t) => cur = t.object,
+                None => break,
+            }
+        }
+        cur
     }
 
     pub fn put_commit(&mut self, commit: Commit) -> Sha {

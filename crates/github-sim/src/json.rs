@@ -203,13 +203,35 @@ pub fn repo(base: &str, r: &Repo, perms: Option<RepoPermissions>) -> Value {
 }
 
 /// A git ref object.
-pub fn git_ref(base: &str, r: &Repo, name: &str, sha: &Sha) -> Value {
+pub fn git_ref(base: &str, world: &World, r: &Repo, name: &str, sha: &Sha) -> Value {
     let u = format!("{base}/repos/{}", r.full_name());
+    let kind = world.objects.kind(sha).unwrap_or("commit");
+    let plural = if kind == "tag" { "tags" } else { "commits" };
     json!({
         "ref": name,
         "node_id": node_id("Ref", r.id),
         "url": format!("{u}/git/{name}"),
-        "object": {"sha": sha.hex(), "type": "commit", "url": format!("{u}/git/commits/{sha}")},
+        "object": {"sha": sha.hex(), "type": kind, "url": format!("{u}/git/{plural}/{sha}")},
+    })
+}
+
+/// An annotated tag object (`/git/tags/{sha}`).
+pub fn git_tag(base: &str, world: &World, r: &Repo, sha: &Sha) -> Value {
+    let u = format!("{base}/repos/{}", r.full_name());
+    let Some(t) = world.objects.tag(sha) else {
+        return Value::Null;
+    };
+    let kind = world.objects.kind(&t.object).unwrap_or("commit");
+    let plural = if kind == "tag" { "tags" } else { "commits" };
+    json!({
+        "node_id": node_id("Tag", 1),
+        "tag": &*t.tag,
+        "sha": sha.hex(),
+        "url": format!("{u}/git/tags/{sha}"),
+        "message": &*t.message,
+        "tagger": {"name": &*t.tagger.name, "email": &*t.tagger.email, "date": iso(t.tagger.time)},
+        "object": {"type": kind, "sha": t.object.hex(), "url": format!("{u}/git/{plural}/{}", t.object)},
+        "verification": {"verified": false, "reason": "unsigned", "signature": null, "payload": null, "verified_at": null},
     })
 }
 

@@ -105,10 +105,27 @@ pub struct RepoSpec {
     /// Branches by name. The default branch gets an initial commit with its files; any other
     /// branch starts `from` another branch (default: the default branch) plus its own files.
     pub branches: BTreeMap<String, BranchSpec>,
-    /// Lightweight tags by name → branch name or 40-hex commit sha.
-    pub tags: BTreeMap<String, String>,
+    /// Tags by name: `v1: main` (lightweight, → branch or 40-hex commit) or
+    /// `v1: {target: main, message: "Release 1"}` (annotated).
+    pub tags: BTreeMap<String, TagSpec>,
     /// Branch protection by branch name.
     pub protection: BTreeMap<String, ProtectionSpec>,
+}
+
+/// A tag in the world file.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum TagSpec {
+    /// A lightweight tag: the target branch or commit.
+    Lightweight(String),
+    /// An annotated tag object.
+    Annotated {
+        target: String,
+        message: String,
+        /// Login of the tagger (default: GitHub).
+        #[serde(default)]
+        tagger: Option<String>,
+    },
 }
 
 /// One branch.

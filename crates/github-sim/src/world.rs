@@ -10,10 +10,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::clock::{Clock, parse_iso_ms};
-use crate::git::{Commit, Files, ObjectStore, Sha, Signature};
+use crate::git::{Commit, Files, ObjectStore, Sha, Signature, TagObject};
 use crate::spec::{
     Access, CiRuleSpec, IdentityKind, IdentitySpec, ProtectionSpec, RepoPermissions, RepoSpec,
-    WorldSpec,
+    TagSpec, WorldSpec,
 };
 
 /// Why a world description could not be loaded.
@@ -212,7 +212,7 @@ impl Repo {
             .or_else(|| self.refs.get(&format!("refs/heads/{rev}")))
             .or_else(|| self.refs.get(&format!("refs/tags/{rev}")))
             .or_else(|| self.refs.get(&format!("refs/{rev}")))
-            .copied()
+            .map(|sha| objects.peel(sha))
     }
 
     pub fn pull(&self, number: u64) -> Option<&Pull> {
@@ -498,22 +498,53 @@ impl World {
             }
             pending = rest;
         }
-        for (tag, target) in &spec.tags {
-            let repo = &self.repos[&full];
+        self.seed_tags(&full, &spec.tags)?;
+        if let Some(repo) = self.repos.get_mut(&full) {
+            for (branch, p) in &spec.protection {
+                repo.protection.insert(branch.clone(), p.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the tags a world file declares (lightweight or annotated).
+    fn seed_tags(
+        &mut self,
+        full: &str,
+        tags: &BTreeMap<String, TagSpec>,
+    ) -> Result<(), WorldError> {
+        for (tag, tag_spec) in tags {
+            let target = match tag_spec {
+                TagSpec::Lightweight(t) | TagSpec::Annotated { target: t, .. } => t,
+            };
+            let repo = &self.repos[full];
             let sha = repo.resolve(&self.objects, target).ok_or_else(|| {
                 WorldError::UnknownTagTarget {
-                    repo: full.clone(),
+                    repo: full.to_owned(),
                     tag: tag.clone(),
                     target: target.clone(),
                 }
             })?;
-            if let Some(repo) = self.repos.get_mut(&full) {
+            let sha = match tag_spec {
+                TagSpec::Lightweight(_) => sha,
+                TagSpec::Annotated {
+                    message, tagger, ..
+                } => {
+                    let who = tagger
+                        .as_deref()
+                        .and_then(|l| self.identity_by_login(l))
+                        .map(|i| i.id);
+                    let tagger = self.signature_of(who);
+                    self.objects.put_tag(TagObject {
+                        object: sha,
+                        tag: tag.as_str().into(),
+                        tagger,
+                        message: message.as_str().into(),
+                    })
+                }
+            };
+            if let Some(repo) = self.repos.get_mut(full) {
                 repo.refs.insert(format!("refs/tags/{tag}"), sha);
-            }
-        }
-        if let Some(repo) = self.repos.get_mut(&full) {
-            for (branch, p) in &spec.protection {
-                repo.protection.insert(branch.clone(), p.clone());
             }
         }
         Ok(())

@@ -122,6 +122,8 @@ fn route_repo(world: &mut World, ctx: &Ctx<'_>, repo: &str, rest: &[&str]) -> Ou
             refs::delete(world, ctx, repo, &r.join("/"))
         }
         ["git", "commits", sha] if get => refs::git_commit(world, ctx, repo, sha),
+        ["git", "tags", sha] if get => refs::git_tag(world, ctx, repo, sha),
+        ["git", "tags"] if m == Method::POST => refs::create_tag(world, ctx, repo),
         ["commits"] if get => refs::list_commits(world, ctx, repo),
         ["commits", r @ .., "check-runs"] if get && !r.is_empty() => {
             checks::list_for_ref(world, ctx, repo, &r.join("/"))

@@ -22,7 +22,7 @@ pub fn get(world: &mut World, ctx: &Ctx<'_>, repo: &str, name: &str) -> Outcome 
     let sha = r.refs.get(&full).ok_or_else(ApiError::not_found)?;
     Ok(Reply::Json(
         StatusCode::OK,
-        json::git_ref(ctx.base, r, &full, sha),
+        json::git_ref(ctx.base, world, r, &full, sha),
     ))
 }
 
@@ -34,7 +34,7 @@ pub fn get_or_list(world: &mut World, ctx: &Ctx<'_>, repo: &str, name: &str) -> 
     if let Some(sha) = r.refs.get(&full) {
         return Ok(Reply::Json(
             StatusCode::OK,
-            json::git_ref(ctx.base, r, &full, sha),
+            json::git_ref(ctx.base, world, r, &full, sha),
         ));
     }
     let prefix = format!("{}/", full.trim_end_matches('/'));
@@ -42,7 +42,7 @@ pub fn get_or_list(world: &mut World, ctx: &Ctx<'_>, repo: &str, name: &str) -> 
         .refs
         .iter()
         .filter(|(n, _)| n.starts_with(&prefix))
-        .map(|(n, s)| json::git_ref(ctx.base, r, n, s))
+        .map(|(n, s)| json::git_ref(ctx.base, world, r, n, s))
         .collect();
     if items.is_empty() {
         return Err(ApiError::not_found());
@@ -59,7 +59,7 @@ pub fn list(world: &mut World, ctx: &Ctx<'_>, repo: &str, prefix: &str) -> Outco
         .refs
         .iter()
         .filter(|(n, _)| n.starts_with(&prefix))
-        .map(|(n, s)| json::git_ref(ctx.base, r, n, s))
+        .map(|(n, s)| json::git_ref(ctx.base, world, r, n, s))
         .collect();
     Ok(Reply::Page(items, None))
 }
@@ -89,7 +89,7 @@ pub fn create(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
         )
         .doc(DOC_CREATE));
     }
-    let sha = existing_commit(world, &sha)
+    let sha = existing_target(world, &sha, &name)
         .ok_or_else(|| ApiError::unprocessable("Object does not exist").doc(DOC_CREATE))?;
     if r.refs.contains_key(&name) {
         return Err(ApiError::unprocessable("Reference already exists").doc(DOC_CREATE));
@@ -98,13 +98,66 @@ pub fn create(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     Ok(Reply::Json(
         StatusCode::CREATED,
-        json::git_ref(ctx.base, r, &name, &sha),
+        json::git_ref(ctx.base, world, r, &name, &sha),
     ))
 }
 
 fn existing_commit(world: &World, sha: &str) -> Option<Sha> {
     let sha: Sha = sha.parse().ok()?;
     world.objects.commit(&sha).map(|_| sha)
+}
+
+/// A commit, or (for tag refs) an annotated tag object.
+fn existing_target(world: &World, sha: &str, name: &str) -> Option<Sha> {
+    let parsed: Sha = sha.parse().ok()?;
+    if name.starts_with("refs/tags/") && world.objects.tag(&parsed).is_some() {
+        return Some(parsed);
+    }
+    existing_commit(world, sha)
+}
+
+/// `GET /repos/{o}/{r}/git/tags/{sha}`
+pub fn git_tag(world: &mut World, ctx: &Ctx<'_>, repo: &str, sha: &str) -> Outcome {
+    ctx.need(world, repo, |p| p.contents, Access::Read)?;
+    let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
+    let sha: Sha = sha.parse().map_err(|_| ApiError::not_found())?;
+    if world.objects.tag(&sha).is_none() {
+        return Err(ApiError::not_found());
+    }
+    Ok(Reply::Json(
+        StatusCode::OK,
+        json::git_tag(ctx.base, world, r, &sha),
+    ))
+}
+
+#[derive(Deserialize)]
+struct CreateTag {
+    tag: Option<String>,
+    message: Option<String>,
+    object: Option<String>,
+}
+
+/// `POST /repos/{o}/{r}/git/tags`: an annotated tag object (the ref is created separately).
+pub fn create_tag(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
+    ctx.need(world, repo, |p| p.contents, Access::Write)?;
+    let body: CreateTag = ctx.json()?;
+    let tag = body.tag.ok_or_else(|| missing("tag"))?;
+    let message = body.message.ok_or_else(|| missing("message"))?;
+    let object = body.object.ok_or_else(|| missing("object"))?;
+    let target = existing_target(world, &object, "refs/tags/")
+        .ok_or_else(|| ApiError::unprocessable("Object does not exist"))?;
+    let tagger = world.signature_of(Some(ctx.who.id));
+    let sha = world.objects.put_tag(crate::git::TagObject {
+        object: target,
+        tag: tag.into(),
+        tagger,
+        message: message.into(),
+    });
+    let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
+    Ok(Reply::Json(
+        StatusCode::CREATED,
+        json::git_tag(ctx.base, world, r, &sha),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -124,16 +177,20 @@ pub fn update(world: &mut World, ctx: &Ctx<'_>, repo: &str, name: &str) -> Outco
     let Some(current) = r.refs.get(&full).copied() else {
         return Err(ApiError::unprocessable("Reference does not exist").doc(DOC_UPDATE));
     };
-    let new = existing_commit(world, &sha)
+    let new = existing_target(world, &sha, &full)
         .ok_or_else(|| ApiError::unprocessable("Object does not exist").doc(DOC_UPDATE))?;
-    if !body.force && !world.objects.is_ancestor(&current, &new) {
+    if !body.force
+        && !world
+            .objects
+            .is_ancestor(&world.objects.peel(&current), &world.objects.peel(&new))
+    {
         return Err(ApiError::unprocessable("Update is not a fast forward").doc(DOC_UPDATE));
     }
     world.set_ref(repo, &full, Some(new), ctx.who.id);
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     Ok(Reply::Json(
         StatusCode::OK,
-        json::git_ref(ctx.base, r, &full, &new),
+        json::git_ref(ctx.base, world, r, &full, &new),
     ))
 }
 

@@ -138,3 +138,121 @@ async fn commits_have_parents_and_git_shas() {
     let single = api.get("/repos/acme/service/commits/feature").await;
     assert_eq!(single.json["sha"], feature.as_str());
 }
+
+#[tokio::test]
+async fn annotated_tags_peel_to_commits() {
+    crate::common::install_crypto();
+    let world = r#"
+identities: [{login: alice, tokens: [a]}]
+repos:
+  - name: o/r
+    branches: { main: { files: { f: "1" } } }
+    tags:
+      v1: main
+      v2: { target: main, message: "Release 2", tagger: alice }
+"#;
+    let sim = github_sim::GithubSim::start(github_sim::World::from_yaml(world).unwrap())
+        .await
+        .unwrap();
+    let api = Api::new(&sim, "a");
+    let main = head(&api, "o/r", "main").await;
+    let v1 = api.get("/repos/o/r/git/ref/tags/v1").await;
+    assert_eq!(
+        (
+            v1.json["object"]["type"].as_str(),
+            v1.json["object"]["sha"].as_str()
+        ),
+        (Some("commit"), Some(main.as_str()))
+    );
+    let v2 = api.get("/repos/o/r/git/ref/tags/v2").await;
+    assert_eq!(v2.json["object"]["type"], "tag");
+    let tag_sha = v2.json["object"]["sha"].as_str().unwrap();
+    assert_ne!(tag_sha, main);
+    let tag = api.get(&format!("/repos/o/r/git/tags/{tag_sha}")).await;
+    assert_eq!(tag.status, 200);
+    assert_eq!(
+        (
+            tag.json["object"]["type"].as_str(),
+            tag.json["object"]["sha"].as_str()
+        ),
+        (Some("commit"), Some(main.as_str()))
+    );
+    assert_eq!(tag.json["message"], "Release 2");
+    assert_eq!(tag.json["tagger"]["name"], "alice");
+    // Everything that takes a ref peels the tag.
+    assert_eq!(
+        api.get("/repos/o/r/commits/v2").await.json["sha"],
+        main.as_str()
+    );
+
+    let created = api
+        .post(
+            "/repos/o/r/git/tags",
+            json!({"tag": "v3", "message": "three", "object": main, "type": "commit"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let sha = created.json["sha"].as_str().unwrap();
+    let r = api
+        .post(
+            "/repos/o/r/git/refs",
+            json!({"ref": "refs/tags/v3", "sha": sha}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(r.json["object"]["type"], "tag");
+}
+
+#[tokio::test]
+async fn tree_and_commit_ids_agree_with_git_itself() {
+    crate::common::install_crypto();
+    let sim = start().await;
+    let api = Api::new(&sim, "alice-token");
+    let main = head(&api, "acme/service", "main").await;
+    let commit = api
+        .get(&format!("/repos/acme/service/git/commits/{main}"))
+        .await
+        .json;
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str], input: Option<&str>| {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("git runs");
+        if let Some(i) = input {
+            child.stdin.take().unwrap().write_all(i.as_bytes()).unwrap();
+        } else {
+            drop(child.stdin.take());
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    git(&["init", "-q", "."], None);
+    std::fs::write(dir.path().join("README.md"), "hello\n").unwrap();
+    std::fs::create_dir(dir.path().join("deploy")).unwrap();
+    std::fs::write(
+        dir.path().join("deploy/env"),
+        "export IMAGE_VERSION=1.0.0\n",
+    )
+    .unwrap();
+    git(&["add", "."], None);
+    let tree = git(&["write-tree"], None);
+    assert_eq!(
+        commit["tree"]["sha"],
+        tree.as_str(),
+        "git write-tree agrees"
+    );
+    // The world clock starts at 2026-01-01T00:00:00Z; the seed commit is GitHub's.
+    let body = format!(
+        "tree {tree}\nauthor GitHub <noreply@github.com> 1767225600 +0000\ncommitter GitHub <noreply@github.com> 1767225600 +0000\n\nInitial commit"
+    );
+    let sha = git(&["hash-object", "-t", "commit", "--stdin"], Some(&body));
+    assert_eq!(sha, main, "git hash-object agrees on the commit id");
+}
