@@ -16,7 +16,7 @@ pub enum FaultAction {
     /// Serve normally after a real delay (make it longer than the client's timeout to simulate
     /// a response that never arrives in time).
     Latency { ms: u64 },
-    /// Drop the connection without any response.
+    /// Reset the connection (TCP RST) without any response.
     ConnectionReset,
     /// Send the headers and half of the body, then close the connection.
     CloseMidBody,

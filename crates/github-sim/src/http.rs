@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::future::Future as _;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -21,7 +21,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use sha1::{Digest, Sha1};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::error::ApiError;
@@ -104,8 +105,10 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::
                 let shared = Arc::clone(&shared);
                 let mut stop = stop.clone();
                 tokio::spawn(async move {
-                    let svc = service_fn(move |req| handle(Arc::clone(&shared), req));
-                    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+                    let reset = Arc::new(AtomicBool::new(false));
+                    let io = ResettableIo { inner: stream, reset: Arc::clone(&reset) };
+                    let svc = service_fn(move |req| handle(Arc::clone(&shared), Arc::clone(&reset), req));
+                    let conn = http1::Builder::new().serve_connection(TokioIo::new(io), svc);
                     tokio::pin!(conn);
                     tokio::select! {
                         _ = conn.as_mut() => {}
@@ -113,6 +116,57 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::
                     }
                 });
             }
+        }
+    }
+}
+
+/// A TCP stream that is closed with a reset (RST, via `SO_LINGER` 0) when a fault asks for it.
+struct ResettableIo {
+    inner: TcpStream,
+    reset: Arc<AtomicBool>,
+}
+
+impl AsyncRead for ResettableIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ResettableIo {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.reset.load(Ordering::SeqCst) {
+            // No FIN: the drop below resets the connection.
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+impl Drop for ResettableIo {
+    fn drop(&mut self) {
+        if self.reset.load(Ordering::SeqCst) {
+            // A zero linger makes close() send RST at once; it never blocks.
+            #[expect(
+                deprecated,
+                reason = "SO_LINGER 0 is exactly the reset we want; it cannot block"
+            )]
+            let _ = self.inner.set_linger(Some(Duration::ZERO));
         }
     }
 }
@@ -217,7 +271,11 @@ impl Answer {
     }
 }
 
-async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, Dropped> {
+async fn handle(
+    shared: Arc<Shared>,
+    reset: Arc<AtomicBool>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Dropped> {
     let (parts, incoming) = req.into_parts();
     let body = read_body(incoming).await.map_err(|_| Dropped)?;
     let path = parts.uri.path().to_owned();
@@ -248,6 +306,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         }
         Some(FaultAction::ConnectionReset) => {
             lock(&shared.log).push(entry);
+            reset.store(true, Ordering::SeqCst);
             return Err(Dropped);
         }
         Some(FaultAction::Status { status }) => {

@@ -77,6 +77,16 @@ pub enum PullState {
     Closed,
 }
 
+/// A comment on a pull request's conversation.
+#[derive(Clone, Debug, Serialize)]
+pub struct IssueComment {
+    pub id: u64,
+    pub number: u64,
+    pub user: u64,
+    pub body: String,
+    pub created_at: i64,
+}
+
 /// A pull request review.
 #[derive(Clone, Debug, Serialize)]
 pub struct Review {
@@ -186,6 +196,8 @@ pub struct Repo {
     pub check_runs: Vec<CheckRun>,
     pub statuses: Vec<CommitStatus>,
     pub releases: Vec<Release>,
+    /// Comments on pull requests (issues are not simulated), oldest first.
+    pub comments: Vec<IssueComment>,
     /// Release id marked latest with `make_latest: true`.
     pub latest_release: Option<u64>,
     pub protection: BTreeMap<String, ProtectionSpec>,
@@ -448,6 +460,7 @@ impl World {
                     check_runs: Vec::new(),
                     statuses: Vec::new(),
                     releases: Vec::new(),
+                    comments: Vec::new(),
                     latest_release: None,
                     protection: BTreeMap::new(),
                     created_at: now,

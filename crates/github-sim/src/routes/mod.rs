@@ -3,6 +3,7 @@
 
 mod checks;
 mod contents;
+mod issues;
 mod pulls;
 mod refs;
 mod releases;
@@ -164,6 +165,10 @@ fn route_repo(world: &mut World, ctx: &Ctx<'_>, repo: &str, rest: &[&str]) -> Ou
                 _ => Err(unknown_repo(&m, repo, rest)),
             }
         }
+        ["issues", n, "comments"] if get => issues::list_comments(world, ctx, repo, id_of(n)?),
+        ["issues", n, "comments"] if m == Method::POST => {
+            issues::create_comment(world, ctx, repo, id_of(n)?)
+        }
         ["check-runs"] if m == Method::POST => checks::create_run(world, ctx, repo),
         ["check-runs", id] if get => checks::get_run(world, ctx, repo, id),
         ["check-runs", id] if m == Method::PATCH => checks::update_run(world, ctx, repo, id),
@@ -210,7 +215,8 @@ pub fn unknown(method: &Method, segs: &[&str]) -> ApiError {
                 | "check-suites"
                 | "statuses"
                 | "commits"
-                | "branches",
+                | "branches"
+                | "issues",
             ..
         ]
     );

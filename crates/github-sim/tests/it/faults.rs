@@ -88,9 +88,13 @@ async fn connection_faults() {
     };
 
     sim.add_fault(Fault::new("GET", "/repos/*/*", FaultAction::ConnectionReset).times(1));
+    let err = get()
+        .await
+        .expect_err("the connection is reset without a response");
+    let chain = format!("{err:?}");
     assert!(
-        get().await.is_err(),
-        "the connection is dropped without a response"
+        chain.contains("ConnectionReset"),
+        "a reset, not a clean close: {chain}"
     );
 
     sim.add_fault(Fault::new("GET", "/repos/*/*", FaultAction::CloseMidBody).times(1));
