@@ -1013,6 +1013,36 @@ impl World {
         identity.permissions_on(repo)
     }
 
+    /// Commits `files` (path → content; `None` deletes) on top of `branch` as `actor` (a login;
+    /// GitHub's web-flow signature when `None`) and moves the branch, with every side effect of a
+    /// push (events, pull-request synchronisation, CI). The branch is created from the default
+    /// branch if missing. Returns the new commit, or `None` for an unknown repository.
+    pub fn push_files(
+        &mut self,
+        repo: &str,
+        branch: &str,
+        files: &[(&str, Option<&str>)],
+        message: &str,
+        actor: Option<&str>,
+    ) -> Option<Sha> {
+        let r = self.repos.get(repo)?;
+        let parent = r.branch(branch).or_else(|| r.branch(&r.default_branch));
+        let who = actor.and_then(|l| self.identity_by_login(l)).map(|i| i.id);
+        let sig = self.signature_of(who);
+        let changes: Vec<(String, Option<Vec<u8>>)> = files
+            .iter()
+            .map(|(p, c)| ((*p).to_owned(), c.map(|c| c.as_bytes().to_vec())))
+            .collect();
+        let sha = self.make_commit(parent, &changes, message, &sig);
+        self.set_ref(
+            repo,
+            &format!("refs/heads/{branch}"),
+            Some(sha),
+            who.unwrap_or(0),
+        );
+        Some(sha)
+    }
+
     /// Adds `commits` commits to a new repository `owner/name` (for benchmarks and memory tests).
     pub fn add_synthetic_repo(
         &mut self,

@@ -187,3 +187,48 @@ repos:
         .count();
     assert_eq!(sync, 1);
 }
+
+#[tokio::test]
+async fn rust_side_pushes_synchronise_pull_requests() {
+    let sim = crate::common::start().await;
+    let api = Api::new(&sim, "alice-token");
+    let pr = api
+        .post(
+            "/repos/acme/landing-zone/pulls",
+            json!({"title": "t", "head": "x", "base": "main"}),
+        )
+        .await;
+    assert_eq!(pr.status, 422, "no branch x yet");
+    let sha = sim
+        .world(|w| {
+            w.push_files(
+                "acme/landing-zone",
+                "x",
+                &[("a.txt", Some("a"))],
+                "add a",
+                Some("bob"),
+            )
+        })
+        .unwrap();
+    let pr = api
+        .post(
+            "/repos/acme/landing-zone/pulls",
+            json!({"title": "t", "head": "x", "base": "main"}),
+        )
+        .await;
+    assert_eq!(pr.json["head"]["sha"], sha.hex().as_str());
+    let n = pr.json["number"].as_u64().unwrap();
+    let next = sim
+        .world(|w| w.push_files("acme/landing-zone", "x", &[("a.txt", None)], "rm a", None))
+        .unwrap();
+    let pr = api
+        .get(&format!("/repos/acme/landing-zone/pulls/{n}"))
+        .await;
+    assert_eq!(pr.json["head"]["sha"], next.hex().as_str());
+    let actions: Vec<_> = sim.events().into_iter().filter_map(|e| e.action).collect();
+    assert!(actions.contains(&"synchronize".to_owned()));
+    let commit = api
+        .get(&format!("/repos/acme/landing-zone/git/commits/{sha}"))
+        .await;
+    assert_eq!(commit.json["author"]["name"], "bob");
+}
