@@ -509,7 +509,13 @@ fn serve(
             let orphan = query.get("propagationPolicy").map(String::as_str) == Some("Orphan")
                 || opts.get("propagationPolicy").and_then(Value::as_str) == Some("Orphan")
                 || opts.get("orphanDependents").and_then(Value::as_bool) == Some(true);
-            let removed = inner.lock().delete(r, &ns, &name, orphan, dry)?;
+            let grace = query
+                .get("gracePeriodSeconds")
+                .and_then(|g| g.parse::<i64>().ok())
+                .or_else(|| opts.get("gracePeriodSeconds").and_then(Value::as_i64));
+            let removed = inner
+                .lock()
+                .delete_with_grace(r, &ns, &name, orphan, dry, grace)?;
             inner.notify.notify_one();
             if r == Resource::Pods {
                 return Ok((200, json_response(StatusCode::OK, &removed)));

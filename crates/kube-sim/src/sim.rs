@@ -381,6 +381,12 @@ impl KubeSim {
         self.with_world(|w| w.node_allocatable = (cpu_millis, memory_bytes));
     }
 
+    /// How long (simulated) deleted pods stay Terminating before they are gone (default 1 s,
+    /// capped by each pod's grace period).
+    pub fn set_pod_termination(&self, d: Duration) {
+        self.with_world(|w| w.pod_termination = d);
+    }
+
     /// Moves simulated time forward and runs the controllers.
     pub fn advance(&self, by: Duration) {
         self.inner.clock.advance(by);

@@ -52,6 +52,9 @@ pub struct World {
     pub pod_quota: HashMap<String, usize>,
     /// What the one node can hold: (CPU millicores, memory bytes) of summed container requests.
     pub node_allocatable: (u64, u64),
+    /// How long (simulated) a deleted Pod's containers take to stop: it stays Terminating that
+    /// long, at most its grace period.
+    pub pod_termination: std::time::Duration,
 }
 
 const SUFFIX_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -71,6 +74,7 @@ impl World {
             event_limit: 2000,
             pod_quota: HashMap::new(),
             node_allocatable: (4000, 16 << 30),
+            pod_termination: std::time::Duration::from_secs(1),
         }
     }
 
@@ -376,6 +380,21 @@ impl World {
         orphan: bool,
         dry_run: bool,
     ) -> Result<Value, ApiError> {
+        self.delete_with_grace(resource, namespace, name, orphan, dry_run, None)
+    }
+
+    /// [`World::delete`] with `gracePeriodSeconds`: a Pod bound to the node is first marked
+    /// Terminating (`deletionTimestamp`) and removed by the kubelet once its containers stopped
+    /// (after `pod_termination`, at most the grace period); 0 deletes at once.
+    pub fn delete_with_grace(
+        &mut self,
+        resource: Resource,
+        namespace: &str,
+        name: &str,
+        orphan: bool,
+        dry_run: bool,
+        grace: Option<i64>,
+    ) -> Result<Value, ApiError> {
         let key = ObjKey::new(resource, namespace, name);
         let obj = self
             .store
@@ -384,6 +403,11 @@ impl World {
             .ok_or_else(|| ApiError::not_found(resource.plural(), resource.group(), name))?;
         if dry_run {
             return Ok(obj);
+        }
+        if resource == Resource::Pods
+            && let Some(terminating) = self.start_termination(&key, &obj, grace)
+        {
+            return Ok(terminating);
         }
         let uid = meta_str(&obj, "uid").to_owned();
         let removed = self.store.remove(&key).unwrap_or(obj);
@@ -403,6 +427,45 @@ impl World {
             self.collect_dependents(&uid, namespace, orphan);
         }
         Ok(removed)
+    }
+
+    /// Marks a bound Pod Terminating; `None` when it should simply be removed now.
+    fn start_termination(
+        &mut self,
+        key: &ObjKey,
+        obj: &Value,
+        grace: Option<i64>,
+    ) -> Option<Value> {
+        let bound = obj
+            .pointer("/spec/nodeName")
+            .and_then(Value::as_str)
+            .is_some_and(|n| !n.is_empty());
+        let grace = grace
+            .or_else(|| {
+                obj.pointer("/spec/terminationGracePeriodSeconds")
+                    .and_then(Value::as_i64)
+            })
+            .unwrap_or(30)
+            .max(0);
+        if !bound || grace == 0 {
+            return None;
+        }
+        if obj
+            .pointer("/metadata/deletionTimestamp")
+            .is_some_and(|v| !v.is_null())
+        {
+            return Some(obj.clone());
+        }
+        let grace_d = std::time::Duration::from_secs(u64::try_from(grace).unwrap_or(0));
+        let mut pod = obj.clone();
+        pod["metadata"]["deletionTimestamp"] = json!(format_time(self.clock.now() + grace_d));
+        pod["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
+        let pod = Resource::Pods.normalize(pod).ok()?;
+        let pod = self.store.replace(Resource::Pods, pod);
+        let at = self.clock.elapsed() + self.pod_termination.min(grace_d);
+        self.ctrl.terminations.insert(key.clone(), at);
+        self.schedule_wakeup(key.clone(), at);
+        Some(pod)
     }
 
     fn collect_dependents(&mut self, owner_uid: &str, namespace: &str, orphan: bool) {

@@ -313,8 +313,13 @@ fn condition(
 pub fn sync(world: &mut World, key: &ObjKey) {
     let Some(mut pod) = world.store.get(key).cloned() else {
         world.ctrl.pods.remove(key);
+        world.ctrl.terminations.remove(key);
         return;
     };
+    if let Some(done_at) = world.ctrl.terminations.get(key).copied() {
+        terminate(world, key, pod, done_at);
+        return;
+    }
     if pod
         .pointer("/spec/nodeName")
         .and_then(Value::as_str)
@@ -638,4 +643,83 @@ fn mark_unschedulable(world: &mut World, key: &ObjKey, mut pod: Value, why: &str
         pod["status"] = status;
         let _ = world.update(Resource::Pods, &key.namespace, &key.name, pod, true, false);
     }
+}
+
+/// A Terminating pod: containers are told to stop (Killing), the pod turns unready, and once they
+/// have stopped the pod object is removed.
+fn terminate(world: &mut World, key: &ObjKey, mut pod: Value, done_at: Duration) {
+    if world.clock.elapsed() >= done_at {
+        world.store.remove(key);
+        world.ctrl.pods.remove(key);
+        world.ctrl.terminations.remove(key);
+        return;
+    }
+    let ready = pod
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+        });
+    let running = pod
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c["ready"] == true || c.pointer("/state/running").is_some())
+        });
+    if !ready && !running {
+        return;
+    }
+    let names: Vec<String> = pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    for n in &names {
+        let fp = format!("spec.containers{{{n}}}");
+        let msg = format!("Stopping container {n}");
+        world.record_event(
+            Resource::Pods,
+            &pod,
+            false,
+            "Killing",
+            &msg,
+            "kubelet",
+            Some(&fp),
+        );
+    }
+    let now = world.now_str();
+    if let Some(cs) = pod
+        .pointer_mut("/status/containerStatuses")
+        .and_then(Value::as_array_mut)
+    {
+        for c in cs {
+            c["ready"] = json!(false);
+        }
+    }
+    if let Some(conds) = pod
+        .pointer_mut("/status/conditions")
+        .and_then(Value::as_array_mut)
+    {
+        for c in conds
+            .iter_mut()
+            .filter(|c| c["type"] == "Ready" || c["type"] == "ContainersReady")
+        {
+            if c["status"] != "False" {
+                c["status"] = json!("False");
+                c["lastTransitionTime"] = json!(now);
+            }
+        }
+    }
+    if let Some(sim) = world.ctrl.pods.get_mut(key) {
+        for c in &mut sim.containers {
+            c.next_at = None;
+        }
+    }
+    let _ = world.update(Resource::Pods, &key.namespace, &key.name, pod, true, false);
 }

@@ -29,6 +29,8 @@ pub struct ControllerState {
     pub(crate) next_pod_ip: u32,
     /// Largest delay (simulated) between a timer falling due and the controllers handling it.
     pub(crate) max_timer_lag: Duration,
+    /// Terminating pods and when their containers will have stopped.
+    pub(crate) terminations: HashMap<ObjKey, Duration>,
 }
 
 /// A second actor's action waiting for its trigger.
@@ -203,16 +205,27 @@ impl World {
                         replicasets.insert(k);
                     }
                     Resource::Pods => {
-                        if let Some(owner) = self
-                            .store
-                            .get(&k)
-                            .and_then(|o| controller_owner_name(o, "ReplicaSet"))
-                        {
-                            replicasets.insert(ObjKey::new(
-                                Resource::ReplicaSets,
-                                &k.namespace,
-                                &owner,
-                            ));
+                        // A removed pod no longer names its owner: `<replicaset>-<suffix>`.
+                        let owner = match self.store.get(&k) {
+                            Some(o) => controller_owner_name(o, "ReplicaSet"),
+                            None => k.name.rsplit_once('-').map(|(rs, _)| rs.to_owned()),
+                        };
+                        if let Some(owner) = owner {
+                            let rs = ObjKey::new(Resource::ReplicaSets, &k.namespace, &owner);
+                            // The deployment controller looks at pods too (Recreate waits for
+                            // old pods to be gone).
+                            if let Some(d) = self
+                                .store
+                                .get(&rs)
+                                .and_then(|o| controller_owner_name(o, "Deployment"))
+                            {
+                                deployments.insert(ObjKey::new(
+                                    Resource::Deployments,
+                                    &k.namespace,
+                                    &d,
+                                ));
+                            }
+                            replicasets.insert(rs);
                         }
                         pods.insert(k);
                     }

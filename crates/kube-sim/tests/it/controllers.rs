@@ -41,8 +41,12 @@ fn set_image(sim: &KubeSim, image: &str) {
     sim.settle();
 }
 
+/// Pods that are not Terminating.
 fn pods(sim: &KubeSim) -> Vec<Pod> {
     sim.list::<Pod>(Some("prod"))
+        .into_iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .collect()
 }
 
 fn ready(p: &Pod) -> bool {
@@ -663,4 +667,49 @@ spec:
         })
         .expect("pod");
     assert!(ready(&big), "{big:?}");
+}
+
+#[tokio::test]
+async fn deleted_pods_terminate_gracefully_and_are_replaced() {
+    let sim = frozen(&deployment_yaml(
+        "prod",
+        "web",
+        2,
+        "registry.example/app:1.0",
+        "",
+    ))
+    .await;
+    assert!(run_rollout(&sim, Duration::from_secs(1), 30, |_| {}).is_ok_and(|(_, done)| done));
+    sim.set_pod_termination(Duration::from_secs(5));
+    let victim = pods(&sim)[0].metadata.name.clone().expect("name");
+    let deleted = sim
+        .with_world(|w| w.delete(Resource::Pods, "prod", &victim, false, false))
+        .expect("delete");
+    assert!(
+        deleted.pointer("/metadata/deletionTimestamp").is_some(),
+        "{deleted}"
+    );
+    assert_eq!(deleted["metadata"]["deletionGracePeriodSeconds"], 30);
+    sim.settle();
+    let all = sim.list::<Pod>(Some("prod"));
+    assert_eq!(all.len(), 3, "the Terminating pod plus a replacement");
+    let terminating = all
+        .iter()
+        .find(|p| p.metadata.name.as_deref() == Some(victim.as_str()))
+        .expect("still there");
+    assert!(!ready(terminating), "a Terminating pod is not ready");
+    assert!(
+        sim.events("prod")
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("Killing")
+                && e.message.as_deref() == Some("Stopping container app"))
+    );
+    sim.advance(Duration::from_secs(6));
+    let all = sim.list::<Pod>(Some("prod"));
+    assert_eq!(all.len(), 2, "gone once its containers stopped");
+    assert!(
+        all.iter()
+            .all(|p| p.metadata.name.as_deref() != Some(victim.as_str()))
+    );
+    assert!(run_rollout(&sim, Duration::from_secs(1), 30, |_| {}).is_ok_and(|(_, done)| done));
 }

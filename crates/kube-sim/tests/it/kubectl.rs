@@ -123,19 +123,24 @@ fn set_image_then_rollout_status_succeeds() {
         Some("deployment \"web\" successfully rolled out"),
         "{out:?}"
     );
-    let pods = bin.kubectl(&[
-        "-n",
-        "prod",
-        "get",
-        "pods",
-        "-o",
-        "jsonpath={range .items[*]}{.spec.containers[0].image}{\"\\n\"}{end}",
-    ]);
-    assert_eq!(
-        pods.stdout.lines().collect::<Vec<_>>(),
-        vec!["registry.example/app:1.1"; 3],
-        "{pods:?}"
-    );
+    // Old pods stay Terminating for a moment after the rollout; wait until they are gone.
+    let mut images = Vec::new();
+    for _ in 0..50 {
+        let pods = bin.kubectl(&[
+            "-n",
+            "prod",
+            "get",
+            "pods",
+            "-o",
+            "jsonpath={range .items[*]}{.spec.containers[0].image}{\"\\n\"}{end}",
+        ]);
+        images = pods.stdout.lines().map(str::to_owned).collect::<Vec<_>>();
+        if images.len() == 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(images, vec!["registry.example/app:1.1"; 3]);
 }
 
 #[test]
