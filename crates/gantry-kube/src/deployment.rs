@@ -43,7 +43,8 @@ impl Target {
 
 /// Reads the Deployment; a missing one is [`Error::NotFound`].
 pub async fn read(client: &kube::Client, target: &Target) -> Result<Deployment, Error> {
-    match target.api(client).get_opt(&target.name).await {
+    let api = target.api(client);
+    match crate::retry::transient(|| api.get_opt(&target.name)).await {
         Ok(Some(deployment)) => Ok(deployment),
         Ok(None) => Err(Error::NotFound {
             target: target.clone(),
@@ -208,14 +209,18 @@ pub async fn set_image(
                 {"name": change.container, "image": change.image}
             ]}}},
         });
-        match api
-            .patch(&target.name, &params, &Patch::Strategic(&patch))
-            .await
-        {
+        // Repeating the patch is safe: its resourceVersion makes a second application a 409.
+        let patch = Patch::Strategic(&patch);
+        let result = crate::retry::transient(|| api.patch(&target.name, &params, &patch)).await;
+        match result {
             Ok(patched) => return Ok(patched),
             Err(kube::Error::Api(status)) if status.code == 409 && attempts < 3 => {
                 attempts += 1;
                 let fresh = read_unpaused(client, target).await?;
+                // An attempt whose answer was lost (a 5xx after the write) already applied it.
+                if !dry_run && applied(&fresh, change) {
+                    return Ok(fresh);
+                }
                 if fresh.metadata.generation != read.metadata.generation {
                     return Err(Error::Changed {
                         target: target.clone(),
@@ -240,6 +245,16 @@ pub async fn set_image(
             }
         }
     }
+}
+
+/// Whether the Deployment already carries the change (image and annotations).
+fn applied(deployment: &Deployment, change: &ImageChange) -> bool {
+    let annotations = deployment.metadata.annotations.clone().unwrap_or_default();
+    image_of(deployment, &change.container).as_ref() == Some(&change.image)
+        && change
+            .annotations
+            .iter()
+            .all(|(key, value)| annotations.get(key) == Some(value))
 }
 
 /// One field that a patch changes.

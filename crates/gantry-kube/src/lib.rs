@@ -1,6 +1,6 @@
 //! The Kubernetes client layer of gantry, over kube-rs: kubeconfig loading ([`kubeconfig`]), one
 //! Deployment's reads and the image patch ([`deployment`]), kubectl's rollout rules and the pod
-//! classification ([`rollout`]), the watch-driven wait ([`watch`]) and the guarded rollback
+//! classification ([`rollout`]), retries on transient failures, the watch-driven wait ([`watch`]) and the guarded rollback
 //! ([`rollback`]). It knows nothing of action inputs.
 
 #![expect(
@@ -11,6 +11,7 @@
 pub mod deployment;
 pub mod error;
 pub mod kubeconfig;
+mod retry;
 pub mod rollback;
 pub mod rollout;
 pub mod watch;

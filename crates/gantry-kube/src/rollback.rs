@@ -43,6 +43,14 @@ pub async fn rollback(
     loop {
         let current = read(client, target).await?;
         let generation = current.metadata.generation.unwrap_or(0);
+        // An attempt whose answer was lost (a 5xx after the write) already rolled back.
+        if attempts > 0
+            && current.annotations().get(CHANGE_CAUSE).map(String::as_str) == Some(change_cause)
+        {
+            return Ok(Rollback::Applied {
+                deployment: Box::new(current),
+            });
+        }
         if generation != our_generation {
             let image = image_of(&current, container).unwrap_or_default();
             let cause = current
@@ -69,6 +77,7 @@ pub async fn rollback(
             .patch(&target.name, &params, &Patch::<()>::Json(patch))
             .await
         {
+            Err(error) if crate::retry::is_transient(&error) && attempts < 3 => attempts += 1,
             Ok(deployment) => {
                 return Ok(Rollback::Applied {
                     deployment: Box::new(deployment),
@@ -94,8 +103,8 @@ async fn recorded_template(
     let uid = deployment.metadata.uid.clone();
     let selector = selector(&deployment);
     let api: Api<ReplicaSet> = Api::namespaced(client.clone(), &target.namespace);
-    let list = api
-        .list(&ListParams::default().labels(&selector))
+    let params = ListParams::default().labels(&selector);
+    let list = crate::retry::transient(|| api.list(&params))
         .await
         .map_err(|source| target.api_error("list the replica sets of", source))?;
     let wanted = revision.to_string();

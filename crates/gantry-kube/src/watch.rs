@@ -17,7 +17,7 @@ use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 
 use crate::deployment::{Target, image_of, selector};
-use crate::error::Error;
+use crate::retry::WatchBackoff;
 use crate::rollout::{
     POD_TEMPLATE_HASH, PodPolicy, PodState, REVISION_ANNOTATION, Status, classify,
     deployment_status, replica_failure,
@@ -184,7 +184,7 @@ pub async fn wait(
     expect: &Expectation,
     options: WaitOptions,
     progress: &mut dyn FnMut(&str),
-) -> Result<Outcome, Error> {
+) -> Outcome {
     let mut updates = updates(client, target, expect);
     let mut rollout = Rollout {
         target,
@@ -203,7 +203,7 @@ pub async fn wait(
         let verdict = match rollout.judge(now) {
             Verdict::Complete(snapshot) => match &soak {
                 Some((until, baseline)) => match soaked(snapshot, *until, baseline, now) {
-                    Ok(snapshot) => return Ok(Outcome::Complete(snapshot)),
+                    Ok(snapshot) => return Outcome::Complete(snapshot),
                     Err(verdict) => verdict,
                 },
                 None => Verdict::Complete(snapshot),
@@ -225,7 +225,7 @@ pub async fn wait(
                     soak = Some((now + period, baseline));
                     continue;
                 }
-                _ => return Ok(Outcome::Complete(snapshot)),
+                _ => return Outcome::Complete(snapshot),
             },
             Verdict::Failed {
                 kind,
@@ -237,14 +237,14 @@ pub async fn wait(
                     Some(pod) => recent_events(client, &target.namespace, &pod).await,
                     None => Vec::new(),
                 };
-                return Ok(Outcome::Failed(
+                return Outcome::Failed(
                     Failure {
                         kind,
                         message,
                         events,
                     },
                     snapshot,
-                ));
+                );
             }
             Verdict::Waiting(line) => {
                 if line != last_line {
@@ -268,7 +268,7 @@ pub async fn wait(
             () = tokio::time::sleep_until(wake) => {
                 if tokio::time::Instant::now() >= deadline {
                     let snapshot = rollout.snapshot();
-                    return Ok(Outcome::Failed(
+                    return Outcome::Failed(
                         Failure {
                             kind: FailureKind::Timeout,
                             message: format!(
@@ -278,31 +278,31 @@ pub async fn wait(
                             events: Vec::new(),
                         },
                         snapshot,
-                    ));
+                    );
                 }
             }
         }
     }
 }
 
-/// The merged watch streams, each with kube's default backoff on errors.
+/// The merged watch streams, each with a short backoff on errors.
 fn updates(client: &kube::Client, target: &Target, expect: &Expectation) -> Updates {
     let by_name = watcher::Config::default().fields(&format!("metadata.name={}", target.name));
     let by_labels = watcher::Config::default().labels(&expect.selector);
     let deployments = watcher::watcher(target.api(client), by_name)
-        .default_backoff()
+        .backoff(WatchBackoff::new())
         .map(|event| event.map(Update::Deployment));
     let replica_sets = watcher::watcher(
         Api::<ReplicaSet>::namespaced(client.clone(), &target.namespace),
         by_labels.clone(),
     )
-    .default_backoff()
+    .backoff(WatchBackoff::new())
     .map(|event| event.map(Update::ReplicaSet));
     let pods = watcher::watcher(
         Api::<Pod>::namespaced(client.clone(), &target.namespace),
         by_labels,
     )
-    .default_backoff()
+    .backoff(WatchBackoff::new())
     .map(|event| event.map(Update::Pod));
     Box::pin(futures::stream::select_all([
         deployments.boxed(),
@@ -564,7 +564,7 @@ fn restarted(snapshot: &Snapshot, baseline: &BTreeMap<String, i32>) -> Option<St
 async fn recent_events(client: &kube::Client, namespace: &str, pod: &str) -> Vec<String> {
     let api: Api<KubeEvent> = Api::namespaced(client.clone(), namespace);
     let params = ListParams::default().fields(&format!("involvedObject.name={pod}"));
-    let Ok(list) = api.list(&params).await else {
+    let Ok(list) = crate::retry::transient(|| api.list(&params)).await else {
         return Vec::new();
     };
     let mut events = list.items;

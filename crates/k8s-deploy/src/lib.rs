@@ -1,0 +1,262 @@
+//! `k8s-deploy`: sets a Deployment's container image (server-side dry-run on pull requests),
+//! watches the rollout with kubectl's rules and the new pods' states, fails fast on states that do
+//! not heal, rolls back to the revision recorded before the patch with a compare-and-swap, and
+//! verifies that the pods run the image.
+
+mod envfile;
+mod flow;
+mod settings;
+mod summary;
+mod timeline;
+
+use std::time::Instant;
+
+use gantry_kube::{Target, kubeconfig};
+use gantry_runner::{ActionError, ActionSpec, InputSpec, OutputSpec, Outputs, Secret, Step};
+
+pub use settings::Settings;
+
+use crate::flow::{Conclusion, Deploy, Report};
+use crate::timeline::Timeline;
+
+/// Inputs and outputs of `k8s-deploy`.
+pub static SPEC: ActionSpec = ActionSpec {
+    name: "k8s-deploy",
+    title: "Deploy an image to a Kubernetes Deployment, verify it, roll back safely",
+    description: "Sets the image of one container of a Deployment and watches the rollout: kubectl's rules plus the \
+                  new pods' states, so ErrImagePull, CrashLoopBackOff and friends fail it in seconds rather than at \
+                  the progress deadline. Verifies that every ready pod runs the image. On failure it rolls back to \
+                  the revision recorded before the patch, unless someone else changed the Deployment meanwhile, \
+                  and verifies the rollback. On pull requests it only runs a server-side dry-run.",
+    inputs: &[
+        InputSpec::secret(
+            "kubeconfig",
+            "",
+            "Kubeconfig as YAML content, base64 of it, or a file path (a secret; masked). Empty: the in-cluster service account",
+        ),
+        InputSpec::optional(
+            "context",
+            "",
+            "Kubeconfig context to use. Empty: its current-context",
+        ),
+        InputSpec::optional(
+            "namespace",
+            "",
+            "Namespace of the Deployment. Empty: the context's namespace, else default",
+        ),
+        InputSpec::optional(
+            "deployment",
+            "",
+            "Name of the Deployment. Empty: DEPLOYMENT_NAME, DEPLOYMENT or NAME from env-file",
+        ),
+        InputSpec::optional(
+            "container",
+            "",
+            "Container to update. Empty: the only container, or the only one whose image repository matches the new image",
+        ),
+        InputSpec::optional(
+            "image",
+            "",
+            "Full image reference to deploy (registry.example/app:1.4.0). Alternative to image-name and image-version",
+        ),
+        InputSpec::optional(
+            "image-name",
+            "",
+            "Image repository; with image-version it makes the image. Empty: IMAGE_NAME from env-file",
+        ),
+        InputSpec::optional(
+            "image-version",
+            "",
+            "Image tag (or sha256 digest); with image-name it makes the image. Empty: IMAGE_VERSION from env-file",
+        ),
+        InputSpec::optional(
+            "env-file",
+            "",
+            "Landing-zone env file (export IMAGE_NAME=..., IMAGE_VERSION, NAME, DEPLOYMENT, DEPLOYMENT_NAME; quotes and comments allowed). Inputs win over its values",
+        ),
+        InputSpec::optional(
+            "dry-run",
+            "auto",
+            "true: only a server-side dry-run of the patch, with a before/after table; false: deploy; auto: true on pull_request and pull_request_target events",
+        ),
+        InputSpec::optional(
+            "timeout",
+            "10m",
+            "How long to wait for each rollout (the deploy, then the rollback)",
+        ),
+        InputSpec::optional(
+            "fail-fast",
+            "true",
+            "Fail as soon as a new pod is in a state that does not heal (ErrImagePull, ImagePullBackOff, InvalidImageName, CreateContainerConfigError, CrashLoopBackOff after 2 restarts, unschedulable for 30s) or the ReplicaSet cannot create pods; false: only kubectl's rules and the progress deadline",
+        ),
+        InputSpec::optional(
+            "rollback",
+            "true",
+            "On failure, roll back to the revision recorded before the patch (not if someone else changed the Deployment meanwhile) and verify the rollback",
+        ),
+        InputSpec::optional(
+            "soak",
+            "",
+            "After success, a period (such as 60s) in which no new pod may restart; a restart fails the deploy",
+        ),
+        InputSpec::optional(
+            "change-cause",
+            "",
+            "kubernetes.io/change-cause annotation. Empty: k8s-deploy set <image> (<run URL>)",
+        ),
+        InputSpec::optional(
+            "provenance",
+            "true",
+            "Annotate the Deployment with gantry.dev/run-url, source-sha, source-ref and image in the same patch",
+        ),
+    ],
+    outputs: &[
+        OutputSpec::new(
+            "result",
+            "deployed, unchanged (already ran the image), dry-run, rolled-back (failed, then rolled back and verified) or failed",
+        ),
+        OutputSpec::new("previous-image", "Image of the container before the deploy"),
+        OutputSpec::new("image", "Image the deploy set"),
+        OutputSpec::new("revision", "Deployment revision at the end"),
+        OutputSpec::new(
+            "rollback-revision",
+            "Revision the rollback restored (set when result is rolled-back)",
+        ),
+        OutputSpec::new(
+            "failure-reason",
+            "Why the deploy failed, and what happened next",
+        ),
+        OutputSpec::new("duration-ms", "Wall time of the step in milliseconds"),
+    ],
+};
+
+/// Runs the action.
+pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
+    let started = Instant::now();
+    let settings = Settings::from_step(step)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            ActionError::Failed(
+                anyhow::Error::new(error).context("failed to start the async runtime"),
+            )
+        })?;
+    let mut timeline = Timeline::starting_at(started);
+    let (target, result) = runtime.block_on(execute(step, &settings, &mut timeline))?;
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            let message = format!("failed to deploy to {target}: {}", flow::chain(&error));
+            if let gantry_kube::Error::NoSuchContainer { .. }
+            | gantry_kube::Error::AmbiguousContainer { .. } = error
+            {
+                return Err(ActionError::input("container", message));
+            }
+            let mut outputs = Outputs::new();
+            outputs
+                .set("result", Conclusion::Failed.as_str())
+                .set("image", settings.image.clone())
+                .set("failure-reason", message.clone())
+                .set("duration-ms", started.elapsed().as_millis().to_string());
+            return Err(ActionError::refused(outputs, anyhow::anyhow!(message)));
+        }
+    };
+    summary::write(&mut step.summary, &target, &report, &timeline);
+    let outputs = outputs(&report, started);
+    if report.conclusion.succeeded() {
+        return Ok(outputs);
+    }
+    let failure = report.failure.as_deref().unwrap_or("the rollout failed");
+    let message = match report.conclusion {
+        Conclusion::RolledBack => format!(
+            "deploy of {} to {target} failed and was rolled back: {failure}",
+            report.image
+        ),
+        _ => format!("deploy of {} to {target} failed: {failure}", report.image),
+    };
+    Err(ActionError::refused(outputs, anyhow::anyhow!(message)))
+}
+
+/// Connects (masking the kubeconfig's credentials first) and runs the deploy.
+async fn execute(
+    step: &mut Step<'_>,
+    settings: &Settings,
+    timeline: &mut Timeline,
+) -> Result<(Target, Result<Report, gantry_kube::Error>), ActionError> {
+    let loaded = match &settings.kubeconfig {
+        Some(kubeconfig) => kubeconfig::load(kubeconfig.expose(), settings.context.as_deref())
+            .await
+            .map_err(|error| {
+                let input = if matches!(error, kubeconfig::KubeconfigError::NoContext(_)) {
+                    "context"
+                } else {
+                    "kubeconfig"
+                };
+                ActionError::input(input, error.to_string())
+            })?,
+        None if settings.context.is_some() => {
+            return Err(ActionError::input(
+                "context",
+                "needs a kubeconfig; set kubeconfig too, or leave context empty for in-cluster access",
+            ));
+        }
+        None => kubeconfig::in_cluster().map_err(|error| {
+            ActionError::input(
+                "kubeconfig",
+                format!("is empty, and in-cluster access failed: {error}"),
+            )
+        })?,
+    };
+    for credential in &loaded.credentials {
+        step.console.add_mask(&Secret::new(credential.clone()));
+    }
+    let target = Target {
+        namespace: settings
+            .namespace
+            .clone()
+            .unwrap_or_else(|| loaded.config.default_namespace.clone()),
+        name: settings.deployment.clone(),
+    };
+    step.console.info(&format!(
+        "{} {} to {target} at {}{}",
+        if settings.dry_run {
+            "Dry-running"
+        } else {
+            "Deploying"
+        },
+        settings.image,
+        loaded.config.cluster_url,
+        if settings.dry_run {
+            " (server-side dry-run)"
+        } else {
+            ""
+        },
+    ));
+    let client = gantry_kube::client(loaded.config)
+        .map_err(|error| ActionError::Failed(anyhow::anyhow!(flow::chain(&error))))?;
+    let result = Deploy {
+        client: &client,
+        target: &target,
+        settings,
+        console: &mut step.console,
+        timeline,
+    }
+    .run()
+    .await;
+    Ok((target, result))
+}
+
+fn outputs(report: &Report, started: Instant) -> Outputs {
+    let optional = |value: Option<i64>| value.map(|v| v.to_string()).unwrap_or_default();
+    let mut outputs = Outputs::new();
+    outputs
+        .set("result", report.conclusion.as_str())
+        .set("previous-image", report.previous_image.clone())
+        .set("image", report.image.clone())
+        .set("revision", optional(report.revision))
+        .set("rollback-revision", optional(report.rollback_revision))
+        .set("failure-reason", report.failure.clone().unwrap_or_default())
+        .set("duration-ms", started.elapsed().as_millis().to_string());
+    outputs
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    gantry_runner::main(&k8s_deploy::SPEC, k8s_deploy::run)
+}

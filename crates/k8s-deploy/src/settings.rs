@@ -1,0 +1,256 @@
+//! Phase two of input parsing: the raw inputs, the env file and the run's context turned into
+//! typed settings, every problem reported against the input that caused it before any request.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use gantry_runner::{ActionError, GithubContext, Secret, Step};
+
+use crate::envfile;
+
+/// Annotation prefix of the provenance annotations.
+pub const PROVENANCE_PREFIX: &str = "gantry.dev/";
+
+/// Everything the deploy needs, validated.
+#[derive(Debug)]
+pub struct Settings {
+    pub kubeconfig: Option<Secret>,
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+    pub deployment: String,
+    pub container: Option<String>,
+    pub image: String,
+    pub dry_run: bool,
+    pub timeout: Duration,
+    pub fail_fast: bool,
+    pub rollback: bool,
+    pub soak: Option<Duration>,
+    /// Annotations written with the image: provenance and `kubernetes.io/change-cause`.
+    pub annotations: BTreeMap<String, String>,
+    /// Why the rollback happened, for `kubernetes.io/change-cause` on the rollback.
+    pub run_url: Option<String>,
+}
+
+impl Settings {
+    pub fn from_step(step: &mut Step<'_>) -> Result<Self, ActionError> {
+        let inputs = &step.inputs;
+        let env_file = read_env_file(inputs.get("env-file"))?;
+        let from_file = |name: &str| env_file.get(name).filter(|v| !v.is_empty()).cloned();
+        let (name, version) = (inputs.get("image-name"), inputs.get("image-version"));
+        let image = match inputs.get("image") {
+            Some(full) => image(
+                Some(full),
+                name.map(str::to_owned),
+                version.map(str::to_owned),
+            )?,
+            // Inputs win over the env file, part by part.
+            None => image(
+                None,
+                name.map(str::to_owned).or_else(|| from_file("IMAGE_NAME")),
+                version
+                    .map(str::to_owned)
+                    .or_else(|| from_file("IMAGE_VERSION")),
+            )?,
+        };
+        let deployment = inputs
+            .get("deployment")
+            .map(str::to_owned)
+            .or_else(|| from_file("DEPLOYMENT_NAME"))
+            .or_else(|| from_file("DEPLOYMENT"))
+            .or_else(|| from_file("NAME"))
+            .ok_or_else(|| {
+                ActionError::input(
+                    "deployment",
+                    "is required; set it, or pass an env-file with DEPLOYMENT_NAME",
+                )
+            })?;
+        if !is_dns_label(&deployment) {
+            return Err(ActionError::input(
+                "deployment",
+                format!(
+                    "`{deployment}` is not a Deployment name (lower-case letters, digits, `-` and `.`)"
+                ),
+            ));
+        }
+        let namespace = inputs.get("namespace").map(str::to_owned);
+        if let Some(namespace) = namespace.as_deref().filter(|ns| !is_dns_label(ns)) {
+            return Err(ActionError::input(
+                "namespace",
+                format!("`{namespace}` is not a namespace name"),
+            ));
+        }
+        let timeout = inputs
+            .duration("timeout")?
+            .unwrap_or(Duration::from_secs(600));
+        let soak = inputs.duration("soak")?;
+        let fail_fast = inputs.flag("fail-fast")?;
+        let rollback = inputs.flag("rollback")?;
+        let provenance = inputs.flag("provenance")?;
+        let kubeconfig = inputs.secret("kubeconfig").cloned();
+        let context = inputs.get("context").map(str::to_owned);
+        let container = inputs.get("container").map(str::to_owned);
+        let change_cause = inputs.get("change-cause").map(str::to_owned);
+        let dry_run = match inputs.get("dry-run").unwrap_or("auto") {
+            "auto" => None,
+            text => Some(gantry_runner::inputs::parse_bool(text).ok_or_else(|| {
+                ActionError::input("dry-run", format!("`{text}` is not true, false or auto"))
+            })?),
+        };
+        let github = step.context()?;
+        let pull_request = matches!(
+            github.event_name.as_deref(),
+            Some("pull_request" | "pull_request_target")
+        );
+        let run_url = github.run_url();
+        let annotations = annotations(github, &image, change_cause, provenance);
+        Ok(Self {
+            kubeconfig,
+            context,
+            namespace,
+            deployment,
+            container,
+            image,
+            dry_run: dry_run.unwrap_or(pull_request),
+            timeout,
+            fail_fast,
+            rollback,
+            soak,
+            annotations,
+            run_url,
+        })
+    }
+}
+
+fn read_env_file(path: Option<&str>) -> Result<BTreeMap<String, String>, ActionError> {
+    let Some(path) = path else {
+        return Ok(BTreeMap::new());
+    };
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        ActionError::input("env-file", format!("cannot read `{path}`: {error}"))
+    })?;
+    envfile::parse(&text)
+        .map_err(|error| ActionError::input("env-file", format!("`{path}`: {error}")))
+}
+
+/// `kubernetes.io/change-cause` and, with `provenance`, the `gantry.dev/` annotations.
+fn annotations(
+    github: &GithubContext,
+    image: &str,
+    change_cause: Option<String>,
+    provenance: bool,
+) -> BTreeMap<String, String> {
+    let run_url = github.run_url();
+    let mut annotations = BTreeMap::new();
+    annotations.insert(
+        "kubernetes.io/change-cause".to_owned(),
+        change_cause.unwrap_or_else(|| match &run_url {
+            Some(url) => format!("k8s-deploy set {image} ({url})"),
+            None => format!("k8s-deploy set {image}"),
+        }),
+    );
+    if provenance {
+        let values = [
+            ("run-url", run_url),
+            ("source-sha", github.sha.clone()),
+            ("source-ref", github.ref_name.clone()),
+            ("image", Some(image.to_owned())),
+        ];
+        for (key, value) in values {
+            if let Some(value) = value {
+                annotations.insert(format!("{PROVENANCE_PREFIX}{key}"), value);
+            }
+        }
+    }
+    annotations
+}
+
+/// `image`, or `image-name` + `version` (either may come from the env file), never both.
+fn image(
+    full: Option<&str>,
+    name: Option<String>,
+    version: Option<String>,
+) -> Result<String, ActionError> {
+    let image = match (full, name, version) {
+        (Some(full), None, None) => full.to_owned(),
+        (Some(_), _, _) => {
+            return Err(ActionError::input(
+                "image",
+                "conflicts with image-name and image-version; give one or the other",
+            ));
+        }
+        (None, Some(name), Some(version)) => {
+            let separator = if version.starts_with("sha256:") {
+                '@'
+            } else {
+                ':'
+            };
+            format!("{name}{separator}{version}")
+        }
+        (None, Some(_), None) => {
+            return Err(ActionError::input(
+                "image-version",
+                "is required with image-name (or IMAGE_VERSION in env-file)",
+            ));
+        }
+        (None, None, Some(_)) => {
+            return Err(ActionError::input(
+                "image-name",
+                "is required with image-version (or IMAGE_NAME in env-file)",
+            ));
+        }
+        (None, None, None) => {
+            return Err(ActionError::input(
+                "image",
+                "is required; set image, image-name and image-version, or env-file",
+            ));
+        }
+    };
+    if image.chars().any(char::is_whitespace) || image.ends_with([':', '@', '/']) {
+        return Err(ActionError::input(
+            "image",
+            format!("`{image}` is not an image reference like registry.example/app:1.2.3"),
+        ));
+    }
+    Ok(image)
+}
+
+/// A DNS-1123 subdomain, as Kubernetes requires for Deployment and namespace names.
+fn is_dns_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_from_parts_or_whole() {
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(image(Some("r/app:1"), None, None).unwrap(), "r/app:1");
+        assert_eq!(
+            image(None, some("r/app"), some("1.2")).unwrap(),
+            "r/app:1.2"
+        );
+        assert_eq!(
+            image(None, some("r/app"), some("sha256:ab")).unwrap(),
+            "r/app@sha256:ab"
+        );
+        assert!(image(Some("r/app:1"), some("r/app"), None).is_err());
+        assert!(image(None, some("r/app"), None).is_err());
+        assert!(image(Some("r/app:"), None, None).is_err());
+    }
+
+    #[test]
+    fn names_are_dns_subdomains() {
+        assert!(is_dns_label("web-1.prod"));
+        assert!(!is_dns_label("Web"));
+        assert!(!is_dns_label("-web"));
+        assert!(!is_dns_label(""));
+    }
+}

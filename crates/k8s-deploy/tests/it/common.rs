@@ -1,0 +1,127 @@
+//! A simulated cluster with one rolled-out Deployment, and a way to run the action against it.
+
+use std::time::Duration;
+
+use gantry_testkit::{ActionRun, Transcript};
+use k8s_openapi::api::apps::v1::Deployment;
+use kube_sim::{Config, ImageCatalogue, ImageSpec, KubeSim, SimHandle};
+
+pub const NAMESPACE: &str = "prod";
+pub const DEPLOYMENT: &str = "web";
+pub const GOOD: &str = "registry.example/app:1.0";
+pub const NEXT: &str = "registry.example/app:1.1";
+pub const OTHER: &str = "registry.example/app:1.2";
+pub const UNPULLABLE: &str = "registry.example/app:missing";
+pub const CRASHING: &str = "registry.example/app:crash";
+pub const NEVER_READY: &str = "registry.example/app:never-ready";
+/// The kubeconfig's bearer token; a canary that must never appear in what the step shows.
+pub const TOKEN: &str = "kube-CANARY-token-5f3c9a";
+
+/// Simulated seconds per real second: a 2 s image start takes 50 ms, a 60 s deadline 1.5 s.
+const TIME_SCALE: f64 = 40.0;
+
+fn manifests(extra_spec: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Namespace
+metadata: {{name: {NAMESPACE}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {DEPLOYMENT}
+  namespace: {NAMESPACE}
+  labels: {{app: {DEPLOYMENT}}}
+spec:
+  replicas: 2
+  progressDeadlineSeconds: 60
+{extra_spec}  selector:
+    matchLabels: {{app: {DEPLOYMENT}}}
+  template:
+    metadata:
+      labels: {{app: {DEPLOYMENT}}}
+    spec:
+      containers:
+      - name: app
+        image: {GOOD}
+"
+    )
+}
+
+fn images() -> ImageCatalogue {
+    ImageCatalogue::new(vec![
+        ImageSpec::crashing(CRASHING),
+        ImageSpec::ok(NEVER_READY).ready_after(Duration::from_secs(100_000)),
+        ImageSpec::ok("registry.example/app:1.*"),
+    ])
+}
+
+/// A simulator whose Deployment `prod/web` has rolled out `GOOD` (revision 1).
+pub fn sim() -> SimHandle {
+    sim_with("")
+}
+
+/// As [`sim`], with extra lines in the Deployment's spec (indented by two spaces).
+pub fn sim_with(extra_spec: &str) -> SimHandle {
+    let sim = KubeSim::spawn(Config {
+        time_scale: TIME_SCALE,
+        images: images(),
+        manifests: manifests(extra_spec),
+        token: TOKEN.to_owned(),
+        ..Config::default()
+    })
+    .expect("simulator starts");
+    if !extra_spec.contains("paused") {
+        assert!(
+            sim.wait_until_blocking(Duration::from_secs(20), rolled_out),
+            "the initial rollout finishes"
+        );
+    }
+    sim
+}
+
+fn rolled_out(sim: &KubeSim) -> bool {
+    deployment(sim).status.is_some_and(|status| {
+        status.available_replicas == Some(2) && status.updated_replicas == Some(2)
+    })
+}
+
+pub fn deployment(sim: &KubeSim) -> Deployment {
+    sim.get::<Deployment>(NAMESPACE, DEPLOYMENT)
+        .expect("the deployment exists")
+}
+
+/// The image of the Deployment's container.
+pub fn image(sim: &KubeSim) -> String {
+    deployment(sim)
+        .spec
+        .unwrap()
+        .template
+        .spec
+        .unwrap()
+        .containers[0]
+        .image
+        .clone()
+        .unwrap()
+}
+
+/// The action deploying `image` to `prod/web`, on a push.
+pub fn action(sim: &KubeSim, image: &str) -> ActionRun {
+    ActionRun::new(env!("CARGO_BIN_EXE_k8s-deploy"))
+        .env("GITHUB_REPOSITORY", "acme/service")
+        .env("GITHUB_RUN_ID", "4242")
+        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+        .env("GITHUB_REF_NAME", "v1.1.0")
+        .event("push", &serde_json::json!({}))
+        .input("kubeconfig", sim.kubeconfig_yaml())
+        .input("namespace", NAMESPACE)
+        .input("deployment", DEPLOYMENT)
+        .input("image", image)
+        .input("timeout", "60s")
+}
+
+/// Asserts the exit code and that the token never shows.
+pub fn assert_exit(run: &Transcript, code: i32) {
+    assert_eq!(run.code, code, "{}", run.render());
+    run.assert_never_shows(TOKEN);
+}

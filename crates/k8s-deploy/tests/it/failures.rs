@@ -1,0 +1,117 @@
+//! Failing rollouts: fail fast, roll back to the recorded revision, verify; never clobber someone
+//! else's change.
+
+use std::time::Duration;
+
+use kube_sim::{Resource, Verb};
+
+use crate::common::{
+    CRASHING, DEPLOYMENT, GOOD, NAMESPACE, NEVER_READY, OTHER, UNPULLABLE, action, assert_exit,
+    deployment, image, sim,
+};
+
+#[test]
+fn an_unpullable_image_fails_fast_and_is_rolled_back_and_verified() {
+    let sim = sim();
+    let run = action(&sim, UNPULLABLE).run();
+    assert_exit(&run, 1);
+    assert_eq!(run.output("result"), "rolled-back", "{}", run.render());
+    assert_eq!(run.output("previous-image"), GOOD);
+    assert_eq!(run.output("image"), UNPULLABLE);
+    assert_eq!(run.output("rollback-revision"), "1");
+    let reason = run.output("failure-reason");
+    assert!(
+        reason.contains(": ErrImagePull") || reason.contains(": ImagePullBackOff"),
+        "{reason}"
+    );
+    assert!(
+        reason.ends_with("rolled back to revision 1 (registry.example/app:1.0) and verified"),
+        "{reason}"
+    );
+    assert_eq!(image(&sim), GOOD);
+    let status = deployment(&sim).status.unwrap();
+    assert_eq!(
+        (status.available_replicas, status.updated_replicas),
+        (Some(2), Some(2))
+    );
+    assert!(
+        run.output("duration-ms").parse::<u64>().unwrap() < 10_000,
+        "fails fast, long before the 60 s (1.5 s real) progress deadline: {}",
+        run.render()
+    );
+    assert!(run.errors()[0].starts_with(
+        "deploy of registry.example/app:missing to prod/web failed and was rolled back: pod web-"
+    ));
+    assert!(
+        run.summary.contains("### Recent events of the failed pod"),
+        "{}",
+        run.summary
+    );
+    assert!(run.summary.contains("crit"), "{}", run.summary);
+}
+
+#[test]
+fn a_crashing_image_is_rolled_back() {
+    let sim = sim();
+    let run = action(&sim, CRASHING).run();
+    assert_exit(&run, 1);
+    assert_eq!(run.output("result"), "rolled-back", "{}", run.render());
+    assert!(
+        run.output("failure-reason").contains("CrashLoopBackOff"),
+        "{}",
+        run.render()
+    );
+    assert_eq!(image(&sim), GOOD);
+}
+
+#[test]
+fn a_never_ready_image_fails_at_the_progress_deadline_and_is_rolled_back() {
+    let sim = sim();
+    let run = action(&sim, NEVER_READY).run();
+    assert_exit(&run, 1);
+    assert_eq!(run.output("result"), "rolled-back", "{}", run.render());
+    assert!(
+        run.output("failure-reason").starts_with(
+            "deployment \"web\" exceeded its progress deadline; rolled back to revision 1"
+        ),
+        "{}",
+        run.render()
+    );
+    assert_eq!(image(&sim), GOOD);
+}
+
+#[test]
+fn without_rollback_a_failure_leaves_the_deployment_as_it_is() {
+    let sim = sim();
+    let run = action(&sim, UNPULLABLE).input("rollback", "false").run();
+    assert_exit(&run, 1);
+    assert_eq!(run.output("result"), "failed");
+    assert!(
+        run.output("failure-reason")
+            .ends_with("; not rolled back: rollback is false")
+    );
+    assert_eq!(image(&sim), UNPULLABLE);
+}
+
+#[test]
+fn someone_elses_change_during_the_rollout_is_never_overwritten() {
+    let sim = sim();
+    sim.set_image_mid_rollout(NAMESPACE, DEPLOYMENT, "app", OTHER, Duration::ZERO);
+    let run = action(&sim, NEVER_READY).run();
+    assert_exit(&run, 1);
+    assert_eq!(run.output("result"), "failed", "{}", run.render());
+    assert_eq!(run.output("rollback-revision"), "");
+    let reason = run.output("failure-reason");
+    assert!(
+        reason.contains("someone else changed the deployment"),
+        "{reason}"
+    );
+    assert!(reason.contains(OTHER), "{reason}");
+    assert!(reason.contains("not rolled back"), "{reason}");
+    assert_eq!(image(&sim), OTHER);
+    // Our one patch, and no rollback.
+    assert_eq!(
+        sim.count_requests(Verb::Patch, Some(Resource::Deployments)),
+        1
+    );
+}
