@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use kube_sim::{Resource, Verb};
+use kube_sim::{Fault, Resource, Verb};
 
 use crate::common::{
     CRASHING, DEPLOYMENT, GOOD, NAMESPACE, NEVER_READY, OTHER, UNPULLABLE, action, assert_exit,
@@ -113,5 +113,38 @@ fn someone_elses_change_during_the_rollout_is_never_overwritten() {
     assert_eq!(
         sim.count_requests(Verb::Patch, Some(Resource::Deployments)),
         1
+    );
+}
+
+#[test]
+fn a_status_only_change_before_the_rollback_is_retried_not_mistaken_for_a_new_deploy() {
+    let sim = sim();
+    let run = std::thread::scope(|scope| {
+        let run = scope.spawn(|| action(&sim, NEVER_READY).run());
+        assert!(sim.wait_until_blocking(Duration::from_secs(20), |sim| {
+            deployment(sim).metadata.generation == Some(2)
+        }));
+        // Someone touches the Deployment (annotations only) just before our rollback patch.
+        sim.add_fault(
+            Fault::concurrent_write()
+                .on(Verb::Patch)
+                .resource(Resource::Deployments)
+                .times(1),
+        );
+        run.join().unwrap()
+    });
+    assert_exit(&run, 1);
+    assert_eq!(run.output("result"), "rolled-back", "{}", run.render());
+    assert_eq!(image(&sim), GOOD);
+    let annotations = deployment(&sim).metadata.annotations.unwrap();
+    assert_eq!(annotations["kube-sim/concurrent-writes"], "1");
+    assert_eq!(
+        annotations["kubernetes.io/change-cause"],
+        "k8s-deploy rolled back to revision 1 (https://github.com/acme/service/actions/runs/4242)"
+    );
+    // Our patch, the rollback that met the other write, and the rollback that won.
+    assert_eq!(
+        sim.count_requests(Verb::Patch, Some(Resource::Deployments)),
+        3
     );
 }

@@ -29,11 +29,18 @@ fn a_good_image_is_deployed_verified_and_annotated() {
         "0123456789abcdef0123456789abcdef01234567"
     );
     assert_eq!(annotations["gantry.dev/source-ref"], "v1.1.0");
-    // One patch: image and annotations together.
+    // One patch: image and annotations together; a handful of requests in all.
     assert_eq!(
         sim.count_requests(Verb::Patch, Some(Resource::Deployments)),
         1
     );
+    let requests: Vec<String> = sim
+        .requests()
+        .iter()
+        .map(|r| format!("{} {} {}", r.method, r.path, r.status))
+        .collect();
+    // A get, the patch, and a list and a watch each for the deployment, replica sets and pods.
+    assert_eq!(requests.len(), 8, "{requests:#?}");
     assert!(run.summary.contains("```mermaid\ngantt"), "{}", run.summary);
     assert!(
         run.summary
@@ -48,6 +55,19 @@ fn a_good_image_is_deployed_verified_and_annotated() {
     assert!(
         run.stdout
             .contains("Deployed registry.example/app:1.1: 2 of 2 pods ready")
+    );
+}
+
+#[test]
+fn a_soak_period_passes_without_restarts() {
+    let sim = sim();
+    let run = action(&sim, NEXT).input("soak", "300ms").run();
+    assert_exit(&run, 0);
+    assert_eq!(run.output("result"), "deployed");
+    assert!(
+        run.stdout.contains("Rolled out; soaking for"),
+        "{}",
+        run.render()
     );
 }
 
