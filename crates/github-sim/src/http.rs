@@ -271,6 +271,39 @@ impl Answer {
     }
 }
 
+/// The error answer of a status or secondary-rate-limit fault.
+fn fault_answer(action: &FaultAction, request_id: &str) -> Answer {
+    match *action {
+        FaultAction::SecondaryRateLimit {
+            status,
+            retry_after,
+        } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
+            let e = ApiError::new(
+                status,
+                format!(
+                    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. \
+                     If you reach out to GitHub Support for help, please include the request ID {request_id}."
+                ),
+            )
+            .doc("https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits");
+            let mut a = Answer::error(&e);
+            a.headers
+                .push((header::RETRY_AFTER, retry_after.to_string()));
+            a
+        }
+        FaultAction::Status { status } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let msg = status.canonical_reason().unwrap_or("Server Error");
+            Answer::error(&ApiError::new(status, msg))
+        }
+        _ => Answer::error(&ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Server Error",
+        )),
+    }
+}
+
 async fn handle(
     shared: Arc<Shared>,
     reset: Arc<AtomicBool>,
@@ -286,13 +319,23 @@ async fn handle(
         n.wrapping_mul(7919) & 0x0FFF_FFFF
     );
     let conditional = parts.headers.contains_key(header::IF_NONE_MATCH);
-    let fault = lock(&shared.faults).pick(parts.method.as_str(), &path);
+    let admin = path == "/_sim" || path.starts_with("/_sim/");
+    let fault = if admin {
+        None
+    } else {
+        lock(&shared.faults).pick(parts.method.as_str(), &path)
+    };
     let mut entry = LoggedRequest {
         id: n,
         method: parts.method.to_string(),
         path: path.clone(),
         query: query_str.clone(),
-        identity: None,
+        identity: fault.as_ref().and_then(|_| {
+            let token = bearer(&parts.headers)?;
+            lock(&shared.world)
+                .identity_by_token(token)
+                .map(|i| i.login.clone())
+        }),
         status: 0,
         conditional,
         fault: fault.as_ref().map(FaultAction::label),
@@ -309,28 +352,8 @@ async fn handle(
             reset.store(true, Ordering::SeqCst);
             return Err(Dropped);
         }
-        Some(FaultAction::Status { status }) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let msg = status.canonical_reason().unwrap_or("Server Error");
-            Some(Answer::error(&ApiError::new(status, msg)))
-        }
-        Some(FaultAction::SecondaryRateLimit {
-            status,
-            retry_after,
-        }) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
-            let e = ApiError::new(
-                status,
-                format!(
-                    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. \
-                     If you reach out to GitHub Support for help, please include the request ID {request_id}."
-                ),
-            )
-            .doc("https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits");
-            let mut a = Answer::error(&e);
-            a.headers
-                .push((header::RETRY_AFTER, retry_after.to_string()));
-            Some(a)
+        Some(action @ (FaultAction::Status { .. } | FaultAction::SecondaryRateLimit { .. })) => {
+            Some(fault_answer(&action, &request_id))
         }
         Some(FaultAction::CloseMidBody) => {
             cut_body = true;
@@ -340,7 +363,7 @@ async fn handle(
     };
     let mut answer = match answer {
         Some(a) => a,
-        None if path == "/_sim" || path.starts_with("/_sim/") => crate::admin::handle(
+        None if admin => crate::admin::handle(
             &shared,
             &parts.method,
             &path,
@@ -359,7 +382,9 @@ async fn handle(
     answer
         .headers
         .push((HeaderName::from_static("x-github-request-id"), request_id));
-    entry.identity = answer.identity.take();
+    if let Some(who) = answer.identity.take() {
+        entry.identity = Some(who);
+    }
     entry.status = answer.status.as_u16();
     if !path.starts_with("/_sim") {
         let mut log = lock(&shared.log);

@@ -128,7 +128,11 @@ async fn admin_api_over_http() {
     assert_eq!(api.get("/repos/acme/service").await.status, 502);
     let log = admin.get("/_sim/requests").await;
     assert_eq!(log.json[0]["status"], 502);
-    assert_eq!(log.json[0]["identity"], serde_json::Value::Null);
+    assert_eq!(
+        log.json[0]["identity"], "alice",
+        "faulted requests still name the caller"
+    );
+    assert_eq!(log.json[0]["fault"], "status 502");
 
     let t0 = admin.get("/_sim/time").await.json["unix_ms"]
         .as_i64()
