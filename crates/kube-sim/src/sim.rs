@@ -70,7 +70,7 @@ impl Default for Config {
             images: ImageCatalogue::default(),
             manifests: String::new(),
             seed: 5,
-            watch_history: 4096,
+            watch_history: 1024,
             bookmark_interval: Duration::from_secs(5),
             token: "kube-sim-token".to_owned(),
         }

@@ -71,7 +71,7 @@ impl World {
             rng: StdRng::seed_from_u64(seed),
             event_index: HashMap::new(),
             event_order: std::collections::VecDeque::new(),
-            event_limit: 2000,
+            event_limit: 1000,
             pod_quota: HashMap::new(),
             node_allocatable: (4000, 16 << 30),
             pod_termination: std::time::Duration::from_secs(1),
