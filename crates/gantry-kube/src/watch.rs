@@ -568,12 +568,19 @@ async fn recent_events(client: &kube::Client, namespace: &str, pod: &str) -> Vec
         return Vec::new();
     };
     let mut events = list.items;
+    // Timestamps have one-second resolution; the resourceVersion orders events within a second.
     events.sort_by_key(|event| {
-        event
+        let time = event
             .last_timestamp
             .clone()
             .or(event.first_timestamp.clone())
-            .map(|time| time.0)
+            .map(|time| time.0);
+        let version = event
+            .metadata
+            .resource_version
+            .as_deref()
+            .and_then(|version| version.parse::<u64>().ok());
+        (time, version)
     });
     let skip = events.len().saturating_sub(5);
     events

@@ -58,6 +58,22 @@ pub struct Report {
     pub events: Vec<String>,
 }
 
+/// What happened after a failed rollout.
+struct Next {
+    message: String,
+    /// The Deployment's revision after a verified rollback; `None` when not rolled back.
+    revision: Option<i64>,
+}
+
+impl Next {
+    fn failed(message: String) -> Self {
+        Self {
+            message,
+            revision: None,
+        }
+    }
+}
+
 /// What the deploy works with.
 pub struct Deploy<'a, 'c> {
     pub client: &'a kube::Client,
@@ -156,13 +172,14 @@ impl Deploy<'_, '_> {
         report.revision = snapshot.revision;
         report.pods = snapshot.pods;
         report.events.clone_from(&failure.events);
-        let (rolled_back, next) = self
+        let next = self
             .after_failure(&failure, recorded, &expect, &previous_image)
             .await;
-        report.failure = Some(format!("{}; {next}", failure.message));
-        if rolled_back {
+        report.failure = Some(format!("{}; {}", failure.message, next.message));
+        if let Some(revision) = next.revision {
             report.conclusion = Conclusion::RolledBack;
             report.rollback_revision = recorded;
+            report.revision = Some(revision);
         }
         Ok(report)
     }
@@ -174,14 +191,14 @@ impl Deploy<'_, '_> {
         recorded: Option<i64>,
         expect: &Expectation,
         previous_image: &str,
-    ) -> (bool, String) {
+    ) -> Next {
         let refusal = match (failure.kind, recorded) {
             (FailureKind::Superseded, _) => "the deployment now belongs to someone else's change",
             (_, _) if !self.settings.rollback => "rollback is false",
             (_, None) => "the deployment had no revision before the patch",
             (_, Some(revision)) => return self.roll_back(revision, expect, previous_image).await,
         };
-        (false, format!("not rolled back: {refusal}"))
+        Next::failed(format!("not rolled back: {refusal}"))
     }
 
     fn log_changes(&mut self, changes: &[Change]) {
@@ -197,14 +214,8 @@ impl Deploy<'_, '_> {
         }
     }
 
-    /// Rolls back to `revision` unless someone else changed the Deployment, and verifies it;
-    /// whether it did, and what happened.
-    async fn roll_back(
-        &mut self,
-        revision: i64,
-        ours: &Expectation,
-        previous_image: &str,
-    ) -> (bool, String) {
+    /// Rolls back to `revision` unless someone else changed the Deployment, and verifies it.
+    async fn roll_back(&mut self, revision: i64, ours: &Expectation, previous_image: &str) -> Next {
         let start = self.timeline.elapsed();
         self.console.info(&format!(
             "Rolling back {} to revision {revision} ({previous_image})",
@@ -228,11 +239,11 @@ impl Deploy<'_, '_> {
             Ok(Rollback::Applied { deployment }) => deployment,
             Ok(Rollback::Refused { reason }) => {
                 self.console.info(&format!("Not rolled back: {reason}"));
-                return (false, format!("not rolled back: {reason}"));
+                return Next::failed(format!("not rolled back: {reason}"));
             }
             Err(error) => {
                 let message = chain(&error);
-                return (false, format!("rollback failed: {message}"));
+                return Next::failed(format!("rollback failed: {message}"));
             }
         };
         let expect = Expectation::after(&patched, &ours.container, previous_image);
@@ -242,18 +253,17 @@ impl Deploy<'_, '_> {
                     "Rolled back to revision {revision}: {} of {} pods ready and running {previous_image}",
                     snapshot.verified, snapshot.desired
                 ));
-                (
-                    true,
-                    format!("rolled back to revision {revision} ({previous_image}) and verified"),
-                )
+                Next {
+                    message: format!(
+                        "rolled back to revision {revision} ({previous_image}) and verified"
+                    ),
+                    revision: Some(snapshot.revision.unwrap_or(revision)),
+                }
             }
-            Outcome::Failed(failure, _) => (
-                false,
-                format!(
-                    "the rollback to revision {revision} did not complete: {}",
-                    failure.message
-                ),
-            ),
+            Outcome::Failed(failure, _) => Next::failed(format!(
+                "the rollback to revision {revision} did not complete: {}",
+                failure.message
+            )),
         }
     }
 

@@ -117,7 +117,10 @@ pub static SPEC: ActionSpec = ActionSpec {
         ),
         OutputSpec::new("previous-image", "Image of the container before the deploy"),
         OutputSpec::new("image", "Image the deploy set"),
-        OutputSpec::new("revision", "Deployment revision at the end"),
+        OutputSpec::new(
+            "revision",
+            "Deployment revision at the end (a rollback gives the restored template a new number)",
+        ),
         OutputSpec::new(
             "rollback-revision",
             "Revision the rollback restored (set when result is rolled-back)",

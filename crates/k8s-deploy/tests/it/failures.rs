@@ -19,6 +19,8 @@ fn an_unpullable_image_fails_fast_and_is_rolled_back_and_verified() {
     assert_eq!(run.output("previous-image"), GOOD);
     assert_eq!(run.output("image"), UNPULLABLE);
     assert_eq!(run.output("rollback-revision"), "1");
+    // Kubernetes gives the restored template the next revision number.
+    assert_eq!(run.output("revision"), "3");
     let reason = run.output("failure-reason");
     assert!(
         reason.contains(": ErrImagePull") || reason.contains(": ImagePullBackOff"),
