@@ -109,6 +109,16 @@ fn a_pull_request_gets_a_server_side_dry_run_that_stores_nothing() {
         run.summary
             .contains("`metadata.annotations[kubernetes.io/change-cause]`")
     );
+    insta::with_settings!({filters => vec![
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        (r"resourceVersion \d+", "resourceVersion [RV]"),
+        (r"duration-ms=\d+", "duration-ms=[MS]"),
+        (r#"duration-ms="\d+""#, r#"duration-ms="[MS]""#),
+        (r"(?m)^(    [a-z -]+ :[a-z, ]*e\d+), \d+, \d+$", "$1, [START], [END]"),
+        (r"(?m)^::add-mask::.*\n", ""),
+    ]}, {
+        insta::assert_snapshot!(run.render());
+    });
     // An explicit `dry-run: false` deploys even on a pull request.
     let run = action(&sim, NEXT)
         .event("pull_request", &serde_json::json!({"number": 7}))
