@@ -150,3 +150,18 @@ fn a_status_only_change_before_the_rollback_is_retried_not_mistaken_for_a_new_de
         3
     );
 }
+
+#[test]
+fn without_fail_fast_only_kubectls_rules_apply_and_the_deadline_ends_the_wait() {
+    let sim = sim();
+    let run = action(&sim, UNPULLABLE).input("fail-fast", "false").run();
+    assert_exit(&run, 1);
+    assert_eq!(run.output("result"), "rolled-back", "{}", run.render());
+    assert!(
+        run.output("failure-reason")
+            .starts_with("deployment \"web\" exceeded its progress deadline"),
+        "{}",
+        run.render()
+    );
+    assert_eq!(image(&sim), GOOD);
+}
