@@ -17,7 +17,7 @@ pub const NEVER_READY: &str = "registry.example/app:never-ready";
 /// The kubeconfig's bearer token; a canary that must never appear in what the step shows.
 pub const TOKEN: &str = "kube-CANARY-token-5f3c9a";
 
-/// Simulated seconds per real second: a 2 s image start takes 50 ms, a 60 s deadline 1.5 s.
+/// Simulated seconds per real second: a 2 s image start takes 50 ms, a 100 s deadline 2.5 s.
 const TIME_SCALE: f64 = 40.0;
 
 fn manifests(extra_spec: &str) -> String {
@@ -34,7 +34,7 @@ metadata:
   labels: {{app: {DEPLOYMENT}}}
 spec:
   replicas: 2
-  progressDeadlineSeconds: 60
+  progressDeadlineSeconds: 100
 {extra_spec}  selector:
     matchLabels: {{app: {DEPLOYMENT}}}
   template:
