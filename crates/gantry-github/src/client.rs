@@ -1,6 +1,7 @@
 //! The client: one per identity. Reads are available to every identity; each write lives on the
 //! identity allowed to make it.
 
+use std::future::Future;
 use std::marker::PhantomData;
 
 use reqwest::Method;
@@ -59,6 +60,21 @@ impl<I: Identity> Client<I> {
             Err(error) if error.is_not_found() => Ok(None),
             Err(error) => Err(error),
         }
+    }
+
+    /// A create (POST) whose unknown outcome is settled by `reconcile` before any re-send.
+    pub(crate) async fn create<T, F, Fut>(
+        &self,
+        path: &str,
+        body: &Value,
+        reconcile: F,
+    ) -> Result<T, GithubError>
+    where
+        T: serde::de::DeserializeOwned,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Option<T>, GithubError>>,
+    {
+        self.transport.create(path, body, reconcile).await
     }
 
     pub(crate) async fn send(
@@ -130,8 +146,7 @@ impl Client<Workflow> {
         let tag = fields.tag_name.clone().unwrap_or_default();
         let body = serde_json::to_value(fields).expect("release fields serialise");
         let path = format!("{}/releases", repo.path());
-        self.transport
-            .create(&path, &body, || self.release_by_tag(repo, &tag))
+        self.create(&path, &body, || self.release_by_tag(repo, &tag))
             .await
     }
 
@@ -169,7 +184,7 @@ impl Client<Workflow> {
     }
 }
 
-fn request_line(method: &Method, path: &str) -> RequestLine {
+pub(crate) fn request_line(method: &Method, path: &str) -> RequestLine {
     RequestLine {
         method: method.to_string(),
         path: path.to_owned(),

@@ -4,12 +4,15 @@
 //! Retries live here and nowhere else ([`transport`]); tokens are identities ([`token`]); errors
 //! name the request, GitHub's message and request id ([`error`]).
 
+mod checks;
 mod client;
 pub mod config;
 pub mod error;
+mod git;
 pub mod models;
 pub mod origin;
 mod path;
+mod pulls;
 pub mod token;
 mod transport;
 

@@ -113,3 +113,179 @@ pub struct GeneratedNotes {
     pub name: String,
     pub body: String,
 }
+
+/// A file read through the contents API.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FileContent {
+    pub path: String,
+    /// The blob SHA, needed to update the file.
+    pub sha: String,
+    /// Base64 with line breaks, as GitHub sends it.
+    #[serde(default)]
+    pub content: String,
+}
+
+impl FileContent {
+    /// The file's exact bytes.
+    pub fn bytes(&self) -> Result<Vec<u8>, base64::DecodeError> {
+        use base64::Engine as _;
+        let compact: String = self
+            .content
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        base64::engine::general_purpose::STANDARD.decode(compact)
+    }
+}
+
+/// An object named by its SHA.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ShaRef {
+    pub sha: String,
+}
+
+/// What a contents write made: the new blob and the commit.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FileCommit {
+    pub content: ShaRef,
+    pub commit: ShaRef,
+}
+
+/// A git commit object.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct GitCommit {
+    pub sha: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub parents: Vec<ShaRef>,
+}
+
+/// One side of a pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PullBranch {
+    #[serde(rename = "ref")]
+    pub name: String,
+    pub sha: String,
+}
+
+/// A pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PullRequest {
+    pub number: u64,
+    pub html_url: String,
+    /// `open` or `closed`.
+    pub state: String,
+    #[serde(default)]
+    pub title: String,
+    pub body: Option<String>,
+    /// Only in single-pull responses; a list says it through `merged_at`.
+    #[serde(default)]
+    pub merged: bool,
+    pub merged_at: Option<String>,
+    /// `null` while GitHub computes it: ask again.
+    #[serde(default)]
+    pub mergeable: Option<bool>,
+    #[serde(default)]
+    pub mergeable_state: Option<String>,
+    pub merge_commit_sha: Option<String>,
+    pub head: PullBranch,
+    pub base: PullBranch,
+    pub user: Option<User>,
+}
+
+impl PullRequest {
+    /// Merged, whichever response shape said so.
+    pub fn is_merged(&self) -> bool {
+        self.merged || self.merged_at.is_some()
+    }
+}
+
+/// A pull request review.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Review {
+    pub id: u64,
+    /// `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`, `PENDING`, `DISMISSED`.
+    pub state: String,
+    pub commit_id: Option<String>,
+    pub user: Option<User>,
+}
+
+/// The answer to a merge.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MergeResult {
+    /// The merge (or squash) commit on the base branch.
+    pub sha: String,
+}
+
+/// A comment on an issue or pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IssueComment {
+    pub id: u64,
+    #[serde(default)]
+    pub body: String,
+}
+
+/// A check run.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CheckRun {
+    pub id: u64,
+    pub name: String,
+    pub head_sha: String,
+    /// `queued`, `in_progress`, `completed` (and `waiting`, `requested`, `pending`).
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub html_url: Option<String>,
+    pub details_url: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// A page of check runs for a commit.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CheckRuns {
+    pub total_count: u64,
+    pub check_runs: Vec<CheckRun>,
+}
+
+/// The fields of a check run to create or change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CheckRunFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_sha: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conclusion: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<CheckOutput>,
+}
+
+/// The visible text of a check run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckOutput {
+    pub title: String,
+    pub summary: String,
+}
+
+/// A commit status (the older, context-based API).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CommitStatus {
+    pub context: String,
+    /// `pending`, `success`, `failure`, `error`.
+    pub state: String,
+    pub target_url: Option<String>,
+    pub description: Option<String>,
+}
+
+/// The latest status per context of a commit.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CombinedStatus {
+    pub state: String,
+    pub statuses: Vec<CommitStatus>,
+}

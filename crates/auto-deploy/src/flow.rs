@@ -1,0 +1,694 @@
+//! The deploy as one resumable state machine. Every step first looks at the repositories for the
+//! work an earlier run did (a merged or open pull request of this release's deploy branch, the
+//! branch itself, mirrors on the release commit, a promoted release) and continues from there;
+//! nothing is kept anywhere else.
+
+use std::cmp::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, anyhow};
+use gantry_github::models::{PullRequest, Release, ReleaseFields};
+use gantry_github::{Approver, Client, Origin, Workflow};
+use serde_json::json;
+
+use crate::checks::{self, Check, Verdict};
+use crate::envfile;
+use crate::journal::{Journal, Stage};
+use crate::lock::{self, Owner};
+use crate::merge::{self, Merge, Target};
+use crate::mirror::Mirror;
+use crate::names;
+use crate::settings::Settings;
+use crate::verify;
+use crate::version;
+
+const FIRST_POLL: Duration = Duration::from_secs(1);
+const LONGEST_POLL: Duration = Duration::from_secs(2);
+/// Extra life of a lock beyond the deploy's own deadline.
+const LOCK_MARGIN: Duration = Duration::from_secs(300);
+const PR_MARKER: &str = "<!-- gantry-deploy ";
+
+/// The two identities.
+pub struct Clients {
+    pub workflow: Client<Workflow>,
+    pub bot: Option<Client<Approver>>,
+}
+
+/// What happened, for the outputs and the summary (filled in as the flow goes).
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub result: &'static str,
+    pub release_url: Option<String>,
+    pub pr: Option<(u64, String)>,
+    pub merge_sha: Option<String>,
+    pub previous: Option<String>,
+    pub deployed: Option<String>,
+    pub verified: Option<bool>,
+    pub checks: Vec<Check>,
+    pub promoted: bool,
+    pub branch_deleted: bool,
+}
+
+/// A failed step.
+#[derive(Debug)]
+pub struct Failure {
+    pub stage: Stage,
+    pub error: anyhow::Error,
+}
+
+fn at(stage: Stage) -> impl FnOnce(anyhow::Error) -> Failure {
+    move |error| Failure { stage, error }
+}
+
+/// Runs the whole deploy; the lock is released on every path once taken.
+pub async fn deploy(
+    clients: &Clients,
+    settings: &Settings,
+    journal: &mut Journal<'_, '_>,
+    outcome: &mut Outcome,
+) -> Result<(), Failure> {
+    let deadline = Instant::now() + settings.timeout;
+    let (release, release_sha) = resolve(&clients.workflow, settings, journal)
+        .await
+        .map_err(at(Stage::Release))?;
+    outcome.release_url = Some(release.html_url.clone());
+    let owner_id = format!("{}@{}", settings.source, settings.tag);
+    let owner = Owner {
+        id: &owner_id,
+        run: settings.run_url.as_deref(),
+        ttl: settings.timeout + LOCK_MARGIN,
+    };
+    let held = lock::acquire(
+        &clients.workflow,
+        &settings.landing_zone,
+        &settings.base,
+        &settings.env_file,
+        &owner,
+        deadline,
+        journal,
+    )
+    .await
+    .map_err(at(Stage::Lock))?;
+    let result = locked(
+        clients,
+        settings,
+        &release,
+        &release_sha,
+        deadline,
+        journal,
+        outcome,
+    )
+    .await;
+    match lock::release(&clients.workflow, &settings.landing_zone, &held).await {
+        Ok(true) => journal.note(Stage::Cleanup, format!("released the lock {}", held.branch)),
+        Ok(false) => journal.warn(
+            Stage::Cleanup,
+            format!(
+                "the lock {} was taken over by another deploy; left it alone",
+                held.branch
+            ),
+        ),
+        Err(error) if result.is_ok() => {
+            return Err(Failure {
+                stage: Stage::Cleanup,
+                error: anyhow::Error::new(error).context("failed to release the lock"),
+            });
+        }
+        Err(error) => journal.warn(
+            Stage::Cleanup,
+            format!("failed to release the lock: {error}"),
+        ),
+    }
+    result
+}
+
+/// Step 1: the release, its commit and (optionally) its origin.
+async fn resolve(
+    client: &Client<Workflow>,
+    settings: &Settings,
+    journal: &mut Journal<'_, '_>,
+) -> anyhow::Result<(Release, String)> {
+    let (repo, tag) = (&settings.source, settings.tag.as_str());
+    let release = client
+        .release_by_tag(repo, tag)
+        .await
+        .with_context(|| format!("failed to look up the release {tag} in {repo}"))?
+        .ok_or_else(|| {
+            anyhow!(
+                "there is no release for tag {tag} in {repo}; create it first (create-prerelease)"
+            )
+        })?;
+    let sha = client
+        .tag_commit(repo, tag)
+        .await
+        .with_context(|| format!("failed to read tag {tag} in {repo}"))?
+        .ok_or_else(|| anyhow!("tag {tag} does not exist in {repo}"))?;
+    if settings.require_origin {
+        let origin = Origin::find(release.body.as_deref().unwrap_or_default()).ok_or_else(|| {
+            anyhow!(
+                "the release {tag} in {repo} was not made by the pipeline (no create-prerelease origin marker); refusing a hand-made release (set require-automated-origin: false to deploy it anyway)"
+            )
+        })?;
+        if origin.repository != repo.to_string() || origin.sha != sha {
+            return Err(anyhow!(
+                "the origin marker of release {tag} names {}@{}, but the tag is {repo}@{sha}; refusing a release whose tag moved or was copied",
+                origin.repository,
+                origin.sha
+            ));
+        }
+    }
+    journal.note(
+        Stage::Release,
+        format!(
+            "{} {tag} of {repo} at {sha}: {}",
+            if release.prerelease {
+                "prerelease"
+            } else {
+                "release"
+            },
+            release.html_url
+        ),
+    );
+    Ok((release, sha))
+}
+
+/// Steps 4 to 10, under the lock.
+async fn locked(
+    clients: &Clients,
+    settings: &Settings,
+    release: &Release,
+    release_sha: &str,
+    deadline: Instant,
+    journal: &mut Journal<'_, '_>,
+    outcome: &mut Outcome,
+) -> Result<(), Failure> {
+    let workflow = &clients.workflow;
+    let lz = &settings.landing_zone;
+    let branch = names::deploy_branch(&settings.env_file, &settings.tag);
+    let ours = workflow
+        .pulls(lz, Some(&branch), &settings.base, "all")
+        .await
+        .with_context(|| format!("failed to list the pull requests of {branch} in {lz}"))
+        .map_err(at(Stage::Edit))?;
+    if let Some(merged) = ours.iter().find(|pull| pull.is_merged()) {
+        journal.note(
+            Stage::Merge,
+            format!(
+                "#{} was merged by an earlier run: {}",
+                merged.number, merged.html_url
+            ),
+        );
+        outcome.pr = Some((merged.number, merged.html_url.clone()));
+        outcome.merge_sha.clone_from(&merged.merge_commit_sha);
+        outcome.previous = marker(merged).and_then(|m| m["previous"].as_str().map(str::to_owned));
+        outcome.deployed = Some(settings.version.clone());
+        return after_merge(
+            clients, settings, release, &branch, deadline, journal, outcome,
+        )
+        .await;
+    }
+
+    // Step 4: the edit.
+    let edit = edit(workflow, settings, journal)
+        .await
+        .map_err(at(Stage::Edit))?;
+    outcome.previous = Some(edit.previous.clone());
+    outcome.deployed = Some(settings.version.clone());
+    let Some(edited) = edit.edited else {
+        outcome.result = "unchanged";
+        return Ok(());
+    };
+
+    // Step 5: branch, commit, pull request, superseded ones closed.
+    let pull = open_pull(
+        workflow,
+        settings,
+        &branch,
+        &edit.base_sha,
+        &edit.blob,
+        &edited,
+        &edit.previous,
+        &ours,
+        journal,
+    )
+    .await
+    .map_err(at(Stage::PullRequest))?;
+    outcome.pr = Some((pull.number, pull.html_url.clone()));
+    supersede(workflow, settings, &branch, &pull, journal)
+        .await
+        .map_err(at(Stage::PullRequest))?;
+
+    // Steps 6 to 8: mirror and wait, then approve and merge the validated head.
+    if !validate_and_merge(
+        clients,
+        settings,
+        release_sha,
+        &pull,
+        deadline,
+        journal,
+        outcome,
+    )
+    .await?
+    {
+        return Ok(());
+    }
+    after_merge(
+        clients, settings, release, &branch, deadline, journal, outcome,
+    )
+    .await
+}
+
+/// Steps 6 to 8: mirror and wait for the checks of the head, then approve and merge exactly that
+/// head; a head that moved is validated again. `false` when skip-merge stops before the merge.
+async fn validate_and_merge(
+    clients: &Clients,
+    settings: &Settings,
+    release_sha: &str,
+    pull: &PullRequest,
+    deadline: Instant,
+    journal: &mut Journal<'_, '_>,
+    outcome: &mut Outcome,
+) -> Result<bool, Failure> {
+    let workflow = &clients.workflow;
+    let lz = &settings.landing_zone;
+    let mut mirror = Mirror::load(workflow, &settings.source, release_sha, lz)
+        .await
+        .map_err(at(Stage::Checks))?;
+    let mut sha = pull.head.sha.clone();
+    loop {
+        let checks = wait(
+            workflow,
+            settings,
+            &sha,
+            pull,
+            &mut mirror,
+            deadline,
+            journal,
+            outcome,
+        )
+        .await
+        .map_err(at(Stage::Checks))?;
+        let Some(bot) = clients.bot.as_ref().filter(|_| !settings.skip_merge) else {
+            mirror
+                .sync(workflow, &checks, &pull.html_url)
+                .await
+                .map_err(at(Stage::Checks))?;
+            journal.note(
+                Stage::Merge,
+                format!(
+                    "skip-merge: leaving #{} open for people to merge",
+                    pull.number
+                ),
+            );
+            outcome.result = "pr-open";
+            return Ok(false);
+        };
+        let target = Target {
+            repo: lz,
+            number: pull.number,
+            sha: &sha,
+            method: &settings.merge_method,
+        };
+        let merged = merge::approve_and_merge(bot, workflow, &target, deadline, journal)
+            .await
+            .map_err(at(Stage::Merge))?;
+        mirror
+            .sync(workflow, &checks, &pull.html_url)
+            .await
+            .map_err(at(Stage::Checks))?;
+        match merged {
+            Merge::Merged(merge_sha) => {
+                journal.note(
+                    Stage::Merge,
+                    format!("merged #{} at {sha} as {merge_sha}", pull.number),
+                );
+                outcome.merge_sha = Some(merge_sha);
+                return Ok(true);
+            }
+            Merge::HeadMoved(new) => {
+                journal.warn(
+                    Stage::Merge,
+                    format!("the head of #{} moved from {sha} to {new}; validating the new head before any merge", pull.number),
+                );
+                sha = new;
+            }
+        }
+    }
+}
+
+/// The env file as it is on the base branch and as this deploy wants it.
+struct Edit {
+    base_sha: String,
+    blob: String,
+    previous: String,
+    /// `None` when the file already has the version.
+    edited: Option<Vec<u8>>,
+}
+
+async fn edit(
+    client: &Client<Workflow>,
+    settings: &Settings,
+    journal: &mut Journal<'_, '_>,
+) -> anyhow::Result<Edit> {
+    let (lz, base, path) = (&settings.landing_zone, &settings.base, &settings.env_file);
+    let base_sha = client
+        .git_ref(lz, &format!("heads/{base}"))
+        .await?
+        .ok_or_else(|| anyhow!("base branch {base} does not exist in {lz}"))?
+        .object
+        .sha;
+    let file = client
+        .file(lz, path, &base_sha)
+        .await
+        .with_context(|| format!("failed to read {path} from {lz}"))?
+        .ok_or_else(|| anyhow!("{path} does not exist on {base} in {lz}"))?;
+    let bytes = file
+        .bytes()
+        .map_err(|error| anyhow!("{path} in {lz} came back as invalid base64: {error}"))?;
+    let (assignment, edited) = envfile::set(&bytes, &settings.key, &settings.version)
+        .with_context(|| format!("cannot update {path} on {base} in {lz}"))?;
+    let previous = assignment.value;
+    if previous == settings.version {
+        journal.note(
+            Stage::Edit,
+            format!(
+                "{path} already sets {}={previous}; nothing to deploy",
+                settings.key
+            ),
+        );
+        return Ok(Edit {
+            base_sha,
+            blob: file.sha,
+            previous,
+            edited: None,
+        });
+    }
+    if !settings.allow_downgrade {
+        match version::compare(&settings.version, &previous) {
+            Some(Ordering::Less) => {
+                return Err(anyhow!(
+                    "refusing to downgrade {path} in {lz} from {previous} to {}; set allow-downgrade: true to allow it",
+                    settings.version
+                ));
+            }
+            None => {
+                return Err(anyhow!(
+                    "cannot tell whether {} is newer than {previous} in {path} (neither SemVer nor PEP 440); set allow-downgrade: true to deploy it anyway",
+                    settings.version
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    journal.note(
+        Stage::Edit,
+        format!(
+            "{path} line {}: {}={previous} → {}",
+            assignment.line, settings.key, settings.version
+        ),
+    );
+    Ok(Edit {
+        base_sha,
+        blob: file.sha,
+        previous,
+        edited: Some(edited),
+    })
+}
+
+/// Step 5: the deploy branch holds exactly one commit on the current base with the edit, and an
+/// open pull request shows it; both are reused when an earlier run made them.
+#[expect(clippy::too_many_arguments, reason = "the step's whole state, named")]
+async fn open_pull(
+    client: &Client<Workflow>,
+    settings: &Settings,
+    branch: &str,
+    base_sha: &str,
+    blob: &str,
+    edited: &[u8],
+    previous: &str,
+    ours: &[PullRequest],
+    journal: &mut Journal<'_, '_>,
+) -> anyhow::Result<PullRequest> {
+    let (lz, path) = (&settings.landing_zone, &settings.env_file);
+    let name = format!("heads/{branch}");
+    let fresh = match client.git_ref(lz, &name).await? {
+        None => {
+            client
+                .create_ref(lz, &name, base_sha)
+                .await
+                .with_context(|| format!("failed to create branch {branch} in {lz}"))?;
+            true
+        }
+        Some(found) => {
+            let head = found.object.sha;
+            let parent_is_base = client
+                .git_commit(lz, &head)
+                .await?
+                .parents
+                .first()
+                .is_some_and(|parent| parent.sha == base_sha);
+            let content = client.file(lz, path, &head).await?;
+            let done = content.and_then(|file| file.bytes().ok()).as_deref() == Some(edited);
+            if parent_is_base && done {
+                journal.note(
+                    Stage::PullRequest,
+                    format!("branch {branch} already holds the change"),
+                );
+                false
+            } else {
+                if head != base_sha {
+                    client
+                        .update_ref(lz, &name, base_sha, true)
+                        .await
+                        .with_context(|| {
+                            format!("failed to reset branch {branch} in {lz} to {base_sha}")
+                        })?;
+                }
+                true
+            }
+        }
+    };
+    if fresh {
+        let message = format!(
+            "Deploy {} to {path}\n\n{}: {previous} → {}\nRelease: {}",
+            settings.tag, settings.key, settings.version, settings.source
+        );
+        client
+            .put_file(lz, path, branch, edited, &message, Some(blob))
+            .await
+            .with_context(|| format!("failed to commit {path} to {branch} in {lz}"))?;
+        journal.note(
+            Stage::PullRequest,
+            format!("committed the change to {branch}"),
+        );
+    }
+    if let Some(open) = ours.iter().find(|pull| pull.state == "open") {
+        journal.note(
+            Stage::PullRequest,
+            format!("reusing #{}: {}", open.number, open.html_url),
+        );
+        return Ok(client.pull(lz, open.number).await?);
+    }
+    let title = format!("Deploy {} {} to {path}", settings.source, settings.tag);
+    let data = json!({"env_file": path, "tag": settings.tag, "version": settings.version, "previous": previous});
+    let body = format!(
+        "Sets `{}` in `{path}` from `{previous}` to `{}` for release [{tag}]({server}/{source}/releases/tag/{tag}).\n\nOpened by gantry auto-deploy{run}.\n\n{PR_MARKER}{data} -->",
+        settings.key,
+        settings.version,
+        tag = settings.tag,
+        server = settings.server_url,
+        source = settings.source,
+        run = settings
+            .run_url
+            .as_deref()
+            .map(|url| format!(" ([run]({url}))"))
+            .unwrap_or_default(),
+    );
+    let pull = client
+        .create_pull(lz, branch, &settings.base, &title, &body)
+        .await
+        .with_context(|| format!("failed to open the pull request from {branch} in {lz}"))?;
+    journal.note(
+        Stage::PullRequest,
+        format!("opened #{}: {}", pull.number, pull.html_url),
+    );
+    Ok(pull)
+}
+
+/// The data an earlier run wrote into the pull request body.
+fn marker(pull: &PullRequest) -> Option<serde_json::Value> {
+    let body = pull.body.as_deref()?;
+    let line = body
+        .lines()
+        .rev()
+        .find_map(|line| line.trim().strip_prefix(PR_MARKER))?;
+    serde_json::from_str(line.strip_suffix(" -->")?).ok()
+}
+
+/// Closes the other open deploy pull requests of the same env file, each with a comment.
+async fn supersede(
+    client: &Client<Workflow>,
+    settings: &Settings,
+    branch: &str,
+    pull: &PullRequest,
+    journal: &mut Journal<'_, '_>,
+) -> anyhow::Result<()> {
+    let lz = &settings.landing_zone;
+    let prefix = names::deploy_prefix(&settings.env_file);
+    let open = client.pulls(lz, None, &settings.base, "open").await?;
+    for old in open
+        .iter()
+        .filter(|old| old.head.name.starts_with(&prefix) && old.head.name != branch)
+    {
+        let comment = format!(
+            "Superseded by #{} ({} {}): gantry auto-deploy closes older deploy pull requests of `{}`.",
+            pull.number, settings.source, settings.tag, settings.env_file
+        );
+        client
+            .comment(lz, old.number, &comment)
+            .await
+            .with_context(|| format!("failed to comment on superseded #{} in {lz}", old.number))?;
+        client
+            .close_pull(lz, old.number)
+            .await
+            .with_context(|| format!("failed to close superseded #{} in {lz}", old.number))?;
+        journal.note(
+            Stage::PullRequest,
+            format!("closed #{} as superseded", old.number),
+        );
+    }
+    Ok(())
+}
+
+/// Steps 6 and 7: polls the checks of `sha` (conditional requests: unchanged answers are free),
+/// mirrors every change and logs a progress line, until all pass or one fails.
+#[expect(clippy::too_many_arguments, reason = "the step's whole state, named")]
+async fn wait(
+    client: &Client<Workflow>,
+    settings: &Settings,
+    sha: &str,
+    pull: &PullRequest,
+    mirror: &mut Mirror,
+    deadline: Instant,
+    journal: &mut Journal<'_, '_>,
+    outcome: &mut Outcome,
+) -> anyhow::Result<Vec<Check>> {
+    let lz = &settings.landing_zone;
+    let mut poll = FIRST_POLL;
+    let mut last: Option<Vec<Check>> = None;
+    loop {
+        let runs = client.check_runs(lz, sha).await?;
+        let statuses = client.combined_status(lz, sha).await?;
+        let checks = checks::collect(&runs, &statuses);
+        let changed = last.as_ref() != Some(&checks);
+        let line = checks::progress(&checks, &settings.required_checks);
+        outcome.checks.clone_from(&checks);
+        match checks::verdict(&checks, &settings.required_checks) {
+            Verdict::Passed => {
+                journal.note(Stage::Checks, line);
+                return Ok(checks);
+            }
+            Verdict::Failed(check) => {
+                journal.note(Stage::Checks, line);
+                let failure = anyhow!(
+                    "check `{}` {} on #{} ({}): {}",
+                    check.name,
+                    check.outcome(),
+                    pull.number,
+                    sha,
+                    check.url
+                );
+                mirror.sync(client, &checks, &pull.html_url).await?;
+                return Err(failure);
+            }
+            Verdict::Waiting if changed => {
+                journal.note(Stage::Checks, line);
+                mirror.sync(client, &checks, &pull.html_url).await?;
+                poll = FIRST_POLL;
+                last = Some(checks);
+            }
+            Verdict::Waiting => {}
+        }
+        if Instant::now() + poll >= deadline {
+            return Err(anyhow!(
+                "deadline reached waiting for the checks of #{} ({}); last seen: {}",
+                pull.number,
+                sha,
+                checks::progress(
+                    last.as_deref().unwrap_or_default(),
+                    &settings.required_checks
+                )
+            ));
+        }
+        tokio::time::sleep(poll).await;
+        poll = (poll * 3 / 2).min(LONGEST_POLL);
+    }
+}
+
+/// Steps 9 and 10: verify, delete the branch, promote the release.
+async fn after_merge(
+    clients: &Clients,
+    settings: &Settings,
+    release: &Release,
+    branch: &str,
+    deadline: Instant,
+    journal: &mut Journal<'_, '_>,
+    outcome: &mut Outcome,
+) -> Result<(), Failure> {
+    let workflow = &clients.workflow;
+    if let Some(check) = &settings.verify {
+        verify::verify(check, &settings.version, deadline, journal)
+            .await
+            .map_err(|error| {
+                outcome.verified = Some(false);
+                Failure {
+                    stage: Stage::Verify,
+                    error,
+                }
+            })?;
+        outcome.verified = Some(true);
+        journal.note(
+            Stage::Verify,
+            format!("{} shows {}", check.url, settings.version),
+        );
+    }
+    if settings.delete_branch {
+        outcome.branch_deleted = workflow
+            .delete_ref(&settings.landing_zone, &format!("heads/{branch}"))
+            .await
+            .with_context(|| {
+                format!(
+                    "failed to delete branch {branch} in {}",
+                    settings.landing_zone
+                )
+            })
+            .map_err(at(Stage::Cleanup))?;
+        if outcome.branch_deleted {
+            journal.note(Stage::Cleanup, format!("deleted branch {branch}"));
+        }
+    }
+    if settings.promote && release.prerelease {
+        let fields = ReleaseFields {
+            prerelease: Some(false),
+            make_latest: Some("legacy".to_owned()),
+            ..ReleaseFields::default()
+        };
+        workflow
+            .update_release(&settings.source, release.id, &fields)
+            .await
+            .with_context(|| {
+                format!(
+                    "failed to promote release {} in {}",
+                    settings.tag, settings.source
+                )
+            })
+            .map_err(at(Stage::Cleanup))?;
+        outcome.promoted = true;
+        journal.note(
+            Stage::Cleanup,
+            format!("promoted {} to a full release", settings.tag),
+        );
+    }
+    outcome.result = "deployed";
+    Ok(())
+}

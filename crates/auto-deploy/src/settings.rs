@@ -1,0 +1,230 @@
+//! Phase two of input parsing: raw inputs and the run's context turned into typed settings, every
+//! problem reported against the input that caused it before any request is sent.
+
+use std::time::Duration;
+
+use gantry_github::{BotToken, ClientConfig, RepoName, WorkflowToken};
+use gantry_runner::{ActionError, Inputs, NetworkSettings, Step};
+
+/// How the deployed version is recognised in the verify-url response.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    /// A JSON pointer whose string (or number) value must equal the version.
+    Pointer(String),
+    /// A regex whose first group (or whole match) must equal the version.
+    Pattern(regex::Regex),
+}
+
+/// Post-merge HTTP verification.
+#[derive(Debug, Clone)]
+pub struct Verify {
+    pub url: String,
+    pub matcher: Matcher,
+    pub consecutive: u32,
+    pub timeout: Duration,
+}
+
+/// Everything the deploy needs, validated.
+#[derive(Debug)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each flag is one documented input"
+)]
+pub struct Settings {
+    pub source: RepoName,
+    pub landing_zone: RepoName,
+    pub base: String,
+    pub tag: String,
+    pub version: String,
+    pub env_file: String,
+    pub key: String,
+    pub require_origin: bool,
+    pub skip_merge: bool,
+    pub allow_downgrade: bool,
+    pub merge_method: String,
+    pub required_checks: Vec<String>,
+    pub delete_branch: bool,
+    pub promote: bool,
+    pub verify: Option<Verify>,
+    pub timeout: Duration,
+    pub token: WorkflowToken,
+    pub bot_token: Option<BotToken>,
+    pub client: ClientConfig,
+    pub server_url: String,
+    pub run_url: Option<String>,
+}
+
+impl Settings {
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one input after another, each with its message"
+    )]
+    pub fn from_step(step: &mut Step<'_>) -> Result<Self, ActionError> {
+        let inputs = &step.inputs;
+        let token = inputs.secret("token").cloned().ok_or_else(|| {
+            ActionError::input(
+                "token",
+                "is empty; pass a token with contents, pull-requests and checks write access",
+            )
+        })?;
+        let skip_merge = inputs.flag("skip-merge")?;
+        let bot_token = inputs.secret("bot-token").cloned();
+        if bot_token.is_none() && !skip_merge {
+            return Err(ActionError::input(
+                "bot-token",
+                "is empty; pass the bot's token that approves and merges, or set skip-merge: true",
+            ));
+        }
+        if bot_token.as_ref() == Some(&token) {
+            return Err(ActionError::input(
+                "bot-token",
+                "is the same token as token; an author cannot approve its own pull request, so pass the bot's own token",
+            ));
+        }
+        let landing_zone = repo_input(inputs, "landing-zone-repo")?
+            .ok_or_else(|| ActionError::input("landing-zone-repo", "is required"))?;
+        let merge_method = inputs.get("merge-method").unwrap_or("squash").to_owned();
+        if !matches!(merge_method.as_str(), "squash" | "merge" | "rebase") {
+            return Err(ActionError::input(
+                "merge-method",
+                format!("`{merge_method}` is not one of squash, merge, rebase"),
+            ));
+        }
+        let env_file = if skip_merge {
+            inputs.get("prod-env-file").unwrap_or("deploy/prod.env")
+        } else {
+            inputs.get("env-file").unwrap_or("deploy/preprod.env")
+        }
+        .trim_start_matches('/')
+        .to_owned();
+        let key = inputs
+            .get("version-key")
+            .unwrap_or("IMAGE_VERSION")
+            .to_owned();
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(ActionError::input(
+                "version-key",
+                format!("`{key}` is not a variable name (letters, digits, _)"),
+            ));
+        }
+        let timeout = inputs
+            .duration("timeout")?
+            .unwrap_or(Duration::from_secs(1800));
+        let verify = verify_settings(inputs, timeout)?;
+        let explicit_tag = inputs.get("tag").map(str::to_owned);
+        let explicit_version = inputs.get("image-version").map(str::to_owned);
+        let explicit_repo = repo_input(inputs, "repository")?;
+        let settings = (
+            inputs.flag("require-automated-origin")?,
+            inputs.flag("allow-downgrade")?,
+            inputs.flag("delete-branch")?,
+            inputs.flag("promote-release")?,
+            inputs.list("required-checks"),
+            inputs.get("base-branch").unwrap_or("main").to_owned(),
+        );
+        let (require_origin, allow_downgrade, delete_branch, promote, required_checks, base) =
+            settings;
+
+        let network = NetworkSettings::from_env(step.env())?;
+        let context = step.context()?;
+        let tag = explicit_tag
+            .or_else(|| context.event_str("/release/tag_name").map(str::to_owned))
+            .or_else(|| {
+                (context.ref_type.as_deref() == Some("tag"))
+                    .then(|| context.ref_name.clone())
+                    .flatten()
+            })
+            .ok_or_else(|| {
+                ActionError::input(
+                    "tag",
+                    "is empty and the event carries no release; set tag or run on release: prereleased",
+                )
+            })?;
+        let tag = tag.strip_prefix("refs/tags/").unwrap_or(&tag).to_owned();
+        let source = match explicit_repo {
+            Some(repo) => repo,
+            None => context
+                .repository
+                .as_deref()
+                .and_then(RepoName::parse)
+                .ok_or_else(|| {
+                    ActionError::input(
+                        "repository",
+                        "is empty and GITHUB_REPOSITORY is not set; set repository to owner/name",
+                    )
+                })?,
+        };
+        let version = explicit_version.unwrap_or_else(|| tag.clone());
+        let client = ClientConfig::for_step(&context.api_url, network, "auto-deploy", timeout);
+        Ok(Self {
+            source,
+            landing_zone,
+            base,
+            tag,
+            version,
+            env_file,
+            key,
+            require_origin,
+            skip_merge,
+            allow_downgrade,
+            merge_method,
+            required_checks,
+            delete_branch,
+            promote,
+            verify,
+            timeout,
+            token: WorkflowToken::new(token),
+            bot_token: bot_token.map(BotToken::new),
+            client,
+            server_url: context.server_url.trim_end_matches('/').to_owned(),
+            run_url: context.run_url(),
+        })
+    }
+}
+
+fn repo_input(inputs: &Inputs, name: &str) -> Result<Option<RepoName>, ActionError> {
+    inputs
+        .get(name)
+        .map(|text| {
+            RepoName::parse(text)
+                .ok_or_else(|| ActionError::input(name, format!("`{text}` is not owner/name")))
+        })
+        .transpose()
+}
+
+fn verify_settings(inputs: &Inputs, timeout: Duration) -> Result<Option<Verify>, ActionError> {
+    let Some(url) = inputs.get("verify-url") else {
+        return Ok(None);
+    };
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(ActionError::input(
+            "verify-url",
+            format!("`{url}` is not an http(s) URL"),
+        ));
+    }
+    let text = inputs.get("verify-match").unwrap_or("/version");
+    let matcher = if text.starts_with('/') {
+        Matcher::Pointer(text.to_owned())
+    } else {
+        Matcher::Pattern(regex::Regex::new(text).map_err(|error| {
+            ActionError::input(
+                "verify-match",
+                format!("is neither a JSON pointer (starting with /) nor a valid regular expression: {error}"),
+            )
+        })?)
+    };
+    let consecutive = inputs
+        .parse::<u32>("verify-consecutive", "a whole number of responses")?
+        .unwrap_or(2)
+        .max(1);
+    let verify_timeout = inputs
+        .duration("verify-timeout")?
+        .unwrap_or(Duration::from_secs(600))
+        .min(timeout);
+    Ok(Some(Verify {
+        url: url.to_owned(),
+        matcher,
+        consecutive,
+        timeout: verify_timeout,
+    }))
+}

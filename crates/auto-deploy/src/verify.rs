@@ -1,0 +1,140 @@
+//! Step 9: polls the service until it reports the deployed version a number of times in a row.
+//! Connection errors and 5xx are retried; the failure says what the service showed last.
+
+use std::time::{Duration, Instant};
+
+use anyhow::anyhow;
+
+use crate::journal::{Journal, Stage};
+use crate::settings::{Matcher, Verify};
+
+const FIRST_WAIT: Duration = Duration::from_secs(1);
+const LONGEST_WAIT: Duration = Duration::from_secs(5);
+/// How much of a body a message quotes.
+const QUOTE_LIMIT: usize = 200;
+
+/// Polls until `version` shows `verify.consecutive` times in a row, or fails at the deadline.
+pub async fn verify(
+    verify: &Verify,
+    version: &str,
+    deadline: Instant,
+    journal: &mut Journal<'_, '_>,
+) -> anyhow::Result<u32> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|error| anyhow!("cannot build the HTTP client for verify-url: {error}"))?;
+    let deadline = deadline.min(Instant::now() + verify.timeout);
+    let (mut streak, mut polls, mut wait) = (0, 0, FIRST_WAIT);
+    let mut last_seen = String::new();
+    loop {
+        polls += 1;
+        let seen = probe(&client, &verify.url, &verify.matcher).await;
+        let shows = seen
+            .as_ref()
+            .is_ok_and(|found| same_version(found, version));
+        let description = match &seen {
+            Ok(found) => format!("version {found:?}"),
+            Err(error) => error.clone(),
+        };
+        if shows {
+            streak += 1;
+        } else {
+            streak = 0;
+        }
+        if description != last_seen {
+            journal.note(Stage::Verify, format!("{} shows {description}", verify.url));
+            last_seen = description;
+        }
+        if streak >= verify.consecutive {
+            return Ok(polls);
+        }
+        wait = if shows { FIRST_WAIT } else { wait };
+        if Instant::now() + wait >= deadline {
+            return Err(anyhow!(
+                "{} did not show version {version} {} times in a row within {}s; it last showed {last_seen}",
+                verify.url,
+                verify.consecutive,
+                verify.timeout.as_secs()
+            ));
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 3 / 2).min(LONGEST_WAIT);
+    }
+}
+
+/// The version the service reports, or what went wrong instead.
+async fn probe(client: &reqwest::Client, url: &str, matcher: &Matcher) -> Result<String, String> {
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|error| format!("a connection error ({})", error.without_url()))?;
+    let status = response.status();
+    let body = response
+        .text()
+        .await
+        .map_err(|error| format!("a broken response ({})", error.without_url()))?;
+    if !status.is_success() {
+        return Err(format!("HTTP {status}: {}", quote(&body)));
+    }
+    extract(matcher, &body).ok_or_else(|| format!("no version in the body: {}", quote(&body)))
+}
+
+/// The version in a body, as the matcher finds it.
+pub fn extract(matcher: &Matcher, body: &str) -> Option<String> {
+    match matcher {
+        Matcher::Pointer(pointer) => {
+            let value: serde_json::Value = serde_json::from_str(body).ok()?;
+            match value.pointer(pointer)? {
+                serde_json::Value::String(text) => Some(text.clone()),
+                other @ serde_json::Value::Number(_) => Some(other.to_string()),
+                _ => None,
+            }
+        }
+        Matcher::Pattern(pattern) => {
+            let captures = pattern.captures(body)?;
+            captures
+                .get(1)
+                .or_else(|| captures.get(0))
+                .map(|m| m.as_str().to_owned())
+        }
+    }
+}
+
+/// Equal, ignoring a leading `v` on either side.
+fn same_version(found: &str, version: &str) -> bool {
+    let strip = |text: &str| text.trim().trim_start_matches(['v', 'V']).to_owned();
+    strip(found) == strip(version)
+}
+
+fn quote(body: &str) -> String {
+    let mut cut = body.len().min(QUOTE_LIMIT);
+    while !body.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let ellipsis = if cut < body.len() { "…" } else { "" };
+    format!("{:?}{ellipsis}", &body[..cut])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointer_and_pattern_find_the_version() {
+        let pointer = Matcher::Pointer("/build/version".into());
+        assert_eq!(
+            extract(&pointer, r#"{"build":{"version":"1.2.3"}}"#).as_deref(),
+            Some("1.2.3")
+        );
+        assert_eq!(extract(&pointer, "not json"), None);
+        let pattern = Matcher::Pattern(regex::Regex::new(r"version: (\S+)").unwrap());
+        assert_eq!(
+            extract(&pattern, "ok\nversion: v2.0.0\n").as_deref(),
+            Some("v2.0.0")
+        );
+        assert!(same_version("v2.0.0", "2.0.0"));
+        assert!(!same_version("2.0.01", "2.0.0"));
+    }
+}

@@ -1,0 +1,121 @@
+//! Stories: the whole deploy, unchanged, skip-merge, and the format-preserving edit.
+
+use crate::common::{
+    BOT, PASSING, PREPROD, PROD, PROD_FILE, action, assert_deployed, assert_roles, calls_by,
+    following_service, is_prerelease, lz_branches, lz_file, lz_text, mirrored, pulls, sim,
+    sim_with,
+};
+
+#[test]
+fn a_prerelease_is_deployed_merged_verified_and_promoted() {
+    let sim = sim();
+    let service = following_service(&sim);
+    let run = action(&sim, "v1.4.0")
+        .input("verify-url", &service.url)
+        .run();
+    assert_deployed(&run);
+    assert_eq!(
+        lz_text(&sim, PREPROD),
+        "# pre-production\nexport IMAGE_NAME=acme/service\nexport IMAGE_VERSION=v1.4.0  # bumped by auto-deploy\nexport NAME=\"service\"\n"
+    );
+    assert_eq!(lz_text(&sim, PROD), PROD_FILE, "prod untouched");
+    let pulls = pulls(&sim);
+    assert_eq!(pulls.len(), 1);
+    let (number, open, merged, head) = &pulls[0];
+    assert!(!open && *merged);
+    assert_eq!(head, "deploy/deploy-preprod.env/v1.4.0");
+    assert_eq!(run.output("pr-number"), number.to_string());
+    assert!(
+        run.output("pr-url")
+            .ends_with(&format!("/acme/landing-zone/pull/{number}"))
+    );
+    assert_eq!(run.output("previous-version"), "v1.3.0");
+    assert_eq!(run.output("deployed-version"), "v1.4.0");
+    assert_eq!(run.output("verified"), "true");
+    assert_eq!(run.output("merge-sha").len(), 40);
+    let checks: serde_json::Value = serde_json::from_str(run.output("checks")).unwrap();
+    assert_eq!(checks.as_array().unwrap().len(), 2, "{checks}");
+    assert!(
+        lz_branches(&sim).is_empty(),
+        "deploy branch and lock deleted: {:?}",
+        lz_branches(&sim)
+    );
+    assert!(!is_prerelease(&sim, "v1.4.0"), "promoted");
+    let success = |name: &str| {
+        (
+            name.to_owned(),
+            "completed".to_owned(),
+            Some("success".to_owned()),
+        )
+    };
+    assert_eq!(mirrored(&sim), [success("lint"), success("test")]);
+    assert_roles(&sim);
+    assert_eq!(calls_by(&sim, BOT).len(), 2, "one approval, one merge");
+    assert!(
+        run.stdout.contains("2/2 checks done: lint ✓ test ✓"),
+        "{}",
+        run.stdout
+    );
+    for part in [
+        "deployed",
+        "Timeline",
+        "Landing-zone checks",
+        "v1.3.0 → v1.4.0",
+    ] {
+        assert!(run.summary.contains(part), "{part}: {}", run.summary);
+    }
+    let conditional = sim.requests().iter().filter(|r| r.status == 304).count();
+    assert!(conditional > 0, "polls were conditional");
+}
+
+#[test]
+fn an_env_file_already_at_the_version_is_unchanged_without_a_pull_request() {
+    let sim = sim();
+    let run = action(&sim, "v1.3.0").run();
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert_eq!(run.output("result"), "unchanged");
+    assert_eq!(run.output("previous-version"), "v1.3.0");
+    assert!(pulls(&sim).is_empty());
+    assert!(lz_branches(&sim).is_empty(), "lock released");
+    assert!(
+        is_prerelease(&sim, "v1.3.0"),
+        "nothing deployed, nothing promoted"
+    );
+}
+
+#[test]
+fn skip_merge_opens_the_prod_pull_request_waits_for_checks_and_stops() {
+    let sim = sim();
+    let run = action(&sim, "v1.4.0")
+        .input("skip-merge", "true")
+        .input("bot-token", "")
+        .run();
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert_eq!(run.output("result"), "pr-open");
+    assert_eq!(run.output("previous-version"), "v1.2.0");
+    let pulls = pulls(&sim);
+    assert_eq!(pulls.len(), 1);
+    assert!(pulls[0].1 && !pulls[0].2, "open, not merged");
+    assert_eq!(pulls[0].3, "deploy/deploy-prod.env/v1.4.0");
+    assert_eq!(
+        String::from_utf8(lz_file(&sim, &pulls[0].3, PROD).unwrap()).unwrap(),
+        "export IMAGE_NAME=acme/service\nexport IMAGE_VERSION='v1.4.0'\n"
+    );
+    assert_eq!(lz_text(&sim, PROD), PROD_FILE, "main untouched");
+    assert!(calls_by(&sim, BOT).is_empty());
+    assert!(is_prerelease(&sim, "v1.4.0"));
+    assert_eq!(mirrored(&sim).len(), 2);
+}
+
+#[test]
+fn crlf_line_endings_and_a_missing_final_newline_survive() {
+    let file = "export IMAGE_NAME=acme/service\r\nexport IMAGE_VERSION=\"v1.3.0\"\r\n# end";
+    let sim = sim_with(file, PROD_FILE, PASSING);
+    let run = action(&sim, "v1.4.0").run();
+    assert_deployed(&run);
+    assert_eq!(
+        lz_file(&sim, "main", PREPROD).unwrap(),
+        b"export IMAGE_NAME=acme/service\r\nexport IMAGE_VERSION=\"v1.4.0\"\r\n# end"
+    );
+    assert_eq!(run.output("verified"), "skipped");
+}

@@ -1,0 +1,6 @@
+//! auto-deploy against the GitHub API simulator: stories, failures, re-runs, the lock, faults and
+//! the identities each token used.
+
+mod common;
+mod failures;
+mod flows;
