@@ -282,3 +282,69 @@ async fn failing_pods_carry_the_recorded_fields() {
         "CrashLoopBackOff Pod"
     );
 }
+
+#[tokio::test]
+async fn degraded_and_progressing_deployments_carry_the_recorded_fields() {
+    let sim = start(
+        1.0,
+        &deployment_yaml("prod", "web", 1, "registry.example/app:1.0", ""),
+    )
+    .await;
+    for _ in 0..5 {
+        sim.advance(Duration::from_secs(1));
+    }
+    let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "registry.example/app:slow"}]}}}});
+    sim.with_world(|w| {
+        w.patch(
+            Resource::Deployments,
+            "prod",
+            "web",
+            kube_sim::patch::PatchType::Strategic,
+            &patch,
+            false,
+            false,
+        )
+    })
+    .expect("patch");
+    sim.advance(Duration::from_secs(5));
+    let progressing = sim
+        .get_json(Resource::Deployments, "prod", "web")
+        .expect("deployment");
+    let recorded = &docs(&reference().join("gitops-engine-health/deployment-progressing.yaml"))[0];
+    let tolerated = [
+        ".metadata.selfLink",
+        ".spec.template.spec.containers[].ports",
+        ".spec.template.metadata.creationTimestamp",
+    ];
+    assert_eq!(
+        missing(recorded, &progressing, &tolerated),
+        Vec::<String>::new(),
+        "progressing Deployment: {progressing}"
+    );
+
+    let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "registry.example/app:gone"}]}}}});
+    sim.with_world(|w| {
+        w.patch(
+            Resource::Deployments,
+            "prod",
+            "web",
+            kube_sim::patch::PatchType::Strategic,
+            &patch,
+            false,
+            false,
+        )
+    })
+    .expect("patch");
+    sim.advance(Duration::from_secs(601));
+    sim.advance(Duration::from_secs(2));
+    let degraded = sim
+        .get_json(Resource::Deployments, "prod", "web")
+        .expect("deployment");
+    assert!(rollout_status(&degraded).is_err(), "{degraded}");
+    let recorded = &docs(&reference().join("gitops-engine-health/deployment-degraded.yaml"))[0];
+    assert_eq!(
+        missing(recorded, &degraded, &tolerated),
+        Vec::<String>::new(),
+        "degraded Deployment: {degraded}"
+    );
+}
