@@ -400,13 +400,13 @@ impl KubeSim {
             };
             let now = self.inner.clock.elapsed();
             match next {
-                Some(t) if t > now && t <= target => self.inner.clock.advance(t - now),
+                Some(t) if t > now && t <= target => self.inner.clock.advance(t.saturating_sub(now)),
                 _ => break,
             }
         }
         let now = self.inner.clock.elapsed();
         if target > now {
-            self.inner.clock.advance(target - now);
+            self.inner.clock.advance(target.saturating_sub(now));
         }
         self.settle();
     }
