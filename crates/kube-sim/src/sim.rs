@@ -400,7 +400,9 @@ impl KubeSim {
             };
             let now = self.inner.clock.elapsed();
             match next {
-                Some(t) if t > now && t <= target => self.inner.clock.advance(t.saturating_sub(now)),
+                Some(t) if t > now && t <= target => {
+                    self.inner.clock.advance(t.saturating_sub(now))
+                }
                 _ => break,
             }
         }
