@@ -401,7 +401,7 @@ impl KubeSim {
             let now = self.inner.clock.elapsed();
             match next {
                 Some(t) if t > now && t <= target => {
-                    self.inner.clock.advance(t.saturating_sub(now))
+                    self.inner.clock.advance(t.saturating_sub(now));
                 }
                 _ => break,
             }
