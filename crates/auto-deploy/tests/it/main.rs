@@ -4,3 +4,5 @@
 mod common;
 mod failures;
 mod flows;
+mod lock;
+mod rerun;
