@@ -2,11 +2,11 @@
 //! a 410 Expired ERROR event when it is too old), then live changes as a chunked stream of JSON
 //! lines, with BOOKMARK events when asked and the injected early-close faults.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::{SinkExt, StreamExt};
 use http::Response;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
@@ -100,16 +100,11 @@ fn bookmark(opts: &WatchOptions, rv: u64, initial_end: bool) -> Bytes {
 }
 
 /// Starts a watch and returns the streaming response.
-#[expect(
-    clippy::too_many_lines,
-    reason = "snapshot under the lock, then the streaming loop"
-)]
 pub fn serve(inner: &Arc<Inner>, opts: WatchOptions) -> Response<axum::body::Body> {
-    let (mut tx, rx) = futures::channel::mpsc::channel::<Bytes>(1024);
     let clock = inner.clock();
     let bookmark_every = inner.bookmark_interval;
-    let mut shutdown = inner.shutdown_rx();
-    let (initial, mut live, close_after, start_rv, error) = {
+    let shutdown = inner.shutdown_rx();
+    let (initial, live, close_after, start_rv, error) = {
         let mut w = inner.lock();
         let close_after = match w.take_fault(Verb::Watch, Some(opts.resource), None, |k| {
             matches!(k, FaultKind::WatchCloseAfter(_))
@@ -156,68 +151,94 @@ pub fn serve(inner: &Arc<Inner>, opts: WatchOptions) -> Response<axum::body::Bod
         }
         (initial, live, close_after, current, error)
     };
-    tokio::spawn(async move {
-        if let Some(e) = error {
-            let _ = tx
-                .send(line(&json!({"type": "ERROR", "object": e.status()})))
-                .await;
-            return;
+    let mut queue: VecDeque<Bytes> = initial.into();
+    let finish_after_queue = error.is_some();
+    if let Some(e) = error {
+        queue = VecDeque::from([line(&json!({"type": "ERROR", "object": e.status()}))]);
+    }
+    let initial_end = (opts.send_initial_events && opts.bookmarks && !finish_after_queue)
+        .then(|| bookmark(&opts, start_rv, true));
+    let state = WatchState {
+        deadline: opts.timeout.map(|t| tokio::time::Instant::now() + t),
+        ticker: tokio::time::interval_at(
+            tokio::time::Instant::now() + bookmark_every,
+            bookmark_every,
+        ),
+        opts,
+        clock,
+        queue,
+        initial_end,
+        finish_after_queue,
+        live,
+        shutdown,
+        sent: 0,
+        close_after,
+        last_rv: start_rv,
+    };
+    // The response body polls the broadcast receiver itself: no task or channel in between.
+    let stream = futures::stream::unfold(state, |mut st| async move {
+        let chunk = st.next_chunk().await?;
+        Some((Ok::<Bytes, std::convert::Infallible>(chunk), st))
+    });
+    stream_body(stream)
+}
+
+/// The state of one watch stream.
+struct WatchState {
+    opts: WatchOptions,
+    clock: Arc<SimClock>,
+    queue: VecDeque<Bytes>,
+    initial_end: Option<Bytes>,
+    finish_after_queue: bool,
+    live: tokio::sync::broadcast::Receiver<Arc<Change>>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    ticker: tokio::time::Interval,
+    deadline: Option<tokio::time::Instant>,
+    sent: usize,
+    close_after: Option<usize>,
+    last_rv: u64,
+}
+
+impl WatchState {
+    /// The next line of the stream, or `None` when it ends.
+    async fn next_chunk(&mut self) -> Option<Bytes> {
+        if self.close_after.is_some_and(|n| self.sent >= n) {
+            return None;
         }
-        let mut sent = 0usize;
-        let mut last_rv = start_rv;
-        let done = |sent: usize| close_after.is_some_and(|n| sent >= n);
-        if done(0) {
-            return;
+        if let Some(b) = self.queue.pop_front() {
+            self.sent += 1;
+            return Some(b);
         }
-        for ev in initial {
-            if tx.send(ev).await.is_err() {
-                return;
-            }
-            sent += 1;
-            if done(sent) {
-                return;
-            }
+        if self.finish_after_queue {
+            return None;
         }
-        if opts.send_initial_events
-            && opts.bookmarks
-            && tx.send(bookmark(&opts, last_rv, true)).await.is_err()
-        {
-            return;
+        if let Some(b) = self.initial_end.take() {
+            return Some(b);
         }
-        let deadline = opts.timeout.map(|t| tokio::time::Instant::now() + t);
-        let mut ticker = tokio::time::interval(bookmark_every);
-        ticker.tick().await;
         loop {
+            let deadline = self.deadline;
             tokio::select! {
-                msg = live.recv() => match msg {
+                msg = self.live.recv() => match msg {
                     Ok(change) => {
-                        last_rv = change.rv;
-                        if let Some(kind) = opts.event_type(&change) {
-                            if tx.send(encode_change(&opts, &clock, &change, kind)).await.is_err() {
-                                return;
-                            }
-                            sent += 1;
-                            if done(sent) {
-                                return;
-                            }
+                        self.last_rv = change.rv;
+                        if let Some(kind) = self.opts.event_type(&change) {
+                            self.sent += 1;
+                            return Some(encode_change(&self.opts, &self.clock, &change, kind));
                         }
                     }
-                    Err(RecvError::Lagged(_) | RecvError::Closed) => return,
+                    Err(RecvError::Lagged(_) | RecvError::Closed) => return None,
                 },
-                _ = ticker.tick(), if opts.bookmarks => {
-                    if tx.send(bookmark(&opts, last_rv, false)).await.is_err() {
-                        return;
-                    }
+                _ = self.ticker.tick(), if self.opts.bookmarks => {
+                    return Some(bookmark(&self.opts, self.last_rv, false));
                 }
                 () = async {
                     match deadline {
                         Some(d) => tokio::time::sleep_until(d).await,
                         None => futures::future::pending::<()>().await,
                     }
-                } => return,
-                _ = shutdown.changed() => return,
+                } => return None,
+                _ = self.shutdown.changed() => return None,
             }
         }
-    });
-    stream_body(rx.map(Ok::<Bytes, std::convert::Infallible>))
+    }
 }
