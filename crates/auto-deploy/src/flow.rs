@@ -473,10 +473,25 @@ async fn open_pull(
             "Deploy {} to {path}\n\n{}: {previous} → {}\nRelease: {}",
             settings.tag, settings.key, settings.version, settings.source
         );
-        client
+        match client
             .put_file(lz, path, branch, edited, &message, Some(blob))
             .await
-            .with_context(|| format!("failed to commit {path} to {branch} in {lz}"))?;
+        {
+            Ok(_) => {}
+            // A retried commit whose first attempt was applied finds its own blob: done.
+            Err(error)
+                if error.status() == Some(409)
+                    && client
+                        .file(lz, path, branch)
+                        .await?
+                        .and_then(|file| file.bytes().ok())
+                        .as_deref()
+                        == Some(edited) => {}
+            Err(error) => {
+                return Err(anyhow::Error::new(error)
+                    .context(format!("failed to commit {path} to {branch} in {lz}")));
+            }
+        }
         journal.note(
             Stage::PullRequest,
             format!("committed the change to {branch}"),

@@ -217,12 +217,14 @@ pub fn calls_by(sim: &SimHandle, login: &str) -> Vec<String> {
         .collect()
 }
 
-/// Asserts the identities kept to their roles: the bot only approved and merged, the workflow
-/// token never did either.
+/// Asserts the identities kept to their roles: the bot changed nothing but approvals and merges
+/// (it may read, to reconcile its own requests), and the workflow token never approved or merged.
 pub fn assert_roles(sim: &SimHandle) {
     for call in calls_by(sim, BOT) {
         assert!(
-            call.starts_with("POST /repos/acme/landing-zone/pulls/") && call.ends_with("/reviews")
+            call.starts_with("GET ")
+                || call.starts_with("POST /repos/acme/landing-zone/pulls/")
+                    && call.ends_with("/reviews")
                 || call.starts_with("PUT /repos/acme/landing-zone/pulls/")
                     && call.ends_with("/merge"),
             "the bot token made {call}"
@@ -235,6 +237,26 @@ pub fn assert_roles(sim: &SimHandle) {
             "the workflow token made {call}"
         );
     }
+}
+
+/// How many pull requests the simulator saw merged.
+pub fn merges(sim: &SimHandle) -> usize {
+    sim.events()
+        .iter()
+        .filter(|e| {
+            e.event == "pull_request"
+                && e.action.as_deref() == Some("closed")
+                && e.payload["merged"] == true
+        })
+        .count()
+}
+
+/// How many times a release became a full release.
+pub fn promotions(sim: &SimHandle) -> usize {
+    sim.events()
+        .iter()
+        .filter(|e| e.event == "release" && e.action.as_deref() == Some("released"))
+        .count()
 }
 
 /// Asserts success, and that the bot's token never shows.

@@ -3,6 +3,7 @@
 
 mod common;
 mod failures;
+mod faults;
 mod flows;
 mod lock;
 mod rerun;

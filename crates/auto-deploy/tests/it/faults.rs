@@ -1,0 +1,108 @@
+//! The fault matrix: every call site of the flow fails in turn with a 502, a secondary rate limit
+//! (403 and 429 with `retry-after`), a connection reset and a response cut mid-body (the request
+//! was applied, the answer lost), and the deploy still completes once: one pull request, one
+//! merge, one promotion, no duplicated mirror or lock. Identities are audited on every run.
+
+use github_sim::{Fault, FaultAction};
+
+use crate::common::{
+    action, assert_deployed, assert_roles, is_prerelease, lz_branches, merges, mirrored,
+    promotions, pulls, sim,
+};
+
+/// Every call site of a first deploy, as method and path pattern.
+const CALL_SITES: &[(&str, &str)] = &[
+    ("GET", "/repos/acme/service/releases/tags/*"),
+    ("GET", "/repos/acme/service/git/ref/tags/*"),
+    ("GET", "/repos/acme/landing-zone/contents/.gantry-lock.json"),
+    (
+        "GET",
+        "/repos/acme/landing-zone/git/ref/heads/gantry-lock/*",
+    ),
+    ("GET", "/repos/acme/landing-zone/git/ref/heads/main"),
+    ("POST", "/repos/acme/landing-zone/git/refs"),
+    ("PUT", "/repos/acme/landing-zone/contents/.gantry-lock.json"),
+    ("GET", "/repos/acme/landing-zone/pulls"),
+    (
+        "GET",
+        "/repos/acme/landing-zone/contents/deploy/preprod.env",
+    ),
+    ("GET", "/repos/acme/landing-zone/git/ref/heads/deploy/**"),
+    (
+        "PUT",
+        "/repos/acme/landing-zone/contents/deploy/preprod.env",
+    ),
+    ("POST", "/repos/acme/landing-zone/pulls"),
+    ("GET", "/repos/acme/landing-zone/commits/*/check-runs"),
+    ("GET", "/repos/acme/landing-zone/commits/*/status"),
+    ("GET", "/repos/acme/service/commits/*/check-runs"),
+    ("POST", "/repos/acme/service/check-runs"),
+    ("PATCH", "/repos/acme/service/check-runs/*"),
+    ("POST", "/repos/acme/landing-zone/pulls/*/reviews"),
+    ("PUT", "/repos/acme/landing-zone/pulls/*/merge"),
+    (
+        "DELETE",
+        "/repos/acme/landing-zone/git/refs/heads/deploy/**",
+    ),
+    ("PATCH", "/repos/acme/service/releases/*"),
+    (
+        "DELETE",
+        "/repos/acme/landing-zone/git/refs/heads/gantry-lock/**",
+    ),
+];
+
+fn faults() -> Vec<FaultAction> {
+    vec![
+        FaultAction::Status { status: 502 },
+        FaultAction::SecondaryRateLimit {
+            status: 403,
+            retry_after: 1,
+        },
+        FaultAction::SecondaryRateLimit {
+            status: 429,
+            retry_after: 1,
+        },
+        FaultAction::ConnectionReset,
+        FaultAction::CloseMidBody,
+    ]
+}
+
+/// One deploy whose call site fails once with each fault in a row.
+fn survives_faults_at(method: &str, path: &str) {
+    let sim = sim();
+    let faults = faults();
+    for fault in &faults {
+        sim.add_fault(Fault::new(method, path, fault.clone()).times(1));
+    }
+    let run = action(&sim, "v1.4.0").run();
+    let label = format!("{method} {path}");
+    assert_deployed(&run);
+    let fired = sim.requests().iter().filter(|r| r.fault.is_some()).count();
+    assert_eq!(fired, faults.len(), "{label}: every fault fired");
+    let pulls = pulls(&sim);
+    assert_eq!(pulls.len(), 1, "{label}: {pulls:?}");
+    assert!(pulls[0].2, "{label}: merged");
+    assert_eq!(merges(&sim), 1, "{label}: one merge");
+    assert!(!is_prerelease(&sim, "v1.4.0"), "{label}: promoted");
+    assert_eq!(promotions(&sim), 1, "{label}: one promotion");
+    assert_eq!(mirrored(&sim).len(), 2, "{label}: no duplicated mirror");
+    assert!(
+        lz_branches(&sim).is_empty(),
+        "{label}: {:?}",
+        lz_branches(&sim)
+    );
+    assert_roles(&sim);
+}
+
+/// All call sites at once, each against its own simulator.
+#[test]
+fn every_call_site_survives_5xx_rate_limits_resets_and_lost_responses() {
+    std::thread::scope(|scope| {
+        for &(method, path) in CALL_SITES {
+            std::thread::Builder::new()
+                .name(format!("{method} {path}"))
+                .spawn_scoped(scope, move || survives_faults_at(method, path))
+                .expect("spawn");
+        }
+    });
+}
