@@ -119,3 +119,70 @@ fn crlf_line_endings_and_a_missing_final_newline_survive() {
     );
     assert_eq!(run.output("verified"), "skipped");
 }
+
+#[test]
+fn an_older_open_deploy_pull_request_is_closed_as_superseded_with_a_comment() {
+    let sim = sim_with(
+        crate::common::PREPROD_FILE,
+        PROD_FILE,
+        &[("lint", "success", 1000), ("test", "failure", 2000)],
+    );
+    let first = action(&sim, "v1.4.0").run();
+    assert_eq!(first.code, 1, "{}", first.render());
+    let second = action(&sim, "v1.5.0").run();
+    assert_eq!(second.code, 1, "{}", second.render());
+    let pulls = pulls(&sim);
+    assert_eq!(pulls.len(), 2);
+    assert!(!pulls[0].1 && !pulls[0].2, "#1 closed, not merged");
+    assert!(pulls[1].1, "#2 open");
+    let comments: Vec<String> = sim.world(|w| {
+        w.repos[crate::common::LZ]
+            .comments
+            .iter()
+            .filter(|c| c.number == 1)
+            .map(|c| c.body.clone())
+            .collect()
+    });
+    assert_eq!(comments.len(), 1);
+    assert!(
+        comments[0].starts_with("Superseded by #2 (acme/service v1.5.0)"),
+        "{comments:?}"
+    );
+    assert!(second.stdout.contains("closed #1 as superseded"));
+}
+
+#[test]
+fn a_head_that_moves_after_validation_is_validated_again_before_the_merge() {
+    let sim = sim_with(
+        crate::common::PREPROD_FILE,
+        PROD_FILE,
+        &[("lint", "success", 10_000), ("test", "success", 20_000)],
+    );
+    let branch = "deploy/deploy-preprod.env/v1.4.0";
+    let run = std::thread::scope(|scope| {
+        let run = scope.spawn(|| action(&sim, "v1.4.0").run());
+        // Someone pushes to the deploy branch while its checks run.
+        while sim.world(|w| w.repos[crate::common::LZ].pulls.is_empty()) {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        sim.world(|w| {
+            w.push_files(
+                crate::common::LZ,
+                branch,
+                &[("NOTES.md", Some("late change\n"))],
+                "late change",
+                None,
+            )
+        })
+        .expect("pushed");
+        run.join().unwrap()
+    });
+    assert_deployed(&run);
+    assert!(run.stdout.contains("moved from"), "{}", run.stdout);
+    assert_eq!(
+        lz_file(&sim, "main", "NOTES.md").as_deref(),
+        Some(b"late change\n".as_slice()),
+        "the merged head is the one validated second"
+    );
+    assert_roles(&sim);
+}
