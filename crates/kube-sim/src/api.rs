@@ -25,7 +25,7 @@ use crate::table::{self, IncludeObject};
 use crate::watch;
 use crate::world::RequestRecord;
 
-pub fn router(inner: Arc<Inner>) -> Router {
+pub(crate) fn router(inner: Arc<Inner>) -> Router {
     Router::new().fallback(handle).with_state(inner)
 }
 

@@ -79,7 +79,7 @@ impl Default for Config {
 
 /// State shared by the HTTP handlers and the controller task.
 #[derive(Debug)]
-pub struct Inner {
+pub(crate) struct Inner {
     world: Mutex<World>,
     pub(crate) notify: Notify,
     pub(crate) bookmark_interval: Duration,

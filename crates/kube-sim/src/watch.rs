@@ -100,7 +100,7 @@ fn bookmark(opts: &WatchOptions, rv: u64, initial_end: bool) -> Bytes {
 }
 
 /// Starts a watch and returns the streaming response.
-pub fn serve(inner: &Arc<Inner>, opts: WatchOptions) -> Response<axum::body::Body> {
+pub(crate) fn serve(inner: &Arc<Inner>, opts: WatchOptions) -> Response<axum::body::Body> {
     let clock = inner.clock();
     let bookmark_every = inner.bookmark_interval;
     let shutdown = inner.shutdown_rx();
