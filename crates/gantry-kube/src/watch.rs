@@ -197,7 +197,7 @@ pub async fn wait(
     };
     let deadline = tokio::time::Instant::now() + options.timeout;
     let mut soak: Option<(Instant, BTreeMap<String, i32>)> = None;
-    let mut last_line = String::new();
+    let mut log = ProgressLog::new();
     loop {
         let now = Instant::now();
         let verdict = match rollout.judge(now) {
@@ -246,17 +246,13 @@ pub async fn wait(
                     snapshot,
                 );
             }
-            Verdict::Waiting(line) => {
-                if line != last_line {
-                    progress(&line);
-                    last_line = line;
-                }
-            }
+            Verdict::Waiting(line) => log.show(line, now, progress),
         }
         let wake = rollout
             .next_timer()
             .into_iter()
             .chain(soak.as_ref().map(|(until, _)| *until))
+            .chain([log.next_heartbeat()])
             .map(tokio::time::Instant::from_std)
             .fold(deadline, Ord::min);
         tokio::select! {
@@ -272,8 +268,9 @@ pub async fn wait(
                         Failure {
                             kind: FailureKind::Timeout,
                             message: format!(
-                                "the rollout did not finish within {}s; last state: {last_line}",
-                                options.timeout.as_secs()
+                                "the rollout did not finish within {}s; last state: {}",
+                                options.timeout.as_secs(),
+                                log.last_line
                             ),
                             events: Vec::new(),
                         },
@@ -282,6 +279,46 @@ pub async fn wait(
                 }
             }
         }
+    }
+}
+
+/// How often an unchanged state is logged again, so a long wait shows it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(30);
+
+/// Progress lines: each new state, and the current one again every [`HEARTBEAT`].
+struct ProgressLog {
+    started: Instant,
+    printed: Instant,
+    last_line: String,
+}
+
+impl ProgressLog {
+    fn new() -> Self {
+        let now = Instant::now();
+        Self {
+            started: now,
+            printed: now,
+            last_line: String::new(),
+        }
+    }
+
+    fn show(&mut self, line: String, now: Instant, progress: &mut dyn FnMut(&str)) {
+        if line != self.last_line {
+            progress(&line);
+        } else if now.duration_since(self.printed) >= HEARTBEAT {
+            progress(&format!(
+                "{line} (waiting {}s)",
+                now.duration_since(self.started).as_secs()
+            ));
+        } else {
+            return;
+        }
+        self.printed = now;
+        self.last_line = line;
+    }
+
+    fn next_heartbeat(&self) -> Instant {
+        self.printed + HEARTBEAT
     }
 }
 
@@ -612,6 +649,21 @@ mod tests {
             }],
             ..Snapshot::default()
         }
+    }
+
+    #[test]
+    fn progress_shows_changes_and_a_heartbeat() {
+        let mut log = ProgressLog::new();
+        let mut shown = Vec::new();
+        let start = log.started;
+        for (line, at) in [("a", 0), ("a", 10), ("b", 11), ("b", 40), ("b", 42)] {
+            log.show(
+                line.to_owned(),
+                start + Duration::from_secs(at),
+                &mut |text| shown.push(text.to_owned()),
+            );
+        }
+        assert_eq!(shown, ["a", "b", "b (waiting 42s)"]);
     }
 
     #[test]
