@@ -22,8 +22,10 @@ use crate::settings::Settings;
 use crate::verify;
 use crate::version;
 
-const FIRST_POLL: Duration = Duration::from_secs(1);
-const LONGEST_POLL: Duration = Duration::from_secs(2);
+/// Polls of unchanged checks are free (304), so they are frequent: the merge follows the last
+/// check within about a second.
+const FIRST_POLL: Duration = Duration::from_millis(500);
+const LONGEST_POLL: Duration = Duration::from_secs(1);
 /// Extra life of a lock beyond the deploy's own deadline.
 const LOCK_MARGIN: Duration = Duration::from_secs(300);
 const PR_MARKER: &str = "<!-- gantry-deploy ";
