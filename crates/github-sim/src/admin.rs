@@ -74,6 +74,12 @@ fn route(
             control.world(|w| w.events.clear());
             ok(json!({"cleared": true}))
         }
+        ["_sim", "events", n, "webhook"] if m == Method::GET => {
+            let n: usize = n.parse().map_err(|_| ApiError::not_found())?;
+            control
+                .webhook_payload(n)
+                .map_or_else(|| Err(ApiError::not_found()), ok)
+        }
         ["_sim", "faults"] if m == Method::GET => ok(json!(control.faults())),
         ["_sim", "faults"] if m == Method::POST => {
             let fault: Fault = parse(body)?;

@@ -100,6 +100,10 @@ pub fn app(base: &str, world: &World, id: u64) -> Value {
 }
 
 /// A full repository object.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one JSON literal mirroring GitHub's repository object"
+)]
 pub fn repo(base: &str, r: &Repo, perms: Option<RepoPermissions>) -> Value {
     let full = r.full_name();
     let u = format!("{base}/repos/{full}");
@@ -189,6 +193,12 @@ pub fn repo(base: &str, r: &Repo, perms: Option<RepoPermissions>) -> Value {
         "delete_branch_on_merge": false,
         "allow_merge_commit": true,
         "allow_forking": true,
+        "allow_update_branch": true,
+        "use_squash_pr_title_as_default": false,
+        "squash_merge_commit_message": "COMMIT_MESSAGES",
+        "squash_merge_commit_title": "COMMIT_OR_PR_TITLE",
+        "merge_commit_message": "PR_TITLE",
+        "merge_commit_title": "MERGE_MESSAGE",
         "web_commit_signoff_required": false,
         "subscribers_count": 0,
         "network_count": 0,

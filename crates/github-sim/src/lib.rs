@@ -18,6 +18,7 @@ mod paginate;
 mod ratelimit;
 mod routes;
 pub mod spec;
+mod webhook;
 pub mod world;
 
 use std::net::SocketAddr;
@@ -107,6 +108,14 @@ impl Control {
     /// Workflow events recorded so far, oldest first.
     pub fn events(&self) -> Vec<Event> {
         self.world(|w| w.events.clone())
+    }
+
+    /// The webhook body GitHub would deliver for the `index`-th recorded event (see
+    /// [`Control::events`]), rendered from the current state; `None` past the end.
+    pub fn webhook_payload(&self, index: usize) -> Option<serde_json::Value> {
+        let w = lock(&self.shared.world);
+        let event = w.events.get(index)?;
+        Some(webhook::payload(&self.shared.base, &w, event))
     }
 
     pub fn add_fault(&self, fault: Fault) {

@@ -374,3 +374,78 @@ async fn responses_have_the_recorded_shapes() {
         p.join("\n")
     );
 }
+
+#[tokio::test]
+async fn webhook_payloads_have_the_recorded_shapes() {
+    let sim = start().await;
+    let alice = Api::new(&sim, "alice-token");
+    let main = head(&alice, "acme/service", "main").await;
+    alice
+        .post(
+            "/repos/acme/service/git/refs",
+            json!({"ref": "refs/heads/x", "sha": main}),
+        )
+        .await;
+    alice
+        .put(
+            "/repos/acme/service/contents/x.txt",
+            json!({"message": "x", "content": b64("x"), "branch": "x"}),
+        )
+        .await;
+    alice
+        .post(
+            "/repos/acme/service/pulls",
+            json!({"title": "t", "head": "x", "base": "main", "body": "b"}),
+        )
+        .await;
+    alice
+        .post(
+            "/repos/acme/service/releases",
+            json!({"tag_name": "v9", "prerelease": true}),
+        )
+        .await;
+    let events = sim.events();
+    let index = |event: &str, action: Option<&str>| {
+        events
+            .iter()
+            .rposition(|e| e.event == event && e.action.as_deref() == action)
+            .unwrap_or_else(|| panic!("no {event} {action:?} event"))
+    };
+    let mut p = Vec::new();
+    // `installation` is only in payloads delivered to GitHub Apps; the simulator renders the
+    // repository-webhook form.
+    let without_installation = |mut v: Value| {
+        v.as_object_mut().unwrap().remove("installation");
+        v
+    };
+    let push = sim.webhook_payload(index("push", None)).unwrap();
+    let push_rec = without_installation(recording("rust-lang-bors-webhooks/push.json"));
+    check("push webhook", &push_rec, &push, &mut p);
+    let opened = sim
+        .webhook_payload(index("pull_request", Some("opened")))
+        .unwrap();
+    let opened_rec = without_installation(recording(
+        "rust-lang-bors-webhooks/pull-request-opened.json",
+    ));
+    check("pull_request webhook", &opened_rec, &opened, &mut p);
+    assert!(
+        p.is_empty(),
+        "shape differences from the recorded webhooks:\n{}",
+        p.join("\n")
+    );
+
+    let release = sim
+        .webhook_payload(index("release", Some("prereleased")))
+        .unwrap();
+    assert_eq!(release["action"], "prereleased");
+    assert_eq!(release["release"]["tag_name"], "v9");
+    assert_eq!(release["repository"]["full_name"], "acme/service");
+    assert_eq!(release["sender"]["login"], "alice");
+    let over_http = Api::anonymous(&sim)
+        .get(&format!(
+            "/_sim/events/{}/webhook",
+            index("release", Some("prereleased"))
+        ))
+        .await;
+    assert_eq!(over_http.json, release);
+}
