@@ -1,0 +1,3 @@
+//! The client layer against the in-process Kubernetes simulator: the guarded rollback.
+
+mod rollback;
