@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::git::{Files, Sha, three_way};
 use crate::json;
 use crate::spec::Access;
-use crate::world::{PullState, Review, World};
+use crate::world::{Pull, PullState, Repo, Review, World};
 
 const DOC_MERGE: &str = "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request";
 const DOC_REVIEW: &str =
@@ -99,7 +99,7 @@ pub fn create(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
     let number = r.pulls.len() as u64 + 1;
     let id = world.next_id();
     let now = world.clock.now_secs();
-    let pull = crate::world::Pull {
+    let pull = Pull {
         id,
         number,
         title,
@@ -260,27 +260,27 @@ struct MergeBody {
     merge_method: Option<String>,
 }
 
-/// `PUT /repos/{o}/{r}/pulls/{n}/merge`
-pub fn merge(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) -> Outcome {
-    ctx.need(world, repo, |p| p.contents, Access::Write)?;
-    let body: MergeBody = ctx.json()?;
-    let method = body.merge_method.as_deref().unwrap_or("merge");
-    if !matches!(method, "merge" | "squash" | "rebase") {
-        return Err(ApiError::validation("PullRequest", "invalid", "merge_method").doc(DOC_MERGE));
-    }
-    let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
-    let p = r.pull(number).ok_or_else(ApiError::not_found)?;
-    let not_mergeable = || {
-        ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Pull Request is not mergeable",
-        )
-        .doc(DOC_MERGE)
-    };
+fn not_mergeable() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Pull Request is not mergeable",
+    )
+    .doc(DOC_MERGE)
+}
+
+/// Why GitHub would refuse to merge this pull request now, if it would.
+fn refuse_merge(world: &World, r: &Repo, p: &Pull, sha: Option<&str>) -> Result<(), ApiError> {
     if p.state != PullState::Open {
         return Err(not_mergeable());
     }
-    if let Some(sha) = &body.sha
+    if p.draft {
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Pull Request is still a draft",
+        )
+        .doc(DOC_MERGE));
+    }
+    if let Some(sha) = sha
         && sha.parse::<Sha>().ok() != Some(p.head_sha)
     {
         return Err(ApiError::new(
@@ -303,6 +303,20 @@ pub fn merge(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) -> Outco
     if let Some(reason) = m.blocked.first() {
         return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, reason.clone()).doc(DOC_MERGE));
     }
+    Ok(())
+}
+
+/// `PUT /repos/{o}/{r}/pulls/{n}/merge`
+pub fn merge(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) -> Outcome {
+    ctx.need(world, repo, |p| p.contents, Access::Write)?;
+    let body: MergeBody = ctx.json()?;
+    let method = body.merge_method.as_deref().unwrap_or("merge");
+    if !matches!(method, "merge" | "squash" | "rebase") {
+        return Err(ApiError::validation("PullRequest", "invalid", "merge_method").doc(DOC_MERGE));
+    }
+    let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
+    let p = r.pull(number).ok_or_else(ApiError::not_found)?;
+    refuse_merge(world, r, p, body.sha.as_deref())?;
     let base_head = r.branch(&p.base_ref).unwrap_or(p.base_sha);
     let head = p.head_sha;
     let merge_base = world.objects.merge_base(&base_head, &head);

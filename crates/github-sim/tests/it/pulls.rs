@@ -312,3 +312,35 @@ async fn rebase_replays_commits_onto_the_base() {
         .collect();
     assert_eq!(messages, ["two", "one", "base moves", "Initial commit"]);
 }
+
+#[tokio::test]
+async fn drafts_cannot_be_merged_until_ready() {
+    let sim = start().await;
+    let alice = Api::new(&sim, "alice-token");
+    let pr = alice
+        .post(
+            "/repos/acme/landing-zone/pulls",
+            json!({"title": "d", "head": "main", "base": "main", "draft": true}),
+        )
+        .await;
+    assert_eq!(pr.status, 422, "head == base has nothing to merge");
+    sim.world(|w| w.push_files("acme/landing-zone", "d", &[("d.txt", Some("d"))], "d", None));
+    let pr = alice
+        .post(
+            "/repos/acme/landing-zone/pulls",
+            json!({"title": "d", "head": "d", "base": "main", "draft": true}),
+        )
+        .await;
+    assert_eq!(pr.json["draft"], true);
+    let n = pr.json["number"].as_u64().unwrap();
+    let refused = alice
+        .put(
+            &format!("/repos/acme/landing-zone/pulls/{n}/merge"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.message()),
+        (405, "Pull Request is still a draft")
+    );
+}
