@@ -525,8 +525,8 @@ impl Rollout<'_> {
                     let since = *self.unschedulable_since.entry(pod.clone()).or_insert(now);
                     if now.duration_since(since) >= self.options.pods.unschedulable_grace {
                         let message = format!(
-                            "pod {pod} of the new replica set is unschedulable for {}s: {reason}",
-                            self.options.pods.unschedulable_grace.as_secs()
+                            "pod {pod} of the new replica set is unschedulable for over {:?}: {reason}",
+                            self.options.pods.unschedulable_grace
                         );
                         return Some(self.failed(FailureKind::Unschedulable, message, Some(pod)));
                     }

@@ -4,7 +4,6 @@
 
 use gantry_kube::deployment::{self, Change, ImageChange};
 use gantry_kube::rollback::{self, Rollback};
-use gantry_kube::rollout::PodPolicy;
 use gantry_kube::watch::{self, Expectation, Failure, FailureKind, Outcome, PodRow, WaitOptions};
 use gantry_kube::{Error, Target};
 use gantry_runner::Console;
@@ -277,7 +276,7 @@ impl Deploy<'_, '_> {
         let options = WaitOptions {
             timeout: self.settings.timeout,
             fail_fast: self.settings.fail_fast,
-            pods: PodPolicy::default(),
+            pods: self.settings.pods,
             soak,
         };
         let start = self.timeline.elapsed();

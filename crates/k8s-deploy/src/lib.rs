@@ -87,7 +87,12 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::optional(
             "fail-fast",
             "true",
-            "Fail as soon as a new pod is in a state that does not heal (ErrImagePull, ImagePullBackOff, InvalidImageName, CreateContainerConfigError, CrashLoopBackOff after 2 restarts, unschedulable for 30s) or the ReplicaSet cannot create pods; false: only kubectl's rules and the progress deadline",
+            "Fail as soon as a new pod is in a state that does not heal (ErrImagePull, ImagePullBackOff, InvalidImageName, CreateContainerConfigError, CrashLoopBackOff after 2 restarts, unschedulable beyond unschedulable-grace) or the ReplicaSet cannot create pods; false: only kubectl's rules and the progress deadline",
+        ),
+        InputSpec::optional(
+            "unschedulable-grace",
+            "60s",
+            "With fail-fast, how long a new pod may stay unschedulable (waiting for capacity, or a cluster autoscaler) before the rollout fails",
         ),
         InputSpec::optional(
             "rollback",

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use gantry_kube::rollout::PodPolicy;
 use gantry_runner::{ActionError, GithubContext, Secret, Step};
 
 use crate::envfile;
@@ -23,6 +24,8 @@ pub struct Settings {
     pub dry_run: bool,
     pub timeout: Duration,
     pub fail_fast: bool,
+    /// When pod states fail the rollout (with `fail_fast`).
+    pub pods: PodPolicy,
     pub rollback: bool,
     pub soak: Option<Duration>,
     /// Annotations written with the image: provenance and `kubernetes.io/change-cause`.
@@ -84,6 +87,12 @@ impl Settings {
             .unwrap_or(Duration::from_secs(600));
         let soak = inputs.duration("soak")?;
         let fail_fast = inputs.flag("fail-fast")?;
+        let pods = PodPolicy {
+            unschedulable_grace: inputs
+                .duration("unschedulable-grace")?
+                .unwrap_or(PodPolicy::default().unschedulable_grace),
+            ..PodPolicy::default()
+        };
         let rollback = inputs.flag("rollback")?;
         let provenance = inputs.flag("provenance")?;
         let kubeconfig = inputs.secret("kubeconfig").cloned();
@@ -113,6 +122,7 @@ impl Settings {
             dry_run: dry_run.unwrap_or(pull_request),
             timeout,
             fail_fast,
+            pods,
             rollback,
             soak,
             annotations,

@@ -20,7 +20,7 @@ pub const TOKEN: &str = "kube-CANARY-token-5f3c9a";
 /// Simulated seconds per real second: a 2 s image start takes 50 ms, a 100 s deadline 2.5 s.
 const TIME_SCALE: f64 = 40.0;
 
-fn manifests(extra_spec: &str) -> String {
+fn manifests(extra_spec: &str, extra_container: &str) -> String {
     format!(
         "apiVersion: v1
 kind: Namespace
@@ -44,7 +44,7 @@ spec:
       containers:
       - name: app
         image: {GOOD}
-"
+{extra_container}"
     )
 }
 
@@ -58,15 +58,16 @@ fn images() -> ImageCatalogue {
 
 /// A simulator whose Deployment `prod/web` has rolled out `GOOD` (revision 1).
 pub fn sim() -> SimHandle {
-    sim_with("")
+    sim_with("", "")
 }
 
-/// As [`sim`], with extra lines in the Deployment's spec (indented by two spaces).
-pub fn sim_with(extra_spec: &str) -> SimHandle {
+/// As [`sim`], with extra lines in the Deployment's spec (indented by two spaces) and in its
+/// container (indented by eight).
+pub fn sim_with(extra_spec: &str, extra_container: &str) -> SimHandle {
     let sim = KubeSim::spawn(Config {
         time_scale: TIME_SCALE,
         images: images(),
-        manifests: manifests(extra_spec),
+        manifests: manifests(extra_spec, extra_container),
         token: TOKEN.to_owned(),
         ..Config::default()
     })

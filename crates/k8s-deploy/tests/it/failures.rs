@@ -6,8 +6,8 @@ use std::time::Duration;
 use kube_sim::{Fault, Resource, Verb};
 
 use crate::common::{
-    CRASHING, DEPLOYMENT, GOOD, NAMESPACE, NEVER_READY, OTHER, UNPULLABLE, action, assert_exit,
-    deployment, image, sim,
+    CRASHING, DEPLOYMENT, GOOD, NAMESPACE, NEVER_READY, NEXT, OTHER, UNPULLABLE, action,
+    assert_exit, deployment, image, sim, sim_with,
 };
 
 #[test]
@@ -156,6 +156,24 @@ fn without_fail_fast_only_kubectls_rules_apply_and_the_deadline_ends_the_wait() 
     assert!(
         run.output("failure-reason")
             .starts_with("deployment \"web\" exceeded its progress deadline"),
+        "{}",
+        run.render()
+    );
+    assert_eq!(image(&sim), GOOD);
+}
+
+#[test]
+fn a_pod_unschedulable_beyond_the_grace_fails_the_rollout() {
+    // Two pods of 1.5 CPUs fit the simulated 4-CPU node; the rollout's surge pod does not.
+    let sim = sim_with("", "        resources: {requests: {cpu: 1500m}}\n");
+    let run = action(&sim, NEXT)
+        .input("unschedulable-grace", "300ms")
+        .run();
+    assert_exit(&run, 1);
+    assert_eq!(run.output("result"), "rolled-back", "{}", run.render());
+    assert!(
+        run.output("failure-reason")
+            .contains("of the new replica set is unschedulable for over 300ms: 0/1 nodes are available: 1 Insufficient cpu"),
         "{}",
         run.render()
     );

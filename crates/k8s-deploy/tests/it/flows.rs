@@ -181,7 +181,7 @@ fn a_missing_deployment_fails_with_a_clear_error() {
 
 #[test]
 fn a_paused_deployment_is_refused_and_left_alone() {
-    let sim = sim_with("  paused: true\n");
+    let sim = sim_with("  paused: true\n", "");
     let run = action(&sim, NEXT).run();
     assert_exit(&run, 1);
     assert_eq!(run.output("result"), "failed");
