@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use crate::clock::{Clock, parse_iso_ms};
 use crate::git::{Commit, Files, ObjectStore, Sha, Signature, TagObject};
 use crate::spec::{
-    Access, CiRuleSpec, IdentityKind, IdentitySpec, ProtectionSpec, RepoPermissions, RepoSpec,
-    TagSpec, WorldSpec,
+    CiRuleSpec, IdentityKind, IdentitySpec, ProtectionSpec, RepoPermissions, RepoSpec, TagSpec,
+    WorldSpec,
 };
 
 /// Why a world description could not be loaded.
@@ -1073,9 +1073,4 @@ impl World {
         }
         Ok(())
     }
-}
-
-/// The minimum access an operation needs.
-pub fn allows(have: Access, need: Access) -> bool {
-    have >= need
 }
