@@ -161,6 +161,9 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
             {
                 return Err(ActionError::input("container", message));
             }
+            step.summary
+                .heading(2, &format!("k8s-deploy: nothing deployed to {target}"))
+                .paragraph(&gantry_runner::summary::escape_cell(&message));
             let mut outputs = Outputs::new();
             outputs
                 .set("result", Conclusion::Failed.as_str())

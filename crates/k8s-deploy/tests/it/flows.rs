@@ -176,6 +176,10 @@ fn a_missing_deployment_fails_with_a_clear_error() {
         run.errors(),
         ["failed to deploy to prod/nope: deployment prod/nope not found"]
     );
+    assert_eq!(
+        run.summary,
+        "## k8s-deploy: nothing deployed to prod/nope\n\nfailed to deploy to prod/nope: deployment prod/nope not found\n\n"
+    );
     assert_eq!(sim.count_requests(Verb::Patch, None), 0);
 }
 
