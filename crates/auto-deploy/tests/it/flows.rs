@@ -186,3 +186,32 @@ fn a_head_that_moves_after_validation_is_validated_again_before_the_merge() {
     );
     assert_roles(&sim);
 }
+
+#[test]
+fn the_tag_comes_from_the_release_event() {
+    let sim = sim();
+    let run = action(&sim, "")
+        .event(
+            "release",
+            &serde_json::json!({"action": "prereleased", "release": {"tag_name": "v1.3.0"}}),
+        )
+        .run();
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert_eq!(run.output("result"), "unchanged");
+    assert_eq!(run.output("deployed-version"), "v1.3.0");
+}
+
+#[test]
+fn tokens_that_cannot_do_the_job_are_bad_input_before_any_request() {
+    let sim = sim();
+    let no_bot = action(&sim, "v1.4.0").input("bot-token", "").run();
+    assert_eq!(no_bot.code, 2, "{}", no_bot.render());
+    assert!(no_bot.errors()[0].starts_with("input `bot-token`: is empty"));
+    let same = action(&sim, "v1.4.0")
+        .input("bot-token", crate::common::WORKFLOW_TOKEN)
+        .run();
+    assert_eq!(same.code, 2, "{}", same.render());
+    assert!(same.errors()[0].contains("is the same token as token"));
+    same.assert_never_shows(crate::common::WORKFLOW_TOKEN);
+    assert!(sim.requests().is_empty());
+}
