@@ -160,8 +160,7 @@ impl Deploy<'_, '_> {
             }
             Outcome::Failed(failure, snapshot) => (failure, snapshot),
         };
-        self.timeline
-            .moment(&format!("failed ({:?})", failure.kind));
+        self.timeline.moment("failure detected");
         self.console
             .info(&format!("Rollout failed: {}", failure.message));
         for event in &failure.events {
