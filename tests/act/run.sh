@@ -8,9 +8,11 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 cargo build --release --locked -p ticgen -p required-ci-check
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+# act copies the checkout into its cache for every job: keep that cache private and short-lived.
+cache="$(mktemp -d)"
+trap 'rm -rf "$log" "$cache"' EXIT
 # Ambient runner variables would leak into the act run; start it from a clean slate.
-env -u GITHUB_ACTIONS -u GITHUB_OUTPUT -u GITHUB_STEP_SUMMARY -u GITHUB_ENV -u GITHUB_PATH \
+XDG_CACHE_HOME="$cache" env -u GITHUB_ACTIONS -u GITHUB_OUTPUT -u GITHUB_STEP_SUMMARY -u GITHUB_ENV -u GITHUB_PATH \
   act pull_request -W tests/act/gate.yml -e tests/act/event.json \
   -P ubuntu-latest=-self-hosted --env GANTRY_BIN_DIR="$root/target/release" >"$log" 2>&1 || {
   cat "$log"
