@@ -74,6 +74,18 @@ pub async fn deploy(
         .await
         .map_err(at(Stage::Release))?;
     outcome.release_url = Some(release.html_url.clone());
+    journal.note(
+        Stage::EnvFile,
+        format!(
+            "{} ({})",
+            settings.env_file,
+            if settings.skip_merge {
+                "production: skip-merge"
+            } else {
+                "pre-production"
+            }
+        ),
+    );
     let owner_id = format!("{}@{}", settings.source, settings.tag);
     let owner = Owner {
         id: &owner_id,
@@ -314,10 +326,6 @@ async fn validate_and_merge(
         let merged = merge::approve_and_merge(bot, workflow, &target, deadline, journal)
             .await
             .map_err(at(Stage::Merge))?;
-        mirror
-            .sync(workflow, &checks, &pull.html_url)
-            .await
-            .map_err(at(Stage::Checks))?;
         match merged {
             Merge::Merged(merge_sha) => {
                 journal.note(
@@ -325,6 +333,11 @@ async fn validate_and_merge(
                     format!("merged #{} at {sha} as {merge_sha}", pull.number),
                 );
                 outcome.merge_sha = Some(merge_sha);
+                // The mirrors catch up after the merge, so they never delay it.
+                mirror
+                    .sync(workflow, &checks, &pull.html_url)
+                    .await
+                    .map_err(at(Stage::Checks))?;
                 return Ok(true);
             }
             Merge::HeadMoved(new) => {

@@ -9,6 +9,7 @@ use gantry_runner::Console;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     Release,
+    EnvFile,
     Lock,
     Edit,
     PullRequest,
@@ -22,6 +23,7 @@ impl Stage {
     pub fn label(self) -> &'static str {
         match self {
             Self::Release => "1. resolve the release",
+            Self::EnvFile => "2. choose the env file",
             Self::Lock => "3. lock the env file",
             Self::Edit => "4. edit the env file",
             Self::PullRequest => "5. branch and pull request",

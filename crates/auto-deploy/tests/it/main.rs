@@ -1,10 +1,11 @@
 //! auto-deploy against the GitHub API simulator: stories, failures, re-runs, the lock, faults and
-//! the identities each token used.
+//! the identities each token used. The two big matrices (`continuation`, `faults`) sort early so
+//! that they start first under the default two test threads.
 
 mod bench;
 mod common;
+mod continuation;
 mod failures;
 mod faults;
 mod flows;
 mod lock;
-mod rerun;
