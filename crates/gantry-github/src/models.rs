@@ -289,3 +289,36 @@ pub struct CombinedStatus {
     pub state: String,
     pub statuses: Vec<CommitStatus>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_content_decodes_githubs_wrapped_base64_exactly() {
+        let file: FileContent = serde_json::from_value(serde_json::json!({
+            "path": "deploy/preprod.env",
+            "sha": "abc",
+            "content": "ZXhwb3J0IElNQUdFX1ZF\nUlNJT049djEuMA0K\n",
+            "encoding": "base64"
+        }))
+        .unwrap();
+        assert_eq!(file.bytes().unwrap(), b"export IMAGE_VERSION=v1.0\r\n");
+    }
+
+    #[test]
+    fn a_pull_request_is_merged_whichever_shape_says_so() {
+        let pull = |merged: bool, merged_at: Option<&str>| -> PullRequest {
+            serde_json::from_value(serde_json::json!({
+                "number": 1, "html_url": "u", "state": "closed", "body": null,
+                "merged": merged, "merged_at": merged_at, "merge_commit_sha": null,
+                "head": {"ref": "h", "sha": "1"}, "base": {"ref": "main", "sha": "2"},
+                "user": null
+            }))
+            .unwrap()
+        };
+        assert!(pull(true, None).is_merged());
+        assert!(pull(false, Some("2026-01-01T00:00:00Z")).is_merged());
+        assert!(!pull(false, None).is_merged());
+    }
+}
