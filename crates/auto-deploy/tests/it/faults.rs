@@ -94,6 +94,44 @@ fn survives_faults_at(method: &str, path: &str) {
     assert_roles(&sim);
 }
 
+/// The call sites that close an older deploy pull request as superseded.
+const SUPERSEDE_SITES: &[(&str, &str)] = &[
+    ("POST", "/repos/acme/landing-zone/issues/*/comments"),
+    ("PATCH", "/repos/acme/landing-zone/pulls/*"),
+];
+
+/// A deploy of v1.5.0 that supersedes the open pull request a failed v1.4.0 deploy left, while
+/// the comment or the close fails once with each fault.
+fn supersedes_despite_faults_at(method: &str, path: &str) {
+    let sim = sim();
+    sim.add_fault(
+        Fault::new(
+            "POST",
+            "/repos/acme/landing-zone/pulls/*/reviews",
+            FaultAction::Status { status: 403 },
+        )
+        .times(1),
+    );
+    let first = action(&sim, "v1.4.0").run();
+    assert_eq!(first.code, 1, "{}", first.render());
+    let faults = faults();
+    for fault in &faults {
+        sim.add_fault(Fault::new(method, path, fault.clone()).times(1));
+    }
+    let run = action(&sim, "v1.5.0").run();
+    let label = format!("superseding with {method} {path}");
+    assert_deployed(&run);
+    let pulls = pulls(&sim);
+    assert_eq!(pulls.len(), 2, "{label}: {pulls:?}");
+    assert!(!pulls[0].1 && !pulls[0].2, "{label}: #1 closed unmerged");
+    assert!(pulls[1].2, "{label}: #2 merged");
+    let comments = sim.world(|w| w.repos[crate::common::LZ].comments.len());
+    assert_eq!(comments, 1, "{label}: one comment");
+    assert_eq!(merges(&sim), 1, "{label}: one merge");
+    assert_eq!(promotions(&sim), 1, "{label}: one promotion");
+    assert_roles(&sim);
+}
+
 /// All call sites at once, each against its own simulator.
 #[test]
 fn every_call_site_survives_5xx_rate_limits_resets_and_lost_responses() {
@@ -102,6 +140,12 @@ fn every_call_site_survives_5xx_rate_limits_resets_and_lost_responses() {
             std::thread::Builder::new()
                 .name(format!("{method} {path}"))
                 .spawn_scoped(scope, move || survives_faults_at(method, path))
+                .expect("spawn");
+        }
+        for &(method, path) in SUPERSEDE_SITES {
+            std::thread::Builder::new()
+                .name(format!("supersede {method} {path}"))
+                .spawn_scoped(scope, move || supersedes_despite_faults_at(method, path))
                 .expect("spawn");
         }
     });
