@@ -45,17 +45,30 @@ pub async fn approve_and_merge(
         sha,
         method,
     } = *target;
-    bot.approve(
-        repo,
-        number,
-        sha,
-        &format!("Every check passed on {sha}; approved by gantry auto-deploy."),
-    )
-    .await
-    .with_context(|| {
-        format!("failed to approve pull request #{number} in {repo} with the bot token")
-    })?;
-    journal.note(Stage::Merge, format!("approved #{number} at {sha}"));
+    let approved = bot
+        .reviews(repo, number)
+        .await
+        .with_context(|| format!("failed to read the reviews of pull request #{number} in {repo}"))?
+        .iter()
+        .any(|review| review.state == "APPROVED" && review.commit_id.as_deref() == Some(sha));
+    if approved {
+        journal.note(
+            Stage::Merge,
+            format!("#{number} is already approved at {sha}"),
+        );
+    } else {
+        bot.approve(
+            repo,
+            number,
+            sha,
+            &format!("Every check passed on {sha}; approved by gantry auto-deploy."),
+        )
+        .await
+        .with_context(|| {
+            format!("failed to approve pull request #{number} in {repo} with the bot token")
+        })?;
+        journal.note(Stage::Merge, format!("approved #{number} at {sha}"));
+    }
     let (mut wait, mut refusals) = (FIRST_WAIT, 0);
     loop {
         let refused = match bot.merge(repo, number, sha, method).await {

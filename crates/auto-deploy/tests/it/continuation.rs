@@ -69,6 +69,14 @@ fn fail_then_resume(step: &str, method: &str, path: &str) {
     assert_eq!(pulls.len(), 1, "{step}: one pull request: {pulls:?}");
     assert!(pulls[0].2, "{step}: merged");
     assert_eq!(merges(&sim), 1, "{step}: one merge");
+    let approvals = sim.world(|w| {
+        w.repos[crate::common::LZ].pulls[0]
+            .reviews
+            .iter()
+            .filter(|r| r.state == "APPROVED")
+            .count()
+    });
+    assert_eq!(approvals, 1, "{step}: one approval");
     assert_eq!(promotions(&sim), 1, "{step}: one promotion");
     assert!(!is_prerelease(&sim, "v1.4.0"), "{step}");
     assert!(

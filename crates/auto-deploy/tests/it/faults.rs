@@ -38,6 +38,7 @@ const CALL_SITES: &[(&str, &str)] = &[
     ("GET", "/repos/acme/service/commits/*/check-runs"),
     ("POST", "/repos/acme/service/check-runs"),
     ("PATCH", "/repos/acme/service/check-runs/*"),
+    ("GET", "/repos/acme/landing-zone/pulls/*/reviews"),
     ("POST", "/repos/acme/landing-zone/pulls/*/reviews"),
     ("PUT", "/repos/acme/landing-zone/pulls/*/merge"),
     (
