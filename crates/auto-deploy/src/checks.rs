@@ -174,6 +174,38 @@ mod tests {
     }
 
     #[test]
+    fn commit_statuses_count_as_checks() {
+        let runs: CheckRuns = serde_json::from_value(json!({
+            "total_count": 1,
+            "check_runs": [{"id": 1, "name": "lint", "head_sha": "a", "status": "completed",
+                "conclusion": "success", "html_url": "https://ci/1", "details_url": null, "external_id": ""}]
+        }))
+        .unwrap();
+        let statuses: CombinedStatus = serde_json::from_value(json!({
+            "state": "pending",
+            "statuses": [
+                {"context": "deploy/preview", "state": "pending", "target_url": "https://preview", "description": null},
+                {"context": "security", "state": "error", "target_url": null, "description": "scanner down"}
+            ]
+        }))
+        .unwrap();
+        let checks = collect(&runs, &statuses);
+        let names: Vec<(&str, State)> = checks
+            .iter()
+            .map(|c| (c.name.as_str(), c.state()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("deploy/preview", State::Pending),
+                ("lint", State::Passed),
+                ("security", State::Failed)
+            ]
+        );
+        assert_eq!(checks[0].url, "https://preview");
+    }
+
+    #[test]
     fn one_failure_or_cancellation_decides_at_once() {
         let checks = vec![
             check("a", "in_progress", None),
