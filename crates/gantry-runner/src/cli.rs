@@ -36,6 +36,10 @@ pub(crate) fn command(spec: &ActionSpec) -> Command {
                 .action(ArgAction::SetTrue)
                 .help("Outside GitHub Actions, print the outputs as one JSON object instead of name=value lines"),
         );
+    // An action may have an input called `version` (k8s-deploy's image tag); the input wins.
+    if spec.input("version").is_some() {
+        command = command.disable_version_flag(true);
+    }
     for input in spec.inputs {
         let mut help = input.description.to_owned();
         if let Some(default) = input.default.filter(|d| !d.is_empty()) {

@@ -57,15 +57,15 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::optional(
             "image",
             "",
-            "Full image reference to deploy (registry.example/app:1.4.0). Alternative to image-name and image-version",
+            "Full image reference to deploy (registry.example/app:1.4.0). Alternative to image-name and version",
         ),
         InputSpec::optional(
             "image-name",
             "",
-            "Image repository; with image-version it makes the image. Empty: IMAGE_NAME from env-file",
+            "Image repository; with version it makes the image. Empty: IMAGE_NAME from env-file",
         ),
         InputSpec::optional(
-            "image-version",
+            "version",
             "",
             "Image tag (or sha256 digest); with image-name it makes the image. Empty: IMAGE_VERSION from env-file",
         ),

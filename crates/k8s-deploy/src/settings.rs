@@ -39,7 +39,7 @@ impl Settings {
         let inputs = &step.inputs;
         let env_file = read_env_file(inputs.get("env-file"))?;
         let from_file = |name: &str| env_file.get(name).filter(|v| !v.is_empty()).cloned();
-        let (name, version) = (inputs.get("image-name"), inputs.get("image-version"));
+        let (name, version) = (inputs.get("image-name"), inputs.get("version"));
         let image = match inputs.get("image") {
             Some(full) => image(
                 Some(full),
@@ -185,7 +185,7 @@ fn image(
         (Some(_), _, _) => {
             return Err(ActionError::input(
                 "image",
-                "conflicts with image-name and image-version; give one or the other",
+                "conflicts with image-name and version; give one or the other",
             ));
         }
         (None, Some(name), Some(version)) => {
@@ -198,20 +198,20 @@ fn image(
         }
         (None, Some(_), None) => {
             return Err(ActionError::input(
-                "image-version",
+                "version",
                 "is required with image-name (or IMAGE_VERSION in env-file)",
             ));
         }
         (None, None, Some(_)) => {
             return Err(ActionError::input(
                 "image-name",
-                "is required with image-version (or IMAGE_NAME in env-file)",
+                "is required with version (or IMAGE_NAME in env-file)",
             ));
         }
         (None, None, None) => {
             return Err(ActionError::input(
                 "image",
-                "is required; set image, image-name and image-version, or env-file",
+                "is required; set image, image-name and version, or env-file",
             ));
         }
     };

@@ -14,6 +14,7 @@ pub const ACTIONS: &[&ActionSpec] = &[
     &ticgen::SPEC,
     &required_ci_check::SPEC,
     &create_prerelease::SPEC,
+    &k8s_deploy::SPEC,
 ];
 
 /// The input every generated `action.yml` adds: where a prebuilt binary lives.

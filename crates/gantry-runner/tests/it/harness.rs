@@ -602,3 +602,26 @@ fn logged_text_cannot_smuggle_workflow_commands() {
     );
     assert_eq!(lines[4], "nothing to fence");
 }
+
+#[test]
+fn an_input_named_version_takes_over_the_version_flag() {
+    static VERSIONED: ActionSpec = ActionSpec {
+        name: "versioned",
+        title: "t",
+        description: "d",
+        inputs: &[InputSpec::optional("version", "", "Image tag")],
+        outputs: &[OutputSpec::new("seen", "The version input")],
+    };
+    fn seen(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
+        let mut outputs = Outputs::new();
+        outputs.set("seen", step.inputs.get("version").unwrap_or("none"));
+        Ok(outputs)
+    }
+    let mut out = Vec::new();
+    let args = ["versioned", "--version", "1.4.0"].map(OsString::from);
+    assert_eq!(
+        run_with(&VERSIONED, Env::default(), args, &mut out, seen),
+        0
+    );
+    assert_eq!(String::from_utf8(out).unwrap(), "seen=1.4.0\n");
+}
