@@ -612,6 +612,7 @@ fn an_input_named_version_takes_over_the_version_flag() {
         inputs: &[InputSpec::optional("version", "", "Image tag")],
         outputs: &[OutputSpec::new("seen", "The version input")],
     };
+    #[expect(clippy::unnecessary_wraps, reason = "must have the RunFn signature")]
     fn seen(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
         let mut outputs = Outputs::new();
         outputs.set("seen", step.inputs.get("version").unwrap_or("none"));
