@@ -204,7 +204,20 @@ async fn locked(
         .await
         .with_context(|| format!("failed to list the pull requests of {branch} in {lz}"))
         .map_err(at(Stage::Edit))?;
-    if let Some(merged) = ours.iter().find(|pull| pull.is_merged()) {
+    // Step 4: the edit.
+    let edit = edit(workflow, settings, journal)
+        .await
+        .map_err(at(Stage::Edit))?;
+    outcome.previous = Some(edit.previous.clone());
+    outcome.deployed = Some(settings.version.clone());
+    let Some(edited) = edit.edited else {
+        // Already at the version: merged by an earlier run of this release (continue with
+        // verification and clean-up), or by something else (nothing to do).
+        let Some(merged) = ours.iter().find(|pull| pull.is_merged()) else {
+            journal.note(Stage::Edit, "nothing to deploy");
+            outcome.result = "unchanged";
+            return Ok(());
+        };
         journal.note(
             Stage::Merge,
             format!(
@@ -214,23 +227,15 @@ async fn locked(
         );
         outcome.pr = Some((merged.number, merged.html_url.clone()));
         outcome.merge_sha.clone_from(&merged.merge_commit_sha);
-        outcome.previous = marker(merged).and_then(|m| m["previous"].as_str().map(str::to_owned));
-        outcome.deployed = Some(settings.version.clone());
+        if let Some(previous) =
+            marker(merged).and_then(|m| m["previous"].as_str().map(str::to_owned))
+        {
+            outcome.previous = Some(previous);
+        }
         return after_merge(
             clients, settings, release, &branch, deadline, journal, outcome,
         )
         .await;
-    }
-
-    // Step 4: the edit.
-    let edit = edit(workflow, settings, journal)
-        .await
-        .map_err(at(Stage::Edit))?;
-    outcome.previous = Some(edit.previous.clone());
-    outcome.deployed = Some(settings.version.clone());
-    let Some(edited) = edit.edited else {
-        outcome.result = "unchanged";
-        return Ok(());
     };
 
     // Step 5: branch, commit, pull request, superseded ones closed.
@@ -386,10 +391,7 @@ async fn edit(
     if previous == settings.version {
         journal.note(
             Stage::Edit,
-            format!(
-                "{path} already sets {}={previous}; nothing to deploy",
-                settings.key
-            ),
+            format!("{path} already sets {}={previous}", settings.key),
         );
         return Ok(Edit {
             base_sha,

@@ -226,3 +226,39 @@ fn tokens_that_cannot_do_the_job_are_bad_input_before_any_request() {
     same.assert_never_shows(crate::common::WORKFLOW_TOKEN);
     assert!(sim.requests().is_empty());
 }
+
+#[test]
+fn a_finished_deploy_re_runs_as_a_no_op_and_a_rollback_opens_a_new_pull_request() {
+    let sim = sim();
+    assert_deployed(&action(&sim, "v1.4.0").run());
+    let again = action(&sim, "v1.4.0").run();
+    assert_deployed(&again);
+    assert!(
+        again.stdout.contains("#1 was merged by an earlier run"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(pulls(&sim).len(), 1, "no second pull request");
+    // Someone deploys v1.5.0 by hand; going back to v1.4.0 is a new, explicit downgrade.
+    sim.world(|w| {
+        w.push_files(
+            crate::common::LZ,
+            "main",
+            &[(PREPROD, Some("export IMAGE_VERSION=v1.5.0\n"))],
+            "hand deploy",
+            None,
+        )
+    })
+    .expect("pushed");
+    let refused = action(&sim, "v1.4.0").run();
+    assert_eq!(refused.code, 1, "{}", refused.render());
+    let rollback = action(&sim, "v1.4.0")
+        .input("allow-downgrade", "true")
+        .run();
+    assert_deployed(&rollback);
+    assert_eq!(rollback.output("previous-version"), "v1.5.0");
+    let pulls = pulls(&sim);
+    assert_eq!(pulls.len(), 2, "{pulls:?}");
+    assert!(pulls[1].2, "the rollback was merged");
+    assert_eq!(lz_text(&sim, PREPROD), "export IMAGE_VERSION=v1.4.0\n");
+}
