@@ -267,6 +267,39 @@ pub fn assert_deployed(run: &Transcript) {
     run.assert_never_shows(WORKFLOW_TOKEN);
 }
 
+/// Runs independent stories at once, each on a thread named after it. A full deploy mostly waits
+/// (one second between mutating requests), so the default two test threads would serialise what
+/// can overlap; a failing story still names itself in its panic.
+pub fn concurrently<'a>(stories: Vec<(String, Box<dyn FnOnce() + Send + 'a>)>) {
+    std::thread::scope(|scope| {
+        for (name, story) in stories {
+            std::thread::Builder::new()
+                .name(name)
+                .spawn_scoped(scope, story)
+                .expect("spawn a story");
+        }
+    });
+}
+
+/// A story for [`concurrently`].
+pub fn story<'a>(
+    name: impl Into<String>,
+    body: impl FnOnce() + Send + 'a,
+) -> (String, Box<dyn FnOnce() + Send + 'a>) {
+    (name.into(), Box::new(body))
+}
+
+/// One `#[test]` that runs the named story functions concurrently.
+#[macro_export]
+macro_rules! stories {
+    ($($story:ident),* $(,)?) => {
+        #[test]
+        fn stories() {
+            $crate::common::concurrently(vec![$($crate::common::story(stringify!($story), $story)),*]);
+        }
+    };
+}
+
 /// A tiny HTTP service standing in for the deployed application: `/version` answers what `body`
 /// returns at the time of the request.
 pub struct Service {

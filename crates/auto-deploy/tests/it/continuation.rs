@@ -4,8 +4,8 @@
 use github_sim::{Fault, FaultAction};
 
 use crate::common::{
-    BOT_TOKEN, PREPROD, WORKFLOW_TOKEN, action, assert_deployed, assert_roles, is_prerelease,
-    lz_branches, lz_text, merges, mirrored, promotions, pulls, sim,
+    BOT_TOKEN, PREPROD, WORKFLOW_TOKEN, action, assert_deployed, assert_roles, concurrently,
+    is_prerelease, lz_branches, lz_text, merges, mirrored, promotions, pulls, sim, story,
 };
 
 /// The first request of each step, as method and path pattern.
@@ -99,12 +99,10 @@ fn fail_then_resume(step: &str, method: &str, path: &str) {
 /// Every step in turn, all at once: each case has its own simulator.
 #[test]
 fn a_failure_at_any_step_is_picked_up_by_the_next_run() {
-    std::thread::scope(|scope| {
-        for &(step, method, path) in STEPS {
-            std::thread::Builder::new()
-                .name(step.to_owned())
-                .spawn_scoped(scope, move || fail_then_resume(step, method, path))
-                .expect("spawn");
-        }
-    });
+    concurrently(
+        STEPS
+            .iter()
+            .map(|&(step, method, path)| story(step, move || fail_then_resume(step, method, path)))
+            .collect(),
+    );
 }

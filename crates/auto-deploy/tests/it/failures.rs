@@ -18,7 +18,6 @@ fn assert_failed(run: &Transcript, parts: &[&str]) {
     }
 }
 
-#[test]
 fn a_failing_check_fails_the_deploy_at_once_naming_it() {
     let sim = sim_with(
         PREPROD_FILE,
@@ -54,7 +53,6 @@ fn a_failing_check_fails_the_deploy_at_once_naming_it() {
     assert_roles(&sim);
 }
 
-#[test]
 fn a_cancelled_check_fails_the_deploy() {
     let sim = sim_with(
         PREPROD_FILE,
@@ -65,7 +63,6 @@ fn a_cancelled_check_fails_the_deploy() {
     assert_failed(&run, &["check `lint` cancelled"]);
 }
 
-#[test]
 fn a_downgrade_is_refused_unless_allowed() {
     let sim = sim_with(
         &PREPROD_FILE.replace("v1.3.0", "v1.5.0"),
@@ -84,7 +81,6 @@ fn a_downgrade_is_refused_unless_allowed() {
     assert!(lz_branches(&sim).is_empty());
 }
 
-#[test]
 fn a_missing_or_duplicated_key_is_an_error() {
     for (file, message) in [
         ("export OTHER=1\n", "no line sets IMAGE_VERSION"),
@@ -100,7 +96,6 @@ fn a_missing_or_duplicated_key_is_an_error() {
     }
 }
 
-#[test]
 fn a_hand_made_release_is_refused_when_origin_is_required() {
     let sim = sim();
     prerelease(&sim, "v1.4.0", false);
@@ -112,7 +107,6 @@ fn a_hand_made_release_is_refused_when_origin_is_required() {
     assert!(lz_branches(&sim).is_empty(), "no lock taken");
 }
 
-#[test]
 fn a_deployment_that_never_shows_the_version_fails_at_the_verify_deadline() {
     let sim = sim();
     let stale = service(|| r#"{"version":"v1.3.0"}"#.to_owned());
@@ -133,3 +127,12 @@ fn a_deployment_that_never_shows_the_version_fails_at_the_verify_deadline() {
     assert!(lz_text(&sim, PREPROD).contains("v1.4.0"));
     assert!(is_prerelease(&sim, "v1.4.0"), "not promoted");
 }
+
+crate::stories!(
+    a_failing_check_fails_the_deploy_at_once_naming_it,
+    a_cancelled_check_fails_the_deploy,
+    a_downgrade_is_refused_unless_allowed,
+    a_missing_or_duplicated_key_is_an_error,
+    a_hand_made_release_is_refused_when_origin_is_required,
+    a_deployment_that_never_shows_the_version_fails_at_the_verify_deadline,
+);

@@ -6,8 +6,8 @@
 use github_sim::{Fault, FaultAction};
 
 use crate::common::{
-    action, assert_deployed, assert_roles, is_prerelease, lz_branches, merges, mirrored,
-    promotions, pulls, sim,
+    action, assert_deployed, assert_roles, concurrently, is_prerelease, lz_branches, merges,
+    mirrored, promotions, pulls, sim, story,
 };
 
 /// Every call site of a first deploy, as method and path pattern.
@@ -136,18 +136,15 @@ fn supersedes_despite_faults_at(method: &str, path: &str) {
 /// All call sites at once, each against its own simulator.
 #[test]
 fn every_call_site_survives_5xx_rate_limits_resets_and_lost_responses() {
-    std::thread::scope(|scope| {
-        for &(method, path) in CALL_SITES {
-            std::thread::Builder::new()
-                .name(format!("{method} {path}"))
-                .spawn_scoped(scope, move || survives_faults_at(method, path))
-                .expect("spawn");
-        }
-        for &(method, path) in SUPERSEDE_SITES {
-            std::thread::Builder::new()
-                .name(format!("supersede {method} {path}"))
-                .spawn_scoped(scope, move || supersedes_despite_faults_at(method, path))
-                .expect("spawn");
-        }
+    let plain = CALL_SITES.iter().map(|&(method, path)| {
+        story(format!("{method} {path}"), move || {
+            survives_faults_at(method, path);
+        })
     });
+    let superseding = SUPERSEDE_SITES.iter().map(|&(method, path)| {
+        story(format!("supersede {method} {path}"), move || {
+            supersedes_despite_faults_at(method, path);
+        })
+    });
+    concurrently(plain.chain(superseding).collect());
 }

@@ -6,7 +6,6 @@ use crate::common::{
     sim_with,
 };
 
-#[test]
 fn a_prerelease_is_deployed_merged_verified_and_promoted() {
     let sim = sim();
     let service = following_service(&sim);
@@ -79,7 +78,6 @@ fn a_prerelease_is_deployed_merged_verified_and_promoted() {
     assert!(conditional > 0, "polls were conditional");
 }
 
-#[test]
 fn an_env_file_already_at_the_version_is_unchanged_without_a_pull_request() {
     let sim = sim();
     let run = action(&sim, "v1.3.0").run();
@@ -94,7 +92,6 @@ fn an_env_file_already_at_the_version_is_unchanged_without_a_pull_request() {
     );
 }
 
-#[test]
 fn skip_merge_opens_the_prod_pull_request_waits_for_checks_and_stops() {
     let sim = sim();
     let run = action(&sim, "v1.4.0")
@@ -118,7 +115,6 @@ fn skip_merge_opens_the_prod_pull_request_waits_for_checks_and_stops() {
     assert_eq!(mirrored(&sim).len(), 2);
 }
 
-#[test]
 fn crlf_line_endings_and_a_missing_final_newline_survive() {
     let file = "export IMAGE_NAME=acme/service\r\nexport IMAGE_VERSION=\"v1.3.0\"\r\n# end";
     let sim = sim_with(file, PROD_FILE, PASSING);
@@ -131,7 +127,6 @@ fn crlf_line_endings_and_a_missing_final_newline_survive() {
     assert_eq!(run.output("verified"), "skipped");
 }
 
-#[test]
 fn an_older_open_deploy_pull_request_is_closed_as_superseded_with_a_comment() {
     let sim = sim_with(
         crate::common::PREPROD_FILE,
@@ -162,7 +157,6 @@ fn an_older_open_deploy_pull_request_is_closed_as_superseded_with_a_comment() {
     assert!(second.stdout.contains("closed #1 as superseded"));
 }
 
-#[test]
 fn a_head_that_moves_after_validation_is_validated_again_before_the_merge() {
     let sim = sim_with(
         crate::common::PREPROD_FILE,
@@ -198,7 +192,6 @@ fn a_head_that_moves_after_validation_is_validated_again_before_the_merge() {
     assert_roles(&sim);
 }
 
-#[test]
 fn the_tag_comes_from_the_release_event() {
     let sim = sim();
     let run = action(&sim, "")
@@ -212,7 +205,6 @@ fn the_tag_comes_from_the_release_event() {
     assert_eq!(run.output("deployed-version"), "v1.3.0");
 }
 
-#[test]
 fn tokens_that_cannot_do_the_job_are_bad_input_before_any_request() {
     let sim = sim();
     let no_bot = action(&sim, "v1.4.0").input("bot-token", "").run();
@@ -227,7 +219,6 @@ fn tokens_that_cannot_do_the_job_are_bad_input_before_any_request() {
     assert!(sim.requests().is_empty());
 }
 
-#[test]
 fn a_finished_deploy_re_runs_as_a_no_op_and_a_rollback_opens_a_new_pull_request() {
     let sim = sim();
     assert_deployed(&action(&sim, "v1.4.0").run());
@@ -262,3 +253,15 @@ fn a_finished_deploy_re_runs_as_a_no_op_and_a_rollback_opens_a_new_pull_request(
     assert!(pulls[1].2, "the rollback was merged");
     assert_eq!(lz_text(&sim, PREPROD), "export IMAGE_VERSION=v1.4.0\n");
 }
+
+crate::stories!(
+    a_prerelease_is_deployed_merged_verified_and_promoted,
+    an_env_file_already_at_the_version_is_unchanged_without_a_pull_request,
+    skip_merge_opens_the_prod_pull_request_waits_for_checks_and_stops,
+    crlf_line_endings_and_a_missing_final_newline_survive,
+    an_older_open_deploy_pull_request_is_closed_as_superseded_with_a_comment,
+    a_head_that_moves_after_validation_is_validated_again_before_the_merge,
+    the_tag_comes_from_the_release_event,
+    tokens_that_cannot_do_the_job_are_bad_input_before_any_request,
+    a_finished_deploy_re_runs_as_a_no_op_and_a_rollback_opens_a_new_pull_request,
+);

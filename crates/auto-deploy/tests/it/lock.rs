@@ -3,7 +3,6 @@
 
 use crate::common::{PREPROD, action, lz_branches, lz_text, pulls, sim};
 
-#[test]
 fn concurrent_deploys_are_serialised_and_the_higher_version_wins() {
     let sim = sim();
     let (low, high) = std::thread::scope(|scope| {
@@ -42,7 +41,6 @@ fn concurrent_deploys_are_serialised_and_the_higher_version_wins() {
     assert!(lz_branches(&sim).is_empty(), "{:?}", lz_branches(&sim));
 }
 
-#[test]
 fn an_expired_lock_of_another_release_is_taken_over() {
     let sim = sim();
     let base = sim.world(|w| w.repos[crate::common::LZ].branch("main").unwrap());
@@ -74,3 +72,8 @@ fn an_expired_lock_of_another_release_is_taken_over() {
     );
     assert!(lz_branches(&sim).is_empty());
 }
+
+crate::stories!(
+    concurrent_deploys_are_serialised_and_the_higher_version_wins,
+    an_expired_lock_of_another_release_is_taken_over,
+);
