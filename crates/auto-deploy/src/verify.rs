@@ -20,6 +20,7 @@ pub async fn verify(
     deadline: Instant,
     journal: &mut Journal<'_, '_>,
 ) -> anyhow::Result<u32> {
+    // The GitHub clients were built first, which installed the TLS crypto provider reqwest needs.
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
