@@ -14,6 +14,7 @@ pub const ACTIONS: &[&ActionSpec] = &[
     &ticgen::SPEC,
     &required_ci_check::SPEC,
     &create_prerelease::SPEC,
+    &auto_deploy::SPEC,
     &k8s_deploy::SPEC,
 ];
 
