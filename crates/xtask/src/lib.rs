@@ -23,7 +23,6 @@ pub const BIN_DIR_INPUT: &str = "bin-dir";
 
 const BIN_DIR_DESCRIPTION: &str = "Directory holding a prebuilt binary of this action. Empty: use this repository's own target/release when it was built there, otherwise download the release asset and verify its SHA-256.";
 
-
 /// The repository root (two levels above this crate).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -130,8 +129,9 @@ fn mapping<V: Into<Value>>(entries: impl IntoIterator<Item = (&'static str, V)>)
 /// The Markdown reference block (inputs and outputs tables) for an action's README.
 pub fn reference_block(spec: &ActionSpec) -> String {
     let (start, _) = markers(spec);
-    let mut text =
-        format!("{start}\n#### Inputs\n\n| input | required | default | description |\n|---|---|---|---|\n");
+    let mut text = format!(
+        "{start}\n#### Inputs\n\n| input | required | default | description |\n|---|---|---|---|\n"
+    );
     for input in spec.inputs {
         let default = input.default.map(summary::code).unwrap_or_default();
         let required = if input.required { "yes" } else { "no" };
@@ -164,7 +164,10 @@ pub fn reference_block(spec: &ActionSpec) -> String {
 /// The comment lines around an action's generated block.
 fn markers(spec: &ActionSpec) -> (String, String) {
     (
-        format!("<!-- generated:{}:start (cargo xtask codegen) -->", spec.name),
+        format!(
+            "<!-- generated:{}:start (cargo xtask codegen) -->",
+            spec.name
+        ),
         format!("<!-- generated:{}:end -->", spec.name),
     )
 }
@@ -175,7 +178,11 @@ pub fn with_reference(readme: &str, spec: &ActionSpec) -> String {
     let (start_marker, end_marker) = markers(spec);
     match (readme.find(&start_marker), readme.find(&end_marker)) {
         (Some(start), Some(end)) if start < end => {
-            format!("{}{block}{}", &readme[..start], &readme[end + end_marker.len()..])
+            format!(
+                "{}{block}{}",
+                &readme[..start],
+                &readme[end + end_marker.len()..]
+            )
         }
         _ => format!("{}\n\n## Reference\n\n{block}\n", readme.trim_end()),
     }
@@ -202,8 +209,9 @@ pub fn generated_files(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
         files.push((readme_path, with_reference(&readme, spec)));
     }
     let root_readme = root.join("README.md");
-    let mut text = std::fs::read_to_string(&root_readme)
-        .map_err(|error| anyhow::Error::new(error).context(format!("read {}", root_readme.display())))?;
+    let mut text = std::fs::read_to_string(&root_readme).map_err(|error| {
+        anyhow::Error::new(error).context(format!("read {}", root_readme.display()))
+    })?;
     for spec in ACTIONS {
         text = with_reference(&text, spec);
     }
