@@ -37,14 +37,7 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
             .transpose()
             .map_err(|error| ActionError::Failed(error.into()))?,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| {
-            ActionError::Failed(
-                anyhow::Error::new(error).context("failed to start the async runtime"),
-            )
-        })?;
+    let runtime = gantry_runner::runtime()?;
     step.console.info(&format!(
         "Deploying {} of {} to {} in {} (base {})",
         settings.tag, settings.source, settings.env_file, settings.landing_zone, settings.base

@@ -99,14 +99,7 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
     let settings = Settings::from_step(step)?;
     let client: Client<Workflow> = Client::new(settings.client.clone(), &settings.token)
         .map_err(|error| ActionError::Failed(error.into()))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| {
-            ActionError::Failed(
-                anyhow::Error::new(error).context("failed to start the async runtime"),
-            )
-        })?;
+    let runtime = gantry_runner::runtime()?;
     step.console.info(&format!(
         "Releasing {} in {} with {}",
         settings.tag,

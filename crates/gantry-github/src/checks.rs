@@ -11,17 +11,16 @@ use crate::token::{Identity, Workflow};
 use crate::transport::Mode;
 
 impl<I: Identity> Client<I> {
-    /// The latest check run per name and app on a commit, polled.
+    /// The latest check run per name and app on a commit, every page, polled.
     pub async fn check_runs(&self, repo: &RepoName, sha: &str) -> Result<CheckRuns, GithubError> {
-        self.get(
-            &format!(
-                "{}/commits/{}/check-runs?per_page=100",
-                repo.path(),
-                encode(sha, false)
-            ),
-            Mode::Polled,
-        )
-        .await
+        let path = format!("{}/commits/{}/check-runs", repo.path(), encode(sha, false));
+        let check_runs: Vec<CheckRun> = self
+            .get_all(&path, Mode::Polled, Some("check_runs"))
+            .await?;
+        Ok(CheckRuns {
+            total_count: check_runs.len() as u64,
+            check_runs,
+        })
     }
 
     /// The latest status per context on a commit, polled.
@@ -55,19 +54,14 @@ impl Client<Workflow> {
         let sha = fields.head_sha.clone().unwrap_or_default();
         let name = fields.name.clone().unwrap_or_default();
         self.create(&path, &body, || async {
-            let runs: CheckRuns = self
-                .get(
-                    &format!(
-                        "{}/commits/{}/check-runs?check_name={}&per_page=100",
-                        repo.path(),
-                        encode(&sha, false),
-                        encode(&name, false)
-                    ),
-                    Mode::Read,
-                )
-                .await?;
+            let path = format!(
+                "{}/commits/{}/check-runs?check_name={}",
+                repo.path(),
+                encode(&sha, false),
+                encode(&name, false)
+            );
+            let runs: Vec<CheckRun> = self.get_all(&path, Mode::Read, Some("check_runs")).await?;
             Ok(runs
-                .check_runs
                 .into_iter()
                 .find(|run| run.external_id.is_some() && run.external_id == fields.external_id))
         })

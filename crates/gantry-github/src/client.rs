@@ -14,6 +14,9 @@ use crate::path::encode;
 use crate::token::{Identity, Token, Workflow};
 use crate::transport::{Mode, Reply, Stats, Transport};
 
+/// The most pages a list is read to: a runaway `Link` chain must not poll forever.
+const MAX_PAGES: usize = 50;
+
 /// How many annotated tags pointing at annotated tags are followed before giving up.
 const MAX_TAG_DEPTH: usize = 4;
 
@@ -48,6 +51,53 @@ impl<I: Identity> Client<I> {
     ) -> Result<T, GithubError> {
         let reply = self.transport.send(Method::GET, path, None, mode).await?;
         reply.json(&request_line(&Method::GET, path))
+    }
+
+    /// Every item of a paginated list: follows `Link: rel="next"` page by page. `field` names the
+    /// array inside a wrapping object (`check_runs`); `None` when the page is the array itself.
+    /// `path` must not carry `per_page`: the configured page size is added here.
+    pub(crate) async fn get_all<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        mode: Mode,
+        field: Option<&str>,
+    ) -> Result<Vec<T>, GithubError> {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut page = format!("{path}{separator}per_page={}", self.transport.page_size());
+        let mut items = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let reply = self.transport.send(Method::GET, &page, None, mode).await?;
+            let request = request_line(&Method::GET, &page);
+            let mut value: Value = reply.json(&request)?;
+            let list = match field {
+                Some(field) => value.get_mut(field).map(Value::take).unwrap_or_default(),
+                None => value,
+            };
+            let list: Vec<T> =
+                serde_json::from_value(list).map_err(|error| GithubError::Decode {
+                    request: request.clone(),
+                    message: error.to_string(),
+                })?;
+            items.extend(list);
+            let Some(next) = reply.next else {
+                return Ok(items);
+            };
+            page = self
+                .transport
+                .path_of(&next)
+                .ok_or_else(|| GithubError::Decode {
+                    request: request.clone(),
+                    message: format!(
+                        "the next-page link {next} leaves the API at {}",
+                        self.api_url()
+                    ),
+                })?
+                .to_owned();
+        }
+        Err(GithubError::Decode {
+            request: request_line(&Method::GET, path),
+            message: format!("the list has more than {MAX_PAGES} pages"),
+        })
     }
 
     /// A GET where 404 means "there is none".

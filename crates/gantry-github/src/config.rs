@@ -24,6 +24,8 @@ pub struct ClientConfig {
     pub deadline: Duration,
     /// Least time between two mutating requests (GitHub asks for at least one second).
     pub mutation_interval: Duration,
+    /// Items per page of a paginated list (GitHub allows at most 100); every page is read.
+    pub page_size: u32,
 }
 
 impl Default for ClientConfig {
@@ -37,6 +39,7 @@ impl Default for ClientConfig {
             request_timeout: Duration::from_secs(30),
             deadline: Duration::from_secs(300),
             mutation_interval: Duration::from_secs(1),
+            page_size: 100,
         }
     }
 }

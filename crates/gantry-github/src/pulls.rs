@@ -24,14 +24,14 @@ impl<I: Identity> Client<I> {
         state: &str,
     ) -> Result<Vec<PullRequest>, GithubError> {
         let mut path = format!(
-            "{}/pulls?state={state}&base={}&per_page=100",
+            "{}/pulls?state={state}&base={}",
             repo.path(),
             encode(base, true)
         );
         if let Some(head) = head {
             let _ = write!(path, "&head={}:{}", repo.owner, encode(head, true));
         }
-        self.get(&path, Mode::Read).await
+        self.get_all(&path, Mode::Read, None).await
     }
 
     /// One pull request, polled: an unchanged one costs a free 304.
@@ -41,9 +41,10 @@ impl<I: Identity> Client<I> {
     }
 
     pub async fn reviews(&self, repo: &RepoName, number: u64) -> Result<Vec<Review>, GithubError> {
-        self.get(
-            &format!("{}/pulls/{number}/reviews?per_page=100", repo.path()),
+        self.get_all(
+            &format!("{}/pulls/{number}/reviews", repo.path()),
             Mode::Read,
+            None,
         )
         .await
     }
@@ -53,9 +54,10 @@ impl<I: Identity> Client<I> {
         repo: &RepoName,
         number: u64,
     ) -> Result<Vec<IssueComment>, GithubError> {
-        self.get(
-            &format!("{}/issues/{number}/comments?per_page=100", repo.path()),
+        self.get_all(
+            &format!("{}/issues/{number}/comments", repo.path()),
             Mode::Read,
+            None,
         )
         .await
     }

@@ -42,8 +42,11 @@ impl Mode {
 }
 
 /// A response with a success (or 304) status.
+#[derive(Clone)]
 pub(crate) struct Reply {
     pub body: Vec<u8>,
+    /// The `Link: <…>; rel="next"` URL of a paginated list, if there is a next page.
+    pub next: Option<String>,
 }
 
 impl Reply {
@@ -73,7 +76,7 @@ pub(crate) struct Transport {
     authorization: HeaderValue,
     config: ClientConfig,
     started: Instant,
-    etags: Mutex<HashMap<String, (HeaderValue, Vec<u8>)>>,
+    etags: Mutex<HashMap<String, (HeaderValue, Reply)>>,
     last_mutation: tokio::sync::Mutex<Option<Instant>>,
     requests: AtomicU32,
     not_modified: AtomicU32,
@@ -133,12 +136,15 @@ impl Transport {
         if let Some(path) = &config.extra_ca_file {
             let pem = std::fs::read(path)
                 .map_err(|e| setup(format!("cannot read CA bundle {}: {e}", path.display())))?;
-            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                setup(format!(
-                    "CA bundle {} holds no PEM certificates: {e}",
-                    path.display()
-                ))
-            })?;
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+                .ok()
+                .filter(|certificates| !certificates.is_empty())
+                .ok_or_else(|| {
+                    setup(format!(
+                        "CA bundle {} holds no PEM certificates",
+                        path.display()
+                    ))
+                })?;
             builder = builder.tls_certs_merge(certificates);
         }
         let client = builder
@@ -175,6 +181,18 @@ impl Transport {
 
     pub(crate) fn base_url(&self) -> &str {
         &self.base
+    }
+
+    /// The path of a URL of this API (a pagination link); `None` when it points elsewhere, which
+    /// would send the token to another host.
+    pub(crate) fn path_of<'a>(&self, url: &'a str) -> Option<&'a str> {
+        url.strip_prefix(self.base.as_str())
+            .filter(|path| path.starts_with('/'))
+    }
+
+    /// Items per page for paginated lists.
+    pub(crate) fn page_size(&self) -> u32 {
+        self.config.page_size
     }
 
     /// Sends a request, retrying what is worth retrying, and returns the successful reply.
@@ -361,24 +379,41 @@ impl Transport {
         if status == StatusCode::NOT_MODIFIED {
             self.not_modified.fetch_add(1, Ordering::Relaxed);
             if let Some((_, cached)) = self.etags.lock().expect("etag cache").get(path) {
-                return Ok(Reply {
-                    body: cached.clone(),
-                });
+                return Ok(cached.clone());
             }
         }
         if status.is_success() {
+            let reply = Reply {
+                body: bytes.to_vec(),
+                next: next_link(&headers),
+            };
             if let Some(etag) = headers.get(header::ETAG).filter(|_| mode == Mode::Polled) {
                 self.etags
                     .lock()
                     .expect("etag cache")
-                    .insert(path.to_owned(), (etag.clone(), bytes.to_vec()));
+                    .insert(path.to_owned(), (etag.clone(), reply.clone()));
             }
-            return Ok(Reply {
-                body: bytes.to_vec(),
-            });
+            return Ok(reply);
         }
         Err(classify(request, status, &headers, &bytes))
     }
+}
+
+/// The `rel="next"` URL of a `Link` header, as GitHub paginates lists.
+fn next_link(headers: &HeaderMap) -> Option<String> {
+    let link = headers.get(header::LINK)?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        let is_next = params
+            .split(';')
+            .any(|param| param.trim().replace(' ', "") == "rel=\"next\"");
+        is_next.then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+    })
 }
 
 fn transport_failure(request: &RequestLine, error: &reqwest::Error, mode: Mode) -> Failure {

@@ -154,6 +154,19 @@ pub fn run_with(
     code
 }
 
+/// The single-threaded async runtime a networked action runs its work on.
+#[cfg(feature = "async")]
+pub fn runtime() -> Result<tokio::runtime::Runtime, ActionError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            ActionError::Failed(
+                anyhow::Error::new(error).context("failed to start the async runtime"),
+            )
+        })
+}
+
 /// Reports the one final `::error` and returns the documented exit code.
 fn fail(console: &mut Console<'_>, spec: &ActionSpec, error: &ActionError) -> u8 {
     let title = format!("{}: {}", spec.name, error.title());

@@ -142,14 +142,7 @@ pub static SPEC: ActionSpec = ActionSpec {
 pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
     let started = Instant::now();
     let settings = Settings::from_step(step)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| {
-            ActionError::Failed(
-                anyhow::Error::new(error).context("failed to start the async runtime"),
-            )
-        })?;
+    let runtime = gantry_runner::runtime()?;
     let mut timeline = Timeline::starting_at(started);
     let (target, result) = runtime.block_on(execute(step, &settings, &mut timeline))?;
     let report = match result {

@@ -626,3 +626,32 @@ fn an_input_named_version_takes_over_the_version_flag() {
     );
     assert_eq!(String::from_utf8(out).unwrap(), "seen=1.4.0\n");
 }
+
+#[test]
+fn network_settings_read_both_spellings_upper_case_first() {
+    use gantry_runner::NetworkSettings;
+    let env = Env::from_pairs([
+        ("https_proxy", "http://lower:3128"),
+        ("no_proxy", "internal.example"),
+        ("SSL_CERT_FILE", "/etc/corp-ca.pem"),
+    ]);
+    let settings = NetworkSettings::from_env(&env).unwrap();
+    assert_eq!(settings.https_proxy.as_deref(), Some("http://lower:3128"));
+    assert_eq!(settings.no_proxy.as_deref(), Some("internal.example"));
+    assert_eq!(settings.extra_ca_file.as_deref(), Some("/etc/corp-ca.pem"));
+    let both = Env::from_pairs([
+        ("HTTPS_PROXY", "http://upper:3128"),
+        ("https_proxy", "http://lower:3128"),
+    ]);
+    assert_eq!(
+        NetworkSettings::from_env(&both)
+            .unwrap()
+            .https_proxy
+            .as_deref(),
+        Some("http://upper:3128")
+    );
+    assert_eq!(
+        NetworkSettings::from_env(&Env::default()).unwrap(),
+        NetworkSettings::default()
+    );
+}
