@@ -65,6 +65,12 @@ pub const NO_PROXY_LOWER: &str = "no_proxy";
 /// A PEM bundle of extra CA certificates to trust (a private corporate CA).
 pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 
+/// Set by Kubernetes inside a pod: the API server's address. Read by kube-rs itself (not through
+/// [`crate::env::Env`]) when k8s-deploy is given no kubeconfig and falls back to in-cluster config.
+pub const KUBERNETES_SERVICE_HOST: &str = "KUBERNETES_SERVICE_HOST";
+/// Set by Kubernetes inside a pod: the API server's port; read by kube-rs like the host.
+pub const KUBERNETES_SERVICE_PORT: &str = "KUBERNETES_SERVICE_PORT";
+
 /// Prefix of every action input: `with: {dry-run: x}` arrives as `INPUT_DRY-RUN`.
 pub const INPUT_PREFIX: &str = "INPUT_";
 
@@ -100,4 +106,6 @@ pub const ALL: &[&str] = &[
     NO_PROXY,
     NO_PROXY_LOWER,
     SSL_CERT_FILE,
+    KUBERNETES_SERVICE_HOST,
+    KUBERNETES_SERVICE_PORT,
 ];

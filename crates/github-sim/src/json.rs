@@ -20,7 +20,7 @@ pub fn name_id(name: &str) -> u64 {
     h % 90_000_000 + 10_000_000
 }
 
-fn node_id(kind: &str, id: u64) -> String {
+pub(crate) fn node_id(kind: &str, id: u64) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(format!("0:{kind}{id}"))
 }

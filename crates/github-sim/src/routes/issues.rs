@@ -58,6 +58,7 @@ pub fn create_comment(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64)
 fn comment(base: &str, world: &World, repo: &str, c: &IssueComment) -> Value {
     json!({
         "id": c.id,
+        "node_id": json::node_id("IssueComment", c.id),
         "url": format!("{base}/repos/{repo}/issues/comments/{}", c.id),
         "html_url": format!("{base}/{repo}/pull/{}#issuecomment-{}", c.number, c.id),
         "issue_url": format!("{base}/repos/{repo}/issues/{}", c.number),

@@ -87,6 +87,19 @@ async fn octocrab_reads_simulator_responses() {
         .await
         .expect("reviews");
     assert_eq!(reviews.items.len(), 1);
+    let comment = alice
+        .issues("acme", "service")
+        .create_comment(n, "deploying")
+        .await
+        .expect("create comment");
+    assert_eq!(comment.body.as_deref(), Some("deploying"));
+    let comments = alice
+        .issues("acme", "service")
+        .list_comments(n)
+        .send()
+        .await
+        .expect("list comments");
+    assert_eq!(comments.items.len(), 1);
 
     app.checks("acme", "service")
         .create_check_run("lint", head_sha.clone())
@@ -114,6 +127,13 @@ async fn octocrab_reads_simulator_responses() {
         .await
         .expect("list suites");
     assert_eq!(suites.total_count, 1);
+    let statuses = alice
+        .repos("acme", "service")
+        .list_statuses(head_sha.clone())
+        .send()
+        .await
+        .expect("list statuses");
+    assert_eq!(statuses.items.len(), 1);
     let combined = alice
         .repos("acme", "service")
         .combined_status_for_ref(&Reference::Branch("bump".into()))
@@ -171,6 +191,19 @@ async fn octocrab_reads_simulator_responses() {
         .await
         .expect("list releases");
     assert_eq!(list.items.len(), 1);
+    let notes = alice
+        .repos("acme", "service")
+        .releases()
+        .generate_release_notes("v1.1.0")
+        .send()
+        .await
+        .expect("generate notes");
+    assert!(!notes.name.is_empty());
+    alice
+        .repos("acme", "service")
+        .delete_ref(&Reference::Branch("bump".into()))
+        .await
+        .expect("delete ref");
     let commits = alice
         .repos("acme", "service")
         .list_commits()
@@ -190,4 +223,10 @@ async fn octocrab_reads_simulator_responses() {
         octocrab::Error::GitHub { source, .. } => assert_eq!(source.status_code.as_u16(), 422),
         other => panic!("expected a GitHub error, got {other:?}"),
     }
+    alice
+        .repos("acme", "service")
+        .releases()
+        .delete(rel.id.0)
+        .await
+        .expect("delete release");
 }
