@@ -1,4 +1,5 @@
-//! The fault matrix: every call site of the flow fails in turn with a 502, a secondary rate limit
+//! The fault matrix: every call site of the flow (the rarer ones a re-run or a refused merge
+//! reaches included) fails in turn with a 502, a secondary rate limit
 //! (403 and 429 with `retry-after`), a connection reset and a response cut mid-body (the request
 //! was applied, the answer lost), and the deploy still completes once: one pull request, one
 //! merge, one promotion, no duplicated mirror or lock. Identities are audited on every run.
@@ -147,4 +148,122 @@ fn every_call_site_survives_5xx_rate_limits_resets_and_lost_responses() {
         })
     });
     concurrently(plain.chain(superseding).collect());
+}
+
+/// How a rarer call site is reached before its faults are switched on.
+#[derive(Clone, Copy)]
+enum Setup {
+    /// A first run stopped at the approval, leaving its branch and open pull request: the re-run
+    /// reads the branch's commit and the pull request it reuses.
+    Reuse,
+    /// As `Reuse`, then someone pushed to the deploy branch: the re-run resets it (force).
+    Reset,
+    /// The first merge is refused with 405: the pull request is re-read until `mergeable` settles.
+    Refused,
+}
+
+/// Call sites that only the paths above reach, each with its setup.
+const RARE_SITES: &[(&str, &str, Setup)] = &[
+    (
+        "GET",
+        "/repos/acme/landing-zone/git/commits/*",
+        Setup::Reuse,
+    ),
+    ("GET", "/repos/acme/landing-zone/pulls/*", Setup::Reuse),
+    (
+        "PATCH",
+        "/repos/acme/landing-zone/git/refs/heads/deploy/**",
+        Setup::Reset,
+    ),
+    ("GET", "/repos/acme/landing-zone/pulls/*", Setup::Refused),
+];
+
+/// The deploy still ends in one pull request, one merge and one promotion when a call site that
+/// only a re-run or a refused merge reaches fails once with each fault.
+fn survives_faults_on_rare_path(method: &str, path: &str, setup: Setup) {
+    let sim = sim();
+    if matches!(setup, Setup::Reuse | Setup::Reset) {
+        sim.add_fault(
+            Fault::new(
+                "POST",
+                "/repos/acme/landing-zone/pulls/*/reviews",
+                FaultAction::Status { status: 403 },
+            )
+            .times(1),
+        );
+        let first = action(&sim, "v1.4.0").run();
+        assert_eq!(first.code, 1, "{}", first.render());
+    }
+    if matches!(setup, Setup::Reset) {
+        sim.world(|w| {
+            w.push_files(
+                crate::common::LZ,
+                "deploy/deploy-preprod.env/v1.4.0",
+                &[("NOTES.md", Some("someone else's change\n"))],
+                "someone else's change",
+                None,
+            )
+        })
+        .expect("pushed to the deploy branch");
+    }
+    if matches!(setup, Setup::Refused) {
+        sim.add_fault(
+            Fault::new(
+                "PUT",
+                "/repos/acme/landing-zone/pulls/*/merge",
+                FaultAction::Status { status: 405 },
+            )
+            .times(1),
+        );
+    }
+    let faults = faults();
+    for fault in &faults {
+        sim.add_fault(Fault::new(method, path, fault.clone()).times(1));
+    }
+    let run = action(&sim, "v1.4.0").run();
+    let label = format!(
+        "{method} {path} after {}",
+        match setup {
+            Setup::Reuse => "a stopped run",
+            Setup::Reset => "a foreign push",
+            Setup::Refused => "a refused merge",
+        }
+    );
+    assert_deployed(&run);
+    let fired = sim
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.fault.is_some()
+                && r.path.starts_with("/repos/acme/landing-zone/")
+                && r.method == method
+        })
+        .count();
+    assert!(
+        fired >= faults.len(),
+        "{label}: every fault fired ({fired})"
+    );
+    let pulls = pulls(&sim);
+    assert_eq!(pulls.len(), 1, "{label}: {pulls:?}");
+    assert!(pulls[0].2, "{label}: merged");
+    assert_eq!(merges(&sim), 1, "{label}: one merge");
+    assert_eq!(promotions(&sim), 1, "{label}: one promotion");
+    if matches!(setup, Setup::Reset) {
+        let notes = crate::common::lz_file(&sim, "main", "NOTES.md");
+        assert_eq!(
+            notes, None,
+            "{label}: the foreign change was not merged unvalidated"
+        );
+    }
+    assert_roles(&sim);
+}
+
+#[test]
+fn rarer_call_sites_survive_the_same_faults() {
+    let stories = RARE_SITES.iter().map(|&(method, path, setup)| {
+        story(format!("rare {method} {path}"), move || {
+            survives_faults_on_rare_path(method, path, setup);
+        })
+    });
+    concurrently(stories.collect());
 }
