@@ -32,6 +32,20 @@ pub fn columns(r: Resource) -> Vec<Value> {
         0,
         "CreationTimestamp is a timestamp representing the server time when this object was created.",
     );
+    let containers = col(
+        "Containers",
+        "string",
+        "",
+        1,
+        "Names of each container in the template.",
+    );
+    let images = col(
+        "Images",
+        "string",
+        "",
+        1,
+        "Images referenced by each container in the template.",
+    );
     match r {
         Resource::Deployments => vec![
             name,
@@ -57,20 +71,8 @@ pub fn columns(r: Resource) -> Vec<Value> {
                 "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.",
             ),
             age,
-            col(
-                "Containers",
-                "string",
-                "",
-                1,
-                "Names of each container in the template.",
-            ),
-            col(
-                "Images",
-                "string",
-                "",
-                1,
-                "Images referenced by each container in the template.",
-            ),
+            containers.clone(),
+            images.clone(),
             col(
                 "Selector",
                 "string",
@@ -103,20 +105,8 @@ pub fn columns(r: Resource) -> Vec<Value> {
                 "The number of ready replicas for this replica set.",
             ),
             age,
-            col(
-                "Containers",
-                "string",
-                "",
-                1,
-                "Names of each container in the template.",
-            ),
-            col(
-                "Images",
-                "string",
-                "",
-                1,
-                "Images referenced by each container in the template.",
-            ),
+            containers.clone(),
+            images.clone(),
             col(
                 "Selector",
                 "string",

@@ -5,7 +5,8 @@ use std::ffi::OsString;
 use std::path::Path;
 
 use gantry_runner::{
-    ActionError, ActionSpec, Env, InputSpec, OutputSpec, Outputs, Step, file_command, run_with,
+    ActionError, ActionSpec, Env, InputSpec, OutputSpec, Outputs, RunFn, Step, file_command,
+    run_with,
 };
 
 static SPEC: ActionSpec = ActionSpec {
@@ -70,7 +71,12 @@ fn run(dir: &Path, vars: &[(&str, &str)], args: &[&str]) -> Run {
     )
 }
 
-fn run_env(dir: &Path, mut env: Env, args: &[&str]) -> Run {
+fn run_env(dir: &Path, env: Env, args: &[&str]) -> Run {
+    run_action(dir, env, args, greet)
+}
+
+/// Runs `action` as the demo spec inside a simulated step with its own output and summary files.
+fn run_action(dir: &Path, mut env: Env, args: &[&str], action: RunFn) -> Run {
     let output = dir.join("output");
     let summary = dir.join("summary");
     env.set("GITHUB_STEP_SUMMARY", &summary);
@@ -79,7 +85,7 @@ fn run_env(dir: &Path, mut env: Env, args: &[&str]) -> Run {
     }
     let mut stdout = Vec::new();
     let argv = std::iter::once(OsString::from("demo")).chain(args.iter().map(OsString::from));
-    let code = run_with(&SPEC, env, argv, &mut stdout, greet);
+    let code = run_with(&SPEC, env, argv, &mut stdout, action);
     Run {
         code,
         stdout: String::from_utf8(stdout).unwrap(),
@@ -420,21 +426,15 @@ fn an_undeclared_output_is_a_bug_reported_as_failure() {
         Ok(outputs)
     }
     let dir = tempfile::tempdir().unwrap();
-    let output = dir.path().join("out");
-    let env = Env::from_pairs([ACTIONS, ("INPUT_WHO", "a")]);
-    let mut env = env;
-    env.set("GITHUB_OUTPUT", &output);
-    let mut out = Vec::new();
-    assert_eq!(
-        run_with(&SPEC, env, [OsString::from("demo")], &mut out, sloppy),
-        1
+    let run = run_action(
+        dir.path(),
+        Env::from_pairs([ACTIONS, ("INPUT_WHO", "a")]),
+        &[],
+        sloppy,
     );
-    assert!(
-        String::from_utf8(out)
-            .unwrap()
-            .contains("output `typo` is not declared")
-    );
-    assert_eq!(std::fs::read_to_string(output).unwrap_or_default(), "");
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("output `typo` is not declared"));
+    assert_eq!(run.outputs, "");
 }
 
 #[test]
@@ -481,20 +481,15 @@ fn a_refusal_with_an_undeclared_output_is_a_bug_and_writes_nothing() {
         Err(ActionError::refused(outputs, anyhow::anyhow!("no")))
     }
     let dir = tempfile::tempdir().unwrap();
-    let output = dir.path().join("out");
-    let mut env = Env::from_pairs([ACTIONS, ("INPUT_WHO", "a")]);
-    env.set("GITHUB_OUTPUT", &output);
-    let mut out = Vec::new();
-    assert_eq!(
-        run_with(&SPEC, env, [OsString::from("demo")], &mut out, gate),
-        1
+    let run = run_action(
+        dir.path(),
+        Env::from_pairs([ACTIONS, ("INPUT_WHO", "a")]),
+        &[],
+        gate,
     );
-    assert!(
-        String::from_utf8(out)
-            .unwrap()
-            .contains("output `typo` is not declared")
-    );
-    assert_eq!(std::fs::read_to_string(output).unwrap_or_default(), "");
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("output `typo` is not declared"));
+    assert_eq!(run.outputs, "");
 }
 
 #[test]

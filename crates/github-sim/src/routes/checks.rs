@@ -103,13 +103,12 @@ pub fn create_run(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
         body.details_url,
         body.external_id,
         body.output,
+        body.conclusion.as_deref(),
     );
-    if let Some(c) = &body.conclusion {
-        world.complete_check_run(repo, id, c);
-    }
     run_reply(world, ctx, repo, id, StatusCode::CREATED)
 }
 
+/// Applies the optional fields of a create or update to run `id`; a conclusion completes it.
 fn apply(
     world: &mut World,
     repo: &str,
@@ -117,6 +116,7 @@ fn apply(
     details: Option<String>,
     external: Option<String>,
     output: Option<Output>,
+    conclusion: Option<&str>,
 ) {
     if let Some(run) = world
         .repos
@@ -134,6 +134,9 @@ fn apply(
             run.summary = o.summary.or(run.summary.take());
             run.text = o.text.or(run.text.take());
         }
+    }
+    if let Some(conclusion) = conclusion {
+        world.complete_check_run(repo, id, conclusion);
     }
 }
 
@@ -180,10 +183,8 @@ pub fn update_run(world: &mut World, ctx: &Ctx<'_>, repo: &str, id: &str) -> Out
         body.details_url,
         body.external_id,
         body.output,
+        body.conclusion.as_deref(),
     );
-    if let Some(c) = &body.conclusion {
-        world.complete_check_run(repo, id, c);
-    }
     run_reply(world, ctx, repo, id, StatusCode::OK)
 }
 

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::common::{Binary, deployment_yaml, kubectl_path, squash};
+use crate::common::{Binary, Out, deployment_yaml, kubectl_path, squash};
 
 const SCALE: f64 = 50.0;
 
@@ -14,16 +14,21 @@ fn started(extra_spec: &str) -> Binary {
         &deployment_yaml("prod", "web", 3, "registry.example/app:1.0", extra_spec),
         SCALE,
     );
-    let out = bin.kubectl(&[
+    let out = rollout_status(&bin);
+    assert_eq!(out.code, 0, "initial rollout: {out:?}");
+    bin
+}
+
+/// `kubectl rollout status deploy/web`, waiting at most 30 s.
+fn rollout_status(bin: &Binary) -> Out {
+    bin.kubectl(&[
         "-n",
         "prod",
         "rollout",
         "status",
         "deploy/web",
         "--timeout=30s",
-    ]);
-    assert_eq!(out.code, 0, "initial rollout: {out:?}");
-    bin
+    ])
 }
 
 fn image_of(bin: &Binary) -> String {
@@ -109,14 +114,7 @@ fn set_image_then_rollout_status_succeeds() {
         (0, "deployment.apps/web image updated\n"),
         "{out:?}"
     );
-    let out = bin.kubectl(&[
-        "-n",
-        "prod",
-        "rollout",
-        "status",
-        "deploy/web",
-        "--timeout=30s",
-    ]);
+    let out = rollout_status(&bin);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(
         out.stdout.lines().last(),
@@ -155,14 +153,7 @@ fn rollout_status_fails_on_a_bad_image_then_undo_recovers() {
         "app=registry.example/app:does-not-exist",
     ]);
     assert_eq!(out.code, 0, "{out:?}");
-    let out = bin.kubectl(&[
-        "-n",
-        "prod",
-        "rollout",
-        "status",
-        "deploy/web",
-        "--timeout=30s",
-    ]);
+    let out = rollout_status(&bin);
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(
         out.stderr.trim(),
@@ -195,14 +186,7 @@ fn rollout_status_fails_on_a_bad_image_then_undo_recovers() {
         (0, "deployment.apps/web rolled back\n"),
         "{out:?}"
     );
-    let out = bin.kubectl(&[
-        "-n",
-        "prod",
-        "rollout",
-        "status",
-        "deploy/web",
-        "--timeout=30s",
-    ]);
+    let out = rollout_status(&bin);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(image_of(&bin), "registry.example/app:1.0");
     let history = bin.kubectl(&["-n", "prod", "rollout", "history", "deploy/web"]);
@@ -235,18 +219,7 @@ fn rollout_history_and_undo_to_revision() {
             "--overwrite",
         ]);
         assert_eq!(out.code, 0, "{out:?}");
-        assert_eq!(
-            bin.kubectl(&[
-                "-n",
-                "prod",
-                "rollout",
-                "status",
-                "deploy/web",
-                "--timeout=30s"
-            ])
-            .code,
-            0
-        );
+        assert_eq!(rollout_status(&bin).code, 0);
     }
     let history = bin.kubectl(&["-n", "prod", "rollout", "history", "deploy/web"]);
     assert_eq!(
@@ -280,18 +253,7 @@ fn rollout_history_and_undo_to_revision() {
         (0, "deployment.apps/web rolled back\n"),
         "{out:?}"
     );
-    assert_eq!(
-        bin.kubectl(&[
-            "-n",
-            "prod",
-            "rollout",
-            "status",
-            "deploy/web",
-            "--timeout=30s"
-        ])
-        .code,
-        0
-    );
+    assert_eq!(rollout_status(&bin).code, 0);
     assert_eq!(image_of(&bin), "registry.example/app:1.0");
     let history = bin.kubectl(&["-n", "prod", "rollout", "history", "deploy/web"]);
     assert_eq!(
