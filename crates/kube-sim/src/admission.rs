@@ -134,6 +134,110 @@ pub fn valid_name(name: &str) -> bool {
         && name.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
 
+/// A label value: empty, or at most 63 alphanumerics, '-', '_' or '.', starting and ending with
+/// an alphanumeric (`validation.IsValidLabelValue`).
+fn valid_label_value(v: &str) -> bool {
+    v.is_empty()
+        || (v.len() <= 63
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && v.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && v.ends_with(|c: char| c.is_ascii_alphanumeric()))
+}
+
+/// A label key: an optional DNS-subdomain prefix and `/`, then a name of the label-value form.
+fn valid_label_key(k: &str) -> bool {
+    let (prefix, name) = match k.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, k),
+    };
+    prefix.is_none_or(valid_name) && !name.is_empty() && valid_label_value(name)
+}
+
+fn validate_labels(obj: &Value, prefix: &str, causes: &mut Vec<(String, String)>) {
+    let Some(labels) = obj.pointer("/metadata/labels").and_then(Value::as_object) else {
+        return;
+    };
+    for (k, v) in labels {
+        let v = v.as_str().unwrap_or_default();
+        if !valid_label_key(k) {
+            causes.push((
+                format!("{prefix}metadata.labels"),
+                format!("Invalid value: \"{k}\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"),
+            ));
+        }
+        if !valid_label_value(v) {
+            causes.push((
+                format!("{prefix}metadata.labels"),
+                format!("Invalid value: \"{v}\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"),
+            ));
+        }
+    }
+}
+
+/// RFC 1123 label, as container names must be.
+fn valid_dns_label(name: &str) -> bool {
+    name.len() <= 63 && valid_name(name) && !name.contains('.')
+}
+
+/// `maxSurge`/`maxUnavailable` as the value validation compares with 0.
+fn is_zero_int_or_percent(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Number(n)) => n.as_i64() == Some(0),
+        Some(Value::String(s)) => s.trim_end_matches('%').parse::<i64>().ok() == Some(0),
+        _ => false,
+    }
+}
+
+fn validate_deployment_spec(spec: &Value, causes: &mut Vec<(String, String)>) {
+    let strategy = spec["strategy"]["type"].as_str().unwrap_or("RollingUpdate");
+    if strategy != "RollingUpdate" && strategy != "Recreate" {
+        causes.push((
+            "spec.strategy.type".to_owned(),
+            format!("Unsupported value: \"{strategy}\""),
+        ));
+    }
+    let rolling = spec["strategy"]
+        .get("rollingUpdate")
+        .filter(|v| !v.is_null());
+    if strategy == "Recreate" && rolling.is_some() {
+        causes.push((
+            "spec.strategy.rollingUpdate".to_owned(),
+            "Forbidden: may not be specified when strategy `type` is 'Recreate'".to_owned(),
+        ));
+    }
+    if let Some(ru) = rolling
+        && is_zero_int_or_percent(ru.get("maxUnavailable"))
+        && is_zero_int_or_percent(ru.get("maxSurge"))
+    {
+        causes.push((
+            "spec.strategy.rollingUpdate.maxUnavailable".to_owned(),
+            format!(
+                "Invalid value: {}: may not be 0 when `maxSurge` is 0",
+                ru["maxUnavailable"]
+            ),
+        ));
+    }
+    let min_ready = spec
+        .get("minReadySeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if min_ready < 0 {
+        causes.push((
+            "spec.minReadySeconds".to_owned(),
+            format!("Invalid value: {min_ready}: must be greater than or equal to 0"),
+        ));
+    }
+    if let Some(deadline) = spec.get("progressDeadlineSeconds").and_then(Value::as_i64)
+        && deadline <= min_ready
+    {
+        causes.push((
+            "spec.progressDeadlineSeconds".to_owned(),
+            format!("Invalid value: {deadline}: must be greater than minReadySeconds"),
+        ));
+    }
+}
+
 fn validate_pod_spec(spec: &Value, prefix: &str, causes: &mut Vec<(String, String)>) {
     let containers = spec.get("containers").and_then(Value::as_array);
     match containers {
@@ -149,6 +253,11 @@ fn validate_pod_spec(spec: &Value, prefix: &str, causes: &mut Vec<(String, Strin
                     causes.push((
                         format!("{prefix}.containers[{i}].name"),
                         "Required value".to_owned(),
+                    ));
+                } else if !valid_dns_label(name) {
+                    causes.push((
+                        format!("{prefix}.containers[{i}].name"),
+                        format!("Invalid value: \"{name}\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"),
                     ));
                 } else if !seen.insert(name.to_owned()) {
                     causes.push((
@@ -185,6 +294,7 @@ pub fn validate(resource: Resource, obj: &Value, old: Option<&Value>) -> Vec<(St
             format!("Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"),
         ));
     }
+    validate_labels(obj, "", &mut causes);
     match resource {
         Resource::Deployments | Resource::ReplicaSets => {
             let spec = &obj["spec"];
@@ -216,26 +326,10 @@ pub fn validate(resource: Resource, obj: &Value, old: Option<&Value>) -> Vec<(St
                     "Invalid value: field is immutable".to_owned(),
                 ));
             }
+            validate_labels(&spec["template"], "spec.template.", &mut causes);
             validate_pod_spec(&spec["template"]["spec"], "spec.template.spec", &mut causes);
             if resource == Resource::Deployments {
-                let strategy = spec["strategy"]["type"].as_str().unwrap_or("RollingUpdate");
-                if strategy != "RollingUpdate" && strategy != "Recreate" {
-                    causes.push((
-                        "spec.strategy.type".to_owned(),
-                        format!("Unsupported value: \"{strategy}\""),
-                    ));
-                }
-                if strategy == "Recreate"
-                    && spec["strategy"]
-                        .get("rollingUpdate")
-                        .is_some_and(|v| !v.is_null())
-                {
-                    causes.push((
-                        "spec.strategy.rollingUpdate".to_owned(),
-                        "Forbidden: may not be specified when strategy `type` is 'Recreate'"
-                            .to_owned(),
-                    ));
-                }
+                validate_deployment_spec(spec, &mut causes);
             }
         }
         Resource::Pods => validate_pod_spec(&obj["spec"], "spec", &mut causes),

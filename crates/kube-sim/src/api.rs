@@ -23,7 +23,7 @@ use crate::sim::Inner;
 use crate::store::meta_str;
 use crate::table::{self, IncludeObject};
 use crate::watch;
-use crate::world::RequestRecord;
+use crate::world::{Propagation, RequestRecord};
 
 pub(crate) fn router(inner: Arc<Inner>) -> Router {
     Router::new().fallback(handle).with_state(inner)
@@ -90,6 +90,7 @@ fn parse_path(path: &str, server: &str) -> Result<Route, ApiError> {
         let ok = match s.as_str() {
             "status" => resource != Resource::Events,
             "scale" => matches!(resource, Resource::Deployments | Resource::ReplicaSets),
+            "log" => resource == Resource::Pods,
             _ => false,
         };
         if !ok {
@@ -179,22 +180,17 @@ async fn handle(
     let full = uri
         .path_and_query()
         .map_or_else(|| path.clone(), ToString::to_string);
+    let grant = match crate::auth::authenticate(&inner.tokens, &headers) {
+        Ok(grant) => grant,
+        Err(e) => return refuse(&inner, &method, full, None, None, e),
+    };
     let route = match parse_path(&path, &inner.server_addr()) {
         Ok(r) => r,
         Err(e) => {
             if matches!(path.as_str(), "/healthz" | "/readyz" | "/livez") {
                 return (StatusCode::OK, "ok").into_response();
             }
-            inner.log(RequestRecord {
-                method: method.to_string(),
-                path: full,
-                verb: None,
-                resource: None,
-                namespace: None,
-                name: None,
-                status: e.code,
-            });
-            return e.into_response();
+            return refuse(&inner, &method, full, None, None, e);
         }
     };
     let target = match route {
@@ -213,17 +209,23 @@ async fn handle(
         let e = ApiError::method_not_allowed(format!(
             "the server does not allow this method on the requested resource ({method} {path})"
         ));
-        inner.log(RequestRecord {
-            method: method.to_string(),
-            path: full,
-            verb: None,
-            resource: Some(target.resource),
-            namespace: target.namespace.clone(),
-            name: target.name.clone(),
-            status: e.code,
-        });
-        return e.into_response();
+        return refuse(&inner, &method, full, None, Some(&target), e);
     };
+    if let Some(grant) = grant
+        && !grant
+            .access
+            .allows(verb, target.resource, target.subresource.as_deref())
+    {
+        let e = crate::auth::forbidden(
+            &grant.user,
+            verb,
+            target.resource,
+            target.subresource.as_deref(),
+            target.namespace.as_deref(),
+            target.name.as_deref(),
+        );
+        return refuse(&inner, &method, full, Some(verb), Some(&target), e);
+    }
     // Faults: latency first, then injected statuses and concurrent writers.
     let (latency, fault) = {
         let mut w = inner.lock();
@@ -260,6 +262,27 @@ async fn handle(
         status,
     });
     response
+}
+
+/// Logs a request refused before it reached a route, and answers with the error.
+fn refuse(
+    inner: &Inner,
+    method: &Method,
+    path: String,
+    verb: Option<Verb>,
+    target: Option<&Target>,
+    e: ApiError,
+) -> Response {
+    inner.log(RequestRecord {
+        method: method.to_string(),
+        path,
+        verb,
+        resource: target.map(|t| t.resource),
+        namespace: target.and_then(|t| t.namespace.clone()),
+        name: target.and_then(|t| t.name.clone()),
+        status: e.code,
+    });
+    e.into_response()
 }
 
 fn injected(code: u16) -> ApiError {
@@ -320,6 +343,27 @@ fn concurrent_write(inner: &Inner, target: &Target) {
 
 type Served = Result<(u16, Response), ApiError>;
 
+/// The object in a create or update body: JSON, YAML, or the protobuf subset typed clients send.
+fn request_object(r: Resource, headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
+    let ct = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = ct.split(';').next().unwrap_or("").trim();
+    match media {
+        crate::protobuf::MEDIA_TYPE => crate::protobuf::decode(r, body),
+        "" | "application/json" | "application/yaml" | "*/*" => parse_body(body),
+        other => Err(ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, {} (got {other:?})",
+                crate::protobuf::MEDIA_TYPE
+            ),
+        )),
+    }
+}
+
 fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
     if body.is_empty() {
         return Ok(Value::Null);
@@ -354,12 +398,31 @@ fn serve(
     let table = wants_table(headers);
     let scale = t.subresource.as_deref() == Some("scale");
     let status_only = t.subresource.as_deref() == Some("status");
+    if t.subresource.as_deref() == Some("log") {
+        if verb != Verb::Get {
+            return Err(ApiError::method_not_allowed(format!(
+                "the server does not allow this method on the requested resource ({verb:?} pods/log)"
+            )));
+        }
+        let w = inner.lock();
+        let pod = w
+            .get(r, &ns, &name)
+            .ok_or_else(|| ApiError::not_found(r.plural(), r.group(), &name))?;
+        let text = crate::logs::read(pod, &w.images, query)?;
+        let response = (
+            StatusCode::OK,
+            [(http::header::CONTENT_TYPE, "text/plain")],
+            text,
+        )
+            .into_response();
+        return Ok((200, response));
+    }
     match verb {
         Verb::Watch => {
             let labels =
                 LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str))?;
             let mut fields =
-                FieldSelector::parse(query.get("fieldSelector").map_or("", String::as_str))?;
+                FieldSelector::parse_for(r, query.get("fieldSelector").map_or("", String::as_str))?;
             if let Some(n) = &t.name {
                 fields = FieldSelector::parse(&format!("metadata.name={n}"))?;
             }
@@ -385,7 +448,7 @@ fn serve(
             let labels =
                 LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str))?;
             let fields =
-                FieldSelector::parse(query.get("fieldSelector").map_or("", String::as_str))?;
+                FieldSelector::parse_for(r, query.get("fieldSelector").map_or("", String::as_str))?;
             let w = inner.lock();
             let items: Vec<&Value> = w
                 .store
@@ -445,14 +508,18 @@ fn serve(
         }
         Verb::Create => {
             let dry = is_dry_run(query)?;
-            let obj = parse_body(body)?;
+            let obj = request_object(r, headers, body)?;
             let created = inner.lock().create(r, &ns, obj, dry)?;
             inner.notify.notify_one();
             Ok((201, json_response(StatusCode::CREATED, &created)))
         }
         Verb::Update => {
             let dry = is_dry_run(query)?;
-            let obj = parse_body(body)?;
+            let obj = if scale {
+                parse_body(body)?
+            } else {
+                request_object(r, headers, body)?
+            };
             let out = if scale {
                 let replicas = obj.pointer("/spec/replicas").cloned().unwrap_or(json!(0));
                 let mut w = inner.lock();
@@ -506,18 +573,22 @@ fn serve(
         Verb::Delete => {
             let dry = is_dry_run(query)?;
             let opts = parse_body(body).unwrap_or(Value::Null);
-            let orphan = query.get("propagationPolicy").map(String::as_str) == Some("Orphan")
-                || opts.get("propagationPolicy").and_then(Value::as_str) == Some("Orphan")
-                || opts.get("orphanDependents").and_then(Value::as_bool) == Some(true);
+            let propagation = Propagation::from_request(
+                query.get("propagationPolicy").map(String::as_str),
+                &opts,
+            );
             let grace = query
                 .get("gracePeriodSeconds")
                 .and_then(|g| g.parse::<i64>().ok())
                 .or_else(|| opts.get("gracePeriodSeconds").and_then(Value::as_i64));
             let removed = inner
                 .lock()
-                .delete_with_grace(r, &ns, &name, orphan, dry, grace)?;
+                .delete_with_grace(r, &ns, &name, propagation, dry, grace)?;
             inner.notify.notify_one();
-            if r == Resource::Pods {
+            let pending = removed
+                .pointer("/metadata/deletionTimestamp")
+                .is_some_and(|v| !v.is_null());
+            if r == Resource::Pods || pending {
                 return Ok((200, json_response(StatusCode::OK, &removed)));
             }
             let status = json!({

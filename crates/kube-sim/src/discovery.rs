@@ -102,6 +102,9 @@ pub fn resource_list(group: &str) -> Value {
                 None,
             ));
         }
+        if r == Resource::Pods {
+            resources.push(sub_entry(r, "log", "Pod", &["get"], None));
+        }
         if matches!(r, Resource::Deployments | Resource::ReplicaSets) {
             resources.push(sub_entry(
                 r,

@@ -23,6 +23,10 @@ pub struct ImageSpec {
     pub crash_after: Duration,
     /// `sha256:<hex>`; derived from the reference when not given.
     pub digest: Option<String>,
+    /// Lines the container prints when it starts (`kubectl logs`).
+    pub logs: Vec<String>,
+    /// What a crashing container prints before it exits (`kubectl logs --previous`).
+    pub last_words: Vec<String>,
 }
 
 impl ImageSpec {
@@ -35,7 +39,16 @@ impl ImageSpec {
             crash: false,
             crash_after: Duration::from_secs(1),
             digest: None,
+            logs: Vec::new(),
+            last_words: Vec::new(),
         }
+    }
+
+    #[must_use]
+    pub fn logs(mut self, logs: &[&str], last_words: &[&str]) -> Self {
+        self.logs = logs.iter().map(|l| (*l).to_owned()).collect();
+        self.last_words = last_words.iter().map(|l| (*l).to_owned()).collect();
+        self
     }
 
     #[must_use]
@@ -81,6 +94,10 @@ struct RawEntry {
     crash_after: Option<serde_yaml::Value>,
     #[serde(default)]
     digest: Option<String>,
+    #[serde(default)]
+    logs: Vec<String>,
+    #[serde(default)]
+    last_words: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -197,6 +214,8 @@ impl ImageCatalogue {
                     base.crash_after,
                 )?,
                 digest: e.digest,
+                logs: e.logs,
+                last_words: e.last_words,
                 pattern: e.image,
             });
         }

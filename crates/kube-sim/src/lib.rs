@@ -16,6 +16,7 @@
 
 pub mod admission;
 pub mod api;
+pub mod auth;
 pub mod clock;
 pub mod controllers;
 pub mod discovery;
@@ -23,16 +24,20 @@ pub mod error;
 pub mod faults;
 pub mod images;
 pub mod kubeconfig;
+pub mod logs;
 pub mod manifests;
 pub mod patch;
+pub mod protobuf;
 pub mod resources;
 pub mod selectors;
 pub mod sim;
 pub mod store;
 pub mod table;
+pub mod tls;
 pub mod watch;
 pub mod world;
 
+pub use auth::{Access, TokenGrant};
 pub use error::ApiError;
 pub use faults::{Action, Fault, FaultKind, Trigger, Verb};
 pub use images::{ImageCatalogue, ImageSpec};

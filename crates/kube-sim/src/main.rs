@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use kube_sim::{Config, ImageCatalogue, KubeSim};
+use kube_sim::{Access, Config, ImageCatalogue, KubeSim, TokenGrant};
 
 /// Serve a simulated Kubernetes API on 127.0.0.1: deployments, replica sets, pods and events.
 #[derive(Debug, Parser)]
@@ -33,6 +33,37 @@ struct Args {
     /// Seconds between BOOKMARK events on watches that allow them.
     #[arg(long, default_value_t = 5.0)]
     bookmark_interval: f64,
+    /// Serve HTTPS with a CA generated at start (written into the kubeconfig).
+    #[arg(long)]
+    tls: bool,
+    /// Require bearer tokens: TOKEN:USER:ACCESS, ACCESS one of read, deploy (read and patch
+    /// Deployments) or admin; repeat for several. The kubeconfig uses the first.
+    #[arg(long = "token", value_parser = parse_grant)]
+    tokens: Vec<TokenGrant>,
+}
+
+fn parse_grant(s: &str) -> Result<TokenGrant, String> {
+    // User names have colons of their own (`system:serviceaccount:ci:deployer`).
+    let Some((token, (user, access))) = s
+        .split_once(':')
+        .and_then(|(token, rest)| Some((token, rest.rsplit_once(':')?)))
+    else {
+        return Err("expected TOKEN:USER:ACCESS".to_owned());
+    };
+    let access = match access {
+        "read" => Access::Read,
+        "deploy" => Access::PatchDeployments,
+        "admin" => Access::Admin,
+        other => {
+            return Err(format!(
+                "access must be read, deploy or admin, got {other:?}"
+            ));
+        }
+    };
+    if token.is_empty() || user.is_empty() {
+        return Err("the token and the user must not be empty".to_owned());
+    }
+    Ok(TokenGrant::new(token, user, access))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -69,6 +100,12 @@ fn main() -> anyhow::Result<()> {
         manifests,
         seed: args.seed,
         bookmark_interval: Duration::from_secs_f64(args.bookmark_interval),
+        token: args
+            .tokens
+            .first()
+            .map_or_else(|| Config::default().token, |g| g.token.clone()),
+        tls: args.tls,
+        tokens: args.tokens,
         ..Config::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

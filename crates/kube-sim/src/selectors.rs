@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::error::ApiError;
+use crate::resources::Resource;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Req {
@@ -202,8 +203,30 @@ impl FieldSelector {
         Ok(Self(out))
     }
 
+    /// Parses a selector for `resource`, refusing the fields its registry cannot select on
+    /// (400 "field label not supported", as the API server answers).
+    pub fn parse_for(resource: Resource, s: &str) -> Result<Self, ApiError> {
+        let selector = Self::parse(s)?;
+        if let Some((path, _, _)) = selector
+            .0
+            .iter()
+            .find(|(path, _, _)| !supported_field(resource, path))
+        {
+            return Err(ApiError::bad_request(format!(
+                "field label not supported: {path}"
+            )));
+        }
+        Ok(selector)
+    }
+
     pub fn matches(&self, obj: &Value) -> bool {
         self.0.iter().all(|(path, eq, want)| {
+            // Events select `source` by the reporting component.
+            let path = if path == "source" {
+                "source.component"
+            } else {
+                path
+            };
             let pointer = format!("/{}", path.replace('.', "/"));
             let got = match obj.pointer(&pointer) {
                 Some(Value::String(s)) => s.clone(),
@@ -212,6 +235,43 @@ impl FieldSelector {
             };
             (got == *want) == *eq
         })
+    }
+}
+
+/// The field labels each registry converts (`AddFieldLabelConversionFunc` per kind).
+fn supported_field(resource: Resource, path: &str) -> bool {
+    if matches!(path, "metadata.name" | "metadata.namespace") {
+        return true;
+    }
+    match resource {
+        Resource::Pods => matches!(
+            path,
+            "spec.nodeName"
+                | "spec.restartPolicy"
+                | "spec.schedulerName"
+                | "spec.serviceAccountName"
+                | "spec.hostNetwork"
+                | "status.phase"
+                | "status.podIP"
+                | "status.nominatedNodeName"
+        ),
+        Resource::Events => {
+            path.strip_prefix("involvedObject.").is_some_and(|f| {
+                matches!(
+                    f,
+                    "kind"
+                        | "namespace"
+                        | "name"
+                        | "uid"
+                        | "apiVersion"
+                        | "resourceVersion"
+                        | "fieldPath"
+                )
+            }) || matches!(path, "reason" | "reportingComponent" | "source" | "type")
+        }
+        Resource::Namespaces => path == "status.phase",
+        Resource::ReplicaSets => path == "status.replicas",
+        Resource::Deployments => false,
     }
 }
 
@@ -260,6 +320,12 @@ mod tests {
             FieldSelector::parse("status.phase!=Pending,metadata.namespace=n")
                 .unwrap()
                 .matches(&obj)
+        );
+        assert!(FieldSelector::parse_for(Resource::Pods, "status.phase=Running").is_ok());
+        let err = FieldSelector::parse_for(Resource::Deployments, "spec.replicas=3").unwrap_err();
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (400, "field label not supported: spec.replicas")
         );
     }
 }

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::Notify;
 
+use crate::auth::TokenGrant;
 use crate::clock::SimClock;
 use crate::controllers::Scheduled;
 use crate::faults::{Action, Fault, Trigger, Verb};
@@ -17,6 +18,7 @@ use crate::images::ImageCatalogue;
 use crate::kubeconfig;
 use crate::manifests;
 use crate::resources::Resource;
+use crate::tls::{Tls, TlsListener};
 use crate::world::{RequestRecord, World};
 
 /// Errors starting or feeding the simulator.
@@ -40,6 +42,8 @@ pub enum SimError {
     },
     #[error("failed to start the simulator thread: {0}")]
     Thread(String),
+    #[error("{0}")]
+    Tls(String),
 }
 
 /// How to start a simulator.
@@ -54,12 +58,18 @@ pub struct Config {
     pub manifests: String,
     /// Seeds names and uids, so runs are reproducible.
     pub seed: u64,
-    /// How many changes a watch can resume across before it gets 410 Gone.
+    /// How many changes of one resource type a watch of that type can resume across before it
+    /// gets 410 Gone (each type keeps its own history, as the watch cache does).
     pub watch_history: usize,
     /// Real time between BOOKMARK events on watches that allow them.
     pub bookmark_interval: Duration,
-    /// The bearer token written into the kubeconfig (not checked).
+    /// The bearer token written into the kubeconfig (checked only when `tokens` is not empty).
     pub token: String,
+    /// Serve HTTPS with a CA generated at start, written into the kubeconfig.
+    pub tls: bool,
+    /// When not empty, every request must carry one of these tokens (401 otherwise) and may do
+    /// only what its access allows (403 otherwise).
+    pub tokens: Vec<TokenGrant>,
 }
 
 impl Default for Config {
@@ -73,6 +83,8 @@ impl Default for Config {
             watch_history: 1024,
             bookmark_interval: Duration::from_secs(5),
             token: "kube-sim-token".to_owned(),
+            tls: false,
+            tokens: Vec::new(),
         }
     }
 }
@@ -86,6 +98,7 @@ pub(crate) struct Inner {
     clock: Arc<SimClock>,
     addr: Mutex<Option<SocketAddr>>,
     shutdown: tokio::sync::watch::Sender<bool>,
+    pub(crate) tokens: Vec<TokenGrant>,
 }
 
 impl Inner {
@@ -126,6 +139,7 @@ pub struct KubeSim {
     inner: Arc<Inner>,
     addr: SocketAddr,
     token: String,
+    tls: Option<Tls>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -156,6 +170,7 @@ impl KubeSim {
             clock,
             addr: Mutex::new(None),
             shutdown,
+            tokens: config.tokens.clone(),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
             .await
@@ -172,16 +187,40 @@ impl KubeSim {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(addr);
         let app = crate::api::router(Arc::clone(&inner));
-        // Watch events are small writes; without TCP_NODELAY, Nagle's algorithm holds them back.
-        let listener =
-            axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
-                let _ = tcp.set_nodelay(true);
-            });
-        let server = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!(error = %e, "kube-sim server stopped");
+        let tls = if config.tls {
+            Some(Tls::generate().map_err(SimError::Tls)?)
+        } else {
+            None
+        };
+        let server = match &tls {
+            Some(tls) => {
+                let listener =
+                    TlsListener::new(listener, tls).map_err(|source| SimError::Bind {
+                        port: config.port,
+                        source,
+                    })?;
+                tokio::spawn(async move {
+                    if let Err(e) = axum::serve(listener, app).await {
+                        tracing::error!(error = %e, "kube-sim server stopped");
+                    }
+                })
             }
-        });
+            None => {
+                // Watch events are small writes; without TCP_NODELAY, Nagle's algorithm holds
+                // them back.
+                let listener = axum::serve::ListenerExt::tap_io(
+                    listener,
+                    |tcp: &mut tokio::net::TcpStream| {
+                        let _ = tcp.set_nodelay(true);
+                    },
+                );
+                tokio::spawn(async move {
+                    if let Err(e) = axum::serve(listener, app).await {
+                        tracing::error!(error = %e, "kube-sim server stopped");
+                    }
+                })
+            }
+        };
         let ctrl_inner = Arc::clone(&inner);
         let controllers = tokio::spawn(async move { controller_loop(ctrl_inner).await });
         inner.notify.notify_one();
@@ -189,6 +228,7 @@ impl KubeSim {
             inner,
             addr,
             token: config.token,
+            tls,
             tasks: vec![server, controllers],
         })
     }
@@ -239,6 +279,7 @@ impl KubeSim {
             inner: Arc::clone(&self.inner),
             addr: self.addr,
             token: self.token.clone(),
+            tls: self.tls.clone(),
             tasks: Vec::new(),
         }
     }
@@ -247,13 +288,24 @@ impl KubeSim {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT`, or `https://…` with TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The generated CA certificate (PEM), when serving TLS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.ca_pem.as_str())
     }
 
     pub fn kubeconfig_yaml(&self) -> String {
-        kubeconfig::render(&self.url(), &self.token, "default")
+        self.kubeconfig_for(&self.token)
+    }
+
+    /// A kubeconfig for this server that authenticates with `token`.
+    pub fn kubeconfig_for(&self, token: &str) -> String {
+        kubeconfig::render(&self.url(), token, "default", self.ca_pem())
     }
 
     pub fn write_kubeconfig(&self, path: &Path) -> std::io::Result<()> {

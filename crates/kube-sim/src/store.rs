@@ -1,7 +1,8 @@
 //! The object store: every object keyed by resource/namespace/name, one global monotonic
-//! `resourceVersion`, and a bounded history of changes from which watches resume.
+//! `resourceVersion`, and a bounded history of changes per resource type (as the API server's
+//! watch cache keeps one per resource) from which watches resume.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -80,12 +81,20 @@ impl Change {
 pub struct Store {
     objects: BTreeMap<ObjKey, Value>,
     rv: u64,
-    history: VecDeque<Arc<Change>>,
+    /// Per resource type: the retained changes, and the lowest resourceVersion a watch of that
+    /// type can still resume from (every change of that type after it is retained).
+    history: HashMap<Resource, History>,
     history_cap: usize,
-    /// Lowest resourceVersion a watch can still resume from (everything after it is in `history`).
+    /// The resourceVersion of the last [`Store::compact`].
     compacted_rv: u64,
     tx: broadcast::Sender<Arc<Change>>,
     dirty: Vec<ObjKey>,
+}
+
+#[derive(Debug, Default)]
+struct History {
+    changes: VecDeque<Arc<Change>>,
+    compacted_rv: u64,
 }
 
 pub fn meta_str<'a>(obj: &'a Value, field: &str) -> &'a str {
@@ -101,7 +110,7 @@ impl Store {
         Self {
             objects: BTreeMap::new(),
             rv: 1000,
-            history: VecDeque::new(),
+            history: HashMap::new(),
             history_cap: history_cap.max(1),
             compacted_rv: 1000,
             tx,
@@ -113,20 +122,25 @@ impl Store {
         self.rv
     }
 
-    pub fn compacted_rv(&self) -> u64 {
-        self.compacted_rv
+    /// Lowest resourceVersion a watch of `resource` can resume from.
+    pub fn compacted_rv(&self, resource: Resource) -> u64 {
+        self.history
+            .get(&resource)
+            .map_or(self.compacted_rv, |h| h.compacted_rv.max(self.compacted_rv))
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Change>> {
         self.tx.subscribe()
     }
 
-    /// Changes after `rv`, or `None` when `rv` is older than the retained history.
-    pub fn changes_since(&self, rv: u64) -> Option<Vec<Arc<Change>>> {
-        if rv < self.compacted_rv {
+    /// Changes of `resource` after `rv`, or `None` when `rv` is older than its retained history.
+    pub fn changes_since(&self, resource: Resource, rv: u64) -> Option<Vec<Arc<Change>>> {
+        if rv < self.compacted_rv(resource) {
             return None;
         }
-        Some(self.history.iter().filter(|c| c.rv > rv).cloned().collect())
+        Some(self.history.get(&resource).map_or_else(Vec::new, |h| {
+            h.changes.iter().filter(|c| c.rv > rv).cloned().collect()
+        }))
     }
 
     /// Forgets history so that any watch resuming from before now gets 410 Gone.
@@ -171,10 +185,14 @@ impl Store {
             labels,
             prev_labels,
         });
-        self.history.push_back(Arc::clone(&change));
-        while self.history.len() > self.history_cap {
-            if let Some(old) = self.history.pop_front() {
-                self.compacted_rv = old.rv;
+        let history = self.history.entry(key.resource).or_insert_with(|| History {
+            changes: VecDeque::new(),
+            compacted_rv: self.compacted_rv,
+        });
+        history.changes.push_back(Arc::clone(&change));
+        while history.changes.len() > self.history_cap {
+            if let Some(old) = history.changes.pop_front() {
+                history.compacted_rv = old.rv;
             }
         }
         self.dirty.push(key);

@@ -133,7 +133,7 @@ pub(crate) fn serve(inner: &Arc<Inner>, opts: WatchOptions) -> Response<axum::bo
                 "too old resource version: {rv} ({current})"
             )));
         } else {
-            match w.store.changes_since(rv) {
+            match w.store.changes_since(opts.resource, rv) {
                 Some(changes) => {
                     for c in &changes {
                         if let Some(kind) = opts.event_type(c) {
@@ -144,7 +144,7 @@ pub(crate) fn serve(inner: &Arc<Inner>, opts: WatchOptions) -> Response<axum::bo
                 None => {
                     error = Some(ApiError::gone(format!(
                         "too old resource version: {rv} ({})",
-                        w.store.compacted_rv() + 1
+                        w.store.compacted_rv(opts.resource) + 1
                     )));
                 }
             }

@@ -380,18 +380,26 @@ impl World {
         orphan: bool,
         dry_run: bool,
     ) -> Result<Value, ApiError> {
-        self.delete_with_grace(resource, namespace, name, orphan, dry_run, None)
+        let propagation = if orphan {
+            Propagation::Orphan
+        } else {
+            Propagation::Background
+        };
+        self.delete_with_grace(resource, namespace, name, propagation, dry_run, None)
     }
 
-    /// [`World::delete`] with `gracePeriodSeconds`: a Pod bound to the node is first marked
-    /// Terminating (`deletionTimestamp`) and removed by the kubelet once its containers stopped
-    /// (after `pod_termination`, at most the grace period); 0 deletes at once.
+    /// [`World::delete`] with a propagation policy and `gracePeriodSeconds`: a Pod bound to the
+    /// node is first marked Terminating (`deletionTimestamp`) and removed by the kubelet once its
+    /// containers stopped (after `pod_termination`, at most the grace period; 0 deletes at once).
+    /// Dependents are deleted the same way by the garbage collector, so a deleted Deployment
+    /// leaves its pods Terminating. Foreground deletion keeps an owner, marked with the
+    /// `foregroundDeletion` finalizer, until its dependents are gone.
     pub fn delete_with_grace(
         &mut self,
         resource: Resource,
         namespace: &str,
         name: &str,
-        orphan: bool,
+        propagation: Propagation,
         dry_run: bool,
         grace: Option<i64>,
     ) -> Result<Value, ApiError> {
@@ -410,6 +418,25 @@ impl World {
             return Ok(terminating);
         }
         let uid = meta_str(&obj, "uid").to_owned();
+        if propagation == Propagation::Foreground
+            && matches!(resource, Resource::Deployments | Resource::ReplicaSets)
+        {
+            if obj
+                .pointer("/metadata/deletionTimestamp")
+                .is_some_and(|v| !v.is_null())
+            {
+                return Ok(obj);
+            }
+            let mut marked = obj;
+            marked["metadata"]["deletionTimestamp"] = json!(self.now_str());
+            marked["metadata"]["deletionGracePeriodSeconds"] = json!(0);
+            marked["metadata"]["finalizers"] = json!([FOREGROUND_FINALIZER]);
+            let marked = self.store.replace(resource, marked);
+            self.ctrl.foreground.insert(key.clone());
+            self.collect_dependents(&uid, namespace, Propagation::Foreground);
+            self.finish_foreground_deletions();
+            return Ok(self.store.get(&key).cloned().unwrap_or(marked));
+        }
         let removed = self.store.remove(&key).unwrap_or(obj);
         if resource == Resource::Namespaces {
             for r in Resource::ALL.into_iter().filter(|r| r.namespaced()) {
@@ -424,9 +451,36 @@ impl World {
                 }
             }
         } else {
-            self.collect_dependents(&uid, namespace, orphan);
+            self.collect_dependents(&uid, namespace, propagation);
         }
         Ok(removed)
+    }
+
+    /// Removes the owners deleted in the foreground whose dependents are all gone; true when one
+    /// was removed.
+    pub(crate) fn finish_foreground_deletions(&mut self) -> bool {
+        let mut removed = false;
+        for key in self.ctrl.foreground.clone() {
+            let Some(obj) = self.store.get(&key) else {
+                self.ctrl.foreground.remove(&key);
+                continue;
+            };
+            let uid = meta_str(obj, "uid").to_owned();
+            let waiting = [Resource::ReplicaSets, Resource::Pods]
+                .into_iter()
+                .any(|r| {
+                    self.store
+                        .list(r, Some(&key.namespace))
+                        .iter()
+                        .any(|o| owner_uids(o).contains(&uid))
+                });
+            if !waiting {
+                self.store.remove(&key);
+                self.ctrl.foreground.remove(&key);
+                removed = true;
+            }
+        }
+        removed
     }
 
     /// Marks a bound Pod Terminating; `None` when it should simply be removed now.
@@ -468,7 +522,7 @@ impl World {
         Some(pod)
     }
 
-    fn collect_dependents(&mut self, owner_uid: &str, namespace: &str, orphan: bool) {
+    fn collect_dependents(&mut self, owner_uid: &str, namespace: &str, propagation: Propagation) {
         for r in [Resource::ReplicaSets, Resource::Pods] {
             let owned: Vec<Value> = self
                 .store
@@ -479,15 +533,15 @@ impl World {
                 .collect();
             for mut o in owned {
                 let name = meta_str(&o, "name").to_owned();
-                if orphan {
+                if propagation == Propagation::Orphan {
                     if let Some(refs) = o["metadata"]["ownerReferences"].as_array_mut() {
                         refs.retain(|r| r["uid"] != owner_uid);
                     }
                     self.store.replace(r, o);
-                } else {
-                    let uid = meta_str(&o, "uid").to_owned();
-                    self.store.remove(&ObjKey::new(r, namespace, &name));
-                    self.collect_dependents(&uid, namespace, false);
+                } else if let Err(e) =
+                    self.delete_with_grace(r, namespace, &name, propagation, false, None)
+                {
+                    tracing::debug!(error = %e, "garbage collection of a dependent failed");
                 }
             }
         }
@@ -611,6 +665,35 @@ impl World {
             *n -= 1;
         }
         Some(f.kind.clone())
+    }
+}
+
+/// The finalizer that holds an owner deleted in the foreground until its dependents are gone.
+pub const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
+
+/// `DeleteOptions.propagationPolicy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagation {
+    /// Dependents lose their owner reference and stay.
+    Orphan,
+    /// The owner goes at once; the garbage collector deletes the dependents after it.
+    Background,
+    /// The owner stays (`deletionTimestamp`, `foregroundDeletion`) until its dependents are gone.
+    Foreground,
+}
+
+impl Propagation {
+    /// From the query string and the DeleteOptions body (`orphanDependents` is the old spelling).
+    pub fn from_request(query: Option<&str>, options: &Value) -> Self {
+        let policy = query.or_else(|| options.get("propagationPolicy").and_then(Value::as_str));
+        match policy {
+            Some("Orphan") => Self::Orphan,
+            Some("Foreground") => Self::Foreground,
+            _ if options.get("orphanDependents").and_then(Value::as_bool) == Some(true) => {
+                Self::Orphan
+            }
+            _ => Self::Background,
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{int, owner_ref, set_count};
+use super::{int, owner_ref, scaling, set_count};
 use crate::clock::parse_time;
 use crate::resources::Resource;
 use crate::store::{ObjKey, meta_str};
@@ -200,7 +200,7 @@ fn write_status(world: &mut World, d: &Value) -> Option<Value> {
     }
 }
 
-fn scale_rs(world: &mut World, d: &Value, rs: &Value, to: i64) -> Option<Value> {
+pub(crate) fn scale_rs(world: &mut World, d: &Value, rs: &Value, to: i64) -> Option<Value> {
     let from = int(rs, "/spec/replicas");
     let (surge, _) = fenceposts(d);
     let desired = int(d, "/spec/replicas");
@@ -712,6 +712,7 @@ fn sync_rollout_status(world: &mut World, d: &Value, all: &[Value], new: Option<
                     },
                     |n| format!("ReplicaSet \"{n}\" has timed out progressing."),
                 );
+                // The real controller only sets the condition; it records no Event for it.
                 set_condition(
                     &mut status,
                     new_condition(
@@ -721,15 +722,6 @@ fn sync_rollout_status(world: &mut World, d: &Value, all: &[Value], new: Option<
                         &msg,
                         &now,
                     ),
-                );
-                world.record_event(
-                    Resource::Deployments,
-                    d,
-                    true,
-                    "ProgressDeadlineExceeded",
-                    &msg,
-                    COMPONENT,
-                    None,
                 );
             }
         }
@@ -807,6 +799,26 @@ fn check_paused_conditions(world: &mut World, d: &mut Value) {
     }
 }
 
+/// `dc.sync`: a paused Deployment or a scaling event resizes the existing ReplicaSets (no new
+/// one is created) and only the status follows.
+fn sync_scale(world: &mut World, d: &mut Value, paused: bool) {
+    let (new, old) = sync_revision(world, d, false);
+    scaling::scale(world, d, new.as_ref(), &old);
+    let old = reload(world, &old);
+    if paused {
+        cleanup(world, d, &old);
+    }
+    let mut all = old;
+    all.extend(new.clone());
+    let all = reload(world, &all);
+    let new = new.and_then(|n| reload(world, &[n]).pop());
+    let status = calculate_status(world, d, &all, new.as_ref());
+    if status != d["status"] {
+        d["status"] = status;
+        write_status(world, d);
+    }
+}
+
 /// Reconciles one Deployment.
 pub fn sync(world: &mut World, key: &ObjKey) {
     let Some(mut d) = world.store.get(key).cloned() else {
@@ -820,25 +832,14 @@ pub fn sync(world: &mut World, key: &ObjKey) {
     if !d["status"].is_object() {
         d["status"] = json!({});
     }
+    super::adoption::adopt_orphans(world, Resource::Deployments, &d, Resource::ReplicaSets);
     check_paused_conditions(world, &mut d);
     let paused = d
         .pointer("/spec/paused")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    if paused {
-        let (new, old) = sync_revision(world, &mut d, false);
-        let mut all = old.clone();
-        all.extend(new.clone());
-        if let Some(n) = &new {
-            reconcile_new_rs(world, &d, &all, n);
-        }
-        let all = reload(world, &all);
-        let status = calculate_status(world, &d, &all, new.as_ref());
-        if status != d["status"] {
-            d["status"] = status;
-            write_status(world, &d);
-        }
-        return;
+    if paused || scaling::is_scaling_event(&d, &owned_replicasets(world, &d)) {
+        return sync_scale(world, &mut d, paused);
     }
     let recreate = d.pointer("/spec/strategy/type").and_then(Value::as_str) == Some("Recreate");
     if recreate {

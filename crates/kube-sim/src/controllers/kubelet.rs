@@ -25,6 +25,8 @@ enum Stage {
     Ready,
     CrashLoopBackOff,
     ConfigError,
+    /// The reference does not parse (upper-case repository): nothing is ever pulled.
+    InvalidImageName,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +62,20 @@ fn pull_error(image: &str) -> String {
     format!(
         "rpc error: code = NotFound desc = failed to pull and unpack image \"{full}\": failed to resolve reference \"{full}\": {full}: not found"
     )
+}
+
+/// Why the runtime cannot parse an image reference, if it cannot: repository paths must be
+/// lower case (`reference.ParseNormalizedNamed`).
+fn invalid_reference(image: &str) -> Option<String> {
+    let full = normalize_reference(image);
+    let name = full.split('@').next().unwrap_or(&full);
+    let name = match name.rsplit_once(':') {
+        Some((n, tag)) if !tag.contains('/') => n,
+        _ => name,
+    };
+    let path = name.split_once('/').map_or(name, |(_, p)| p);
+    (path.to_lowercase() != path)
+        .then(|| format!("invalid reference format: repository name ({path}) must be lowercase"))
 }
 
 fn container_id(world: &mut World) -> String {
@@ -132,6 +148,33 @@ fn step(
         );
     };
     match c.stage {
+        Stage::Creating if invalid_reference(&c.image).is_some() => {
+            let why = invalid_reference(&c.image).unwrap_or_default();
+            let msg = format!(
+                "Failed to apply default image tag \"{0}\": couldn't parse image name \"{0}\": {why}",
+                c.image
+            );
+            world.record_event(
+                Resource::Pods,
+                pod,
+                true,
+                "InspectFailed",
+                &msg,
+                "kubelet",
+                fp,
+            );
+            world.record_event(
+                Resource::Pods,
+                pod,
+                true,
+                "Failed",
+                "Error: InvalidImageName",
+                "kubelet",
+                fp,
+            );
+            c.stage = Stage::InvalidImageName;
+            c.next_at = None;
+        }
         Stage::Creating
         | Stage::ImagePullBackOff
         | Stage::CrashLoopBackOff
@@ -234,17 +277,25 @@ fn step(
                 c.next_at = None;
             }
         }
-        Stage::Ready => c.next_at = None,
+        Stage::Ready | Stage::InvalidImageName => c.next_at = None,
     }
 }
 
 fn container_status(c: &ContainerSim, spec: Option<&ImageSpec>, pod_desc: &str) -> Value {
     let state = match c.stage {
-        Stage::Creating | Stage::Pulling => json!({"waiting": {"reason": "ContainerCreating"}}),
+        Stage::Creating => json!({"waiting": {"reason": "ContainerCreating"}}),
+        Stage::Pulling if c.pull_failures == 0 => {
+            json!({"waiting": {"reason": "ContainerCreating"}})
+        }
+        Stage::InvalidImageName => json!({"waiting": {
+            "reason": "InvalidImageName",
+            "message": format!("Failed to apply default image tag \"{0}\": couldn't parse image name \"{0}\": {1}", c.image, invalid_reference(&c.image).unwrap_or_default()),
+        }}),
         Stage::ErrImagePull => {
             json!({"waiting": {"reason": "ErrImagePull", "message": pull_error(&c.image)}})
         }
-        Stage::ImagePullBackOff => {
+        // A retry after a failed pull keeps reporting the back-off until it succeeds or fails.
+        Stage::Pulling | Stage::ImagePullBackOff => {
             json!({"waiting": {"reason": "ImagePullBackOff", "message": format!("Back-off pulling image \"{}\": ErrImagePull: {}", c.image, pull_error(&c.image))}})
         }
         Stage::Running | Stage::Ready => json!({"running": {"startedAt": c.started_at}}),

@@ -2,9 +2,11 @@
 //! kubelet, run as reconcile functions over the world after every change and when a timer on
 //! the simulated clock falls due.
 
+pub mod adoption;
 pub mod deployment;
 pub mod kubelet;
 pub mod replicaset;
+pub mod scaling;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
@@ -31,6 +33,8 @@ pub struct ControllerState {
     pub(crate) max_timer_lag: Duration,
     /// Terminating pods and when their containers will have stopped.
     pub(crate) terminations: HashMap<ObjKey, Duration>,
+    /// Owners deleted in the foreground, waiting for their dependents to be gone.
+    pub(crate) foreground: BTreeSet<ObjKey>,
 }
 
 /// A second actor's action waiting for its trigger.
@@ -167,6 +171,7 @@ impl World {
         {
             let now = self.clock.elapsed();
             self.fire_scheduled(now);
+            self.finish_foreground_deletions();
             let mut keys: BTreeSet<ObjKey> = self.store.take_dirty().into_iter().collect();
             while let Some(Reverse((t, _, _))) = self.ctrl.timers.peek() {
                 if *t > now {
@@ -234,6 +239,11 @@ impl World {
             }
             for k in &deployments {
                 deployment::sync(self, k);
+            }
+            for k in &replicasets {
+                if let Some(rs) = self.store.get(k).cloned() {
+                    adoption::adopt_orphans(self, Resource::ReplicaSets, &rs, Resource::Pods);
+                }
             }
             if !replicasets.is_empty() {
                 // One pass over the pods per round instead of one per ReplicaSet.

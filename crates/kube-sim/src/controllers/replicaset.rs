@@ -74,7 +74,11 @@ pub fn sync(world: &mut World, key: &ObjKey, pods_by_owner: &HashMap<String, Vec
         .unwrap_or_default();
     let want = usize::try_from(int(&rs, "/spec/replicas").max(0)).unwrap_or(0);
     let mut failure: Option<String> = None;
-    if pods.len() < want {
+    // A ReplicaSet being deleted (in the foreground) no longer manages its pods.
+    let deleting = rs
+        .pointer("/metadata/deletionTimestamp")
+        .is_some_and(|v| !v.is_null());
+    if !deleting && pods.len() < want {
         for _ in pods.len()..want {
             let template = &rs["spec"]["template"];
             let mut meta = template
@@ -116,7 +120,7 @@ pub fn sync(world: &mut World, key: &ObjKey, pods_by_owner: &HashMap<String, Vec
                 }
             }
         }
-    } else if pods.len() > want {
+    } else if !deleting && pods.len() > want {
         pods.sort_by_key(deletion_rank);
         let excess = pods.len() - want;
         for p in pods.drain(..excess) {

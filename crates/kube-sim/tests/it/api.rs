@@ -175,10 +175,11 @@ async fn create_validate_dry_run_and_delete_cascades() {
     let pods = get(&sim, "/api/v1/namespaces/prod/pods?labelSelector=app%3Dweb")
         .await
         .json();
-    assert_eq!(
-        pods["items"].as_array().map(Vec::len),
-        Some(0),
-        "pods deleted with their deployment"
+    assert!(
+        pods["items"].as_array().is_some_and(|p| p
+            .iter()
+            .all(|p| p["metadata"]["deletionTimestamp"].is_string())),
+        "pods deleted with their deployment turn Terminating: {pods}"
     );
     let rs = get(&sim, "/apis/apps/v1/namespaces/prod/replicasets")
         .await
@@ -608,4 +609,212 @@ async fn label_selector_watches_see_objects_enter_and_leave() {
         .filter_map(|e| e["type"].as_str().map(str::to_owned))
         .collect();
     assert_eq!(kinds, ["ADDED", "DELETED"], "{}", w.body);
+}
+
+#[tokio::test]
+async fn invalid_specs_and_unsupported_field_selectors_are_refused() {
+    let sim = start(
+        100.0,
+        &deployment_yaml("prod", "web", 1, "registry.example/app:1.0", ""),
+    )
+    .await;
+    let deployment = |name: &str, change: &Value| {
+        let d = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+            "spec": {"selector": {"matchLabels": {"app": "x"}}, "template": {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "app", "image": "registry.example/app:1.0"}]}}}});
+        kube_sim::patch::apply(kube_sim::patch::PatchType::Merge, &d, change)
+            .expect("merge")
+            .to_string()
+    };
+    let cases = [
+        (
+            "surge",
+            json!({"spec": {"strategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "0%"}}}}),
+            "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: \"0%\": may not be 0 when `maxSurge` is 0",
+        ),
+        (
+            "label",
+            json!({"metadata": {"labels": {"team": "a b"}}}),
+            "metadata.labels: Invalid value: \"a b\": a valid label must be an empty string",
+        ),
+        (
+            "container",
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "App_1", "image": "registry.example/app:1.0"}]}}}}),
+            "spec.template.spec.containers[0].name: Invalid value: \"App_1\": a lowercase RFC 1123 label must consist of",
+        ),
+        (
+            "deadline",
+            json!({"spec": {"minReadySeconds": 30, "progressDeadlineSeconds": 30}}),
+            "spec.progressDeadlineSeconds: Invalid value: 30: must be greater than minReadySeconds",
+        ),
+    ];
+    for (name, change, want) in cases {
+        let r = http(
+            &sim,
+            "POST",
+            DEPLOY,
+            "application/json",
+            &deployment(name, &change),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.json()["reason"].as_str()),
+            (422, Some("Invalid")),
+            "{name}: {}",
+            r.body
+        );
+        let message = r.json()["message"].as_str().expect("message").to_owned();
+        assert!(
+            message.starts_with(&format!("Deployment.apps \"{name}\" is invalid: {want}")),
+            "{name}: {message}"
+        );
+    }
+    assert!(
+        sim.list::<k8s_openapi::api::apps::v1::Deployment>(Some("prod"))
+            .len()
+            == 1
+    );
+
+    let bad = get(&sim, &format!("{DEPLOY}?fieldSelector=spec.replicas%3D3")).await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json()["reason"], "BadRequest");
+    assert_eq!(
+        bad.json()["message"],
+        "field label not supported: spec.replicas"
+    );
+    let watch = get(
+        &sim,
+        &format!("{DEPLOY}?watch=true&fieldSelector=status.replicas%3D1"),
+    )
+    .await;
+    assert_eq!(watch.status, 400, "watches check the field too");
+    let ok = get(
+        &sim,
+        "/api/v1/namespaces/prod/pods?fieldSelector=status.phase%3DRunning",
+    )
+    .await;
+    assert_eq!(ok.status, 200);
+    let events = get(
+        &sim,
+        "/api/v1/namespaces/prod/events?fieldSelector=involvedObject.kind%3DPod,reason%3DScheduled",
+    )
+    .await;
+    assert_eq!(events.status, 200);
+}
+
+#[tokio::test]
+async fn watch_history_is_kept_per_resource_type() {
+    let sim = KubeSim::start(Config {
+        time_scale: 0.000_001,
+        images: crate::common::images(),
+        manifests: deployment_yaml("prod", "web", 1, "registry.example/app:1.0", ""),
+        watch_history: 16,
+        ..Config::default()
+    })
+    .await
+    .expect("start");
+    sim.settle();
+    let rv = get(&sim, DEPLOY).await.json()["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("rv")
+        .to_owned();
+    // One scale-up: a few Deployment changes, and far more than 16 pod changes.
+    let mp = json!({"spec": {"replicas": 10}});
+    let patched = http(
+        &sim,
+        "PATCH",
+        &format!("{DEPLOY}/web"),
+        "application/merge-patch+json",
+        &mp.to_string(),
+    )
+    .await;
+    assert_eq!(patched.status, 200);
+    sim.advance(Duration::from_secs(10));
+    let deployments = get(
+        &sim,
+        &format!("{DEPLOY}?watch=true&resourceVersion={rv}&timeoutSeconds=1"),
+    )
+    .await;
+    let evs = lines(&deployments.body);
+    assert!(evs.iter().all(|e| e["type"] == "MODIFIED"), "{evs:?}");
+    assert!(
+        evs.iter()
+            .any(|e| e["object"]["status"]["availableReplicas"] == 10),
+        "{evs:?}"
+    );
+    let pods = get(
+        &sim,
+        &format!("/api/v1/namespaces/prod/pods?watch=true&resourceVersion={rv}&timeoutSeconds=1"),
+    )
+    .await;
+    let evs = lines(&pods.body);
+    assert_eq!(
+        (evs[0]["type"].as_str(), evs[0]["object"]["code"].as_i64()),
+        (Some("ERROR"), Some(410)),
+        "the pods' own history has moved on: {evs:?}"
+    );
+}
+
+#[tokio::test]
+async fn pod_logs_come_from_the_image_catalogue() {
+    let images = kube_sim::ImageCatalogue::new(vec![
+        kube_sim::ImageSpec::ok("registry.example/app:1.*").logs(&["listening on :8080"], &[]),
+        kube_sim::ImageSpec::crashing("registry.example/app:crash")
+            .logs(&["starting"], &["panic: no database configured"]),
+    ]);
+    let sim = KubeSim::start(Config {
+        time_scale: 0.000_001,
+        images,
+        manifests: deployment_yaml("prod", "web", 1, "registry.example/app:1.0", "")
+            + "---\n"
+            + deployment_yaml("prod", "bad", 1, "registry.example/app:crash", "")
+                .split_once("---\n")
+                .expect("two documents")
+                .1,
+        ..Config::default()
+    })
+    .await
+    .expect("start");
+    let pod_of = |app: &str| {
+        sim.list::<k8s_openapi::api::core::v1::Pod>(Some("prod"))
+            .into_iter()
+            .find(|p| p.metadata.labels.as_ref().is_some_and(|l| l["app"] == app))
+            .and_then(|p| p.metadata.name)
+            .expect("pod")
+    };
+    sim.settle();
+    let web = pod_of("web");
+    let log = |pod: &str, query: &str| {
+        let path = format!("/api/v1/namespaces/prod/pods/{pod}/log{query}");
+        let sim = &sim;
+        async move { get(sim, &path).await }
+    };
+    let waiting = log(&web, "").await;
+    assert_eq!(waiting.status, 400);
+    assert_eq!(
+        waiting.json()["message"],
+        format!("container \"app\" in pod \"{web}\" is waiting to start: ContainerCreating")
+    );
+    sim.advance(Duration::from_secs(10));
+    let running = log(&web, "").await;
+    assert_eq!(
+        (running.status, running.body.as_str()),
+        (200, "listening on :8080\n")
+    );
+    let stamped = log(&web, "?timestamps=true").await.body;
+    assert!(stamped.ends_with("Z listening on :8080\n"), "{stamped}");
+    let none = log(&web, "?previous=true").await;
+    assert_eq!(none.status, 400);
+    assert_eq!(
+        none.json()["message"],
+        format!("previous terminated container \"app\" in pod \"{web}\" not found")
+    );
+    assert_eq!(log(&web, "?container=sidecar").await.status, 400);
+    assert_eq!(log("ghost", "").await.status, 404);
+
+    let bad = pod_of("bad");
+    let last_words = "starting\npanic: no database configured\n";
+    let previous = log(&bad, "?previous=true").await;
+    assert_eq!((previous.status, previous.body.as_str()), (200, last_words));
+    let tail = log(&bad, "?previous=true&tailLines=1").await;
+    assert_eq!(tail.body, "panic: no database configured\n");
 }

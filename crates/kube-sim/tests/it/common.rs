@@ -12,8 +12,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub const IMAGES_YAML: &str = "images:
   - image: \"registry.example/app:1.*\"
     ready_after: 2s
+    logs: [\"listening on :8080\"]
   - image: \"registry.example/app:crash\"
     crash: true
+    logs: [\"starting\"]
+    last_words: [\"panic: no database configured\"]
   - image: \"registry.example/app:slow\"
     ready_after: 120s
 ";
@@ -145,6 +148,11 @@ pub struct Binary {
 
 impl Binary {
     pub fn start(manifests: &str, time_scale: f64) -> Self {
+        Self::start_with(manifests, time_scale, &[])
+    }
+
+    /// As [`Binary::start`], with extra command-line arguments.
+    pub fn start_with(manifests: &str, time_scale: f64, args: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("m.yaml"), manifests).expect("write manifests");
         std::fs::write(dir.path().join("images.yaml"), IMAGES_YAML).expect("write images");
@@ -156,6 +164,7 @@ impl Binary {
             .arg("--kubeconfig-out")
             .arg(dir.path().join("kubeconfig"))
             .args(["--time-scale", &time_scale.to_string()])
+            .args(args)
             .env_clear()
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -167,7 +176,7 @@ impl Binary {
             .expect("read url");
         let url = first.trim().to_owned();
         assert!(
-            url.starts_with("http://127.0.0.1:"),
+            url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:"),
             "first stdout line is the URL: {url:?}"
         );
         Self { child, url, dir }
@@ -204,6 +213,25 @@ pub fn kubectl_path() -> PathBuf {
         "kubectl not found at /usr/bin/kubectl: install kubectl (.ci/run does)"
     );
     p
+}
+
+/// A child process without the ambient GitHub/runner environment or a KUBECONFIG.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "tests list the ambient variables only to remove them from children"
+)]
+pub fn hermetic(cmd: &mut Command) -> &mut Command {
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("GITHUB_")
+            || k.starts_with("RUNNER_")
+            || k.starts_with("ACTIONS_")
+            || k == "KUBECONFIG"
+        {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
 }
 
 /// Runs the stock kubectl with a clean environment (no GITHUB_*, RUNNER_*, ACTIONS_*, KUBECONFIG).

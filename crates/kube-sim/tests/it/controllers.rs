@@ -296,6 +296,12 @@ async fn bad_image_backs_off_and_exceeds_the_progress_deadline() {
         rollout_status(&d),
         Err("deployment \"web\" exceeded its progress deadline".to_owned())
     );
+    assert!(
+        sim.events("prod")
+            .iter()
+            .all(|e| e.reason.as_deref() != Some("ProgressDeadlineExceeded")),
+        "the real controller only sets the condition; it records no Event"
+    );
 }
 
 #[tokio::test]
@@ -712,4 +718,296 @@ async fn deleted_pods_terminate_gracefully_and_are_replaced() {
             .all(|p| p.metadata.name.as_deref() != Some(victim.as_str()))
     );
     assert!(run_rollout(&sim, Duration::from_secs(1), 30, |_| {}).is_ok_and(|(_, done)| done));
+}
+
+fn merge_patch(sim: &KubeSim, v: &Value) {
+    sim.with_world(|w| {
+        w.patch(
+            Resource::Deployments,
+            "prod",
+            "web",
+            kube_sim::patch::PatchType::Merge,
+            v,
+            false,
+            false,
+        )
+    })
+    .expect("patch");
+    sim.settle();
+}
+
+/// (image, `spec.replicas`) of every `ReplicaSet`, sorted.
+fn replicaset_sizes(sim: &KubeSim) -> Vec<(String, i32)> {
+    let mut sizes: Vec<(String, i32)> = sim
+        .list::<ReplicaSet>(Some("prod"))
+        .into_iter()
+        .map(|rs| {
+            let spec = rs.spec.expect("spec");
+            let image = spec
+                .template
+                .and_then(|t| t.spec)
+                .and_then(|s| s.containers[0].image.clone())
+                .unwrap_or_default();
+            (image, spec.replicas.unwrap_or(0))
+        })
+        .collect();
+    sizes.sort();
+    sizes
+}
+
+#[tokio::test]
+async fn scaling_a_stuck_rollout_is_proportional() {
+    let sim = frozen(&deployment_yaml(
+        "prod",
+        "web",
+        3,
+        "registry.example/app:1.0",
+        "  strategy:\n    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}\n",
+    ))
+    .await;
+    assert!(run_rollout(&sim, Duration::from_secs(1), 30, |_| {}).is_ok_and(|(_, done)| done));
+    set_image(&sim, "registry.example/app:nope");
+    sim.advance(Duration::from_secs(30));
+    assert_eq!(
+        replicaset_sizes(&sim),
+        [
+            ("registry.example/app:1.0".to_owned(), 3),
+            ("registry.example/app:nope".to_owned(), 1)
+        ]
+    );
+    merge_patch(&sim, &json!({"spec": {"replicas": 6}}));
+    // 7 allowed (6 + maxSurge 1) over 4 sized for 4: old 3*7/4 -> 5, new 1*7/4 -> 2.
+    assert_eq!(
+        replicaset_sizes(&sim),
+        [
+            ("registry.example/app:1.0".to_owned(), 5),
+            ("registry.example/app:nope".to_owned(), 2)
+        ]
+    );
+    for rs in sim.list::<ReplicaSet>(Some("prod")) {
+        let a = rs.metadata.annotations.expect("annotations");
+        assert_eq!(a["deployment.kubernetes.io/desired-replicas"], "6");
+        assert_eq!(a["deployment.kubernetes.io/max-replicas"], "7");
+    }
+    let scaled: Vec<String> = sim
+        .events("prod")
+        .into_iter()
+        .filter_map(|e| e.message)
+        .filter(|m| m.ends_with("from 3 to 5") || m.ends_with("from 1 to 2"))
+        .collect();
+    assert_eq!(scaled.len(), 2, "{scaled:?}");
+    // Scaling back down shrinks both, largest first.
+    merge_patch(&sim, &json!({"spec": {"replicas": 3}}));
+    let sizes = replicaset_sizes(&sim);
+    assert_eq!(sizes.iter().map(|(_, n)| n).sum::<i32>(), 4, "{sizes:?}");
+}
+
+#[tokio::test]
+async fn scaling_a_paused_deployment_with_a_pending_change_scales_the_old_replicaset() {
+    let sim = frozen(&deployment_yaml(
+        "prod",
+        "web",
+        3,
+        "registry.example/app:1.0",
+        "",
+    ))
+    .await;
+    assert!(run_rollout(&sim, Duration::from_secs(1), 30, |_| {}).is_ok_and(|(_, done)| done));
+    merge_patch(&sim, &json!({"spec": {"paused": true}}));
+    set_image(&sim, "registry.example/app:1.1");
+    merge_patch(&sim, &json!({"spec": {"replicas": 5}}));
+    sim.advance(Duration::from_secs(10));
+    assert_eq!(
+        replicaset_sizes(&sim),
+        [("registry.example/app:1.0".to_owned(), 5)],
+        "the old ReplicaSet takes the new size; no new one while paused"
+    );
+    assert_eq!(pods(&sim).len(), 5);
+    let d = deploy(&sim);
+    assert_eq!(d["status"]["replicas"], 5);
+    assert_eq!(d["status"].get("updatedReplicas"), None);
+}
+
+#[tokio::test]
+async fn failing_pulls_stay_in_back_off_and_bad_references_are_invalid_names() {
+    let sim = frozen(&deployment_yaml(
+        "prod",
+        "web",
+        1,
+        "registry.example/app:nope",
+        "",
+    ))
+    .await;
+    let mut seen = Vec::new();
+    for _ in 0..120 {
+        sim.advance(Duration::from_millis(500));
+        if let Some(r) = pods(&sim).first().and_then(waiting_reason)
+            && seen.last() != Some(&r)
+        {
+            seen.push(r);
+        }
+    }
+    assert_eq!(seen[0], "ContainerCreating", "{seen:?}");
+    assert!(
+        seen[1..]
+            .iter()
+            .all(|r| r == "ErrImagePull" || r == "ImagePullBackOff"),
+        "retries keep the pull error: {seen:?}"
+    );
+    assert!(seen.len() >= 4, "several retries in 60 s: {seen:?}");
+
+    let sim = frozen(&deployment_yaml(
+        "prod",
+        "web",
+        1,
+        "registry.example/App:1.0",
+        "",
+    ))
+    .await;
+    sim.advance(Duration::from_secs(30));
+    let pod = pods(&sim).pop().expect("pod");
+    assert_eq!(waiting_reason(&pod).as_deref(), Some("InvalidImageName"));
+    let messages: Vec<(String, String)> = sim
+        .events("prod")
+        .into_iter()
+        .filter_map(|e| Some((e.reason?, e.message?)))
+        .collect();
+    assert!(
+        messages.contains(&(
+            "InspectFailed".to_owned(),
+            "Failed to apply default image tag \"registry.example/App:1.0\": couldn't parse image name \"registry.example/App:1.0\": invalid reference format: repository name (App) must be lowercase".to_owned()
+        )),
+        "{messages:?}"
+    );
+    assert!(
+        !messages.iter().any(|(r, _)| r == "Pulling"),
+        "an invalid name is never pulled: {messages:?}"
+    );
+}
+
+#[tokio::test]
+async fn orphaned_replicasets_are_adopted_by_a_recreated_deployment() {
+    let sim = frozen(&deployment_yaml(
+        "prod",
+        "web",
+        3,
+        "registry.example/app:1.0",
+        "",
+    ))
+    .await;
+    assert!(run_rollout(&sim, Duration::from_secs(1), 30, |_| {}).is_ok_and(|(_, done)| done));
+    let before: Vec<String> = pods(&sim)
+        .into_iter()
+        .filter_map(|p| p.metadata.name)
+        .collect();
+    let old = deploy(&sim);
+    sim.with_world(|w| w.delete(Resource::Deployments, "prod", "web", true, false))
+        .expect("delete");
+    sim.settle();
+    let rs = sim.list::<ReplicaSet>(Some("prod"));
+    assert_eq!(rs.len(), 1);
+    assert!(
+        rs[0]
+            .metadata
+            .owner_references
+            .as_ref()
+            .is_none_or(Vec::is_empty),
+        "orphaned"
+    );
+    let mut again = old.clone();
+    again["metadata"] = json!({"name": "web", "labels": {"app": "web"}});
+    again.as_object_mut().expect("object").remove("status");
+    sim.with_world(|w| w.create(Resource::Deployments, "prod", again, false))
+        .expect("create");
+    sim.advance(Duration::from_secs(5));
+    let rs = sim.list::<ReplicaSet>(Some("prod"));
+    assert_eq!(rs.len(), 1, "adopted, not duplicated");
+    let new_uid = deploy(&sim)["metadata"]["uid"]
+        .as_str()
+        .expect("uid")
+        .to_owned();
+    assert_ne!(new_uid, old["metadata"]["uid"].as_str().expect("uid"));
+    assert_eq!(
+        rs[0].metadata.owner_references.as_ref().expect("owner")[0].uid,
+        new_uid
+    );
+    let after: Vec<String> = pods(&sim)
+        .into_iter()
+        .filter_map(|p| p.metadata.name)
+        .collect();
+    assert_eq!(after, before, "the same pods keep running");
+    assert!(rollout_status(&deploy(&sim)).is_ok_and(|(_, done)| done));
+}
+
+#[tokio::test]
+async fn deleting_a_deployment_leaves_its_pods_terminating() {
+    let sim = frozen(&deployment_yaml(
+        "prod",
+        "web",
+        2,
+        "registry.example/app:1.0",
+        "",
+    ))
+    .await;
+    assert!(run_rollout(&sim, Duration::from_secs(1), 30, |_| {}).is_ok_and(|(_, done)| done));
+    sim.set_pod_termination(Duration::from_secs(5));
+    sim.with_world(|w| w.delete(Resource::Deployments, "prod", "web", false, false))
+        .expect("delete");
+    sim.settle();
+    assert!(sim.list::<ReplicaSet>(Some("prod")).is_empty());
+    let left = sim.list::<Pod>(Some("prod"));
+    assert_eq!(left.len(), 2);
+    assert!(
+        left.iter().all(|p| p.metadata.deletion_timestamp.is_some()),
+        "Terminating for their grace period"
+    );
+    sim.advance(Duration::from_secs(6));
+    assert!(sim.list::<Pod>(Some("prod")).is_empty());
+}
+
+#[tokio::test]
+async fn foreground_deletion_keeps_the_owner_until_its_dependents_are_gone() {
+    let sim = frozen(&deployment_yaml(
+        "prod",
+        "web",
+        2,
+        "registry.example/app:1.0",
+        "",
+    ))
+    .await;
+    assert!(run_rollout(&sim, Duration::from_secs(1), 30, |_| {}).is_ok_and(|(_, done)| done));
+    sim.set_pod_termination(Duration::from_secs(5));
+    let marked = sim
+        .with_world(|w| {
+            w.delete_with_grace(
+                Resource::Deployments,
+                "prod",
+                "web",
+                kube_sim::world::Propagation::Foreground,
+                false,
+                None,
+            )
+        })
+        .expect("delete");
+    assert!(
+        marked["metadata"]["deletionTimestamp"].is_string(),
+        "{marked}"
+    );
+    assert_eq!(
+        marked["metadata"]["finalizers"],
+        json!(["foregroundDeletion"])
+    );
+    sim.settle();
+    let rs = sim.list::<ReplicaSet>(Some("prod"));
+    assert_eq!(rs.len(), 1, "the ReplicaSet waits for its pods too");
+    assert!(rs[0].metadata.deletion_timestamp.is_some());
+    assert!(sim.get_json(Resource::Deployments, "prod", "web").is_some());
+    assert_eq!(sim.list::<Pod>(Some("prod")).len(), 2, "no replacements");
+    sim.advance(Duration::from_secs(6));
+    assert!(sim.list::<Pod>(Some("prod")).is_empty());
+    assert!(sim.list::<ReplicaSet>(Some("prod")).is_empty());
+    assert!(
+        sim.get_json(Resource::Deployments, "prod", "web").is_none(),
+        "gone once its dependents are"
+    );
 }

@@ -496,3 +496,196 @@ fn get_watch_prints_changes() {
         "{text}"
     );
 }
+
+/// Polls `kubectl get` with a jsonpath until it prints `want` (30 s at most).
+fn wait_for_jsonpath(bin: &Binary, ns: &str, what: &str, path: &str, want: &str) {
+    for _ in 0..300 {
+        let out = bin.kubectl(&["-n", ns, "get", what, "-o", &format!("jsonpath={path}")]);
+        if out.stdout == want {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what} never had {path} = {want}");
+}
+
+#[test]
+fn create_namespace_and_deployment_then_read_logs() {
+    let bin = Binary::start(
+        &deployment_yaml("prod", "web", 1, "registry.example/app:1.0", ""),
+        SCALE,
+    );
+    let out = bin.kubectl(&["create", "namespace", "staging"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "namespace/staging created\n"),
+        "{out:?}"
+    );
+    let out = bin.kubectl(&[
+        "-n",
+        "staging",
+        "create",
+        "deployment",
+        "api",
+        "--image=registry.example/app:1.0",
+        "--replicas=2",
+        "--port=8080",
+    ]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "deployment.apps/api created\n"),
+        "{out:?}"
+    );
+    let out = bin.kubectl(&[
+        "-n",
+        "staging",
+        "rollout",
+        "status",
+        "deploy/api",
+        "--timeout=30s",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let port = bin.kubectl(&[
+        "-n",
+        "staging",
+        "get",
+        "deploy",
+        "api",
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].ports[0].containerPort}",
+    ]);
+    assert_eq!(port.stdout, "8080");
+    let out = bin.kubectl(&["-n", "staging", "logs", "deploy/api"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "listening on :8080\n"),
+        "{out:?}"
+    );
+
+    let out = bin.kubectl(&[
+        "-n",
+        "staging",
+        "create",
+        "deployment",
+        "crash",
+        "--image=registry.example/app:crash",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    wait_for_jsonpath(
+        &bin,
+        "staging",
+        "pods",
+        "{.items[?(@.metadata.labels.app==\"crash\")].status.containerStatuses[0].state.waiting.reason}",
+        "CrashLoopBackOff",
+    );
+    let out = bin.kubectl(&["-n", "staging", "logs", "deploy/crash", "--previous"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "starting\npanic: no database configured\n"),
+        "{out:?}"
+    );
+
+    let out = bin.kubectl(&[
+        "-n",
+        "staging",
+        "create",
+        "deployment",
+        "nope",
+        "--image=registry.example/app:nope",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    wait_for_jsonpath(
+        &bin,
+        "staging",
+        "pods",
+        "{.items[?(@.metadata.labels.app==\"nope\")].status.containerStatuses[0].state.waiting.reason}",
+        "ImagePullBackOff",
+    );
+    let out = bin.kubectl(&["-n", "staging", "logs", "deploy/nope"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("is waiting to start: trying and failing to pull image"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn tls_and_tokens_are_checked_as_a_real_server_checks_them() {
+    let bin = Binary::start_with(
+        &deployment_yaml("prod", "web", 1, "registry.example/app:1.0", ""),
+        SCALE,
+        &[
+            "--tls",
+            "--token",
+            "admin-secret:admin:admin",
+            "--token",
+            "reader-secret:system:serviceaccount:ci:reader:read",
+        ],
+    );
+    assert!(bin.url.starts_with("https://"), "{}", bin.url);
+    let kubeconfig = std::fs::read_to_string(bin.kubeconfig()).expect("kubeconfig");
+    assert!(
+        kubeconfig.contains("certificate-authority-data: "),
+        "{kubeconfig}"
+    );
+    let out = bin.kubectl(&["-n", "prod", "get", "deploy", "web", "-o", "name"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "deployment.apps/web\n"),
+        "{out:?}"
+    );
+
+    let out = bin.kubectl(&["--token=wrong", "-n", "prod", "get", "deploy", "web"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("You must be logged in to the server")
+            || out.stderr.contains("Unauthorized"),
+        "{out:?}"
+    );
+    let out = bin.kubectl(&[
+        "--token=reader-secret",
+        "-n",
+        "prod",
+        "get",
+        "deploy",
+        "web",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = bin.kubectl(&[
+        "--token=reader-secret",
+        "-n",
+        "prod",
+        "scale",
+        "deploy/web",
+        "--replicas=2",
+    ]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains(
+            "Error from server (Forbidden): deployments.apps \"web\" is forbidden: User \"system:serviceaccount:ci:reader\" cannot "
+        ) && out.stderr.contains(
+            "resource \"deployments/scale\" in API group \"apps\" in the namespace \"prod\""
+        ),
+        "{out:?}"
+    );
+    let untrusting = bin.dir.path().join("untrusting");
+    let without_ca: Vec<&str> = kubeconfig
+        .lines()
+        .filter(|l| !l.contains("certificate-authority-data"))
+        .collect();
+    std::fs::write(&untrusting, without_ca.join("\n")).expect("write kubeconfig");
+    let out = crate::common::kubectl(
+        &untrusting,
+        bin.dir.path(),
+        &["-n", "prod", "get", "deploy"],
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("certificate signed by unknown authority"),
+        "a client that does not trust the CA is refused: {out:?}"
+    );
+}

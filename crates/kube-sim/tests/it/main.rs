@@ -13,3 +13,4 @@ mod controllers;
 mod fidelity;
 mod kube_client;
 mod kubectl;
+mod python_client;
