@@ -20,7 +20,7 @@ pub const TOKEN: &str = "kube-CANARY-token-5f3c9a";
 /// Simulated seconds per real second: a 2 s image start takes 50 ms, a 100 s deadline 2.5 s.
 const TIME_SCALE: f64 = 40.0;
 
-fn manifests(extra_spec: &str, extra_container: &str) -> String {
+pub fn manifests(extra_spec: &str, extra_container: &str) -> String {
     format!(
         "apiVersion: v1
 kind: Namespace
@@ -48,7 +48,7 @@ spec:
     )
 }
 
-fn images() -> ImageCatalogue {
+pub fn images() -> ImageCatalogue {
     ImageCatalogue::new(vec![
         ImageSpec::crashing(CRASHING),
         ImageSpec::ok(NEVER_READY).ready_after(Duration::from_secs(100_000)),
@@ -81,7 +81,7 @@ pub fn sim_with(extra_spec: &str, extra_container: &str) -> SimHandle {
     sim
 }
 
-fn rolled_out(sim: &KubeSim) -> bool {
+pub fn rolled_out(sim: &KubeSim) -> bool {
     deployment(sim).status.is_some_and(|status| {
         status.available_replicas == Some(2) && status.updated_replicas == Some(2)
     })

@@ -1,5 +1,6 @@
 //! k8s-deploy against the Kubernetes API simulator: stories, failures with rollback, faults.
 
+mod access;
 mod common;
 mod failures;
 mod faults;
