@@ -1011,3 +1011,45 @@ async fn foreground_deletion_keeps_the_owner_until_its_dependents_are_gone() {
         "gone once its dependents are"
     );
 }
+
+#[tokio::test]
+async fn a_replicaset_created_again_adopts_the_pods_it_left() {
+    let sim = frozen(&deployment_yaml(
+        "prod",
+        "web",
+        2,
+        "registry.example/app:1.0",
+        "",
+    ))
+    .await;
+    assert!(run_rollout(&sim, Duration::from_secs(1), 30, |_| {}).is_ok_and(|(_, done)| done));
+    let before: Vec<String> = pods(&sim)
+        .into_iter()
+        .filter_map(|p| p.metadata.name)
+        .collect();
+    let rs = sim.list::<ReplicaSet>(Some("prod")).remove(0);
+    let rs_name = rs.metadata.name.expect("name");
+    sim.with_world(|w| w.delete(Resource::ReplicaSets, "prod", &rs_name, true, false))
+        .expect("delete");
+    // The deployment controller creates the ReplicaSet again (same template, same name), and
+    // the new ReplicaSet adopts the orphaned pods instead of starting two more.
+    sim.advance(Duration::from_secs(5));
+    let again = sim.list::<ReplicaSet>(Some("prod"));
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].metadata.name.as_deref(), Some(rs_name.as_str()));
+    let new_uid = again[0].metadata.uid.clone().expect("uid");
+    let after = pods(&sim);
+    assert_eq!(
+        after
+            .iter()
+            .filter_map(|p| p.metadata.name.clone())
+            .collect::<Vec<_>>(),
+        before
+    );
+    assert!(after.iter().all(|p| {
+        p.metadata
+            .owner_references
+            .as_ref()
+            .is_some_and(|o| o[0].uid == new_uid)
+    }));
+}

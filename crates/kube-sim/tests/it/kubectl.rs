@@ -689,3 +689,23 @@ fn tls_and_tokens_are_checked_as_a_real_server_checks_them() {
         "a client that does not trust the CA is refused: {out:?}"
     );
 }
+
+#[test]
+fn delete_with_foreground_cascade_waits_for_the_pods() {
+    let bin = started("");
+    let out = bin.kubectl(&[
+        "-n",
+        "prod",
+        "delete",
+        "deploy/web",
+        "--cascade=foreground",
+        "--timeout=30s",
+    ]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "deployment.apps \"web\" deleted\n"),
+        "{out:?}"
+    );
+    let out = bin.kubectl(&["-n", "prod", "get", "deploy,rs,pods", "-o", "name"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, ""), "{out:?}");
+}
