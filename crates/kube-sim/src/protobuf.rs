@@ -400,6 +400,41 @@ mod tests {
     /// What kubectl 1.32 sends for `kubectl create namespace foo` (captured on the wire).
     const CREATE_NAMESPACE: &str = "6b3873000a0f0a02763112094e616d657370616365121b0a130a03666f6f12001a0022002a0032003800420012001a020a001a002200";
 
+    /// `kubectl create deployment web --image=registry.example/app:1.0 --replicas=3 --port=8080
+    /// -- sleep 10` (kubectl 1.32, captured on the wire).
+    const CREATE_DEPLOYMENT: &str = concat!(
+        "6b3873000a150a07617070732f7631120a4465706c6f796d656e7412d6010a1f0a0377656212001a0022002a",
+        "003200380042005a0a0a03617070120377656212a4010803120c0a0a0a0361707012037765621a89010a1c0a",
+        "0012001a0022002a003200380042005a0a0a0361707012037765621269124b0a036170701218726567697374",
+        "72792e6578616d706c652f6170703a312e301a05736c6565701a0231302a00320b0a00100018903f22002a00",
+        "42006a007200800100880100900100a201001a00320042004a0052005800600068008201008a01009a0100c2",
+        "010022020a00280038001a0c0800100018002000280038001a002200",
+    );
+
+    #[test]
+    fn decodes_the_deployment_kubectl_creates() {
+        let d = decode(Resource::Deployments, &unhex(CREATE_DEPLOYMENT)).unwrap();
+        let labels = json!({"app": "web"});
+        assert_eq!(
+            d,
+            json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web", "labels": labels},
+                "spec": {
+                    "replicas": 3,
+                    "selector": {"matchLabels": labels},
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {"containers": [{
+                            "name": "app", "image": "registry.example/app:1.0",
+                            "command": ["sleep", "10"], "ports": [{"containerPort": 8080}],
+                        }]},
+                    },
+                },
+            })
+        );
+    }
+
     fn unhex(s: &str) -> Vec<u8> {
         (0..s.len())
             .step_by(2)
