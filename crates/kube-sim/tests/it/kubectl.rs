@@ -709,3 +709,32 @@ fn delete_with_foreground_cascade_waits_for_the_pods() {
     let out = bin.kubectl(&["-n", "prod", "get", "deploy,rs,pods", "-o", "name"]);
     assert_eq!((out.code, out.stdout.as_str()), (0, ""), "{out:?}");
 }
+
+/// The routes the README lists as not simulated fail loudly, as it says.
+#[test]
+fn unserved_routes_fail_as_the_readme_says() {
+    let bin = started("");
+    let out = bin.kubectl(&["auth", "can-i", "patch", "deployments"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains(
+            "kube-sim does not serve /apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+        ),
+        "{out:?}"
+    );
+    let out = bin.kubectl(&["cluster-info"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("the server doesn't have a resource type \"services\""),
+        "{out:?}"
+    );
+    let out = bin.kubectl(&["get", "--raw", "/apis/events.k8s.io/v1/events"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let out = bin.kubectl(&["-n", "prod", "events", "--for=deployment/web"]);
+    assert_eq!(
+        out.code, 0,
+        "core v1 Events serve `kubectl events`: {out:?}"
+    );
+    assert!(out.stdout.contains("ScalingReplicaSet"), "{out:?}");
+}
