@@ -90,13 +90,19 @@ impl Settings {
                 format!("`{merge_method}` is not one of squash, merge, rebase"),
             ));
         }
-        let env_file = if skip_merge {
-            inputs.get("prod-env-file").unwrap_or("deploy/prod.env")
+        let (env_file_input, env_file) = if skip_merge {
+            (
+                "prod-env-file",
+                inputs.get("prod-env-file").unwrap_or("deploy/prod.env"),
+            )
         } else {
-            inputs.get("env-file").unwrap_or("deploy/preprod.env")
-        }
-        .trim_start_matches('/')
-        .to_owned();
+            (
+                "env-file",
+                inputs.get("env-file").unwrap_or("deploy/preprod.env"),
+            )
+        };
+        repo_path(env_file_input, env_file)?;
+        let env_file = env_file.to_owned();
         let key = inputs
             .get("version-key")
             .unwrap_or("IMAGE_VERSION")
@@ -124,6 +130,7 @@ impl Settings {
         );
         let (require_origin, allow_downgrade, delete_branch, promote, required_checks, base) =
             settings;
+        repo_path("base-branch", &base)?;
 
         let network = NetworkSettings::from_env(step.env())?;
         let context = step.context()?;
@@ -141,6 +148,7 @@ impl Settings {
                 )
             })?;
         let tag = tag.strip_prefix("refs/tags/").unwrap_or(&tag).to_owned();
+        repo_path("tag", &tag)?;
         let source = match explicit_repo {
             Some(repo) => repo,
             None => context
@@ -154,7 +162,20 @@ impl Settings {
                     )
                 })?,
         };
+        let version_input = if explicit_version.is_some() {
+            "image-version"
+        } else {
+            "tag"
+        };
         let version = explicit_version.unwrap_or_else(|| tag.clone());
+        gantry_image::check_version(&version).map_err(|error| {
+            ActionError::input(
+                version_input,
+                format!(
+                    "`{version}` is not an image version: it {error}; the version written to the env file must be an image tag like v1.2.3 (set image-version when the tag is not one)"
+                ),
+            )
+        })?;
         let client = ClientConfig::for_step(&context.api_url, network, "auto-deploy", timeout);
         Ok(Self {
             source,
@@ -180,6 +201,17 @@ impl Settings {
             run_url: context.run_url(),
         })
     }
+}
+
+/// A path inside the landing-zone repository (a file or a branch): checked before any request so
+/// no value can reach another endpoint.
+fn repo_path(input: &str, path: &str) -> Result<(), ActionError> {
+    gantry_github::path::check_repo_path(path).map_err(|error| {
+        ActionError::input(
+            input,
+            format!("`{path}` {error}; it must be a path inside the repository"),
+        )
+    })
 }
 
 fn repo_input(inputs: &Inputs, name: &str) -> Result<Option<RepoName>, ActionError> {

@@ -110,6 +110,7 @@ impl Settings {
             }
         };
         let tag = tag.strip_prefix("refs/tags/").unwrap_or(&tag).to_owned();
+        check_tag_path(&tag)?;
         if !pattern.is_match(&tag) {
             return Err(ActionError::input(
                 "tag",
@@ -199,4 +200,15 @@ pub fn version_is_prerelease(version: &str) -> bool {
     )
     .expect("valid regex");
     pep440.is_match(version)
+}
+
+/// A tag is a path inside `refs/tags`: checked before any request so it cannot reach another
+/// endpoint.
+fn check_tag_path(tag: &str) -> Result<(), ActionError> {
+    gantry_github::path::check_repo_path(tag).map_err(|error| {
+        ActionError::input(
+            "tag",
+            format!("`{tag}` {error}; a tag name is a path inside refs/tags"),
+        )
+    })
 }

@@ -6,14 +6,14 @@ use reqwest::Method;
 use crate::client::{Client, request_line};
 use crate::error::GithubError;
 use crate::models::{CheckRun, CheckRunFields, CheckRuns, CombinedStatus, RepoName};
-use crate::path::encode;
+use crate::path::{encode, segment};
 use crate::token::{Identity, Workflow};
 use crate::transport::Mode;
 
 impl<I: Identity> Client<I> {
     /// The latest check run per name and app on a commit, every page, polled.
     pub async fn check_runs(&self, repo: &RepoName, sha: &str) -> Result<CheckRuns, GithubError> {
-        let path = format!("{}/commits/{}/check-runs", repo.path(), encode(sha, false));
+        let path = format!("{}/commits/{}/check-runs", repo.path(), segment(sha)?);
         let check_runs: Vec<CheckRun> = self
             .get_all(&path, Mode::Polled, Some("check_runs"))
             .await?;
@@ -33,7 +33,7 @@ impl<I: Identity> Client<I> {
             &format!(
                 "{}/commits/{}/status?per_page=100",
                 repo.path(),
-                encode(sha, false)
+                segment(sha)?
             ),
             Mode::Polled,
         )
@@ -57,7 +57,7 @@ impl Client<Workflow> {
             let path = format!(
                 "{}/commits/{}/check-runs?check_name={}",
                 repo.path(),
-                encode(&sha, false),
+                segment(&sha)?,
                 encode(&name, false)
             );
             let runs: Vec<CheckRun> = self.get_all(&path, Mode::Read, Some("check_runs")).await?;

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::config::ClientConfig;
 use crate::error::{GithubError, RequestLine};
 use crate::models::{GeneratedNotes, GitRef, GitTag, Release, ReleaseFields, RepoName};
-use crate::path::encode;
+use crate::path::{segment, segments};
 use crate::token::{Identity, Token, Workflow};
 use crate::transport::{Mode, Reply, Stats, Transport};
 
@@ -143,12 +143,8 @@ impl<I: Identity> Client<I> {
         repo: &RepoName,
         tag: &str,
     ) -> Result<Option<Release>, GithubError> {
-        self.find(&format!(
-            "{}/releases/tags/{}",
-            repo.path(),
-            encode(tag, false)
-        ))
-        .await
+        self.find(&format!("{}/releases/tags/{}", repo.path(), segment(tag)?))
+            .await
     }
 
     /// The commit a tag points at, following annotated tags; `None` when the tag does not exist.
@@ -158,7 +154,7 @@ impl<I: Identity> Client<I> {
         repo: &RepoName,
         tag: &str,
     ) -> Result<Option<String>, GithubError> {
-        let path = format!("{}/git/ref/tags/{}", repo.path(), encode(tag, true));
+        let path = format!("{}/git/ref/tags/{}", repo.path(), segments(tag)?);
         let Some(reference) = self.find::<GitRef>(&path).await? else {
             return Ok(None);
         };

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::client::{Client, request_line};
 use crate::error::GithubError;
 use crate::models::{FileCommit, FileContent, GitCommit, GitRef, RepoName};
-use crate::path::encode;
+use crate::path::{encode, segment, segments};
 use crate::token::{Identity, Workflow};
 use crate::transport::Mode;
 
@@ -18,14 +18,14 @@ impl<I: Identity> Client<I> {
         repo: &RepoName,
         name: &str,
     ) -> Result<Option<GitRef>, GithubError> {
-        self.find(&format!("{}/git/ref/{}", repo.path(), encode(name, true)))
+        self.find(&format!("{}/git/ref/{}", repo.path(), segments(name)?))
             .await
     }
 
     /// A commit object (message and parents).
     pub async fn git_commit(&self, repo: &RepoName, sha: &str) -> Result<GitCommit, GithubError> {
         self.get(
-            &format!("{}/git/commits/{}", repo.path(), encode(sha, false)),
+            &format!("{}/git/commits/{}", repo.path(), segment(sha)?),
             Mode::Read,
         )
         .await
@@ -41,7 +41,7 @@ impl<I: Identity> Client<I> {
         self.find(&format!(
             "{}/contents/{}?ref={}",
             repo.path(),
-            encode(path, true),
+            segments(path)?,
             encode(rev, true)
         ))
         .await
@@ -76,7 +76,7 @@ impl Client<Workflow> {
         sha: &str,
         force: bool,
     ) -> Result<GitRef, GithubError> {
-        let path = format!("{}/git/refs/{}", repo.path(), encode(name, true));
+        let path = format!("{}/git/refs/{}", repo.path(), segments(name)?);
         let body = json!({ "sha": sha, "force": force });
         let reply = self
             .send(Method::PATCH, &path, Some(&body), Mode::Idempotent)
@@ -86,7 +86,7 @@ impl Client<Workflow> {
 
     /// Deletes a reference; `false` when it did not exist (or a retry found it already gone).
     pub async fn delete_ref(&self, repo: &RepoName, name: &str) -> Result<bool, GithubError> {
-        let path = format!("{}/git/refs/{}", repo.path(), encode(name, true));
+        let path = format!("{}/git/refs/{}", repo.path(), segments(name)?);
         match self
             .send(Method::DELETE, &path, None, Mode::Idempotent)
             .await
@@ -117,7 +117,7 @@ impl Client<Workflow> {
         if let Some(sha) = blob_sha {
             body["sha"] = json!(sha);
         }
-        let path = format!("{}/contents/{}", repo.path(), encode(path, true));
+        let path = format!("{}/contents/{}", repo.path(), segments(path)?);
         let reply = self
             .send(Method::PUT, &path, Some(&body), Mode::Idempotent)
             .await?;

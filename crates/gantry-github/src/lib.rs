@@ -11,7 +11,7 @@ pub mod error;
 mod git;
 pub mod models;
 pub mod origin;
-mod path;
+pub mod path;
 mod pulls;
 pub mod token;
 mod transport;

@@ -20,7 +20,10 @@ impl RepoName {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         };
-        (valid(owner) && valid(name) && name != "." && name != "..").then(|| Self {
+        (valid(owner)
+            && valid(name)
+            && ![owner, name].iter().any(|part| matches!(*part, "." | "..")))
+        .then(|| Self {
             owner: owner.to_owned(),
             name: name.to_owned(),
         })

@@ -1,5 +1,19 @@
 //! Everything the step writes to stdout: log lines and workflow commands, with every known secret
-//! replaced by `***` before it leaves the process (GitHub masks too; outside Actions nobody would).
+//! replaced by `***` before it leaves the process (GitHub masks too; outside Actions nobody would),
+//! and every value neutralised so the runner cannot read it as a workflow command.
+//!
+//! The runner reads stdout line by line, a line ending at `\n`, `\r\n` **or a lone `\r`**, and
+//! obeys two syntaxes: `::cmd::` at the start of a line and `##[cmd]` **anywhere** in a line
+//! (`ActionCommand.TryParseV2` / `TryParse`). Two defences, both here because this is the one
+//! writer of stdout:
+//! - text with a line (as the runner splits it) that could start a `::` command is fenced with
+//!   `::stop-commands::` and an unguessable token, which pauses both syntaxes on the runner;
+//! - every `##[` becomes `## [` on every line but `::add-mask::`, so the legacy syntax never
+//!   parses, fenced or not: inside our own `::error::`/`::group::` data, in runners or log viewers
+//!   that handle it differently (`##[error]` at a line start is also styled by GitHub's log view).
+//!   A visible space, not a zero-width character: the runner finds the prefix with a
+//!   culture-sensitive `IndexOf`, for which zero-width and control characters are ignorable, so
+//!   `##\u{200B}[` may still match. For the same reason the checks skip such characters.
 
 use std::io::Write;
 
@@ -47,12 +61,14 @@ impl<'a> Console<'a> {
         let value = secret.expose();
         let mut parts = vec![value];
         parts.extend(
-            value
-                .lines()
+            command::runner_lines(value)
+                .into_iter()
                 .filter(|line| *line != value && !line.trim().is_empty()),
         );
         for part in parts {
-            self.raw(&command::format("add-mask", &[], part));
+            // Written as is: the runner must register the exact value, and `::add-mask::` is
+            // parsed by the `::` parser before the `##[` one could look at it.
+            self.write(&command::format("add-mask", &[], part));
             self.secrets.push(part.to_owned());
         }
         self.secrets
@@ -66,12 +82,15 @@ impl<'a> Console<'a> {
         })
     }
 
-    /// Plain log text. Text with a line that starts with `::` (an echoed value, a job name) is
-    /// fenced with `::stop-commands::` and an unguessable token, so the runner shows those lines
-    /// instead of running them as workflow commands.
+    /// Plain log text. Text with a line (split as the runner splits it) that could start a `::`
+    /// command (an echoed value, a job name) is fenced with `::stop-commands::` and an unguessable
+    /// token, so the runner shows those lines instead of running them as workflow commands.
     pub fn info(&mut self, text: &str) {
         let text = self.redact(text);
-        if !text.lines().any(|line| line.trim_start().starts_with("::")) {
+        if !command::runner_lines(&text)
+            .into_iter()
+            .any(could_start_command)
+        {
             self.raw(&text);
             return;
         }
@@ -126,7 +145,12 @@ impl<'a> Console<'a> {
         self.raw(&line);
     }
 
+    /// Writes a line with the legacy `##[` syntax broken up.
     fn raw(&mut self, line: &str) {
+        self.write(&break_legacy_commands(line));
+    }
+
+    fn write(&mut self, line: &str) {
         // A closed stdout must not turn a finished deploy into a failure; there is nowhere left to
         // report the write error to.
         let _ = writeln!(self.out, "{line}");
@@ -135,4 +159,34 @@ impl<'a> Console<'a> {
     pub(crate) fn flush(&mut self) {
         let _ = self.out.flush();
     }
+}
+
+/// Whether one runner line could be a `::` command: `::` after leading whitespace, ignoring
+/// ignorable characters anywhere in that prefix.
+fn could_start_command(line: &str) -> bool {
+    let mut visible = line
+        .chars()
+        .filter(|c| !command::is_ignorable(*c))
+        .skip_while(|c| c.is_whitespace());
+    visible.next() == Some(':') && visible.next() == Some(':')
+}
+
+/// Inserts a space before every `[` that follows `##` (ignorable characters in between do not
+/// count as a break), so no `##[` prefix is left for the runner's legacy parser.
+pub fn break_legacy_commands(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut hashes = 0;
+    for c in line.chars() {
+        match c {
+            '#' => hashes += 1,
+            '[' if hashes >= 2 => {
+                out.push(' ');
+                hashes = 0;
+            }
+            c if command::is_ignorable(c) => {}
+            _ => hashes = 0,
+        }
+        out.push(c);
+    }
+    out
 }

@@ -143,20 +143,10 @@ pub struct Transcript {
 }
 
 impl Transcript {
-    /// Workflow commands on stdout, parsed as the runner parses them.
-    /// Lines between `::stop-commands::TOKEN` and `::TOKEN::` are not commands, as on the runner.
+    /// Workflow commands on stdout that the runner would obey ([`command::obeyed`]): its line
+    /// splitting, both syntaxes, and nothing between `::stop-commands::TOKEN` and `::TOKEN::`.
     pub fn commands(&self) -> Vec<ParsedCommand> {
-        let mut commands = Vec::new();
-        let mut stopped_until: Option<String> = None;
-        for parsed in self.stdout.lines().filter_map(command::parse) {
-            match &stopped_until {
-                Some(token) if parsed.command == *token => stopped_until = None,
-                Some(_) => {}
-                None if parsed.command == "stop-commands" => stopped_until = Some(parsed.data),
-                None => commands.push(parsed),
-            }
-        }
-        commands
+        command::obeyed(&self.stdout)
     }
 
     /// The data of every `::error` command.

@@ -8,4 +8,5 @@ mod continuation;
 mod failures;
 mod faults;
 mod flows;
+mod hardening;
 mod lock;

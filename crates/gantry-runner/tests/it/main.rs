@@ -1,4 +1,5 @@
 //! gantry-runner tests: the upstream protocol vectors, and the step harness end to end.
 
 mod harness;
+mod injection;
 mod vectors;

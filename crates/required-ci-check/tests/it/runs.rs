@@ -195,3 +195,29 @@ fn hostile_job_names_come_out_escaped_everywhere() {
     assert_eq!(failed, sorted);
     insta::assert_snapshot!("hostile_names", transcript.render());
 }
+
+#[test]
+fn job_names_cannot_run_legacy_or_carriage_return_commands() {
+    let names = [
+        "build ##[set-output name=x;]PWNED",
+        "1.1##[add-mask]registry.example/app",
+        "##[error]forged",
+        "x\r::set-output name=pwned::yes",
+        "y\r##[set-output name=x;]PWNED",
+    ];
+    let jobs: Vec<(&str, &str)> = names.iter().map(|name| (*name, "failure")).collect();
+    let transcript = action().input("jobs", needs_json(&jobs)).run();
+    assert_eq!(transcript.code, 1, "{}", transcript.render());
+    let commands: Vec<_> = transcript
+        .commands()
+        .into_iter()
+        .map(|command| command.command)
+        .collect();
+    assert_eq!(
+        commands,
+        ["group", "endgroup", "group", "endgroup", "error"],
+        "only the runner's own commands: {}",
+        transcript.render()
+    );
+    assert!(transcript.stdout.contains("## [set-output name=x;]PWNED"));
+}
