@@ -1,6 +1,11 @@
-//! k8s-deploy against the Kubernetes API simulator: stories, failures with rollback, faults.
+//! k8s-deploy against the Kubernetes API simulator: stories, failures with rollback, faults,
+//! re-runs, autoscaling, digest verification and cancellation.
 
+mod cancellation;
 mod common;
+mod digests;
 mod failures;
 mod faults;
 mod flows;
+mod reruns;
+mod scaling;
