@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, anyhow};
 use gantry_github::models::{PullRequest, Release, ReleaseFields};
 use gantry_github::{Approver, Client, Origin, Workflow};
+use gantry_runner::cancel::Cancellation;
 use serde_json::json;
 
 use crate::checks::{self, Check, Verdict};
@@ -62,17 +63,22 @@ fn at(stage: Stage) -> impl FnOnce(anyhow::Error) -> Failure {
     move |error| Failure { stage, error }
 }
 
-/// Runs the whole deploy; the lock is released on every path once taken.
+/// Runs the whole deploy; the lock is released on every path once taken, a cancellation
+/// included: the work in flight is dropped at its next await point (every step resumes from the
+/// repositories' state on a re-run), then the lock is released within the runner's window.
 pub async fn deploy(
     clients: &Clients,
     settings: &Settings,
+    cancellation: &Cancellation,
     journal: &mut Journal<'_, '_>,
     outcome: &mut Outcome,
 ) -> Result<(), Failure> {
     let deadline = Instant::now() + settings.timeout;
-    let (release, release_sha) = resolve(&clients.workflow, settings, journal)
+    let (release, release_sha) = cancellation
+        .unless_cancelled(resolve(&clients.workflow, settings, journal))
         .await
-        .map_err(at(Stage::Release))?;
+        .ok_or_else(|| cancelled_before_the_lock(cancellation))
+        .and_then(|resolved| resolved.map_err(at(Stage::Release)))?;
     outcome.release_url = Some(release.html_url.clone());
     journal.note(
         Stage::EnvFile,
@@ -92,48 +98,85 @@ pub async fn deploy(
         run: settings.run_url.as_deref(),
         ttl: settings.timeout + LOCK_MARGIN,
     };
-    let held = lock::acquire(
-        &clients.workflow,
-        &settings.landing_zone,
-        &settings.base,
-        &settings.env_file,
-        &owner,
-        deadline,
-        journal,
-    )
-    .await
-    .map_err(at(Stage::Lock))?;
-    let result = locked(
-        clients,
-        settings,
-        &release,
-        &release_sha,
-        deadline,
-        journal,
-        outcome,
-    )
-    .await;
-    match lock::release(&clients.workflow, &settings.landing_zone, &held).await {
-        Ok(true) => journal.note(Stage::Cleanup, format!("released the lock {}", held.branch)),
-        Ok(false) => journal.warn(
+    let held = cancellation
+        .unless_cancelled(lock::acquire(
+            &clients.workflow,
+            &settings.landing_zone,
+            &settings.base,
+            &settings.env_file,
+            &owner,
+            deadline,
+            journal,
+        ))
+        .await
+        .ok_or_else(|| cancelled_before_the_lock(cancellation))
+        .and_then(|held| held.map_err(at(Stage::Lock)))?;
+    let result = cancellation
+        .unless_cancelled(locked(
+            clients,
+            settings,
+            &release,
+            &release_sha,
+            deadline,
+            journal,
+            outcome,
+        ))
+        .await
+        .unwrap_or_else(|| {
+            let stage = journal
+                .timeline
+                .last()
+                .map_or(Stage::Lock, |(_, stage, _)| *stage);
+            Err(Failure {
+                stage,
+                error: cancellation.error(
+                    "stopped; the pull request, branches and checks made so far are kept for a re-run to resume",
+                ),
+            })
+        });
+    let released = cancellation
+        .finish_within_window(lock::release(
+            &clients.workflow,
+            &settings.landing_zone,
+            &held,
+        ))
+        .await;
+    match released {
+        None => journal.warn(
+            Stage::Cleanup,
+            format!(
+                "the lock {} could not be released before the cancellation window closed; it expires on its own",
+                held.branch
+            ),
+        ),
+        Some(Ok(true)) => journal.note(Stage::Cleanup, format!("released the lock {}", held.branch)),
+        Some(Ok(false)) => journal.warn(
             Stage::Cleanup,
             format!(
                 "the lock {} was taken over by another deploy; left it alone",
                 held.branch
             ),
         ),
-        Err(error) if result.is_ok() => {
+        Some(Err(error)) if result.is_ok() => {
             return Err(Failure {
                 stage: Stage::Cleanup,
                 error: anyhow::Error::new(error).context("failed to release the lock"),
             });
         }
-        Err(error) => journal.warn(
+        Some(Err(error)) => journal.warn(
             Stage::Cleanup,
             format!("failed to release the lock: {error}"),
         ),
     }
     result
+}
+
+/// A cancellation before the lock was taken: nothing was written.
+fn cancelled_before_the_lock(cancellation: &Cancellation) -> Failure {
+    Failure {
+        stage: Stage::Lock,
+        error: cancellation.error("stopped before the lock was taken; nothing was changed"),
+    }
 }
 
 /// Step 1: the release, its commit and (optionally) its origin.

@@ -43,10 +43,12 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
         settings.tag, settings.source, settings.env_file, settings.landing_zone, settings.base
     ));
     let mut outcome = flow::Outcome::default();
+    let cancellation = step.cancellation();
     let mut journal = journal::Journal::new(&mut step.console);
     let result = runtime.block_on(flow::deploy(
         &clients,
         &settings,
+        &cancellation,
         &mut journal,
         &mut outcome,
     ));

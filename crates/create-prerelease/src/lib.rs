@@ -106,7 +106,18 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
         settings.repo,
         client.api_url()
     ));
-    let outcome = runtime.block_on(plan::release(&client, &settings))?;
+    let cancellation = step.cancellation();
+    let outcome = match runtime.block_on(plan::release(&client, &settings, &cancellation)) {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            if cancellation.is_cancelled() {
+                step.summary
+                    .heading(2, &format!("create-prerelease: cancelled ({})", settings.tag))
+                    .paragraph(&gantry_runner::summary::escape_cell(&error.full_message()));
+            }
+            return Err(error);
+        }
+    };
     let release = &outcome.release;
     let verb = match outcome.action {
         plan::Action::Created => "created",
@@ -148,5 +159,22 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
             "updated",
             (outcome.action == plan::Action::Updated).to_string(),
         );
+    if cancellation.is_cancelled() {
+        // The write finished within the window: the release is whole, and the step still reports
+        // the cancellation.
+        return Err(ActionError::refused(
+            outputs,
+            cancellation.error(format!(
+                "the release for {} is whole ({}), nothing is half-made: {}",
+                release.tag_name,
+                match outcome.action {
+                    plan::Action::Created => "created by this run",
+                    plan::Action::Unchanged => "it existed already",
+                    plan::Action::Updated => "updated by this run",
+                },
+                release.html_url
+            )),
+        ));
+    }
     Ok(outputs)
 }

@@ -1,10 +1,13 @@
 //! The release flow: look the release up by tag; leave an identical one alone; report or fix a
 //! differing one; otherwise check the tag, compose the notes and create the release. A create
 //! whose outcome is unknown is reconciled by the client layer, so a tag never gets two releases.
+//! On cancellation the reads stop at once, and the one write (create or update, a single request,
+//! so never half-made) is finished within the runner's window or reported as in flight.
 
 use gantry_github::models::{Release, ReleaseFields};
 use gantry_github::{Client, GithubError, Origin, Workflow};
 use gantry_runner::ActionError;
+use gantry_runner::cancel::Cancellation;
 
 use crate::settings::{OnExisting, Settings};
 use crate::template::Values;
@@ -26,12 +29,25 @@ pub struct Outcome {
     pub differences: Vec<String>,
 }
 
+/// Runs the release flow unless the step is cancelled before its write.
 pub async fn release(
     client: &Client<Workflow>,
     settings: &Settings,
+    cancellation: &Cancellation,
 ) -> Result<Outcome, ActionError> {
     let (repo, tag) = (&settings.repo, settings.tag.as_str());
-    let existing = client.release_by_tag(repo, tag).await.map_err(|error| {
+    let nothing_written =
+        || ActionError::Failed(cancellation.error("stopped before any write; no release was made or changed"));
+    let in_flight = |verb: &str| {
+        ActionError::Failed(cancellation.error(format!(
+            "the {verb} of the release for {tag} was sent and its answer did not arrive within the cancellation window; a re-run finds the release by its tag and reconciles it"
+        )))
+    };
+    let existing = cancellation
+        .unless_cancelled(client.release_by_tag(repo, tag))
+        .await
+        .ok_or_else(nothing_written)?
+        .map_err(|error| {
         api_failure(
             error,
             format!("failed to look up the release for {tag} in {repo}"),
@@ -52,10 +68,14 @@ pub async fn release(
                 differences.join("; ")
             )));
         }
-        let fields = desired(client, settings).await?;
-        let release = client
-            .update_release(repo, existing.id, &fields)
+        let fields = cancellation
+            .unless_cancelled(desired(client, settings))
             .await
+            .ok_or_else(nothing_written)??;
+        let release = cancellation
+            .finish_within_window(client.update_release(repo, existing.id, &fields))
+            .await
+            .ok_or_else(|| in_flight("update"))?
             .map_err(|error| {
                 api_failure(
                     error,
@@ -71,10 +91,14 @@ pub async fn release(
             differences,
         });
     }
-    let fields = desired(client, settings).await?;
-    let release = client
-        .create_release(repo, &fields)
+    let fields = cancellation
+        .unless_cancelled(desired(client, settings))
         .await
+        .ok_or_else(nothing_written)??;
+    let release = cancellation
+        .finish_within_window(client.create_release(repo, &fields))
+        .await
+        .ok_or_else(|| in_flight("create"))?
         .map_err(|error| {
             api_failure(
                 error,

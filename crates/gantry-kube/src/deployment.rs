@@ -221,13 +221,17 @@ pub async fn set_image(
                 if !dry_run && applied(&fresh, change) {
                     return Ok(fresh);
                 }
-                if fresh.metadata.generation != read.metadata.generation {
+                // A scale moves the generation, not the template: only a template change is
+                // someone else's deploy.
+                if fresh.spec.as_ref().map(|spec| &spec.template)
+                    != read.spec.as_ref().map(|spec| &spec.template)
+                {
                     return Err(Error::Changed {
                         target: target.clone(),
                         detail: format!(
-                            "generation {} is now {}",
-                            read.metadata.generation.unwrap_or(0),
-                            fresh.metadata.generation.unwrap_or(0)
+                            "its pod template changed (container {} now runs {})",
+                            change.container,
+                            image_of(&fresh, &change.container).unwrap_or_default()
                         ),
                     });
                 }

@@ -1,15 +1,18 @@
 //! Rolling back to a recorded revision as a compare-and-swap: the pod template of the ReplicaSet
-//! with that revision (without `pod-template-hash`) replaces the Deployment's, in a JSON patch
-//! whose `test` operations fail if anyone changed the Deployment since our own write.
+//! with that revision (without `pod-template-hash`) replaces the Deployment's, only while the
+//! Deployment's pod template is still the one our write left (a scale is not someone else's
+//! deploy), in a JSON patch whose `test` on `resourceVersion` fails if anything moved since the
+//! read it was decided on. Only `spec.template` is replaced, so the scale is kept.
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use kube::ResourceExt;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::json;
 
-use crate::deployment::{FIELD_MANAGER, Target, image_of, read, selector};
+use crate::deployment::{FIELD_MANAGER, Target, image_of, read, revision as deployment_revision, selector};
 use crate::error::Error;
 use crate::rollout::{POD_TEMPLATE_HASH, REVISION_ANNOTATION};
+use crate::watch::Expectation;
 
 /// The annotation `kubectl rollout history` shows.
 pub const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
@@ -23,16 +26,23 @@ pub enum Rollback {
     Refused { reason: String },
 }
 
-/// Restores the pod template of `revision`, unless the Deployment's spec moved past
-/// `our_generation` (the generation our own write produced).
+/// A revision to roll back to, and the image it runs in the container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restore {
+    pub revision: i64,
+    pub image: String,
+}
+
+/// Restores the pod template of `revision`, unless the Deployment's pod template is no longer the
+/// one our write left (`ours.template`).
 pub async fn rollback(
     client: &kube::Client,
     target: &Target,
     revision: i64,
-    our_generation: i64,
-    container: &str,
+    ours: &Expectation,
     change_cause: &str,
 ) -> Result<Rollback, Error> {
+    let container = ours.container.as_str();
     let template = recorded_template(client, target, revision).await?;
     let api = target.api(client);
     let params = PatchParams {
@@ -42,7 +52,6 @@ pub async fn rollback(
     let mut attempts = 0;
     loop {
         let current = read(client, target).await?;
-        let generation = current.metadata.generation.unwrap_or(0);
         // An attempt whose answer was lost (a 5xx after the write) already rolled back.
         if attempts > 0
             && current.annotations().get(CHANGE_CAUSE).map(String::as_str) == Some(change_cause)
@@ -51,7 +60,7 @@ pub async fn rollback(
                 deployment: Box::new(current),
             });
         }
-        if generation != our_generation {
+        if !ours.template_is_ours(&current) {
             let image = image_of(&current, container).unwrap_or_default();
             let cause = current
                 .annotations()
@@ -60,7 +69,7 @@ pub async fn rollback(
                 .unwrap_or_default();
             return Ok(Rollback::Refused {
                 reason: format!(
-                    "someone else changed the deployment after our patch (generation {our_generation} is now {generation}; container {container} runs {image}{cause})"
+                    "someone else changed the deployment's pod template after our patch (container {container} runs {image}{cause})"
                 ),
             });
         }
@@ -68,7 +77,6 @@ pub async fn rollback(
         annotations.insert(CHANGE_CAUSE.to_owned(), change_cause.to_owned());
         let patch: json_patch::Patch = serde_json::from_value(json!([
             {"op": "test", "path": "/metadata/resourceVersion", "value": current.metadata.resource_version},
-            {"op": "test", "path": "/metadata/generation", "value": our_generation},
             {"op": "replace", "path": "/spec/template", "value": template},
             {"op": "add", "path": "/metadata/annotations", "value": annotations},
         ]))
@@ -92,13 +100,43 @@ pub async fn rollback(
     }
 }
 
-/// The pod template of the Deployment's ReplicaSet whose revision is `revision`, without the
-/// `pod-template-hash` label (as `kubectl rollout undo` does).
-async fn recorded_template(
+/// The revision before the Deployment's current one that runs another image than `bad` in
+/// `container`: what a re-run rolls back to after an interrupted deploy of `bad` (never the bad
+/// revision itself, nor an older revision of the same image). `None` when the history has none.
+pub async fn previous_revision(
     client: &kube::Client,
     target: &Target,
-    revision: i64,
-) -> Result<serde_json::Value, Error> {
+    container: &str,
+    bad: &str,
+) -> Result<Option<Restore>, Error> {
+    let (deployment, replica_sets) = owned_replica_sets(client, target).await?;
+    let current = deployment_revision(&deployment).unwrap_or(i64::MAX);
+    Ok(replica_sets
+        .iter()
+        .filter_map(|rs| {
+            let revision: i64 = rs.annotations().get(REVISION_ANNOTATION)?.parse().ok()?;
+            let image = rs
+                .spec
+                .as_ref()?
+                .template
+                .as_ref()?
+                .spec
+                .as_ref()?
+                .containers
+                .iter()
+                .find(|c| c.name == container)?
+                .image
+                .clone()?;
+            (revision < current && image != bad).then_some(Restore { revision, image })
+        })
+        .max_by_key(|restore| restore.revision))
+}
+
+/// The Deployment and the ReplicaSets it owns (its revision history).
+async fn owned_replica_sets(
+    client: &kube::Client,
+    target: &Target,
+) -> Result<(Deployment, Vec<ReplicaSet>), Error> {
     let deployment = read(client, target).await?;
     let uid = deployment.metadata.uid.clone();
     let selector = selector(&deployment);
@@ -107,8 +145,7 @@ async fn recorded_template(
     let list = crate::retry::transient(|| api.list(&params))
         .await
         .map_err(|source| target.api_error("list the replica sets of", source))?;
-    let wanted = revision.to_string();
-    let replica_set = list
+    let owned = list
         .items
         .into_iter()
         .filter(|rs| {
@@ -116,6 +153,21 @@ async fn recorded_template(
                 .iter()
                 .any(|owner| Some(&owner.uid) == uid.as_ref())
         })
+        .collect();
+    Ok((deployment, owned))
+}
+
+/// The pod template of the Deployment's ReplicaSet whose revision is `revision`, without the
+/// `pod-template-hash` label (as `kubectl rollout undo` does).
+async fn recorded_template(
+    client: &kube::Client,
+    target: &Target,
+    revision: i64,
+) -> Result<serde_json::Value, Error> {
+    let (_, replica_sets) = owned_replica_sets(client, target).await?;
+    let wanted = revision.to_string();
+    let replica_set = replica_sets
+        .into_iter()
         .find(|rs| rs.annotations().get(REVISION_ANNOTATION) == Some(&wanted))
         .ok_or_else(|| Error::RevisionGone {
             target: target.clone(),

@@ -3,14 +3,14 @@
 //! last `resourceVersion` and re-lists after 410 Gone. Every event re-judges the rollout with
 //! kubectl's rules and the pod classification, so a terminal pod fails it at once.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Event as KubeEvent, Pod};
+use k8s_openapi::api::core::v1::{Event as KubeEvent, Pod, PodTemplateSpec};
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 use kube::runtime::WatchStreamExt;
@@ -23,26 +23,80 @@ use crate::rollout::{
     deployment_status, replica_failure,
 };
 
-/// What the rollout must reach: the Deployment at our generation, running `image` in `container`.
+/// What the rollout must reach: the Deployment's controller past our generation, its pod template
+/// still ours, running `image` in `container`.
 #[derive(Debug, Clone)]
 pub struct Expectation {
     pub generation: i64,
     pub container: String,
     pub image: String,
+    /// The pod template as our write left it. Someone else's deploy changes it; a scale (by
+    /// `kubectl scale` or an autoscaler) changes only `spec.replicas` and the generation.
+    pub template: PodTemplateSpec,
     /// The label selector of the Deployment's pods (`app=web,tier=front`).
     selector: String,
+    /// The `lastUpdateTime` of a `ProgressDeadlineExceeded` condition our write found: the
+    /// controller keeps it after a rollback to an existing ReplicaSet until the rollout makes
+    /// progress, so it judges the rollout before ours, not ours.
+    stale_deadline: Option<String>,
 }
 
 impl Expectation {
-    /// The expectation set by our own write, whose response is `written`.
+    /// The expectation set by our own write, whose response is `written` (or, on a re-run, by the
+    /// Deployment as read).
     pub fn after(written: &Deployment, container: &str, image: &str) -> Self {
         Self {
-            generation: written.metadata.generation.unwrap_or(0),
-            container: container.to_owned(),
-            image: image.to_owned(),
-            selector: selector(written),
+            stale_deadline: timed_out_at(written),
+            ..Self::current(written, container, image)
         }
     }
+
+    /// The expectation for the rollout the Deployment is in, as read (a re-run's): a progress
+    /// deadline it already exceeded counts.
+    pub fn current(deployment: &Deployment, container: &str, image: &str) -> Self {
+        Self {
+            generation: deployment.metadata.generation.unwrap_or(0),
+            container: container.to_owned(),
+            image: image.to_owned(),
+            template: template_of(deployment),
+            selector: selector(deployment),
+            stale_deadline: None,
+        }
+    }
+
+    /// Whether `deployment` still carries the pod template of our write.
+    pub fn template_is_ours(&self, deployment: &Deployment) -> bool {
+        template_of(deployment) == self.template
+    }
+}
+
+/// The `lastUpdateTime` of the Deployment's `ProgressDeadlineExceeded` condition, if it has one.
+fn timed_out_at(deployment: &Deployment) -> Option<String> {
+    deployment
+        .status
+        .as_ref()?
+        .conditions
+        .iter()
+        .flatten()
+        .find(|condition| {
+            condition.type_ == "Progressing"
+                && condition.reason.as_deref() == Some(crate::rollout::TIMED_OUT_REASON)
+        })
+        .map(|condition| {
+            condition
+                .last_update_time
+                .as_ref()
+                .map(|time| time.0.to_string())
+                .unwrap_or_default()
+        })
+}
+
+fn template_of(deployment: &Deployment) -> PodTemplateSpec {
+    deployment
+        .spec
+        .as_ref()
+        .map(|spec| spec.template.clone())
+        .unwrap_or_default()
 }
 
 /// How long and how strictly to wait.
@@ -75,6 +129,8 @@ pub struct Snapshot {
     /// Ready pods of the new ReplicaSet that run the image and report an `imageID`.
     pub verified: i32,
     pub pods: Vec<PodRow>,
+    /// The digest the ready pods of the new ReplicaSet resolved the image to (once complete).
+    pub digest: Option<String>,
 }
 
 /// Why a rollout failed.
@@ -86,8 +142,10 @@ pub enum FailureKind {
     ReplicaFailure,
     ProgressDeadline,
     Timeout,
-    /// Someone else changed the Deployment's spec during the rollout.
+    /// Someone else changed the Deployment's pod template during the rollout.
     Superseded,
+    /// The pods run another digest than the image names, or several digests for one tag.
+    Digest,
     Deleted,
     /// A pod restarted or failed during the soak period.
     Soak,
@@ -421,6 +479,7 @@ impl Rollout<'_> {
                 .unwrap_or(1),
             verified: i32::try_from(verified).unwrap_or(i32::MAX),
             pods,
+            digest: None,
         }
     }
 
@@ -471,16 +530,24 @@ impl Rollout<'_> {
                 None,
             );
         };
-        let generation = deployment.metadata.generation.unwrap_or(0);
-        if generation > self.expect.generation {
+        if !self.expect.template_is_ours(deployment) {
             let image = image_of(deployment, &self.expect.container).unwrap_or_default();
             let message = format!(
-                "someone else changed the deployment during the rollout (generation {} is now {generation}; container {} now runs {image})",
-                self.expect.generation, self.expect.container
+                "someone else changed the deployment's pod template during the rollout (container {} now runs {image})",
+                self.expect.container
             );
             return self.failed(FailureKind::Superseded, message, None);
         }
-        let status = deployment_status(deployment);
+        let mut status = deployment_status(deployment);
+        if matches!(status, Status::Failed(_))
+            && self.expect.stale_deadline.is_some()
+            && timed_out_at(deployment) == self.expect.stale_deadline
+        {
+            status = Status::Waiting(
+                "Waiting for the rollout to make progress (the progress deadline exceeded is the previous rollout's)"
+                    .to_owned(),
+            );
+        }
         if let Status::Failed(message) = &status {
             return self.failed(FailureKind::ProgressDeadline, message.clone(), None);
         }
@@ -494,9 +561,17 @@ impl Rollout<'_> {
         {
             return verdict;
         }
-        let snapshot = self.snapshot();
+        let mut snapshot = self.snapshot();
         match status {
-            Status::Done(_) if snapshot.verified == snapshot.desired => Verdict::Complete(snapshot),
+            Status::Done(_) if snapshot.verified == snapshot.desired => {
+                match resolved_digest(&self.expect.image, &snapshot.pods) {
+                    Ok(digest) => {
+                        snapshot.digest = digest;
+                        Verdict::Complete(snapshot)
+                    }
+                    Err(message) => self.failed(FailureKind::Digest, message, None),
+                }
+            }
             Status::Done(message) | Status::Waiting(message) => {
                 Verdict::Waiting(progress_line(&message, &snapshot))
             }
@@ -544,6 +619,46 @@ impl Rollout<'_> {
             pod,
             snapshot: self.snapshot(),
         }
+    }
+}
+
+/// The digest of an `imageID` (`repo@sha256:…`, `docker-pullable://repo@sha256:…`, `sha256:…`).
+fn digest_of(image_id: &str) -> Option<&str> {
+    let digest = image_id.rsplit_once('@').map_or(image_id, |(_, digest)| digest);
+    digest.starts_with("sha256:").then_some(digest)
+}
+
+/// Verifies what the ready pods running `image` resolved it to: the digest the reference names,
+/// or (for a tag) one digest for all of them. Returns that digest.
+fn resolved_digest(image: &str, pods: &[PodRow]) -> Result<Option<String>, String> {
+    let ready = pods.iter().filter(|pod| pod.ready && pod.image == image);
+    let mut digests = BTreeSet::new();
+    for pod in ready {
+        match digest_of(&pod.image_id) {
+            Some(digest) => digests.insert(digest),
+            None => {
+                return Err(format!(
+                    "pod {} reports imageID `{}`, which names no sha256 digest",
+                    pod.name, pod.image_id
+                ));
+            }
+        };
+    }
+    if let Some((_, named)) = image.rsplit_once('@') {
+        return match digests.iter().find(|digest| **digest != named) {
+            Some(other) => Err(format!(
+                "the pods of the new replica set run digest {other}, not the {named} that {image} names"
+            )),
+            None => Ok(Some(named.to_owned())),
+        };
+    }
+    match digests.len() {
+        0 | 1 => Ok(digests.first().map(|digest| (*digest).to_owned())),
+        _ => Err(format!(
+            "the ready pods of the new replica set run {} different digests of {image} ({}): the tag moved during the rollout",
+            digests.len(),
+            digests.iter().copied().collect::<Vec<_>>().join(", ")
+        )),
     }
 }
 
@@ -649,6 +764,48 @@ mod tests {
             }],
             ..Snapshot::default()
         }
+    }
+
+    fn pod_running(name: &str, image: &str, image_id: &str) -> PodRow {
+        PodRow {
+            name: name.to_owned(),
+            state: "Ready".to_owned(),
+            ready: true,
+            image: image.to_owned(),
+            image_id: image_id.to_owned(),
+            restarts: 0,
+        }
+    }
+
+    #[test]
+    fn digests_are_verified_against_the_reference_and_each_other() {
+        let a = "sha256:aaaa";
+        let b = "sha256:bbbb";
+        let tag = "r/app:1";
+        let one = [
+            pod_running("p1", tag, &format!("r/app@{a}")),
+            pod_running("p2", tag, &format!("docker-pullable://r/app@{a}")),
+        ];
+        assert_eq!(resolved_digest(tag, &one), Ok(Some(a.to_owned())));
+        let moved = [
+            pod_running("p1", tag, &format!("r/app@{a}")),
+            pod_running("p2", tag, &format!("r/app@{b}")),
+        ];
+        assert_eq!(
+            resolved_digest(tag, &moved).unwrap_err(),
+            "the ready pods of the new replica set run 2 different digests of r/app:1 (sha256:aaaa, sha256:bbbb): the tag moved during the rollout"
+        );
+        let pinned = format!("r/app@{a}");
+        let right = [pod_running("p1", &pinned, &format!("r/app@{a}"))];
+        assert_eq!(resolved_digest(&pinned, &right), Ok(Some(a.to_owned())));
+        let wrong = [pod_running("p1", &pinned, &format!("r/app@{b}"))];
+        assert!(
+            resolved_digest(&pinned, &wrong)
+                .unwrap_err()
+                .starts_with("the pods of the new replica set run digest sha256:bbbb, not the sha256:aaaa")
+        );
+        let opaque = [pod_running("p1", tag, "r/app:1")];
+        assert!(resolved_digest(tag, &opaque).is_err());
     }
 
     #[test]

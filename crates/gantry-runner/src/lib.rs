@@ -2,6 +2,8 @@
 //! the command line, outputs to `GITHUB_OUTPUT`, workflow commands and masking on stdout, the step
 //! summary, and one exit-code policy. Every action binary is `gantry_runner::main(&SPEC, run)`.
 
+#[cfg(feature = "async")]
+pub mod cancel;
 mod cli;
 pub mod command;
 pub mod console;
@@ -57,6 +59,12 @@ impl Step<'_> {
         &self.env
     }
 
+    /// The step's cancellation token (see [`cancel`]): cancelled by the runner's SIGINT/SIGTERM.
+    #[cfg(feature = "async")]
+    pub fn cancellation(&self) -> cancel::Cancellation {
+        cancel::token()
+    }
+
     /// Whether the step runs inside GitHub Actions (`GITHUB_ACTIONS=true`).
     pub fn in_actions(&self) -> bool {
         self.env.is(env_vars::GITHUB_ACTIONS, "true")
@@ -67,9 +75,21 @@ impl Step<'_> {
 pub type RunFn = fn(&mut Step<'_>) -> Result<Outputs, ActionError>;
 
 /// Runs an action as a process: reads the real environment and arguments, writes to stdout.
+/// With the `async` feature it first catches the runner's cancellation signals ([`cancel`]).
 pub fn main(spec: &'static ActionSpec, run: RunFn) -> ExitCode {
+    #[cfg(feature = "async")]
+    let signals = cancel::install();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    #[cfg(feature = "async")]
+    if let Err(error) = signals {
+        let mut console = Console::new(&mut out, false);
+        console.warning(
+            &format!("cannot catch cancellation signals; a cancelled step ends abruptly: {error}"),
+            &Annotation::titled(spec.name),
+        );
+        console.flush();
+    }
     let code = run_with(
         spec,
         Env::from_process(),

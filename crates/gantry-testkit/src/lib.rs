@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::io::Read;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use gantry_runner::command::{self, ParsedCommand};
 use gantry_runner::{Env, file_command, spec::input_env_name};
@@ -93,39 +96,171 @@ impl ActionRun {
 
     /// Runs the binary to completion and collects everything it produced.
     pub fn run(self) -> Transcript {
-        let output_path = self.dir.path().join("github_output");
-        let summary_path = self.dir.path().join("step_summary");
-        let mut child = Command::new(&self.binary);
-        child.env_clear().args(&self.args);
+        let mut child = self.command(&self.binary);
+        let output = child
+            .output()
+            .unwrap_or_else(|error| panic!("run {}: {error}", self.binary.display()));
+        self.transcript(output.status, &output.stdout, &output.stderr)
+    }
+
+    /// Starts the step the way the runner starts a composite action's `run:` step: `run_line`
+    /// (the `run:` of the generated `action.yml`) is the last line of a script file that
+    /// `bash --noprofile --norc -eo pipefail <file>` runs, with the binary in `GANTRY_EXE`.
+    /// The bash process is the step's entry process, the one the runner signals.
+    pub fn start_as_script(self, run_line: &str) -> RunningStep {
+        let script = self.dir.path().join("step.sh");
+        std::fs::write(&script, format!("set -e\n{run_line}\n")).expect("write the step script");
+        let mut command = self.command(Path::new("bash"));
+        command
+            .args(["--noprofile", "--norc", "-eo", "pipefail"])
+            .arg(&script)
+            .env("GANTRY_EXE", &self.binary)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("start bash");
+        let stdout = drain(child.stdout.take().expect("piped stdout"));
+        let stderr = drain(child.stderr.take().expect("piped stderr"));
+        RunningStep {
+            run: self,
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// The child command: a clean environment, the step's inputs and files.
+    fn command(&self, program: &Path) -> Command {
+        let mut child = Command::new(program);
+        child.env_clear();
+        if program == self.binary {
+            child.args(&self.args);
+        }
         for (name, value) in Env::from_process().iter() {
             if KEPT_VARIABLES.iter().any(|kept| name == *kept) {
                 child.env(name, value);
             }
         }
         if self.in_actions {
+            let output_path = self.dir.path().join("github_output");
             std::fs::write(&output_path, "").expect("create GITHUB_OUTPUT");
             child
                 .env("GITHUB_ACTIONS", "true")
                 .env("GITHUB_OUTPUT", &output_path)
-                .env("GITHUB_STEP_SUMMARY", &summary_path);
+                .env("GITHUB_STEP_SUMMARY", self.dir.path().join("step_summary"));
         }
         child.envs(self.env.iter().map(|(k, v)| (k, v)));
         if let Some(cwd) = &self.cwd {
             child.current_dir(cwd);
         }
-        let output = child
-            .output()
-            .unwrap_or_else(|error| panic!("run {}: {error}", self.binary.display()));
-        let raw_outputs = std::fs::read_to_string(&output_path).unwrap_or_default();
+        child
+    }
+
+    fn transcript(&self, status: ExitStatus, stdout: &[u8], stderr: &[u8]) -> Transcript {
+        let raw_outputs =
+            std::fs::read_to_string(self.dir.path().join("github_output")).unwrap_or_default();
         Transcript {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(stdout).into_owned(),
+            stderr: String::from_utf8_lossy(stderr).into_owned(),
             outputs: file_command::parse(&raw_outputs)
                 .expect("GITHUB_OUTPUT parses as the runner parses it"),
             raw_outputs,
-            summary: std::fs::read_to_string(&summary_path).unwrap_or_default(),
+            summary: std::fs::read_to_string(self.dir.path().join("step_summary"))
+                .unwrap_or_default(),
         }
+    }
+}
+
+/// The `run:` line of the step that runs the binary (id `run`) in `actions/<action>/action.yml`,
+/// as `cargo xtask codegen` generated it: what [`ActionRun::start_as_script`] should run.
+pub fn generated_run_line(action: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../actions")
+        .join(action)
+        .join("action.yml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("read {}: {error}", path.display()));
+    let yml: serde_yaml::Value = serde_yaml::from_str(&text).expect("action.yml parses");
+    yml["runs"]["steps"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .find(|step| step["id"] == "run")
+        .and_then(|step| step["run"].as_str())
+        .expect("a step with id run")
+        .to_owned()
+}
+
+/// Reads a pipe to its end on a thread, so a chatty child never blocks on a full pipe.
+fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
+/// A step started by [`ActionRun::start_as_script`], still running.
+pub struct RunningStep {
+    run: ActionRun,
+    child: Child,
+    stdout: JoinHandle<Vec<u8>>,
+    stderr: JoinHandle<Vec<u8>>,
+}
+
+/// The runner's cancellation of a step: SIGINT, SIGTERM 7.5 s later, the kill 2.5 s after that
+/// (actions/runner `ProcessInvoker`, GitHub's documentation on cancelling a workflow).
+const SIGTERM_AFTER: Duration = Duration::from_millis(7_500);
+const KILL_AFTER_SIGTERM: Duration = Duration::from_millis(2_500);
+
+impl RunningStep {
+    /// The entry process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Cancels the step as the runner does and collects the transcript; also says which signals
+    /// were needed (`["SIGINT"]` when the step ended within the first 7.5 s).
+    pub fn cancel_as_runner(mut self) -> (Transcript, Vec<&'static str>) {
+        let mut sent = vec!["SIGINT"];
+        self.signal("INT");
+        if self.wait_for(SIGTERM_AFTER).is_none() {
+            sent.push("SIGTERM");
+            self.signal("TERM");
+            if self.wait_for(KILL_AFTER_SIGTERM).is_none() {
+                sent.push("SIGKILL");
+                let _ = self.child.kill();
+            }
+        }
+        (self.finish(), sent)
+    }
+
+    /// Waits for the step to end by itself.
+    pub fn finish(mut self) -> Transcript {
+        let status = self.child.wait().expect("wait for the step");
+        let stdout = self.stdout.join().expect("stdout reader");
+        let stderr = self.stderr.join().expect("stderr reader");
+        self.run.transcript(status, &stdout, &stderr)
+    }
+
+    /// Sends a signal (`INT`, `TERM`) to the entry process, with `kill(1)`.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args(["-s", name, &self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -s {name} {} failed", self.pid());
+    }
+
+    fn wait_for(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let until = Instant::now() + limit;
+        while Instant::now() < until {
+            if let Some(status) = self.child.try_wait().expect("poll the step") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 }
 

@@ -1,14 +1,21 @@
-//! The deploy as a small state machine: read → (unchanged | dry-run | patch) → wait → deployed, or
-//! → rollback to the recorded revision (compare-and-swap) → wait → rolled back, or failed. Each
-//! phase lands on the timeline; every step is logged.
+//! The deploy as a small state machine: read → (dry-run | patch | already set) → wait → deployed
+//! (or unchanged), or → rollback to the revision before ours (compare-and-swap) → wait → rolled
+//! back, or failed. A Deployment that already runs the image is only "unchanged" when its rollout
+//! is complete and healthy; otherwise (a re-run after an interrupted deploy) the rollout is watched
+//! like our own. Cancellation (the runner's SIGINT) stops the work and undoes our patch within the
+//! runner's window. Each phase lands on the timeline; every step is logged.
 
 use gantry_kube::deployment::{self, Change, ImageChange};
-use gantry_kube::rollback::{self, Rollback};
+use gantry_kube::rollback::{self, Restore, Rollback};
+use gantry_kube::rollout::{self, Status};
 use gantry_kube::watch::{self, Expectation, Failure, FailureKind, Outcome, PodRow, WaitOptions};
 use gantry_kube::{Error, Target};
 use gantry_runner::Console;
+use gantry_runner::cancel::Cancellation;
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::ResourceExt;
 
-use crate::settings::Settings;
+use crate::settings::{PROVENANCE_PREFIX, Settings};
 use crate::timeline::Timeline;
 
 /// How the deploy ended; the `result` output.
@@ -19,6 +26,8 @@ pub enum Conclusion {
     DryRun,
     RolledBack,
     Failed,
+    /// The step was cancelled and our change could not be undone and verified in time.
+    Cancelled,
 }
 
 impl Conclusion {
@@ -29,6 +38,7 @@ impl Conclusion {
             Self::DryRun => "dry-run",
             Self::RolledBack => "rolled-back",
             Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
         }
     }
 
@@ -49,7 +59,11 @@ pub struct Report {
     pub revision: Option<i64>,
     /// The revision restored by the rollback.
     pub rollback_revision: Option<i64>,
+    /// The digest the pods resolved the image to.
+    pub digest: Option<String>,
     pub failure: Option<String>,
+    /// The signal that cancelled the step.
+    pub cancelled_by: Option<&'static str>,
     /// Fields a dry-run would change.
     pub changes: Vec<Change>,
     pub pods: Vec<PodRow>,
@@ -62,6 +76,8 @@ struct Next {
     message: String,
     /// The Deployment's revision after a verified rollback; `None` when not rolled back.
     revision: Option<i64>,
+    /// The revision the rollback restored.
+    restored: Option<i64>,
 }
 
 impl Next {
@@ -69,23 +85,77 @@ impl Next {
         Self {
             message,
             revision: None,
+            restored: None,
         }
     }
 }
 
-/// What the deploy works with.
-pub struct Deploy<'a, 'c> {
-    pub client: &'a kube::Client,
-    pub target: &'a Target,
-    pub settings: &'a Settings,
-    pub console: &'a mut Console<'c>,
-    pub timeline: &'a mut Timeline,
+/// The Deployment as first read: what the report and an undo need.
+#[derive(Debug, Clone)]
+struct Found {
+    container: String,
+    previous_image: String,
+    /// The revision before our patch.
+    recorded: Option<i64>,
 }
 
-impl Deploy<'_, '_> {
-    /// Runs the deploy. Errors are problems before anything was changed (missing or paused
-    /// Deployment, unknown container, API failures on the first read or the patch).
+/// How far the deploy got, for the undo after a cancellation.
+#[derive(Debug, Default)]
+struct Progress {
+    found: Option<Found>,
+    /// Our patch was sent (its answer may not have arrived).
+    patch_sent: bool,
+    /// A rollback patch to this revision was sent.
+    rolling_back_to: Option<Restore>,
+}
+
+/// What the deploy works with.
+pub struct Deploy<'a, 'c> {
+    client: &'a kube::Client,
+    target: &'a Target,
+    settings: &'a Settings,
+    console: &'a mut Console<'c>,
+    timeline: &'a mut Timeline,
+    cancellation: Cancellation,
+    progress: Progress,
+}
+
+impl<'a, 'c> Deploy<'a, 'c> {
+    pub fn new(
+        client: &'a kube::Client,
+        target: &'a Target,
+        settings: &'a Settings,
+        console: &'a mut Console<'c>,
+        timeline: &'a mut Timeline,
+        cancellation: Cancellation,
+    ) -> Self {
+        Self {
+            client,
+            target,
+            settings,
+            console,
+            timeline,
+            cancellation,
+            progress: Progress::default(),
+        }
+    }
+
+    /// Runs the deploy until it ends or the step is cancelled. Errors are problems before anything
+    /// was changed (missing or paused Deployment, unknown container, API failures on the first
+    /// read or the patch).
     pub async fn run(&mut self) -> Result<Report, Error> {
+        let cancellation = self.cancellation.clone();
+        let finished = tokio::select! {
+            result = self.deploy() => Some(result),
+            () = cancellation.cancelled() => None,
+        };
+        match finished {
+            Some(result) => result,
+            None => Ok(self.cancelled().await),
+        }
+    }
+
+    async fn deploy(&mut self) -> Result<Report, Error> {
         let (client, target, settings) = (self.client, self.target, self.settings);
         let start = self.timeline.elapsed();
         let before = deployment::read_unpaused(client, target).await?;
@@ -103,23 +173,15 @@ impl Deploy<'_, '_> {
             recorded.map_or_else(|| "none".to_owned(), |r| r.to_string()),
             before.metadata.resource_version.as_deref().unwrap_or("?"),
         ));
-        let mut report = Report {
-            conclusion: Conclusion::Unchanged,
+        let found = Found {
             container: container.clone(),
             previous_image: previous_image.clone(),
-            image: settings.image.clone(),
-            revision: recorded,
-            rollback_revision: None,
-            failure: None,
-            changes: Vec::new(),
-            pods: Vec::new(),
-            events: Vec::new(),
+            recorded,
         };
+        self.progress.found = Some(found.clone());
+        let mut report = self.report(&found);
         if previous_image == settings.image {
-            self.console.info(&format!(
-                "Container {container} already runs {previous_image}; nothing to do"
-            ));
-            return Ok(report);
+            return Ok(self.already_set(&before, report).await);
         }
         let change = ImageChange {
             container: container.clone(),
@@ -127,6 +189,7 @@ impl Deploy<'_, '_> {
             annotations: settings.annotations.clone(),
         };
         let start = self.timeline.elapsed();
+        self.progress.patch_sent = !settings.dry_run;
         let patched =
             deployment::set_image(client, target, &before, &change, settings.dry_run).await?;
         if settings.dry_run {
@@ -144,19 +207,96 @@ impl Deploy<'_, '_> {
         ));
         let expect = Expectation::after(&patched, &container, &settings.image);
         let outcome = self.wait("rollout", &expect, settings.soak).await;
+        let restore = recorded
+            .map(|revision| Restore {
+                revision,
+                image: previous_image.clone(),
+            })
+            .ok_or("the deployment had no revision before the patch");
+        Ok(self
+            .conclude(report, outcome, &expect, restore, Conclusion::Deployed)
+            .await)
+    }
+
+    /// The container already runs the image: "unchanged" only if the rollout is complete and
+    /// healthy. Otherwise (a re-run after an interrupted deploy, say) the rollout is watched, and a
+    /// failure rolls back to the revision before the image, if our own provenance shows that
+    /// k8s-deploy set it.
+    async fn already_set(&mut self, before: &Deployment, report: Report) -> Report {
+        let (container, image) = (report.container.clone(), self.settings.image.clone());
+        let complete = matches!(rollout::deployment_status(before), Status::Done(_));
+        let (label, success) = if complete {
+            self.console.info(&format!(
+                "Container {container} already runs {image}; verifying that its rollout is complete and healthy"
+            ));
+            ("verify", Conclusion::Unchanged)
+        } else {
+            self.console.info(&format!(
+                "Container {container} already runs {image} but its rollout is not complete (an interrupted deploy?); watching it"
+            ));
+            ("rollout", Conclusion::Deployed)
+        };
+        let expect = Expectation::current(before, &container, &image);
+        let soak = if complete { None } else { self.settings.soak };
+        let outcome = self.wait(label, &expect, soak).await;
+        let restore = if self.set_by_us(before) {
+            rollback::previous_revision(self.client, self.target, &container, &image)
+                .await
+                .ok()
+                .flatten()
+                .ok_or("the deployment's history has no earlier revision with another image")
+        } else {
+            Err("k8s-deploy did not set this image (no gantry.dev/image or change-cause annotation of ours names it)")
+        };
+        self.conclude(report, outcome, &expect, restore, success)
+            .await
+    }
+
+    /// Whether the Deployment's annotations show that k8s-deploy set the image.
+    fn set_by_us(&self, deployment: &Deployment) -> bool {
+        let annotations = deployment.annotations();
+        let ours = |key: &str| {
+            self.settings
+                .annotations
+                .get(key)
+                .is_some_and(|value| annotations.get(key) == Some(value))
+        };
+        ours(&format!("{PROVENANCE_PREFIX}image")) || ours(rollback::CHANGE_CAUSE)
+    }
+
+    /// Turns the end of a wait into the report: success, or a failure and what came after it.
+    async fn conclude(
+        &mut self,
+        mut report: Report,
+        outcome: Outcome,
+        expect: &Expectation,
+        restore: Result<Restore, &'static str>,
+        success: Conclusion,
+    ) -> Report {
         let (failure, snapshot) = match outcome {
             Outcome::Complete(snapshot) => {
                 self.console.info(&format!(
-                    "Deployed {}: {} of {} pods ready and running it (revision {})",
-                    settings.image,
+                    "{} {}: {} of {} pods ready and running it (revision {}{})",
+                    if success == Conclusion::Unchanged {
+                        "Verified"
+                    } else {
+                        "Deployed"
+                    },
+                    expect.image,
                     snapshot.verified,
                     snapshot.desired,
-                    snapshot.revision.unwrap_or(0)
+                    snapshot.revision.unwrap_or(0),
+                    snapshot
+                        .digest
+                        .as_deref()
+                        .map(|digest| format!(", digest {digest}"))
+                        .unwrap_or_default(),
                 ));
-                report.conclusion = Conclusion::Deployed;
+                report.conclusion = success;
                 report.revision = snapshot.revision;
+                report.digest = snapshot.digest;
                 report.pods = snapshot.pods;
-                return Ok(report);
+                return report;
             }
             Outcome::Failed(failure, snapshot) => (failure, snapshot),
         };
@@ -170,35 +310,163 @@ impl Deploy<'_, '_> {
         report.revision = snapshot.revision;
         report.pods = snapshot.pods;
         report.events.clone_from(&failure.events);
-        let next = self
-            .after_failure(&failure, recorded, &expect, &previous_image)
-            .await;
+        let next = self.after_failure(&failure, restore, expect).await;
         report.failure = Some(format!("{}; {}", failure.message, next.message));
+        self.apply_next(&mut report, &next);
+        report
+    }
+
+    fn apply_next(&self, report: &mut Report, next: &Next) {
         if let Some(revision) = next.revision {
             report.conclusion = Conclusion::RolledBack;
-            report.rollback_revision = recorded;
+            report.rollback_revision = next.restored;
             report.revision = Some(revision);
         }
-        Ok(report)
+    }
+
+    fn report(&self, found: &Found) -> Report {
+        Report {
+            conclusion: Conclusion::Unchanged,
+            container: found.container.clone(),
+            previous_image: found.previous_image.clone(),
+            image: self.settings.image.clone(),
+            revision: found.recorded,
+            rollback_revision: None,
+            digest: None,
+            failure: None,
+            cancelled_by: None,
+            changes: Vec::new(),
+            pods: Vec::new(),
+            events: Vec::new(),
+        }
     }
 
     /// After a failed rollout: rolls back when allowed; says what happened.
     async fn after_failure(
         &mut self,
         failure: &Failure,
-        recorded: Option<i64>,
+        restore: Result<Restore, &'static str>,
         expect: &Expectation,
-        previous_image: &str,
     ) -> Next {
-        let refusal = match (failure.kind, recorded) {
+        let refusal = match (failure.kind, restore) {
             (FailureKind::Superseded, _) => "the deployment now belongs to someone else's change",
             (_, _) if !self.settings.rollback => "rollback is false",
-            (_, None) => "the deployment had no revision before the patch",
-            (_, Some(revision)) => return self.roll_back(revision, expect, previous_image).await,
+            (_, Err(reason)) => reason,
+            (_, Ok(restore)) => return self.roll_back(restore, expect).await,
         };
         Next::failed(format!("not rolled back: {refusal}"))
     }
 
+    /// After a cancellation: undoes what this run changed, within the runner's window, and
+    /// reports exactly what state the Deployment was left in.
+    async fn cancelled(&mut self) -> Report {
+        let received = self.cancellation.received();
+        let signal = received.map_or("cancellation", |received| received.signal);
+        self.timeline.moment("cancelled");
+        let left = self
+            .cancellation
+            .deadline()
+            .map(|deadline| deadline.saturating_duration_since(std::time::Instant::now()));
+        self.console.info(&format!(
+            "Cancelled by {signal}; {:.1}s left to clean up before the runner ends the step",
+            left.unwrap_or_default().as_secs_f64()
+        ));
+        let Some(found) = self.progress.found.clone() else {
+            let mut report = self.report(&Found {
+                container: String::new(),
+                previous_image: String::new(),
+                recorded: None,
+            });
+            report.conclusion = Conclusion::Cancelled;
+            report.cancelled_by = Some(signal);
+            report.failure = Some(format!(
+                "{target} was not read yet; nothing was changed",
+                target = self.target
+            ));
+            return report;
+        };
+        let mut report = self.report(&found);
+        report.conclusion = Conclusion::Cancelled;
+        report.cancelled_by = Some(signal);
+        let deadline = self
+            .cancellation
+            .deadline()
+            .map_or_else(tokio::time::Instant::now, tokio::time::Instant::from_std);
+        let next = match tokio::time::timeout_at(deadline, self.undo(&found)).await {
+            Ok(next) => next,
+            Err(_) => Next::failed(self.unfinished_undo(&found)),
+        };
+        self.apply_next(&mut report, &next);
+        report.failure = Some(next.message);
+        report
+    }
+
+    /// What an undo that ran out of time leaves behind.
+    fn unfinished_undo(&self, found: &Found) -> String {
+        match (&self.progress.rolling_back_to, self.progress.patch_sent) {
+            (Some(restore), _) => format!(
+                "a rollback to revision {} ({}) was started but not verified before the cancellation window closed; check `kubectl rollout status deployment/{}`",
+                restore.revision, restore.image, self.target.name
+            ),
+            (None, true) => format!(
+                "the patch to {} was sent and could not be undone before the cancellation window closed; container {} may run it",
+                self.settings.image, found.container
+            ),
+            (None, false) => "nothing was changed by this run".to_owned(),
+        }
+    }
+
+    /// Rolls back our patch if it is in the cluster (or verifies a rollback already sent).
+    async fn undo(&mut self, found: &Found) -> Next {
+        let current = match deployment::read(self.client, self.target).await {
+            Ok(current) => current,
+            Err(error) => {
+                return Next::failed(format!(
+                    "{}; and reading the deployment failed: {}",
+                    self.unfinished_undo(found),
+                    chain(&error)
+                ));
+            }
+        };
+        let container = found.container.as_str();
+        let now = deployment::image_of(&current, container).unwrap_or_default();
+        if let Some(restore) = self.progress.rolling_back_to.clone()
+            && now == restore.image
+        {
+            let expect = Expectation::after(&current, container, &restore.image);
+            return self.verify_rollback(&restore, &expect).await;
+        }
+        let ours = self.progress.patch_sent
+            && now == self.settings.image
+            && found.previous_image != self.settings.image;
+        if ours {
+            let expect = Expectation::after(&current, container, &now);
+            let refusal = match found.recorded {
+                _ if !self.settings.rollback => "rollback is false",
+                None => "the deployment had no revision before the patch",
+                Some(revision) => {
+                    let restore = Restore {
+                        revision,
+                        image: found.previous_image.clone(),
+                    };
+                    return self.roll_back(restore, &expect).await;
+                }
+            };
+            return Next::failed(format!(
+                "our patch is applied and left in place ({refusal}): container {container} runs {now}, {}",
+                describe(&current)
+            ));
+        }
+        Next::failed(format!(
+            "{}: container {container} runs {now}, {}",
+            if self.progress.patch_sent {
+                "left as found after our patch"
+            } else {
+                "nothing was changed by this run"
+            },
+            describe(&current)
+        ))
+    }
     fn log_changes(&mut self, changes: &[Change]) {
         self.console
             .info("Server-side dry-run accepted the patch; nothing was changed:");
@@ -212,8 +480,12 @@ impl Deploy<'_, '_> {
         }
     }
 
-    /// Rolls back to `revision` unless someone else changed the Deployment, and verifies it.
-    async fn roll_back(&mut self, revision: i64, ours: &Expectation, previous_image: &str) -> Next {
+    /// Rolls back to `restore` unless someone else changed the pod template, and verifies it.
+    async fn roll_back(&mut self, restore: Restore, ours: &Expectation) -> Next {
+        let Restore {
+            revision,
+            image: ref previous_image,
+        } = restore;
         let start = self.timeline.elapsed();
         self.console.info(&format!(
             "Rolling back {} to revision {revision} ({previous_image})",
@@ -223,15 +495,8 @@ impl Deploy<'_, '_> {
             Some(url) => format!("k8s-deploy rolled back to revision {revision} ({url})"),
             None => format!("k8s-deploy rolled back to revision {revision}"),
         };
-        let result = rollback::rollback(
-            self.client,
-            self.target,
-            revision,
-            ours.generation,
-            &ours.container,
-            &cause,
-        )
-        .await;
+        self.progress.rolling_back_to = Some(restore.clone());
+        let result = rollback::rollback(self.client, self.target, revision, ours, &cause).await;
         self.timeline.phase("rollback patch", start, true);
         let patched = match result {
             Ok(Rollback::Applied { deployment }) => deployment,
@@ -245,17 +510,22 @@ impl Deploy<'_, '_> {
             }
         };
         let expect = Expectation::after(&patched, &ours.container, previous_image);
-        match self.wait("rollback rollout", &expect, None).await {
+        self.verify_rollback(&restore, &expect).await
+    }
+
+    /// Waits for the rollback's rollout.
+    async fn verify_rollback(&mut self, restore: &Restore, expect: &Expectation) -> Next {
+        let Restore { revision, image } = restore;
+        match self.wait("rollback rollout", expect, None).await {
             Outcome::Complete(snapshot) => {
                 self.console.info(&format!(
-                    "Rolled back to revision {revision}: {} of {} pods ready and running {previous_image}",
+                    "Rolled back to revision {revision}: {} of {} pods ready and running {image}",
                     snapshot.verified, snapshot.desired
                 ));
                 Next {
-                    message: format!(
-                        "rolled back to revision {revision} ({previous_image}) and verified"
-                    ),
-                    revision: Some(snapshot.revision.unwrap_or(revision)),
+                    message: format!("rolled back to revision {revision} ({image}) and verified"),
+                    revision: Some(snapshot.revision.unwrap_or(*revision)),
+                    restored: Some(*revision),
                 }
             }
             Outcome::Failed(failure, _) => Next::failed(format!(
@@ -272,8 +542,14 @@ impl Deploy<'_, '_> {
         expect: &Expectation,
         soak: Option<std::time::Duration>,
     ) -> Outcome {
+        // After a cancellation, only the runner's window is left.
+        let timeout = self.cancellation.deadline().map_or(self.settings.timeout, |deadline| {
+            deadline
+                .saturating_duration_since(std::time::Instant::now())
+                .min(self.settings.timeout)
+        });
         let options = WaitOptions {
-            timeout: self.settings.timeout,
+            timeout,
             fail_fast: self.settings.fail_fast,
             pods: self.settings.pods,
             soak,
@@ -291,6 +567,16 @@ impl Deploy<'_, '_> {
         self.timeline.phase(label, start, critical);
         outcome
     }
+}
+
+/// The Deployment's revision and kubectl's verdict on its rollout, in words.
+fn describe(deployment: &Deployment) -> String {
+    let revision = deployment::revision(deployment)
+        .map_or_else(|| "no revision".to_owned(), |r| format!("revision {r}"));
+    let status = match rollout::deployment_status(deployment) {
+        Status::Waiting(message) | Status::Done(message) | Status::Failed(message) => message,
+    };
+    format!("{revision}, rollout: {status}")
 }
 
 /// An error with its causes, `a: b: c`.

@@ -118,10 +118,14 @@ pub static SPEC: ActionSpec = ActionSpec {
     outputs: &[
         OutputSpec::new(
             "result",
-            "deployed, unchanged (already ran the image), dry-run, rolled-back (failed, then rolled back and verified) or failed",
+            "deployed, unchanged (already ran the image, rollout complete and healthy), dry-run, rolled-back (failed or cancelled, then rolled back and verified), failed or cancelled",
         ),
         OutputSpec::new("previous-image", "Image of the container before the deploy"),
         OutputSpec::new("image", "Image the deploy set"),
+        OutputSpec::new(
+            "image-digest",
+            "The sha256 digest the ready pods run: the one the image names, or the one its tag resolved to (all pods agree, or the deploy fails)",
+        ),
         OutputSpec::new(
             "revision",
             "Deployment revision at the end (a rollback gives the restored template a new number)",
@@ -172,12 +176,16 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
         return Ok(outputs);
     }
     let failure = report.failure.as_deref().unwrap_or("the rollout failed");
-    let message = match report.conclusion {
-        Conclusion::RolledBack => format!(
+    let message = match (report.cancelled_by, report.conclusion) {
+        (Some(signal), _) => format!(
+            "deploy of {} to {target} was cancelled ({signal}): {failure}",
+            report.image
+        ),
+        (None, Conclusion::RolledBack) => format!(
             "deploy of {} to {target} failed and was rolled back: {failure}",
             report.image
         ),
-        _ => format!("deploy of {} to {target} failed: {failure}", report.image),
+        (None, _) => format!("deploy of {} to {target} failed: {failure}", report.image),
     };
     Err(ActionError::refused(outputs, anyhow::anyhow!(message)))
 }
@@ -239,13 +247,15 @@ async fn execute(
     ));
     let client = gantry_kube::client(loaded.config)
         .map_err(|error| ActionError::Failed(anyhow::anyhow!(flow::chain(&error))))?;
-    let result = Deploy {
-        client: &client,
-        target: &target,
+    let cancellation = step.cancellation();
+    let result = Deploy::new(
+        &client,
+        &target,
         settings,
-        console: &mut step.console,
+        &mut step.console,
         timeline,
-    }
+        cancellation,
+    )
     .run()
     .await;
     Ok((target, result))
@@ -258,6 +268,7 @@ fn outputs(report: &Report, started: Instant) -> Outputs {
         .set("result", report.conclusion.as_str())
         .set("previous-image", report.previous_image.clone())
         .set("image", report.image.clone())
+        .set("image-digest", report.digest.clone().unwrap_or_default())
         .set("revision", optional(report.revision))
         .set("rollback-revision", optional(report.rollback_revision))
         .set("failure-reason", report.failure.clone().unwrap_or_default())

@@ -20,6 +20,7 @@ pub fn write(summary: &mut Summary, target: &Target, report: &Report, timeline: 
             code(&report.image)
         ),
         Conclusion::Failed => format!("Deploy of {} to {target} failed", code(&report.image)),
+        Conclusion::Cancelled => format!("Deploy of {} to {target} cancelled", code(&report.image)),
     };
     summary.heading(2, &format!("k8s-deploy: {headline}"));
     let optional = |value: Option<i64>| value.map(|v| v.to_string()).unwrap_or_default();
@@ -28,6 +29,11 @@ pub fn write(summary: &mut Summary, target: &Target, report: &Report, timeline: 
         ("container", report.container.clone()),
         ("previous image", code(&report.previous_image)),
         ("image", code(&report.image)),
+        (
+            "image digest",
+            report.digest.as_deref().map(code).unwrap_or_default(),
+        ),
+        ("cancelled by", report.cancelled_by.unwrap_or_default().to_owned()),
         ("revision", optional(report.revision)),
         ("rollback revision", optional(report.rollback_revision)),
         ("failure", report.failure.clone().unwrap_or_default()),

@@ -250,7 +250,8 @@ pub fn normalize_reference(image: &str) -> String {
     format!("{full}{tag}")
 }
 
-/// `imageID` as the kubelet reports it: `<repository>@sha256:<digest>`.
+/// `imageID` as the kubelet reports it: `<repository>@sha256:<digest>`, the digest a reference
+/// names, else the catalogue entry's, else one derived from the reference.
 pub fn image_id(image: &str, spec: &ImageSpec) -> String {
     let full = normalize_reference(image);
     let repo = match full.rsplit_once(':') {
@@ -258,7 +259,9 @@ pub fn image_id(image: &str, spec: &ImageSpec) -> String {
         _ => full.clone(),
     };
     let repo = repo.split('@').next().unwrap_or(&repo).to_owned();
-    let digest = spec.digest.clone().unwrap_or_else(|| {
+    // A reference by digest pulls exactly that digest.
+    let named = image.rsplit_once('@').map(|(_, digest)| digest.to_owned());
+    let digest = named.or_else(|| spec.digest.clone()).unwrap_or_else(|| {
         let hash = Sha256::digest(full.as_bytes());
         let hex = hash.iter().fold(String::new(), |mut s, b| {
             let _ = write!(s, "{b:02x}");
@@ -289,6 +292,13 @@ mod tests {
         assert_eq!(
             image_id("nginx:1.25", cat.lookup("nginx").unwrap()),
             "docker.io/library/nginx@sha256:abc"
+        );
+        assert_eq!(
+            image_id(
+                "nginx@sha256:0123",
+                cat.lookup("nginx@sha256:0123").unwrap()
+            ),
+            "docker.io/library/nginx@sha256:0123"
         );
         assert!(ImageCatalogue::from_yaml("- image: x\n  pull: maybe\n").is_err());
     }

@@ -98,7 +98,9 @@ pub fn action_yml(spec: &ActionSpec) -> String {
         ("id", "run".into()),
         ("shell", "bash".into()),
         ("env", run_env.into()),
-        ("run", "\"$GANTRY_EXE\"".into()),
+        // `exec`: the runner signals the step's bash, which does not forward SIGINT/SIGTERM to a
+        // child it waits for; exec'd, the binary is that process and sees the cancellation.
+        ("run", "exec \"$GANTRY_EXE\"".into()),
     ]);
     let runs = mapping([
         ("using", Value::from("composite")),

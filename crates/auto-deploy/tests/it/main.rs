@@ -3,6 +3,7 @@
 //! that they start first under the default two test threads.
 
 mod bench;
+mod cancellation;
 mod common;
 mod continuation;
 mod failures;

@@ -1,5 +1,7 @@
-//! create-prerelease against the GitHub API simulator: stories, bad input, and the fault matrix.
+//! create-prerelease against the GitHub API simulator: stories, bad input, the fault matrix and
+//! cancellation.
 
+mod cancellation;
 mod common;
 mod faults;
 mod flows;

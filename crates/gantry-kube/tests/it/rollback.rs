@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use gantry_kube::Target;
 use gantry_kube::deployment::{self, ImageChange};
-use gantry_kube::rollback::{Rollback, rollback};
+use gantry_kube::rollback::{Restore, Rollback, previous_revision, rollback};
+use gantry_kube::watch::Expectation;
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube_sim::{Config, ImageCatalogue, ImageSpec, KubeSim};
@@ -83,8 +84,7 @@ async fn the_recorded_revision_is_restored_not_the_previous_one() {
         &client,
         &target(),
         1,
-        ours.metadata.generation.unwrap(),
-        "app",
+        &Expectation::after(&ours, "app", "unused"),
         "test rollback",
     )
     .await
@@ -115,8 +115,7 @@ async fn someone_elses_later_change_is_kept() {
         &client,
         &target(),
         1,
-        ours.metadata.generation.unwrap(),
-        "app",
+        &Expectation::after(&ours, "app", "unused"),
         "test rollback",
     )
     .await
@@ -126,7 +125,7 @@ async fn someone_elses_later_change_is_kept() {
     };
     assert_eq!(
         reason,
-        "someone else changed the deployment after our patch (generation 2 is now 3; container app runs app:1.3)"
+        "someone else changed the deployment's pod template after our patch (container app runs app:1.3)"
     );
     assert_eq!(image(&sim), "app:1.3");
 }
@@ -139,8 +138,7 @@ async fn a_revision_that_no_longer_exists_is_an_error() {
         &client,
         &target(),
         7,
-        ours.metadata.generation.unwrap(),
-        "app",
+        &Expectation::after(&ours, "app", "unused"),
         "test rollback",
     )
     .await
@@ -150,4 +148,59 @@ async fn a_revision_that_no_longer_exists_is_an_error() {
         "deployment default/web has no ReplicaSet for revision 7 to roll back to"
     );
     assert_eq!(image(&sim), "app:1.1");
+}
+
+#[tokio::test]
+async fn a_scale_after_our_patch_is_not_someone_elses_deploy_and_is_kept() {
+    let (sim, client) = start().await;
+    let ours = deploy(&sim, &client, "app:1.1").await;
+    // `kubectl scale`: the generation moves, the pod template does not.
+    let api = target().api(&client);
+    let scale = serde_json::json!({"spec": {"replicas": 5}});
+    api.patch(
+        "web",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(&scale),
+    )
+    .await
+    .unwrap();
+    let result = rollback(
+        &client,
+        &target(),
+        1,
+        &Expectation::after(&ours, "app", "app:1.1"),
+        "test rollback",
+    )
+    .await
+    .unwrap();
+    let Rollback::Applied { deployment } = result else {
+        panic!("a scale stopped the rollback: {result:?}");
+    };
+    assert_eq!(deployment::image_of(&deployment, "app").unwrap(), "app:1.0");
+    assert_eq!(deployment.spec.unwrap().replicas, Some(5));
+}
+
+#[tokio::test]
+async fn the_previous_revision_skips_the_bad_image() {
+    let (sim, client) = start().await;
+    deploy(&sim, &client, "app:1.1").await;
+    deploy(&sim, &client, "app:1.2").await;
+    let previous = previous_revision(&client, &target(), "app", "app:1.2")
+        .await
+        .unwrap();
+    assert_eq!(
+        previous,
+        Some(Restore {
+            revision: 2,
+            image: "app:1.1".to_owned()
+        })
+    );
+    // Not the current (bad) revision, and nothing older than the first.
+    let (_fresh, fresh_client) = start().await;
+    assert_eq!(
+        previous_revision(&fresh_client, &target(), "app", "app:1.0")
+            .await
+            .unwrap(),
+        None
+    );
 }

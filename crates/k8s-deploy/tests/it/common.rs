@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use gantry_testkit::{ActionRun, Transcript};
 use k8s_openapi::api::apps::v1::Deployment;
-use kube_sim::{Config, ImageCatalogue, ImageSpec, KubeSim, SimHandle};
+use kube_sim::{Action, Config, ImageCatalogue, ImageSpec, KubeSim, Resource, SimHandle, Trigger};
 
 pub const NAMESPACE: &str = "prod";
 pub const DEPLOYMENT: &str = "web";
@@ -125,4 +125,32 @@ pub fn action(sim: &KubeSim, image: &str) -> ActionRun {
 pub fn assert_exit(run: &Transcript, code: i32) {
     assert_eq!(run.code, code, "{}", run.render());
     run.assert_never_shows(TOKEN);
+}
+
+/// Someone else's (or an interrupted run's) write: a JSON merge patch to the Deployment, now.
+pub fn patch_deployment(sim: &KubeSim, patch: serde_json::Value) {
+    sim.schedule(
+        Trigger::After(Duration::ZERO),
+        Action::MergePatch {
+            resource: Resource::Deployments,
+            namespace: NAMESPACE.to_owned(),
+            name: DEPLOYMENT.to_owned(),
+            patch,
+        },
+    );
+    sim.settle();
+}
+
+/// `kubectl scale deployment/web --replicas=<replicas>`.
+pub fn scale(sim: &KubeSim, replicas: i32) {
+    patch_deployment(sim, serde_json::json!({"spec": {"replicas": replicas}}));
+}
+
+pub fn replicas(sim: &KubeSim) -> Option<i32> {
+    deployment(sim).spec.and_then(|spec| spec.replicas)
+}
+
+/// The `run:` line of the generated `action.yml`.
+pub fn generated_run_line() -> String {
+    gantry_testkit::generated_run_line("k8s-deploy")
 }

@@ -79,7 +79,14 @@ fn the_image_already_deployed_is_a_no_op() {
     assert_eq!(run.output("result"), "unchanged");
     assert_eq!(run.output("revision"), "1");
     assert_eq!(sim.count_requests(Verb::Patch, None), 0);
-    assert_eq!(sim.count_requests(Verb::Watch, None), 0);
+    // "unchanged" is a verified claim: the rollout was checked complete and healthy.
+    assert!(
+        run.stdout
+            .contains("verifying that its rollout is complete and healthy"),
+        "{}",
+        run.render()
+    );
+    assert!(!run.output("image-digest").is_empty());
 }
 
 #[test]

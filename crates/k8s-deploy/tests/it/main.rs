@@ -1,7 +1,12 @@
-//! k8s-deploy against the Kubernetes API simulator: stories, failures with rollback, faults.
+//! k8s-deploy against the Kubernetes API simulator: stories, failures with rollback, faults,
+//! re-runs, autoscaling, digest verification and cancellation.
 
 mod access;
+mod cancellation;
 mod common;
+mod digests;
 mod failures;
 mod faults;
 mod flows;
+mod reruns;
+mod scaling;

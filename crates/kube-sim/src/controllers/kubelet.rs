@@ -39,6 +39,9 @@ struct ContainerSim {
     pull_failures: u32,
     started_at: String,
     container_id: String,
+    /// The `imageID` the pull resolved (`repo@sha256:…`): fixed once pulled, as on a node, even
+    /// if the tag moves in the registry later.
+    image_id: String,
     last_terminated: Option<Value>,
     ever_started: bool,
     /// Why the container cannot be created (a missing ConfigMap or Secret), if it cannot.
@@ -139,6 +142,9 @@ fn step(
         c.started_at = world.now_str();
         c.container_id = container_id(world);
         let spec = spec.cloned().unwrap_or_else(|| ImageSpec::ok(&c.image));
+        if c.image_id.is_empty() {
+            c.image_id = image_id(&c.image, &spec);
+        }
         c.next_at = Some(
             now + if spec.crash {
                 spec.crash_after
@@ -313,7 +319,7 @@ fn container_status(c: &ContainerSim, spec: Option<&ImageSpec>, pod_desc: &str) 
     let mut s = json!({
         "name": c.name,
         "image": if pulled { normalize_reference(&c.image) } else { c.image.clone() },
-        "imageID": match (pulled, spec) { (true, Some(spec)) => image_id(&c.image, spec), _ => String::new() },
+        "imageID": if pulled && spec.is_some() { c.image_id.clone() } else { String::new() },
         "ready": c.stage == Stage::Ready,
         "restartCount": c.restarts,
         "started": matches!(c.stage, Stage::Running | Stage::Ready),
@@ -455,6 +461,7 @@ pub fn sync(world: &mut World, key: &ObjKey) {
                         pull_failures: 0,
                         started_at: String::new(),
                         container_id: String::new(),
+                        image_id: String::new(),
                         last_terminated: None,
                         ever_started: false,
                     })
