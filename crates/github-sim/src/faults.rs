@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 pub enum FaultAction {
     /// Answer with this status (500, 502, 503…) and a GitHub-style error body.
     Status { status: u16 },
+    /// Run the request (the write is applied), then answer with this status (502, 504…)
+    /// instead of the real answer: GitHub committed the change but the client never hears so.
+    StatusAfterApply { status: u16 },
     /// A secondary rate limit: 403 or 429 with `retry-after` seconds.
     SecondaryRateLimit { status: u16, retry_after: u64 },
     /// Serve normally after a real delay (make it longer than the client's timeout to simulate
@@ -27,6 +30,7 @@ impl FaultAction {
     pub fn label(&self) -> String {
         match self {
             FaultAction::Status { status } => format!("status {status}"),
+            FaultAction::StatusAfterApply { status } => format!("status {status} after apply"),
             FaultAction::SecondaryRateLimit {
                 status,
                 retry_after,

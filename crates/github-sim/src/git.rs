@@ -371,6 +371,67 @@ impl ObjectStore {
         let their_files = self.commit_files(theirs);
         three_way(&base_files, &our_files, &their_files)
     }
+
+    /// Whether each commit of `base..head` replays cleanly onto `onto` (GitHub's `rebaseable`).
+    pub fn can_rebase(&self, base: Option<&Sha>, onto: &Sha, head: &Sha) -> bool {
+        let stop = base.copied().unwrap_or(*onto);
+        let mut current = self.commit_files(onto);
+        for sha in self.commits_between(&stop, head) {
+            let Some(c) = self.commit(&sha) else {
+                return false;
+            };
+            let parent = c
+                .parents
+                .first()
+                .map(|p| self.commit_files(p))
+                .unwrap_or_default();
+            match three_way(&parent, &current, &self.files(&c.tree)) {
+                Some(next) => current = next,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// Lines added, lines removed and files changed from commit `from` to commit `to`, counted
+    /// as `git diff --numstat` does (a binary file counts as changed, with no lines).
+    pub fn diff_stats(&self, from: &Sha, to: &Sha) -> DiffStats {
+        let (old, new) = (self.commit_files(from), self.commit_files(to));
+        let paths: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+        let mut stats = DiffStats::default();
+        for path in paths {
+            let (a, b) = (old.get(path), new.get(path));
+            if a == b {
+                continue;
+            }
+            stats.changed_files += 1;
+            let text = |sha: Option<&Sha>| {
+                sha.and_then(|s| self.blob(s)).map_or_else(
+                    || Ok(String::new()),
+                    |bytes| String::from_utf8(bytes.to_vec()),
+                )
+            };
+            let (Ok(a), Ok(b)) = (text(a), text(b)) else {
+                continue;
+            };
+            for change in similar::TextDiff::from_lines(&a, &b).iter_all_changes() {
+                match change.tag() {
+                    similar::ChangeTag::Insert => stats.additions += 1,
+                    similar::ChangeTag::Delete => stats.deletions += 1,
+                    similar::ChangeTag::Equal => {}
+                }
+            }
+        }
+        stats
+    }
+}
+
+/// What a pull request's diff adds up to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DiffStats {
+    pub additions: usize,
+    pub deletions: usize,
+    pub changed_files: usize,
 }
 
 /// Merges file maps path by path: a side that did not change a path yields to the one that did.

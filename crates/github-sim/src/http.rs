@@ -106,7 +106,7 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::
                 let mut stop = stop.clone();
                 tokio::spawn(async move {
                     let reset = Arc::new(AtomicBool::new(false));
-                    let io = ResettableIo { inner: stream, reset: Arc::clone(&reset) };
+                    let io = ResettableIo { inner: stream, reset: Arc::clone(&reset), replacing: None };
                     let svc = service_fn(move |req| handle(Arc::clone(&shared), Arc::clone(&reset), req));
                     let conn = http1::Builder::new().serve_connection(TokioIo::new(io), svc);
                     tokio::pin!(conn);
@@ -120,10 +120,40 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::
     }
 }
 
-/// A TCP stream that is closed with a reset (RST, via `SO_LINGER` 0) when a fault asks for it.
+/// A TCP stream that is closed with a reset (RST, via `SO_LINGER` 0) when a fault asks for it,
+/// and that gives hyper's bare 400 for an unparsable request (e.g. raw spaces in the request
+/// line) an error body, as GitHub's front end does.
 struct ResettableIo {
     inner: TcpStream,
     reset: Arc<AtomicBool>,
+    /// A replacement being written: the bytes, how many are written, and the length of the
+    /// original write to report once done.
+    replacing: Option<(Vec<u8>, usize, usize)>,
+}
+
+/// Hyper's own answer to a request it cannot parse: a 400 with no body.
+fn is_bare_parse_error(buf: &[u8]) -> bool {
+    buf.starts_with(b"HTTP/1.1 400 Bad Request\r\n")
+        && buf
+            .windows(b"\r\ncontent-length: 0\r\n".len())
+            .any(|w| w == b"\r\ncontent-length: 0\r\n")
+}
+
+/// The answer that replaces it.
+fn parse_error_response() -> Vec<u8> {
+    let body = ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "Bad Request: the request line could not be parsed; percent-encode spaces and other \
+         reserved characters in the path and query",
+    )
+    .body()
+    .to_string();
+    format!(
+        "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json; \
+         charset=utf-8\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 impl AsyncRead for ResettableIo {
@@ -138,11 +168,27 @@ impl AsyncRead for ResettableIo {
 
 impl AsyncWrite for ResettableIo {
     fn poll_write(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let this = self.get_mut();
+        if this.replacing.is_none() && is_bare_parse_error(buf) {
+            this.replacing = Some((parse_error_response(), 0, buf.len()));
+        }
+        let Some((data, written, original)) = &mut this.replacing else {
+            return Pin::new(&mut this.inner).poll_write(cx, buf);
+        };
+        while *written < data.len() {
+            match Pin::new(&mut this.inner).poll_write(cx, &data[*written..]) {
+                Poll::Ready(Ok(n)) => *written += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        let original = *original;
+        this.replacing = None;
+        Poll::Ready(Ok(original))
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -292,7 +338,7 @@ fn fault_answer(action: &FaultAction, request_id: &str) -> Answer {
                 .push((header::RETRY_AFTER, retry_after.to_string()));
             a
         }
-        FaultAction::Status { status } => {
+        FaultAction::Status { status } | FaultAction::StatusAfterApply { status } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let msg = status.canonical_reason().unwrap_or("Server Error");
             Answer::error(&ApiError::new(status, msg))
@@ -302,6 +348,37 @@ fn fault_answer(action: &FaultAction, request_id: &str) -> Answer {
             "Server Error",
         )),
     }
+}
+
+/// Replaces the answer to a request that was applied: only the answer is lost (a gateway timing
+/// out after the backend committed), so a client that retries blindly duplicates the write.
+fn lose_answer(mut applied: Answer, action: &FaultAction, request_id: &str) -> Answer {
+    let mut lost = fault_answer(action, request_id);
+    lost.headers.extend(
+        applied
+            .headers
+            .into_iter()
+            .filter(|(n, _)| n.as_str().starts_with("x-ratelimit-")),
+    );
+    lost.identity = applied.identity.take();
+    lost
+}
+
+/// A request id shaped like GitHub's `x-github-request-id`.
+fn request_id(n: u64) -> String {
+    format!(
+        "51A0:{n:06X}:{:07X}:{n:07X}:00000000",
+        n.wrapping_mul(7919) & 0x0FFF_FFFF
+    )
+}
+
+/// Appends to the request log, dropping the oldest tenth when it is full.
+fn record(shared: &Shared, entry: LoggedRequest) {
+    let mut log = lock(&shared.log);
+    if log.len() >= LOG_CAPACITY {
+        log.drain(..LOG_CAPACITY / 10);
+    }
+    log.push(entry);
 }
 
 async fn handle(
@@ -314,10 +391,7 @@ async fn handle(
     let path = parts.uri.path().to_owned();
     let query_str = parts.uri.query().unwrap_or("").to_owned();
     let n = shared.next_request.fetch_add(1, Ordering::Relaxed);
-    let request_id = format!(
-        "51A0:{n:06X}:{:07X}:{n:07X}:00000000",
-        n.wrapping_mul(7919) & 0x0FFF_FFFF
-    );
+    let request_id = request_id(n);
     let conditional = parts.headers.contains_key(header::IF_NONE_MATCH);
     let admin = path == "/_sim" || path.starts_with("/_sim/");
     let fault = if admin {
@@ -331,9 +405,9 @@ async fn handle(
         path: path.clone(),
         query: query_str.clone(),
         identity: fault.as_ref().and_then(|_| {
-            let token = bearer(&parts.headers)?;
+            let token = credentials(&parts.headers)?;
             lock(&shared.world)
-                .identity_by_token(token)
+                .identity_by_token(&token)
                 .map(|i| i.login.clone())
         }),
         status: 0,
@@ -342,18 +416,25 @@ async fn handle(
         at: lock(&shared.world).clock.now_secs(),
     };
     let mut cut_body = false;
+    let mut after_apply = None;
     let answer = match fault {
         Some(FaultAction::Latency { ms }) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             None
         }
         Some(FaultAction::ConnectionReset) => {
-            lock(&shared.log).push(entry);
+            record(&shared, entry);
             reset.store(true, Ordering::SeqCst);
             return Err(Dropped);
         }
         Some(action @ (FaultAction::Status { .. } | FaultAction::SecondaryRateLimit { .. })) => {
-            Some(fault_answer(&action, &request_id))
+            let mut a = fault_answer(&action, &request_id);
+            a.headers.extend(peek_rate_headers(&shared, &parts.headers));
+            Some(a)
+        }
+        Some(action @ FaultAction::StatusAfterApply { .. }) => {
+            after_apply = Some(action);
+            None
         }
         Some(FaultAction::CloseMidBody) => {
             cut_body = true;
@@ -370,6 +451,9 @@ async fn handle(
             &parse_query(&query_str),
             &body,
         ),
+        None if path.starts_with(crate::raw::PREFIX) => {
+            crate::raw::serve(&shared, &path, credentials(&parts.headers).as_deref())
+        }
         None => api(
             &shared,
             &parts.method,
@@ -379,6 +463,9 @@ async fn handle(
             &body,
         ),
     };
+    if let Some(action) = after_apply {
+        answer = lose_answer(answer, &action, &request_id);
+    }
     answer
         .headers
         .push((HeaderName::from_static("x-github-request-id"), request_id));
@@ -386,17 +473,19 @@ async fn handle(
         entry.identity = Some(who);
     }
     entry.status = answer.status.as_u16();
-    if !path.starts_with("/_sim") {
-        let mut log = lock(&shared.log);
-        if log.len() >= LOG_CAPACITY {
-            log.drain(..LOG_CAPACITY / 10);
-        }
-        log.push(entry);
+    let api_version =
+        (!admin && !path.starts_with(crate::raw::PREFIX)).then(|| selected_version(&parts.headers));
+    if !admin {
+        record(&shared, entry);
     }
-    Ok(into_response(answer, cut_body))
+    Ok(into_response(answer, cut_body, api_version))
 }
 
-fn into_response(answer: Answer, cut_body: bool) -> Response<Body> {
+fn into_response(
+    answer: Answer,
+    cut_body: bool,
+    api_version: Option<&'static str>,
+) -> Response<Body> {
     let full_len = answer.body.len();
     let body = if cut_body {
         let mut data = answer.body;
@@ -417,14 +506,16 @@ fn into_response(answer: Answer, cut_body: bool) -> Response<Body> {
             h.append(name, v);
         }
     }
-    h.insert(
-        HeaderName::from_static("x-github-api-version-selected"),
-        HeaderValue::from_static("2022-11-28"),
-    );
-    h.insert(
-        HeaderName::from_static("x-github-media-type"),
-        HeaderValue::from_static("github.v3; format=json"),
-    );
+    if let Some(version) = api_version {
+        h.insert(
+            HeaderName::from_static("x-github-api-version-selected"),
+            HeaderValue::from_static(version),
+        );
+        h.insert(
+            HeaderName::from_static("x-github-media-type"),
+            HeaderValue::from_static("github.v3; format=json"),
+        );
+    }
     if cut_body {
         h.insert(header::CONTENT_LENGTH, HeaderValue::from(full_len));
     }
@@ -468,11 +559,103 @@ fn hex_digit(c: u8) -> Option<u8> {
         .and_then(|d| u8::try_from(d).ok())
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+/// The token of `Authorization: token X`, `Bearer X` or `Basic base64(user:X)` (GitHub accepts
+/// a token as the Basic password, or as the user name with an empty or `x-oauth-basic` password).
+fn credentials(headers: &HeaderMap) -> Option<String> {
+    use base64::Engine as _;
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, token) = v.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("token") || scheme.eq_ignore_ascii_case("bearer"))
-        .then(|| token.trim())
+    let (scheme, value) = v.split_once(' ')?;
+    let value = value.trim();
+    if scheme.eq_ignore_ascii_case("token") || scheme.eq_ignore_ascii_case("bearer") {
+        return Some(value.to_owned());
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .ok()?;
+    let pair = String::from_utf8(decoded).ok()?;
+    let (user, password) = pair.split_once(':').unwrap_or((&pair, ""));
+    let token = if password.is_empty() || password == "x-oauth-basic" {
+        user
+    } else {
+        password
+    };
+    Some(token.to_owned())
+}
+
+/// REST API versions the simulator answers, newest first (`X-GitHub-Api-Version`).
+const API_VERSIONS: [&str; 2] = ["2026-03-10", "2022-11-28"];
+/// The version selected when a request names none.
+const DEFAULT_API_VERSION: &str = "2022-11-28";
+
+/// The version a request selects, `None` when it names one GitHub does not support.
+fn requested_version(headers: &HeaderMap) -> Option<&'static str> {
+    match headers.get("x-github-api-version") {
+        None => Some(DEFAULT_API_VERSION),
+        Some(v) => API_VERSIONS
+            .into_iter()
+            .find(|known| v.as_bytes() == known.as_bytes()),
+    }
+}
+
+/// The version echoed in `x-github-api-version-selected`.
+fn selected_version(headers: &HeaderMap) -> &'static str {
+    requested_version(headers).unwrap_or(DEFAULT_API_VERSION)
+}
+
+/// GitHub's 400 for an `X-GitHub-Api-Version` it does not support.
+fn unsupported_version(headers: &HeaderMap) -> Option<ApiError> {
+    if requested_version(headers).is_some() {
+        return None;
+    }
+    let given = headers
+        .get("x-github-api-version")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let supported = API_VERSIONS
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            if i == 0 {
+                format!("\"{v}\" (most recent)")
+            } else {
+                format!("\"{v}\"")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "The version you specified in the \"X-GitHub-Api-Version\" request header, \"{given}\", \
+                 is not a supported version. The following versions are currently supported: {supported}."
+            ),
+        )
+        .doc("https://docs.github.com/rest/about-the-rest-api/api-versions"),
+    )
+}
+
+/// The budget an unauthenticated caller has per hour (GitHub: 60 per IP address).
+const ANONYMOUS_LIMIT: u32 = 60;
+/// The limiter key of unauthenticated requests (one budget: every caller here is 127.0.0.1).
+const ANONYMOUS: &str = "\0anonymous";
+
+/// Rate headers of the caller's current window, without spending (for fault answers).
+fn peek_rate_headers(shared: &Shared, headers: &HeaderMap) -> Vec<(HeaderName, String)> {
+    let world = lock(&shared.world);
+    let now = world.clock.now_secs();
+    let (key, limit) = match credentials(headers)
+        .and_then(|t| world.identity_by_token(&t).map(|i| (t, i.rate_limit)))
+    {
+        Some(found) => found,
+        None => (ANONYMOUS.to_owned(), ANONYMOUS_LIMIT),
+    };
+    drop(world);
+    let budget = lock(&shared.limiter).peek(&key, limit, now);
+    rate_headers(&budget)
 }
 
 /// `"<32 hex>"` over the body, as GitHub's quoted `ETags` look.
@@ -517,6 +700,43 @@ fn rate_headers(b: &Budget) -> Vec<(HeaderName, String)> {
             "core".into(),
         ),
     ]
+}
+
+/// The `/rate_limit` body: every resource GitHub reports; `core` (and the deprecated `rate`)
+/// is the caller's real window, the others are full budgets (nothing here spends them).
+fn rate_limit_body(core: &Budget, who: &crate::world::Identity) -> Value {
+    let window = |limit: u32, reset: i64, used: u32| json!({"limit": limit, "used": used, "remaining": limit.saturating_sub(used), "reset": reset});
+    let hour = core.reset;
+    let minute = core.reset - 3600 + 60;
+    let graphql = if who.kind == crate::spec::IdentityKind::GithubToken {
+        1_000
+    } else {
+        5_000
+    };
+    let c = window(core.limit, core.reset, core.used);
+    let mut rate = c.clone();
+    if let Value::Object(m) = &mut rate {
+        m.insert("resource".into(), json!("core"));
+    }
+    json!({
+        "resources": {
+            "core": c,
+            "search": window(30, minute, 0),
+            "graphql": window(graphql, hour, 0),
+            "integration_manifest": window(5_000, hour, 0),
+            "source_import": window(100, minute, 0),
+            "code_scanning_upload": window(1_000, hour, 0),
+            "code_scanning_autofix": window(10, minute, 0),
+            "actions_runner_registration": window(10_000, hour, 0),
+            "scim": window(15_000, hour, 0),
+            "dependency_snapshots": window(100, minute, 0),
+            "dependency_sbom": window(100, hour, 0),
+            "audit_log": window(1_750, hour, 0),
+            "audit_log_streaming": window(15, minute, 0),
+            "code_search": window(10, minute, 0),
+        },
+        "rate": rate,
+    })
 }
 
 /// Turns a handler's outcome into status, headers and body (pagination happens here).
@@ -599,6 +819,25 @@ fn finish(
     answer
 }
 
+/// GitHub's 401, spending the unauthenticated budget.
+fn unauthenticated(shared: &Shared, headers: &HeaderMap, now: i64) -> Answer {
+    let message = if credentials(headers).is_some() {
+        "Bad credentials"
+    } else {
+        "Requires authentication"
+    };
+    let mut limiter = lock(&shared.limiter);
+    limiter.peek(ANONYMOUS, ANONYMOUS_LIMIT, now);
+    let budget = limiter.spend(ANONYMOUS).unwrap_or(Budget {
+        limit: ANONYMOUS_LIMIT,
+        used: 0,
+        reset: now + 3600,
+    });
+    let mut a = Answer::error(&ApiError::new(StatusCode::UNAUTHORIZED, message));
+    a.headers.extend(rate_headers(&budget));
+    a
+}
+
 /// The authenticated REST pipeline.
 fn api(
     shared: &Shared,
@@ -608,27 +847,36 @@ fn api(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Answer {
-    let Some(token) = bearer(headers) else {
-        return Answer::error(&ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "Requires authentication",
-        ));
-    };
+    let token = credentials(headers);
     let mut world = lock(&shared.world);
     world.tick();
-    let Some(who) = world.identity_by_token(token).cloned() else {
-        return Answer::error(&ApiError::new(StatusCode::UNAUTHORIZED, "Bad credentials"));
-    };
     let now = world.clock.now_secs();
+    let who = token
+        .as_deref()
+        .and_then(|t| world.identity_by_token(t).cloned());
+    let (Some(token), Some(who)) = (token, who) else {
+        drop(world);
+        return unauthenticated(shared, headers, now);
+    };
+    let token = token.as_str();
     let mut limiter = lock(&shared.limiter);
     let budget = limiter.peek(token, who.rate_limit, now);
+    if let Some(e) = unsupported_version(headers) {
+        let mut a = Answer::error(&e);
+        a.headers.extend(rate_headers(&budget));
+        a.identity = Some(who.login);
+        return a;
+    }
     let query = parse_query(query_str);
+    // HEAD answers exactly as GET (hyper sends no body) and costs the same.
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
     if path == "/rate_limit" && method == Method::GET {
-        let core = json!({"limit": budget.limit, "remaining": budget.remaining(), "reset": budget.reset, "used": budget.used, "resource": "core"});
-        let mut a = Answer::json(
-            StatusCode::OK,
-            &json!({"resources": {"core": core}, "rate": core}),
-        );
+        let mut a = Answer::json(StatusCode::OK, &rate_limit_body(&budget, &who));
+        a.headers.extend(rate_headers(&budget));
         a.headers.extend(rate_headers(&budget));
         a.identity = Some(who.login);
         return a;

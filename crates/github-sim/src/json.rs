@@ -73,8 +73,43 @@ fn ident_obj(base: &str, i: &Identity) -> Value {
     user_obj(base, &login, i.id, kind)
 }
 
-/// The GitHub App object of an app identity.
-pub fn app(base: &str, world: &World, id: u64) -> Value {
+/// The permissions an app installation shows on `repo`: what its token may do there (all of
+/// them when the world grants it everything), plus `metadata: read`, which every app has.
+fn app_permissions(world: &World, r: &Repo, id: u64) -> Value {
+    let granted = world.identities.get(&id).and_then(|i| {
+        i.permissions
+            .as_ref()
+            .map(|m| m.get(&r.full_name()).copied())
+    });
+    let Some(granted) = granted else {
+        return json!({
+            "actions": "write", "administration": "read", "checks": "write", "contents": "write",
+            "deployments": "write", "discussions": "read", "issues": "write", "merge_queues": "read",
+            "metadata": "read", "packages": "read", "pages": "read", "pull_requests": "write",
+            "repository_hooks": "read", "repository_projects": "read", "security_events": "read",
+            "single_file": "read", "statuses": "write", "vulnerability_alerts": "read"
+        });
+    };
+    let p = granted.unwrap_or_default();
+    let mut m = serde_json::Map::new();
+    for (name, access) in [
+        ("checks", p.checks),
+        ("contents", p.contents),
+        ("metadata", Access::Read),
+        ("pull_requests", p.pull_requests),
+        ("statuses", p.statuses),
+    ] {
+        match access {
+            Access::Write => m.insert(name.into(), json!("write")),
+            Access::Read => m.insert(name.into(), json!("read")),
+            Access::None => None,
+        };
+    }
+    Value::Object(m)
+}
+
+/// The GitHub App object of an app identity, with the permissions it holds on `r`.
+pub fn app(base: &str, world: &World, r: &Repo, id: u64) -> Value {
     let slug = world.login_of(id).trim_end_matches("[bot]").to_owned();
     json!({
         "id": id,
@@ -88,13 +123,7 @@ pub fn app(base: &str, world: &World, id: u64) -> Value {
         "html_url": format!("{base}/apps/{slug}"),
         "created_at": iso(0),
         "updated_at": iso(0),
-        "permissions": {
-            "actions": "write", "administration": "read", "checks": "write", "contents": "write",
-            "deployments": "write", "discussions": "read", "issues": "write", "merge_queues": "read",
-            "metadata": "read", "packages": "read", "pages": "read", "pull_requests": "write",
-            "repository_hooks": "read", "repository_projects": "read", "security_events": "read",
-            "single_file": "read", "statuses": "write", "vulnerability_alerts": "read"
-        },
+        "permissions": app_permissions(world, r, id),
         "events": ["check_run", "check_suite", "pull_request", "push"],
     })
 }
@@ -104,8 +133,16 @@ pub fn app(base: &str, world: &World, id: u64) -> Value {
     clippy::too_many_lines,
     reason = "one JSON literal mirroring GitHub's repository object"
 )]
-pub fn repo(base: &str, r: &Repo, perms: Option<RepoPermissions>) -> Value {
+pub fn repo(base: &str, world: &World, r: &Repo, perms: Option<RepoPermissions>) -> Value {
     let full = r.full_name();
+    let files = r
+        .branch(&r.default_branch)
+        .map(|head| world.objects.commit_files(&head))
+        .unwrap_or_default();
+    let bytes: usize = files
+        .values()
+        .filter_map(|blob| world.objects.blob(blob).map(<[u8]>::len))
+        .sum();
     let u = format!("{base}/repos/{full}");
     let html = format!("{base}/{full}");
     let p = perms.unwrap_or_default();
@@ -115,7 +152,7 @@ pub fn repo(base: &str, r: &Repo, perms: Option<RepoPermissions>) -> Value {
         "node_id": node_id("Repository", r.id),
         "name": r.name,
         "full_name": full,
-        "private": false,
+        "private": r.private,
         "owner": user_obj(base, &r.owner, name_id(&r.owner), "Organization"),
         "html_url": html,
         "description": "",
@@ -167,7 +204,7 @@ pub fn repo(base: &str, r: &Repo, perms: Option<RepoPermissions>) -> Value {
         "forks_count": 0,
         "stargazers_count": 0,
         "watchers_count": 0,
-        "size": 0,
+        "size": bytes.div_ceil(1024),
         "default_branch": r.default_branch,
         "open_issues_count": r.pulls.iter().filter(|p| p.state == PullState::Open).count(),
         "is_template": false,
@@ -180,7 +217,7 @@ pub fn repo(base: &str, r: &Repo, perms: Option<RepoPermissions>) -> Value {
         "has_discussions": false,
         "archived": false,
         "disabled": false,
-        "visibility": "public",
+        "visibility": if r.private { "private" } else { "public" },
         "pushed_at": iso(r.pushed_at),
         "created_at": iso(r.created_at),
         "updated_at": iso(r.pushed_at),
@@ -202,13 +239,39 @@ pub fn repo(base: &str, r: &Repo, perms: Option<RepoPermissions>) -> Value {
         "web_commit_signoff_required": false,
         "subscribers_count": 0,
         "network_count": 0,
-        "license": {
-            "key": "mit", "name": "MIT License", "url": format!("{base}/licenses/mit"),
-            "spdx_id": "MIT", "node_id": "MDc6TGljZW5zZW1pdA==", "html_url": format!("{base}/licenses/mit")
-        },
+        "license": license(base, world, &files),
         "forks": 0,
         "open_issues": r.pulls.iter().filter(|p| p.state == PullState::Open).count(),
         "watchers": 0,
+    })
+}
+
+/// The license GitHub would detect from the default branch's licence file (`null` without one,
+/// `other` when the text is not one the simulator recognises).
+fn license(base: &str, world: &World, files: &crate::git::Files) -> Value {
+    let text = ["LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING"]
+        .iter()
+        .find_map(|name| files.get(*name))
+        .and_then(|blob| world.objects.blob(blob))
+        .map(String::from_utf8_lossy);
+    let Some(text) = text else {
+        return Value::Null;
+    };
+    let (key, name, spdx, node) = if text.contains("Permission is hereby granted, free of charge") {
+        ("mit", "MIT License", "MIT", "MDc6TGljZW5zZTEz")
+    } else if text.contains("Apache License") && text.contains("Version 2.0") {
+        (
+            "apache-2.0",
+            "Apache License 2.0",
+            "Apache-2.0",
+            "MDc6TGljZW5zZTI=",
+        )
+    } else {
+        return json!({"key": "other", "name": "Other", "spdx_id": "NOASSERTION", "url": null, "node_id": "MDc6TGljZW5zZTA="});
+    };
+    json!({
+        "key": key, "name": name, "spdx_id": spdx, "url": format!("{base}/licenses/{key}"),
+        "node_id": node
     })
 }
 
@@ -351,13 +414,13 @@ pub fn dir_entry(base: &str, r: &Repo, path: &str, git_ref: &str) -> Value {
     })
 }
 
-fn branch_obj(base: &str, r: &Repo, branch: &str, sha: &Sha) -> Value {
+fn branch_obj(base: &str, world: &World, r: &Repo, branch: &str, sha: &Sha) -> Value {
     json!({
         "label": format!("{}:{branch}", r.owner),
         "ref": branch,
         "sha": sha.hex(),
         "user": user_obj(base, &r.owner, name_id(&r.owner), "Organization"),
-        "repo": repo(base, r, None),
+        "repo": repo(base, world, r, None),
     })
 }
 
@@ -404,8 +467,8 @@ pub fn pull(base: &str, world: &World, r: &Repo, p: &Pull, detail: Option<&PullD
         "assignees": [],
         "requested_reviewers": [],
         "requested_teams": [],
-        "head": branch_obj(base, r, &p.head_ref, &p.head_sha),
-        "base": branch_obj(base, r, &p.base_ref, &p.base_sha),
+        "head": branch_obj(base, world, r, &p.head_ref, &p.head_sha),
+        "base": branch_obj(base, world, r, &p.base_ref, &p.base_sha),
         "_links": {
             "self": {"href": format!("{api}/pulls/{number}")},
             "html": {"href": html},
@@ -416,12 +479,22 @@ pub fn pull(base: &str, world: &World, r: &Repo, p: &Pull, detail: Option<&PullD
             "commits": {"href": format!("{api}/pulls/{number}/commits")},
             "statuses": {"href": format!("{api}/statuses/{}", p.head_sha)},
         },
-        "author_association": "MEMBER",
+        "author_association": world.author_association(r, p.user),
         "auto_merge": null,
         "draft": p.draft,
     });
     if let (Some(detail), Value::Object(m)) = (detail, &mut v) {
         let mergeable = detail.mergeable;
+        let merge_base = world.objects.merge_base(&p.base_sha, &p.head_sha);
+        let diff = world
+            .objects
+            .diff_stats(&merge_base.unwrap_or(p.base_sha), &p.head_sha);
+        let rebaseable = mergeable.map(|_| {
+            let onto = r.branch(&p.base_ref).unwrap_or(p.base_sha);
+            let base = world.objects.merge_base(&onto, &p.head_sha);
+            world.objects.can_rebase(base.as_ref(), &onto, &p.head_sha)
+        });
+        let comments = r.comments.iter().filter(|c| c.number == p.number).count();
         let commits = p.merge_commit_sha.map_or_else(
             || {
                 world
@@ -433,20 +506,20 @@ pub fn pull(base: &str, world: &World, r: &Repo, p: &Pull, detail: Option<&PullD
         );
         m.insert("merged".into(), json!(p.merged));
         m.insert("mergeable".into(), json!(mergeable));
-        m.insert("rebaseable".into(), json!(mergeable));
+        m.insert("rebaseable".into(), json!(rebaseable));
         m.insert("mergeable_state".into(), json!(detail.state));
         m.insert(
             "merged_by".into(),
             p.merged_by
                 .map_or(Value::Null, |id| identity(base, world, id)),
         );
-        m.insert("comments".into(), json!(0));
+        m.insert("comments".into(), json!(comments));
         m.insert("review_comments".into(), json!(0));
         m.insert("maintainer_can_modify".into(), json!(false));
         m.insert("commits".into(), json!(commits));
-        m.insert("additions".into(), json!(0));
-        m.insert("deletions".into(), json!(0));
-        m.insert("changed_files".into(), json!(0));
+        m.insert("additions".into(), json!(diff.additions));
+        m.insert("deletions".into(), json!(diff.deletions));
+        m.insert("changed_files".into(), json!(diff.changed_files));
     }
     v
 }
@@ -470,7 +543,7 @@ pub fn review(base: &str, world: &World, r: &Repo, p: &Pull, rv: &Review) -> Val
         "_links": {"html": {"href": html}, "pull_request": {"href": pr_url}},
         "submitted_at": iso(rv.submitted_at),
         "commit_id": rv.commit_id.hex(),
-        "author_association": "MEMBER",
+        "author_association": world.author_association(r, rv.user),
     })
 }
 
@@ -501,7 +574,7 @@ pub fn check_run(base: &str, world: &World, r: &Repo, c: &CheckRun) -> Value {
             "annotations_count": 0, "annotations_url": format!("{u}/check-runs/{}/annotations", c.id)
         },
         "check_suite": {"id": c.suite_id},
-        "app": app(base, world, c.app),
+        "app": app(base, world, r, c.app),
         "pull_requests": prs,
     })
 }
@@ -566,8 +639,8 @@ pub fn check_suite(base: &str, world: &World, r: &Repo, s: &CheckSuite) -> Value
         "before": before,
         "after": s.head_sha.hex(),
         "pull_requests": prs,
-        "app": app(base, world, s.app),
-        "repository": repo(base, r, None),
+        "app": app(base, world, r, s.app),
+        "repository": repo(base, world, r, None),
         "created_at": iso(s.created_at),
         "updated_at": iso(s.updated_at),
         "head_commit": head.map_or(Value::Null, |c| json!({

@@ -16,6 +16,7 @@ mod json;
 pub mod log;
 mod paginate;
 mod ratelimit;
+mod raw;
 mod routes;
 pub mod spec;
 mod webhook;

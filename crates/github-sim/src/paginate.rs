@@ -2,6 +2,7 @@
 //! (prev, next, last, first; first/prev only after page 1, next/last only before the last page).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 /// One page of a list and the `Link` header that describes its neighbours.
 pub struct Page<T> {
@@ -26,7 +27,7 @@ pub fn paginate<T>(items: Vec<T>, url: &str, query: &BTreeMap<String, String>) -
         let mut q: Vec<String> = query
             .iter()
             .filter(|(k, _)| *k != "page" && *k != "per_page")
-            .map(|(k, v)| format!("{k}={v}"))
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
             .collect();
         q.push(format!("per_page={per_page}"));
         q.push(format!("page={n}"));
@@ -54,6 +55,24 @@ pub fn paginate<T>(items: Vec<T>, url: &str, query: &BTreeMap<String, String>) -
     }
 }
 
+/// Encodes a query component as GitHub writes it in `Link` URLs (form encoding: unreserved
+/// characters kept, space as `+`, everything else `%XX`), so clients can split and resend them.
+fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(char::from(b));
+            }
+            b' ' => out.push('+'),
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +86,16 @@ mod tests {
             page.link.unwrap(),
             "<http://x/r?per_page=3&page=1>; rel=\"prev\", <http://x/r?per_page=3&page=3>; rel=\"next\", \
              <http://x/r?per_page=3&page=5>; rel=\"last\", <http://x/r?per_page=3&page=1>; rel=\"first\""
+        );
+        let named = BTreeMap::from([
+            ("check_name".into(), "test (ubuntu, 3.11)".into()),
+            ("per_page".into(), "1".into()),
+        ]);
+        let page = paginate(vec![1, 2], "http://x/r", &named);
+        assert_eq!(
+            page.link.unwrap(),
+            "<http://x/r?check_name=test+%28ubuntu%2C+3.11%29&per_page=1&page=2>; rel=\"next\", \
+             <http://x/r?check_name=test+%28ubuntu%2C+3.11%29&per_page=1&page=2>; rel=\"last\""
         );
         let single = paginate(vec![1], "http://x/r", &BTreeMap::new());
         assert!(single.link.is_none());

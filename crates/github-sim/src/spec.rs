@@ -110,6 +110,37 @@ pub struct RepoSpec {
     pub tags: BTreeMap<String, TagSpec>,
     /// Branch protection by branch name.
     pub protection: BTreeMap<String, ProtectionSpec>,
+    /// A private repository (`private: true`, `visibility: private`; default false): raw file
+    /// downloads need a token that can see it.
+    pub private: Option<bool>,
+    /// Repository roles by login (`read`, `triage`, `write`, `maintain`, `admin`), separate from
+    /// what each token may do. Only approvals from `write` or above count toward protection. A
+    /// login not listed has the role its token permissions imply (`contents: write` → `write`),
+    /// and the owner is `admin`.
+    pub roles: BTreeMap<String, Role>,
+    /// Settings → Actions → General.
+    pub actions: Option<ActionsSettings>,
+}
+
+/// A person's role on a repository.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Read,
+    Triage,
+    Write,
+    Maintain,
+    Admin,
+}
+
+/// A repository's Actions settings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ActionsSettings {
+    /// "Allow GitHub Actions to create and approve pull requests" (off by default, as for new
+    /// repositories): without it a `github_token` identity gets 403 creating a pull request and
+    /// 422 approving one.
+    pub can_approve_pull_request_reviews: bool,
 }
 
 /// A tag in the world file.

@@ -16,7 +16,7 @@ pub fn payload(base: &str, world: &World, event: &Event) -> Value {
     let sender = world
         .identity_by_login(&event.actor)
         .map_or(Value::Null, |i| json::identity(base, world, i.id));
-    let repository = json::repo(base, repo, None);
+    let repository = json::repo(base, world, repo, None);
     let p = &event.payload;
     match event.event.as_str() {
         "release" => {

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use crate::clock::{Clock, parse_iso_ms};
 use crate::git::{Commit, Files, ObjectStore, Sha, Signature, TagObject};
 use crate::spec::{
-    CiRuleSpec, IdentityKind, IdentitySpec, ProtectionSpec, RepoPermissions, RepoSpec, TagSpec,
-    WorldSpec,
+    Access, ActionsSettings, CiRuleSpec, IdentityKind, IdentitySpec, ProtectionSpec,
+    RepoPermissions, RepoSpec, Role, TagSpec, WorldSpec,
 };
 
 /// Why a world description could not be loaded.
@@ -201,6 +201,10 @@ pub struct Repo {
     /// Release id marked latest with `make_latest: true`.
     pub latest_release: Option<u64>,
     pub protection: BTreeMap<String, ProtectionSpec>,
+    pub private: bool,
+    /// Declared repository roles by login (see [`RepoSpec::roles`]).
+    pub roles: BTreeMap<String, Role>,
+    pub actions: ActionsSettings,
     pub created_at: i64,
     pub pushed_at: i64,
 }
@@ -463,6 +467,9 @@ impl World {
                     comments: Vec::new(),
                     latest_release: None,
                     protection: BTreeMap::new(),
+                    private: false,
+                    roles: BTreeMap::new(),
+                    actions: ActionsSettings::default(),
                     created_at: now,
                     pushed_at: now,
                 },
@@ -516,6 +523,17 @@ impl World {
             for (branch, p) in &spec.protection {
                 repo.protection.insert(branch.clone(), p.clone());
             }
+            if let Some(private) = spec.private {
+                repo.private = private;
+            }
+            if let Some(actions) = spec.actions {
+                repo.actions = actions;
+            }
+            repo.roles.extend(
+                spec.roles
+                    .iter()
+                    .map(|(login, role)| (login.clone(), *role)),
+            );
         }
         Ok(())
     }
@@ -978,7 +996,10 @@ impl World {
         if needed > 0 {
             let mut latest: BTreeMap<u64, &str> = BTreeMap::new();
             for r in &pull.reviews {
-                if r.state == "APPROVED" || r.state == "CHANGES_REQUESTED" {
+                let counts = self
+                    .role_of(repo, r.user)
+                    .is_some_and(|role| role >= Role::Write);
+                if counts && (r.state == "APPROVED" || r.state == "CHANGES_REQUESTED") {
                     latest.insert(r.user, &r.state);
                 }
             }
@@ -1003,6 +1024,55 @@ impl World {
             blocked,
             unstable,
         }
+    }
+
+    /// The repository role of identity `id`: declared in the world, `admin` for the owner,
+    /// otherwise what its token permissions imply (contents write → write, read → read).
+    pub fn role_of(&self, repo: &Repo, id: u64) -> Option<Role> {
+        let who = self.identities.get(&id)?;
+        if let Some(role) = repo.roles.get(&who.login) {
+            return Some(*role);
+        }
+        if who.login == repo.owner {
+            return Some(Role::Admin);
+        }
+        match who.permissions_on(&repo.full_name())?.contents {
+            Access::Write => Some(Role::Write),
+            Access::Read => Some(Role::Read),
+            Access::None => None,
+        }
+    }
+
+    /// GitHub's `author_association` of identity `id` with `repo`: `OWNER` for the owner,
+    /// `COLLABORATOR` for a declared role, `MEMBER` for a person whose token may write (an
+    /// organisation member, as the world has no organisations), `CONTRIBUTOR` for the author of
+    /// a merged pull request, `NONE` otherwise (apps included).
+    pub fn author_association(&self, repo: &Repo, id: u64) -> &'static str {
+        let Some(who) = self.identities.get(&id) else {
+            return "NONE";
+        };
+        if who.login == repo.owner {
+            "OWNER"
+        } else if repo.roles.contains_key(&who.login) {
+            "COLLABORATOR"
+        } else if !who.is_app() && self.role_of(repo, id).is_some_and(|r| r >= Role::Write) {
+            "MEMBER"
+        } else if repo.pulls.iter().any(|p| p.merged && p.user == id) {
+            "CONTRIBUTOR"
+        } else {
+            "NONE"
+        }
+    }
+
+    /// The stored name of a repository, looked up case-insensitively as GitHub does.
+    pub fn canonical_repo(&self, name: &str) -> Option<String> {
+        if self.repos.contains_key(name) {
+            return Some(name.to_owned());
+        }
+        self.repos
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(name))
+            .cloned()
     }
 
     /// Permission check helper: `Ok(perms)` or the reason it is denied.

@@ -66,6 +66,14 @@ def main(url):
     rel.update_release(name="1.1.0", message="notes", prerelease=False)
     assert not repo.get_release("v1.1.0").prerelease
     assert repo.get_latest_release().tag_name == "v1.1.0"
+
+    # A check name that needs encoding, paginated one per page through the Link header.
+    one_per_page = Github(base_url=url, auth=Auth.Token("alice-token"), retry=None, per_page=1)
+    tip = repo.get_branch("main").commit.sha
+    for _ in range(3):
+        app.get_repo("acme/service").create_check_run(name="test (ubuntu, 3.11)", head_sha=tip, status="completed", conclusion="success")
+    runs = one_per_page.get_repo("acme/service").get_commit(tip).get_check_runs(check_name="test (ubuntu, 3.11)", filter="all")
+    assert [r.name for r in runs] == ["test (ubuntu, 3.11)"] * 3
     print("ALL FLOWS OK")
 
 

@@ -1,6 +1,7 @@
 //! The fault matrix: every API call of the flow fails once (502, secondary rate limit, reset, a
-//! response cut mid-body) and the action still makes exactly one release; the same faults made
-//! permanent end in a clear error within the deadline and no release at all.
+//! response cut mid-body, a 502/504 after GitHub applied it) and the action still makes exactly
+//! one release; the same faults made permanent end in a clear error within the deadline and no
+//! release at all.
 
 use github_sim::{Fault, FaultAction};
 
@@ -50,11 +51,20 @@ fn transient_faults() -> Vec<FaultAction> {
     ]
 }
 
-/// Each call failing once with each transient fault still makes exactly one release.
+/// Answers lost after GitHub applied the request (a gateway's 502/504 once the write is done).
+fn lost_answers() -> Vec<FaultAction> {
+    vec![
+        FaultAction::StatusAfterApply { status: 502 },
+        FaultAction::StatusAfterApply { status: 504 },
+    ]
+}
+
+/// Each call failing once with each transient fault (or its answer lost after it was applied)
+/// still makes exactly one release.
 fn survives_one_failure_of(call: usize) {
     let (method, path) = CALLS[call];
     {
-        for fault in transient_faults() {
+        for fault in transient_faults().into_iter().chain(lost_answers()) {
             let sim = sim();
             sim.add_fault(Fault::new(method, path, fault.clone()).times(1));
             let run = action(&sim, "v1.2.3").run();

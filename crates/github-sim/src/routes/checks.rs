@@ -372,7 +372,7 @@ pub fn combined_status(world: &mut World, ctx: &Ctx<'_>, repo: &str, rev: &str) 
             "statuses": latest.iter().map(|s| json::status(ctx.base, world, r, s, false)).collect::<Vec<_>>(),
             "sha": sha.hex(),
             "total_count": latest.len(),
-            "repository": json::repo(ctx.base, r, None),
+            "repository": json::repo(ctx.base, world, r, None),
             "commit_url": format!("{u}/commits/{sha}"),
             "url": format!("{u}/commits/{sha}/status"),
         }),

@@ -66,6 +66,6 @@ fn comment(base: &str, world: &World, repo: &str, c: &IssueComment) -> Value {
         "user": json::identity(base, world, c.user),
         "created_at": iso(c.created_at),
         "updated_at": iso(c.created_at),
-        "author_association": "MEMBER",
+        "author_association": world.repos.get(repo).map_or("NONE", |r| world.author_association(r, c.user)),
     })
 }

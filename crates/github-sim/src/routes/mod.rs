@@ -44,14 +44,35 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// The JSON body as `T`, or GitHub's 400 "Problems parsing JSON".
+    /// The JSON body as `T`: GitHub's 400 "Problems parsing JSON" when it is not JSON, 422
+    /// "Invalid request" naming the field when a field has the wrong type.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         let body = if self.body.is_empty() {
             b"{}".as_slice()
         } else {
             self.body
         };
-        serde_json::from_slice(body).map_err(|e| ApiError::bad_json(&e.to_string()))
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| ApiError::bad_json(&e.to_string()))?;
+        serde_path_to_error::deserialize(&value).map_err(|e| {
+            let field = e.path().to_string();
+            if field.is_empty() || field == "." {
+                return ApiError::bad_json(&e.inner().to_string());
+            }
+            let given = e
+                .path()
+                .iter()
+                .try_fold(&value, |v, seg| match seg {
+                    serde_path_to_error::Segment::Map { key } => v.get(key),
+                    serde_path_to_error::Segment::Seq { index } => v.get(index),
+                    _ => None,
+                })
+                .map_or_else(String::new, Value::to_string);
+            let expected = expected_type(&e.inner().to_string());
+            ApiError::unprocessable(format!(
+                "Invalid request.\n\nFor 'properties/{field}', {given} is not {expected}."
+            ))
+        })
     }
 
     /// The permissions of the caller on `repo`; 404 when it cannot see it.
@@ -76,6 +97,25 @@ impl Ctx<'_> {
     }
 }
 
+/// The JSON type serde expected, in GitHub's words ("a string", "an integer"…).
+fn expected_type(serde_message: &str) -> &'static str {
+    let expected = serde_message.split_once("expected ").map_or("", |(_, e)| e);
+    if expected.contains("bool") {
+        "a boolean"
+    } else if expected.contains("string") || expected.contains("char") {
+        "a string"
+    } else if expected.contains("integer") || expected.starts_with('u') || expected.starts_with('i')
+    {
+        "an integer"
+    } else if expected.contains("sequence") {
+        "an array"
+    } else if expected.contains("f64") || expected.contains("f32") {
+        "a number"
+    } else {
+        "an object"
+    }
+}
+
 /// GitHub's 403 for a token lacking a permission.
 pub fn forbidden(who: &Identity) -> ApiError {
     let message = match who.kind {
@@ -91,12 +131,17 @@ pub fn forbidden(who: &Identity) -> ApiError {
 pub fn dispatch(world: &mut World, ctx: &Ctx<'_>, segs: &[&str]) -> Outcome {
     let m = ctx.method;
     match segs {
+        // An installation or workflow token is no user: GitHub refuses to say who it is.
+        ["user"] if m == Method::GET && ctx.who.is_app() => Err(forbidden(ctx.who)
+            .doc("https://docs.github.com/rest/users/users#get-the-authenticated-user")),
         ["user"] if m == Method::GET => Ok(Reply::Json(
             StatusCode::OK,
             crate::json::identity(ctx.base, world, ctx.who.id),
         )),
         ["repos", owner, name, rest @ ..] => {
-            let repo = format!("{owner}/{name}");
+            let asked = format!("{owner}/{name}");
+            // Owner and name are case-insensitive; answers carry the stored spelling.
+            let repo = world.canonical_repo(&asked).unwrap_or(asked);
             route_repo(world, ctx, &repo, rest)
         }
         _ => Err(unknown(m, segs)),
@@ -108,6 +153,8 @@ fn route_repo(world: &mut World, ctx: &Ctx<'_>, repo: &str, rest: &[&str]) -> Ou
     let get = m == Method::GET;
     match rest {
         [] if get => repos::get(world, ctx, repo),
+        ["branches"] if get => repos::branches(world, ctx, repo),
+        ["tags"] if get => repos::tags(world, ctx, repo),
         ["branches", branch @ ..] if get && !branch.is_empty() => {
             repos::branch(world, ctx, repo, &branch.join("/"))
         }
@@ -216,6 +263,7 @@ pub fn unknown(method: &Method, segs: &[&str]) -> ApiError {
                 | "statuses"
                 | "commits"
                 | "branches"
+                | "tags"
                 | "issues",
             ..
         ]

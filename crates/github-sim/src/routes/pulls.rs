@@ -9,7 +9,7 @@ use super::{Ctx, Outcome, Reply};
 use crate::error::ApiError;
 use crate::git::{Files, Sha, three_way};
 use crate::json;
-use crate::spec::Access;
+use crate::spec::{Access, IdentityKind};
 use crate::world::{Pull, PullState, Repo, Review, World};
 
 const DOC_MERGE: &str = "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request";
@@ -22,10 +22,8 @@ pub fn list(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
     ctx.need(world, repo, |p| p.pull_requests, Access::Read)?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     let state = ctx.query.get("state").map_or("open", String::as_str);
-    let head = ctx.query.get("head").map(|h| match h.split_once(':') {
-        Some((owner, branch)) => (Some(owner.to_owned()), branch.to_owned()),
-        None => (None, h.clone()),
-    });
+    // `head` must be `owner:branch`; GitHub ignores any other value and lists every pull request.
+    let head = ctx.query.get("head").and_then(|h| h.split_once(':'));
     let mut pulls: Vec<_> = r
         .pulls
         .iter()
@@ -35,8 +33,8 @@ pub fn list(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
             _ => p.state == PullState::Open,
         })
         .filter(|p| {
-            head.as_ref().is_none_or(|(owner, b)| {
-                owner.as_ref().is_none_or(|o| *o == r.owner) && *b == p.head_ref
+            head.is_none_or(|(owner, branch)| {
+                owner.eq_ignore_ascii_case(&r.owner) && branch == p.head_ref
             })
         })
         .filter(|p| ctx.query.get("base").is_none_or(|b| *b == p.base_ref))
@@ -66,6 +64,13 @@ pub fn create(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
     ctx.need(world, repo, |p| p.pull_requests, Access::Write)?;
     let body: CreatePull = ctx.json()?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
+    if actions_refused(r, ctx) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "GitHub Actions is not permitted to create or approve pull requests.",
+        )
+        .doc(DOC_CREATE));
+    }
     let head_label = body.head.ok_or_else(|| {
         ApiError::validation("PullRequest", "missing_field", "head").doc(DOC_CREATE)
     })?;
@@ -133,6 +138,12 @@ pub fn create(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
     );
     world.run_ci(repo, &base_ref, &head_ref, head_sha);
     get_inner(world, ctx, repo, number, StatusCode::CREATED)
+}
+
+/// A workflow's `GITHUB_TOKEN` may only open or approve pull requests where the repository
+/// allows it (Settings → Actions → "Allow GitHub Actions to create and approve pull requests").
+fn actions_refused(r: &Repo, ctx: &Ctx<'_>) -> bool {
+    ctx.who.kind == IdentityKind::GithubToken && !r.actions.can_approve_pull_request_reviews
 }
 
 /// `GET /repos/{o}/{r}/pulls/{n}`
@@ -472,9 +483,24 @@ pub fn create_review(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) 
         Some("REQUEST_CHANGES") if p.user == ctx.who.id => {
             return Err(own("Can not request changes on your own pull request"));
         }
+        Some("APPROVE") if actions_refused(r, ctx) => {
+            return Err(ApiError::unprocessable(
+                "GitHub Actions is not permitted to approve pull requests.",
+            )
+            .doc(DOC_REVIEW));
+        }
         Some("APPROVE") => "APPROVED",
         Some("REQUEST_CHANGES") => "CHANGES_REQUESTED",
         Some("COMMENT") => "COMMENTED",
+        None if p
+            .reviews
+            .iter()
+            .any(|rv| rv.user == ctx.who.id && rv.state == "PENDING") =>
+        {
+            return Err(own(
+                "User can only have one pending review per pull request",
+            ));
+        }
         None => "PENDING",
         Some(_) => {
             return Err(

@@ -10,7 +10,7 @@ use super::{Ctx, Outcome, Reply, id_of};
 use crate::error::ApiError;
 use crate::json;
 use crate::spec::Access;
-use crate::world::{Release, World};
+use crate::world::{Release, Repo, World};
 
 const DOC_CREATE: &str = "https://docs.github.com/rest/releases/releases#create-a-release";
 
@@ -61,6 +61,37 @@ pub fn by_tag(world: &mut World, ctx: &Ctx<'_>, repo: &str, tag: &str) -> Outcom
         |r| r.tag_name == tag && !r.draft,
         StatusCode::OK,
     )
+}
+
+/// GitHub's `make_latest`: `true` (the default), `false` or `legacy`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MakeLatest {
+    Yes,
+    No,
+    Legacy,
+}
+
+fn latest_choice(given: Option<&str>) -> Result<MakeLatest, ApiError> {
+    match given {
+        None | Some("true") => Ok(MakeLatest::Yes),
+        Some("false") => Ok(MakeLatest::No),
+        Some("legacy") => Ok(MakeLatest::Legacy),
+        Some(_) => Err(ApiError::validation("Release", "invalid", "make_latest").doc(DOC_CREATE)),
+    }
+}
+
+/// Marks release `id` latest as `choice` says. Drafts and prereleases never become latest;
+/// `legacy` hands the choice back to creation date and version ([`latest`] decides on read).
+fn apply_latest(r: &mut Repo, id: u64, choice: MakeLatest) {
+    let eligible = r
+        .releases
+        .iter()
+        .any(|rel| rel.id == id && !rel.draft && !rel.prerelease);
+    match choice {
+        MakeLatest::Yes if eligible => r.latest_release = Some(id),
+        MakeLatest::Legacy if eligible => r.latest_release = None,
+        MakeLatest::Yes | MakeLatest::No | MakeLatest::Legacy => {}
+    }
 }
 
 /// `GET /repos/{o}/{r}/releases/latest`
@@ -128,11 +159,10 @@ pub fn create(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
         created_at: now,
         published_at: (!draft).then_some(now),
     };
+    let make_latest = latest_choice(body.make_latest.as_deref())?;
     let r = world.repos.get_mut(repo).ok_or_else(ApiError::not_found)?;
     r.releases.push(release);
-    if body.make_latest.as_deref() == Some("true") && !draft && !prerelease {
-        r.latest_release = Some(id);
-    }
+    apply_latest(r, id, make_latest);
     let payload = json!({"id": id, "tag_name": tag, "prerelease": prerelease, "draft": draft});
     world.record_event(
         "release",
@@ -211,6 +241,7 @@ pub fn update(world: &mut World, ctx: &Ctx<'_>, repo: &str, id: &str) -> Outcome
         .unwrap_or_else(|| old.target_commitish.clone());
     let draft = body.draft.unwrap_or(old.draft);
     let prerelease = body.prerelease.unwrap_or(old.prerelease);
+    let make_latest = latest_choice(body.make_latest.as_deref())?;
     if !draft {
         ensure_tag(world, ctx, repo, &tag, &target)?;
     }
@@ -234,9 +265,7 @@ pub fn update(world: &mut World, ctx: &Ctx<'_>, repo: &str, id: &str) -> Outcome
     if old.draft && !draft {
         rel.published_at = Some(now);
     }
-    if body.make_latest.as_deref() == Some("true") && !draft && !prerelease {
-        r.latest_release = Some(id);
-    }
+    apply_latest(r, id, make_latest);
     let payload = json!({"id": id, "tag_name": tag, "prerelease": prerelease, "draft": draft});
     world.record_event("release", Some("edited"), repo, ctx.who.id, payload.clone());
     if old.draft && !draft {

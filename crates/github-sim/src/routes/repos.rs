@@ -1,7 +1,7 @@
-//! Repository and branch endpoints.
+//! Repository, branch and tag endpoints.
 
 use http::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{Ctx, Outcome, Reply};
 use crate::error::ApiError;
@@ -15,7 +15,7 @@ pub fn get(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     Ok(Reply::Json(
         StatusCode::OK,
-        json::repo(ctx.base, r, Some(perms)),
+        json::repo(ctx.base, world, r, Some(perms)),
     ))
 }
 
@@ -46,4 +46,51 @@ pub fn branch(world: &mut World, ctx: &Ctx<'_>, repo: &str, name: &str) -> Outco
             "protection_url": format!("{u}/branches/{name}/protection"),
         }),
     ))
+}
+
+/// `GET /repos/{owner}/{repo}/branches` (`protected=true|false` filters), by name.
+pub fn branches(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
+    ctx.need(world, repo, |p| p.contents, Access::Read)?;
+    let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
+    let want = ctx.query.get("protected").map(|p| p == "true");
+    let u = format!("{}/repos/{repo}", ctx.base);
+    let items: Vec<Value> = r
+        .refs
+        .iter()
+        .filter_map(|(name, sha)| Some((name.strip_prefix("refs/heads/")?, sha)))
+        .filter(|(name, _)| want.is_none_or(|w| w == r.protection.contains_key(*name)))
+        .map(|(name, sha)| {
+            json!({
+                "name": name,
+                "commit": {"sha": sha.hex(), "url": format!("{u}/commits/{sha}")},
+                "protected": r.protection.contains_key(name),
+            })
+        })
+        .collect();
+    Ok(Reply::Page(items, None))
+}
+
+/// `GET /repos/{owner}/{repo}/tags`: every tag (annotated ones peeled to their commit), the
+/// highest name first.
+pub fn tags(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
+    ctx.need(world, repo, |p| p.contents, Access::Read)?;
+    let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
+    let u = format!("{}/repos/{repo}", ctx.base);
+    let items: Vec<Value> = r
+        .refs
+        .iter()
+        .rev()
+        .filter_map(|(name, sha)| Some((name.strip_prefix("refs/tags/")?, sha)))
+        .map(|(name, sha)| {
+            let commit = world.objects.peel(sha);
+            json!({
+                "name": name,
+                "zipball_url": format!("{u}/zipball/refs/tags/{name}"),
+                "tarball_url": format!("{u}/tarball/refs/tags/{name}"),
+                "commit": {"sha": commit.hex(), "url": format!("{u}/commits/{commit}")},
+                "node_id": json::node_id("Ref", r.id),
+            })
+        })
+        .collect();
+    Ok(Reply::Page(items, None))
 }

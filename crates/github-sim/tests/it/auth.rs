@@ -20,11 +20,11 @@ async fn tokens_identities_and_permissions() {
             reqwest::Method::GET,
             "/user",
             None,
-            &[("authorization", "Bearer app-token")],
+            &[("authorization", "Bearer bob-token")],
         )
         .await;
     assert_eq!(bearer.status, 200);
-    assert_eq!(bearer.json["login"], "deploy-bot[bot]");
+    assert_eq!(bearer.json["login"], "bob");
 
     let reader = Api::new(&sim, "reader-token");
     assert_eq!(
@@ -64,7 +64,7 @@ async fn tokens_identities_and_permissions() {
         [
             (None, 401),
             (None, 401),
-            (Some("deploy-bot"), 200),
+            (Some("bob"), 200),
             (Some("reader"), 200),
             (Some("reader"), 403),
             (Some("reader"), 404),

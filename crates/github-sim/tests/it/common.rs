@@ -1,5 +1,9 @@
-//! Shared helpers: the test world, a small JSON client over reqwest.
+//! Shared helpers: the test world, a small JSON client over reqwest, and the standalone binary
+//! for independent clients (`PyGitHub`, octokit).
 
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::Once;
 
 use github_sim::{GithubSim, World};
@@ -159,4 +163,53 @@ pub async fn head(api: &Api, repo: &str, branch: &str) -> String {
 pub fn b64(s: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// Strips the ambient GitHub/runner environment from a child.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "tests list the ambient variables only to remove them from children"
+)]
+pub fn hermetic(cmd: &mut Command) -> &mut Command {
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("GITHUB_") || k.starts_with("RUNNER_") || k.starts_with("ACTIONS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+/// The `github-sim` binary serving a world file; killed on drop.
+pub struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the binary on `world` and returns it with its base URL (its first line of stdout).
+pub fn standalone(world: &Path) -> (Server, String) {
+    let mut child = hermetic(
+        Command::new(env!("CARGO_BIN_EXE_github-sim"))
+            .arg("--world")
+            .arg(world),
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .expect("github-sim starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    let url = line.trim().to_owned();
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "first line is the base URL: {url:?}"
+    );
+    (server, url)
 }

@@ -178,3 +178,50 @@ async fn admin_api_over_http() {
         "a loaded world replaces the old"
     );
 }
+
+#[tokio::test]
+async fn a_write_can_be_applied_and_its_answer_lost() {
+    let sim = start().await;
+    let api = Api::new(&sim, "alice-token");
+    sim.add_fault(
+        Fault::new(
+            "POST",
+            "/repos/*/*/releases",
+            FaultAction::StatusAfterApply { status: 504 },
+        )
+        .times(1),
+    );
+    let lost = api
+        .post(
+            "/repos/acme/service/releases",
+            json!({"tag_name": "v5.0.0"}),
+        )
+        .await;
+    assert_eq!(lost.status, 504);
+    assert_eq!(lost.message(), "Gateway Timeout");
+    assert_eq!(
+        lost.header("x-ratelimit-used"),
+        Some("1"),
+        "the write was counted"
+    );
+    let found = api.get("/repos/acme/service/releases/tags/v5.0.0").await;
+    assert_eq!(found.status, 200, "GitHub applied the write");
+    let retry = api
+        .post(
+            "/repos/acme/service/releases",
+            json!({"tag_name": "v5.0.0"}),
+        )
+        .await;
+    assert_eq!(
+        retry.status, 422,
+        "a blind retry collides with what was applied"
+    );
+    let log = sim.requests();
+    assert_eq!(log[0].fault.as_deref(), Some("status 504 after apply"));
+    assert_eq!(log[0].identity.as_deref(), Some("alice"));
+    let fault: Fault = serde_json::from_value(json!({
+        "method": "PUT", "path": "/repos/**", "action": {"kind": "status_after_apply", "status": 502}
+    }))
+    .expect("the admin API spells it status_after_apply");
+    assert_eq!(fault.action, FaultAction::StatusAfterApply { status: 502 });
+}

@@ -344,3 +344,274 @@ async fn drafts_cannot_be_merged_until_ready() {
         (405, "Pull Request is still a draft")
     );
 }
+
+/// Opens a pull request from a new branch `branch` of acme/service that changes `README.md`
+/// (two lines replacing one) and adds a file; returns its number.
+async fn open_change(alice: &Api, branch: &str) -> u64 {
+    let main = head(alice, "acme/service", "main").await;
+    alice
+        .post(
+            "/repos/acme/service/git/refs",
+            json!({"ref": format!("refs/heads/{branch}"), "sha": main}),
+        )
+        .await;
+    let blob = alice
+        .get("/repos/acme/service/contents/README.md")
+        .await
+        .json["sha"]
+        .clone();
+    let put = alice
+        .put(
+            "/repos/acme/service/contents/README.md",
+            json!({"message": "readme", "content": b64("hi\nthere\n"), "sha": blob, "branch": branch}),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.json);
+    alice
+        .put(
+            "/repos/acme/service/contents/NEW.md",
+            json!({"message": "new", "content": b64("a\nb\nc\n"), "branch": branch}),
+        )
+        .await;
+    let pr = alice
+        .post(
+            "/repos/acme/service/pulls",
+            json!({"title": branch, "head": format!("acme:{branch}"), "base": "main"}),
+        )
+        .await;
+    assert_eq!(pr.status, 201, "{}", pr.json);
+    pr.json["number"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn head_without_owner_is_ignored_like_github() {
+    let sim = start().await;
+    let alice = Api::new(&sim, "alice-token");
+    open_change(&alice, "one").await;
+    open_change(&alice, "two").await;
+    let count = |v: &Value| v.as_array().unwrap().len();
+    let owned = alice.get("/repos/acme/service/pulls?head=acme:one").await;
+    assert_eq!(count(&owned.json), 1);
+    assert_eq!(
+        count(
+            &alice
+                .get("/repos/acme/service/pulls?head=ACME:one")
+                .await
+                .json
+        ),
+        1
+    );
+    let bare = alice.get("/repos/acme/service/pulls?head=one").await;
+    assert_eq!(
+        count(&bare.json),
+        2,
+        "a head without owner: is ignored: every open pull request"
+    );
+    assert_eq!(
+        count(
+            &alice
+                .get("/repos/acme/service/pulls?head=other:one")
+                .await
+                .json
+        ),
+        0
+    );
+}
+
+#[tokio::test]
+async fn computed_counts_and_relations() {
+    let sim = start().await;
+    let alice = Api::new(&sim, "alice-token");
+    let bob = Api::new(&sim, "bob-token");
+    let number = open_change(&alice, "stats").await;
+    let path = format!("/repos/acme/service/pulls/{number}");
+    for text in ["first", "second"] {
+        bob.post(
+            &format!("/repos/acme/service/issues/{number}/comments"),
+            json!({"body": text}),
+        )
+        .await;
+    }
+    let pr = settled(&alice, &path).await;
+    assert_eq!(
+        (
+            &pr["additions"],
+            &pr["deletions"],
+            &pr["changed_files"],
+            &pr["comments"],
+            &pr["commits"]
+        ),
+        (&json!(5), &json!(1), &json!(2), &json!(2), &json!(2))
+    );
+    assert_eq!(pr["rebaseable"], true);
+    assert_eq!(pr["author_association"], "MEMBER");
+
+    // The base moves on the same file: merging conflicts, and so does rebasing.
+    let blob = alice
+        .get("/repos/acme/service/contents/README.md")
+        .await
+        .json["sha"]
+        .clone();
+    alice
+        .put(
+            "/repos/acme/service/contents/README.md",
+            json!({"message": "other", "content": b64("other\n"), "sha": blob}),
+        )
+        .await;
+    let pr = settled(&alice, &path).await;
+    assert_eq!(
+        (pr["mergeable"].clone(), pr["rebaseable"].clone()),
+        (json!(false), json!(false))
+    );
+
+    sim.patch_spec(
+        &github_sim::WorldSpec::from_yaml(
+            "repos:\n  - name: acme/service\n    roles: { bob: triage }\n",
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let comments = alice
+        .get(&format!("/repos/acme/service/issues/{number}/comments"))
+        .await;
+    assert_eq!(comments.json[0]["author_association"], "COLLABORATOR");
+    let app = Api::new(&sim, "app-token");
+    let by_app = app
+        .post(
+            &format!("/repos/acme/service/issues/{number}/comments"),
+            json!({"body": "bot"}),
+        )
+        .await;
+    assert_eq!(by_app.json["author_association"], "NONE");
+}
+
+#[tokio::test]
+async fn approvals_count_only_from_writers_and_one_pending_review_each() {
+    let sim = start().await;
+    let alice = Api::new(&sim, "alice-token");
+    let bob = Api::new(&sim, "bob-token");
+    sim.patch_spec(
+        &github_sim::WorldSpec::from_yaml(
+            "repos:\n  - name: acme/service\n    roles: { bob: triage }\n",
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let number = open_change(&alice, "gate").await;
+    let path = format!("/repos/acme/service/pulls/{number}");
+    let reviews = format!("{path}/reviews");
+
+    let pending = bob.post(&reviews, json!({"body": "draft"})).await;
+    assert_eq!(
+        (pending.status, pending.json["state"].clone()),
+        (200, json!("PENDING"))
+    );
+    let second = bob.post(&reviews, json!({"body": "again"})).await;
+    assert_eq!(second.status, 422);
+    assert_eq!(
+        second.json["errors"][0],
+        "User can only have one pending review per pull request"
+    );
+
+    // Bob's token may write, but his repository role is triage: his approval does not count.
+    assert_eq!(
+        bob.post(&reviews, json!({"event": "APPROVE"})).await.status,
+        200
+    );
+    let app = Api::new(&sim, "app-token");
+    let sha = settled(&alice, &path).await["head"]["sha"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for name in ["lint", "test"] {
+        app.post(
+            "/repos/acme/service/check-runs",
+            json!({"name": name, "head_sha": sha, "status": "completed", "conclusion": "success"}),
+        )
+        .await;
+    }
+    let blocked = alice.put(&format!("{path}/merge"), json!({})).await;
+    assert_eq!(blocked.status, 405);
+    assert_eq!(
+        blocked.message(),
+        "At least 1 approving review is required by reviewers with write access."
+    );
+    sim.patch_spec(
+        &github_sim::WorldSpec::from_yaml(
+            "repos:\n  - name: acme/service\n    roles: { bob: write }\n",
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        alice.put(&format!("{path}/merge"), json!({})).await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn github_actions_may_not_open_or_approve_pull_requests_unless_allowed() {
+    let sim = start().await;
+    let alice = Api::new(&sim, "alice-token");
+    let workflow = Api::new(&sim, "workflow-token");
+    let refused = workflow
+        .post(
+            "/repos/acme/service/pulls",
+            json!({"title": "t", "head": "acme:feature", "base": "main"}),
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.message()),
+        (
+            403,
+            "GitHub Actions is not permitted to create or approve pull requests."
+        )
+    );
+    let number = open_change(&alice, "wf").await;
+    let reviews = format!("/repos/acme/service/pulls/{number}/reviews");
+    let approve = workflow.post(&reviews, json!({"event": "APPROVE"})).await;
+    assert_eq!(
+        (approve.status, approve.message()),
+        (
+            422,
+            "GitHub Actions is not permitted to approve pull requests."
+        )
+    );
+    assert_eq!(
+        workflow
+            .post(&reviews, json!({"event": "COMMENT", "body": "fine"}))
+            .await
+            .status,
+        200
+    );
+    // An app installation is not a workflow token: it may approve.
+    assert_eq!(
+        Api::new(&sim, "app-token")
+            .post(&reviews, json!({"event": "APPROVE"}))
+            .await
+            .status,
+        200
+    );
+
+    sim.patch_spec(
+        &github_sim::WorldSpec::from_yaml(
+            "repos:\n  - name: acme/service\n    actions: { can_approve_pull_request_reviews: true }\n",
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        workflow
+            .post(&reviews, json!({"event": "APPROVE"}))
+            .await
+            .status,
+        200
+    );
+    let opened = workflow
+        .post(
+            "/repos/acme/service/pulls",
+            json!({"title": "t", "head": "acme:feature", "base": "main"}),
+        )
+        .await;
+    assert_eq!(opened.status, 201, "{}", opened.json);
+}

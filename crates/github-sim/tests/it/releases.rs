@@ -115,3 +115,67 @@ async fn create_get_promote_and_delete_releases() {
         404
     );
 }
+
+#[tokio::test]
+async fn make_latest_true_false_legacy_and_the_default() {
+    let sim = start().await;
+    let api = Api::new(&sim, "alice-token");
+    let create = |tag: &'static str, latest: Option<&'static str>| {
+        let mut body = json!({"tag_name": tag});
+        if let Some(l) = latest {
+            body["make_latest"] = json!(l);
+        }
+        let api = &api;
+        async move {
+            let r = api.post("/repos/acme/service/releases", body).await;
+            assert_eq!(r.status, 201, "{}", r.json);
+            r.json["id"].as_u64().unwrap()
+        }
+    };
+    let latest =
+        || async { api.get("/repos/acme/service/releases/latest").await.json["tag_name"].clone() };
+    let first = create("v1.0.0", Some("true")).await;
+    assert_eq!(latest().await, "v1.0.0");
+    create("v1.1.0", None).await;
+    assert_eq!(latest().await, "v1.1.0", "make_latest defaults to true");
+    create("v1.2.0", Some("false")).await;
+    assert_eq!(latest().await, "v1.1.0", "false leaves the latest alone");
+    let bad = api
+        .post(
+            "/repos/acme/service/releases",
+            json!({"tag_name": "v9", "make_latest": "maybe"}),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    create("v0.9.0", Some("legacy")).await;
+    assert_eq!(
+        latest().await,
+        "v0.9.0",
+        "legacy: the most recently published"
+    );
+    let edited = api
+        .patch(
+            &format!("/repos/acme/service/releases/{first}"),
+            json!({"body": "edited"}),
+        )
+        .await;
+    assert_eq!(edited.status, 200);
+    assert_eq!(
+        latest().await,
+        "v1.0.0",
+        "an update without make_latest makes it latest too"
+    );
+    create("v2.0.0-rc.1", None).await;
+    let pre = api
+        .post(
+            "/repos/acme/service/releases",
+            json!({"tag_name": "v2.0.0-rc.2", "prerelease": true, "make_latest": "true"}),
+        )
+        .await;
+    assert_eq!(pre.status, 201);
+    assert_eq!(
+        latest().await,
+        "v2.0.0-rc.1",
+        "a prerelease never becomes latest"
+    );
+}
