@@ -454,14 +454,16 @@ async fn handle(
         None if path.starts_with(crate::raw::PREFIX) => {
             crate::raw::serve(&shared, &path, credentials(&parts.headers).as_deref())
         }
-        None => api(
-            &shared,
-            &parts.method,
-            &path,
-            &query_str,
-            &parts.headers,
-            &body,
-        ),
+        None => web(&shared, &parts.method, &path).unwrap_or_else(|| {
+            api(
+                &shared,
+                &parts.method,
+                &path,
+                &query_str,
+                &parts.headers,
+                &body,
+            )
+        }),
     };
     if let Some(action) = after_apply {
         answer = lose_answer(answer, &action, &request_id);
@@ -779,8 +781,42 @@ fn to_answer(outcome: routes::Outcome, url: &str, query: &BTreeMap<String, Strin
             body: bytes,
             identity: None,
         },
+        Ok(Reply::Redirect(location)) => Answer {
+            status: StatusCode::FOUND,
+            headers: vec![(header::LOCATION, location)],
+            body: Vec::new(),
+            identity: None,
+        },
+        Ok(Reply::Download { name, bytes }) => Answer {
+            status: StatusCode::OK,
+            headers: vec![
+                (header::CONTENT_TYPE, "application/octet-stream".into()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename={name}"),
+                ),
+            ],
+            body: bytes.to_vec(),
+            identity: None,
+        },
         Err(e) => Answer::error(&e),
     }
+}
+
+/// The unauthenticated web routes (release downloads), outside the API's auth and rate limit.
+fn web(shared: &Shared, method: &Method, path: &str) -> Option<Answer> {
+    let decoded: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(decode)
+        .collect();
+    let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    let route = routes::release_assets::WebRoute::parse(method, &segs)?;
+    let mut world = lock(&shared.world);
+    let outcome = route.serve(&mut world, &shared.base);
+    world.touch();
+    drop(world);
+    Some(to_answer(outcome, "", &BTreeMap::new()))
 }
 
 /// Answers 304 to a matching `If-None-Match` (free), otherwise spends budget; adds rate headers.
@@ -902,6 +938,10 @@ fn api(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let ctx = Ctx {
         base: &shared.base,
         method,
@@ -909,6 +949,7 @@ fn api(
         body,
         who: &who,
         accept,
+        content_type,
     };
     let key = (method == Method::GET).then(|| format!("{}\n{path}?{query_str}\n{accept}", who.id));
     let cached = key

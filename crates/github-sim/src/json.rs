@@ -7,7 +7,8 @@ use crate::clock::iso;
 use crate::git::Sha;
 use crate::spec::{Access, IdentityKind, RepoPermissions};
 use crate::world::{
-    CheckRun, CheckSuite, CommitStatus, Identity, Pull, PullState, Release, Repo, Review, World,
+    CheckRun, CheckSuite, CommitStatus, Identity, Pull, PullState, Release, ReleaseAsset, Repo,
+    Review, World,
 };
 
 /// A stable small id for a name (organisations are not identities in the world).
@@ -698,9 +699,41 @@ pub fn release(base: &str, world: &World, r: &Repo, rel: &Release) -> Value {
         "immutable": false,
         "created_at": iso(rel.created_at),
         "published_at": rel.published_at.map(iso),
-        "assets": [],
+        "assets": r
+            .release_assets
+            .iter()
+            .filter(|a| a.release_id == rel.id)
+            .map(|a| release_asset(base, world, r, rel, a))
+            .collect::<Vec<_>>(),
         "tarball_url": format!("{base}/repos/{full}/tarball/{}", rel.tag_name),
         "zipball_url": format!("{base}/repos/{full}/zipball/{}", rel.tag_name),
         "body": rel.body,
+    })
+}
+
+/// A release asset; `browser_download_url` is the web download route of a published release.
+pub fn release_asset(
+    base: &str,
+    world: &World,
+    r: &Repo,
+    rel: &Release,
+    a: &ReleaseAsset,
+) -> Value {
+    let full = r.full_name();
+    json!({
+        "url": format!("{base}/repos/{full}/releases/assets/{}", a.id),
+        "browser_download_url": format!("{base}/{full}/releases/download/{}/{}", rel.tag_name, a.name),
+        "id": a.id,
+        "node_id": node_id("ReleaseAsset", a.id),
+        "name": a.name,
+        "label": a.label.clone().unwrap_or_default(),
+        "state": "uploaded",
+        "content_type": a.content_type,
+        "size": a.bytes.len(),
+        "digest": format!("sha256:{}", a.sha256),
+        "download_count": a.download_count,
+        "created_at": iso(a.created_at),
+        "updated_at": iso(a.updated_at),
+        "uploader": identity(base, world, a.uploader),
     })
 }

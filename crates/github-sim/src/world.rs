@@ -182,6 +182,23 @@ pub struct Release {
     pub published_at: Option<i64>,
 }
 
+/// A file uploaded to a release.
+#[derive(Clone, Debug)]
+pub struct ReleaseAsset {
+    pub id: u64,
+    pub release_id: u64,
+    pub name: String,
+    pub label: Option<String>,
+    pub content_type: String,
+    pub bytes: bytes::Bytes,
+    /// Lower-case hex SHA-256 of `bytes` (GitHub's `digest` is `sha256:` and this).
+    pub sha256: String,
+    pub download_count: u64,
+    pub uploader: u64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
 /// A repository.
 #[derive(Clone, Debug)]
 pub struct Repo {
@@ -196,6 +213,8 @@ pub struct Repo {
     pub check_runs: Vec<CheckRun>,
     pub statuses: Vec<CommitStatus>,
     pub releases: Vec<Release>,
+    /// Assets of every release, in upload order.
+    pub release_assets: Vec<ReleaseAsset>,
     /// Comments on pull requests (issues are not simulated), oldest first.
     pub comments: Vec<IssueComment>,
     /// Release id marked latest with `make_latest: true`.
@@ -464,6 +483,7 @@ impl World {
                     check_runs: Vec::new(),
                     statuses: Vec::new(),
                     releases: Vec::new(),
+                    release_assets: Vec::new(),
                     comments: Vec::new(),
                     latest_release: None,
                     protection: BTreeMap::new(),

@@ -6,6 +6,7 @@ mod contents;
 mod issues;
 mod pulls;
 mod refs;
+pub mod release_assets;
 mod releases;
 mod repos;
 
@@ -29,6 +30,10 @@ pub enum Reply {
     NoContent,
     /// A raw body (`application/vnd.github.raw`).
     Raw(Vec<u8>),
+    /// 302 Found to this URL.
+    Redirect(String),
+    /// A file download (`application/octet-stream`, attachment named `name`).
+    Download { name: String, bytes: bytes::Bytes },
 }
 
 pub type Outcome = Result<Reply, ApiError>;
@@ -41,6 +46,7 @@ pub struct Ctx<'a> {
     pub body: &'a [u8],
     pub who: &'a Identity,
     pub accept: &'a str,
+    pub content_type: &'a str,
 }
 
 impl Ctx<'_> {
@@ -230,6 +236,17 @@ fn route_repo(world: &mut World, ctx: &Ctx<'_>, repo: &str, rest: &[&str]) -> Ou
         }
         ["releases", "tags", tag @ ..] if get && !tag.is_empty() => {
             releases::by_tag(world, ctx, repo, &tag.join("/"))
+        }
+        ["releases", "assets", id] if get => release_assets::get(world, ctx, repo, id),
+        ["releases", "assets", id] if m == Method::PATCH => {
+            release_assets::update(world, ctx, repo, id)
+        }
+        ["releases", "assets", id] if m == Method::DELETE => {
+            release_assets::delete(world, ctx, repo, id)
+        }
+        ["releases", id, "assets"] if get => release_assets::list(world, ctx, repo, id),
+        ["releases", id, "assets"] if m == Method::POST => {
+            release_assets::upload(world, ctx, repo, id)
         }
         ["releases", id] if get => releases::get(world, ctx, repo, id),
         ["releases", id] if m == Method::PATCH => releases::update(world, ctx, repo, id),

@@ -1,6 +1,6 @@
 //! Releases: create (duplicate tags rejected, tag created on publish), get by id/tag/latest, list,
-//! update (draft → published, prerelease → release, with the workflow events each fires), delete,
-//! and generated release notes.
+//! update (draft → published, prerelease → release, with the workflow events each fires), delete
+//! (with its assets), and generated release notes.
 
 use http::StatusCode;
 use serde::Deserialize;
@@ -98,9 +98,14 @@ fn apply_latest(r: &mut Repo, id: u64, choice: MakeLatest) {
 pub fn latest(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
     ctx.need(world, repo, |p| p.contents, Access::Read)?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
+    let chosen = latest_of(r).ok_or_else(ApiError::not_found)?.id;
+    reply(world, ctx, repo, |rel| rel.id == chosen, StatusCode::OK)
+}
+
+/// The latest release: the one marked `make_latest`, else the newest published full release.
+pub(super) fn latest_of(r: &Repo) -> Option<&Release> {
     let eligible = |rel: &&Release| !rel.draft && !rel.prerelease;
-    let chosen = r
-        .latest_release
+    r.latest_release
         .and_then(|id| r.releases.iter().filter(eligible).find(|rel| rel.id == id))
         .or_else(|| {
             r.releases
@@ -108,9 +113,6 @@ pub fn latest(world: &mut World, ctx: &Ctx<'_>, repo: &str) -> Outcome {
                 .filter(eligible)
                 .max_by_key(|rel| (rel.published_at, rel.id))
         })
-        .map(|rel| rel.id)
-        .ok_or_else(ApiError::not_found)?;
-    reply(world, ctx, repo, |rel| rel.id == chosen, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -297,6 +299,7 @@ pub fn delete(world: &mut World, ctx: &Ctx<'_>, repo: &str, id: &str) -> Outcome
         .position(|rel| rel.id == id)
         .ok_or_else(ApiError::not_found)?;
     let rel = r.releases.remove(pos);
+    r.release_assets.retain(|a| a.release_id != id);
     if r.latest_release == Some(id) {
         r.latest_release = None;
     }

@@ -1,12 +1,14 @@
-//! An independent client, `PyGitHub`, drives the core flows against the standalone binary.
+//! An independent client, `PyGitHub`, drives the core flows and release assets against the
+//! standalone binary.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::common::{hermetic, standalone};
 
-#[test]
-fn pygithub_drives_the_core_flows() {
+/// Runs `tests/{script}` with `PyGitHub` against the binary serving `tests/pygithub_world.yaml`;
+/// asserts it succeeded and printed `done`.
+fn run_script(script: &str, done: &str) {
     let importable = hermetic(Command::new("python3").args(["-c", "import github"]))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -21,7 +23,7 @@ fn pygithub_drives_the_core_flows() {
     let (server, url) = standalone(&dir.join("tests/pygithub_world.yaml"));
     let out = hermetic(
         Command::new("python3")
-            .arg(dir.join("tests/pygithub_flow.py"))
+            .arg(dir.join("tests").join(script))
             .arg(&url),
     )
     .output()
@@ -29,9 +31,19 @@ fn pygithub_drives_the_core_flows() {
     drop(server);
     assert!(
         out.status.success(),
-        "pygithub_flow.py failed\nstdout:\n{}\nstderr:\n{}",
+        "{script} failed\nstdout:\n{}\nstderr:\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("ALL FLOWS OK"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(done));
+}
+
+#[test]
+fn pygithub_drives_the_core_flows() {
+    run_script("pygithub_flow.py", "ALL FLOWS OK");
+}
+
+#[test]
+fn pygithub_uploads_lists_renames_deletes_and_downloads_release_assets() {
+    run_script("pygithub_assets.py", "ASSETS OK");
 }
