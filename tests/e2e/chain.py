@@ -689,8 +689,11 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         files = dict(self.lz.files[self.lz.git("rev-parse", "HEAD")]) | {"deploy/preprod.env": broken}
         self.lz.mirror(push["after"], files)
         self.lz.checkout(push["after"])
+        revision = self.kube_revision("service")
         record = self.act(self.lz, "push", "deploy.yml", push, "landing-zone-broken", {"KUBECONFIG": self.kubeconfig})
         expect(record["rc"] != 0, "the deploy of an unpullable image succeeded")
+        # Rolled out (one revision) and rolled back (the restored template gets the next one).
+        expect(self.kube_revision("service") == revision + 2, f"revision {revision} → {self.kube_revision('service')}")
         expect(self.kube_image("service") == f"{self.image}:{RC_IMAGE_TAG}", f"not rolled back: {self.kube_image('service')}")
         wait_for("the rolled-back pods", lambda: self.version_endpoint.served(self.kube_url, "default", "service") == RC_IMAGE_TAG, timeout=60)
         expect(re.search(r"ErrImagePull|ImagePullBackOff", record["text"]) is not None, "the failure does not say why")
@@ -724,9 +727,15 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         except urllib.error.HTTPError:
             return []
 
+    def kube_deployment(self, name: str) -> dict:
+        with urllib.request.urlopen(f"{self.kube_url}/apis/apps/v1/namespaces/default/deployments/{name}", timeout=10) as response:
+            return json.loads(response.read())
+
     def kube_image(self, deployment: str) -> str:
-        with urllib.request.urlopen(f"{self.kube_url}/apis/apps/v1/namespaces/default/deployments/{deployment}", timeout=10) as response:
-            return json.loads(response.read())["spec"]["template"]["spec"]["containers"][0]["image"]
+        return self.kube_deployment(deployment)["spec"]["template"]["spec"]["containers"][0]["image"]
+
+    def kube_revision(self, deployment: str) -> int:
+        return int(self.kube_deployment(deployment)["metadata"]["annotations"]["deployment.kubernetes.io/revision"])
 
 
 def main() -> int:
