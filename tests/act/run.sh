@@ -6,7 +6,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-cargo build --locked -p ticgen -p required-ci-check
+cargo build --workspace --bins --locked
 log="$(mktemp)"
 # act copies the checkout into its cache for every job: keep that cache private and short-lived.
 cache="$(mktemp -d)"
