@@ -187,8 +187,13 @@ class LocalRepo:
         for path, content in sorted(files.items()):
             blob = run("git", "hash-object", "-w", "--stdin", cwd=self.path, input_bytes=content)
             run(
-                "git", "update-index", "--add", "--cacheinfo", f"100644,{blob.strip()},{path}",
-                cwd=self.path, env=env,
+                "git",
+                "update-index",
+                "--add",
+                "--cacheinfo",
+                f"100644,{blob.strip()},{path}",
+                cwd=self.path,
+                env=env,
             )
         tree = run("git", "write-tree", cwd=self.path, env=env).strip()
         commit = self.github.call("GET", f"/repos/{self.name}/git/commits/{sha}", ALICE)
@@ -247,7 +252,10 @@ def pins(gantry: Path) -> dict[str, str]:
     """`owner/repo@sha` → local directory for every remote `uses:` the workflows make."""
     text = "\n".join(
         p.read_text()
-        for p in [*(ROOT / ".github" / "workflows").glob("*.yml"), *EXAMPLES.glob("*/.github/workflows/*.yml")]
+        for p in [
+            *(ROOT / ".github" / "workflows").glob("*.yml"),
+            *EXAMPLES.glob("*/.github/workflows/*.yml"),
+        ]
     )
     mapping = {}
     for repo, sha in re.findall(r"uses: ([\w.-]+/[\w.-]+)(?:/[\w./-]+)?@([0-9a-f]{40})", text):
@@ -307,6 +315,13 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         self.logs = work / "logs"
         self.logs.mkdir()
         self.timings: list[tuple[str, float]] = []
+        # Set by the stages, for the stages after them.
+        self.pr_number = 0
+        self.tag_payload: dict = {}
+        self.release_sha = ""
+        self.prereleased = 0
+        self.released: tuple[int, dict] | None = None
+        self.waits: dict[str, float] = {}
         self.act_runs: list[dict] = []
         self.servers: list[Server] = []
         self.registry = self.start_registry()
@@ -321,11 +336,16 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         kubeconfig = work / "kubeconfig"
         self.kube_url = self.start(
             "kube-sim",
-            "--port", "0",
-            "--manifests", str(self.write("manifests.yaml", self.lz_files["k8s/service.yaml"])),
-            "--images", str(self.write("images.yaml", self.images().encode())),
-            "--kubeconfig-out", str(kubeconfig),
-            "--time-scale", "10",
+            "--port",
+            "0",
+            "--manifests",
+            str(self.write("manifests.yaml", self.lz_files["k8s/service.yaml"])),
+            "--images",
+            str(self.write("images.yaml", self.images().encode())),
+            "--kubeconfig-out",
+            str(kubeconfig),
+            "--time-scale",
+            "10",
         )
         self.kubeconfig = base64.b64encode(kubeconfig.read_bytes()).decode()
         self.version_endpoint = VersionEndpoint(self.kube_url, "default", "service")
@@ -333,9 +353,9 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         self.prepare_python()
         self.service = LocalRepo(work / "service", SERVICE, self.github)
         self.lz = LocalRepo(work / "landing-zone", LANDING_ZONE, self.github)
-        main = self.branch_sha(SERVICE, "main")
-        self.service.mirror(main, self.service_files)
-        self.service.checkout(main)
+        service_main = self.branch_sha(SERVICE, "main")
+        self.service.mirror(service_main, self.service_files)
+        self.service.checkout(service_main)
         lz_main = self.branch_sha(LANDING_ZONE, "main")
         self.lz.mirror(lz_main, self.lz_files)
         self.lz.checkout(lz_main)
@@ -365,7 +385,12 @@ class Chain:  # pylint: disable=too-many-instance-attributes
                 }
             ).encode(),
         )
-        server = Server("docker-registry", ["docker-registry", "serve", str(config)], self.logs, url=f"http://127.0.0.1:{port}")
+        server = Server(
+            "docker-registry",
+            ["docker-registry", "serve", str(config)],
+            self.logs,
+            url=f"http://127.0.0.1:{port}",
+        )
         self.servers.append(server)
         wait_for("the registry", lambda: self.http_ok(f"{server.url}/v2/"), timeout=30)
         return f"127.0.0.1:{port}"
@@ -379,6 +404,9 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             return False
 
     def world(self) -> Path:
+        def text(files: dict[str, bytes]) -> dict[str, str]:
+            return {path: content.decode() for path, content in files.items()}
+
         feature = dict(self.service_files)
         feature["pyproject.toml"] = feature["pyproject.toml"].replace(
             b'version = "1.1.0"', f'version = "{RC_VERSION}"'.encode()
@@ -388,7 +416,6 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         }
         self.feature_files = feature
         self.bad_lint_files = dict(self.service_files) | bad_lint
-        text = lambda files: {k: v.decode() for k, v in files.items()}  # noqa: E731
         world = {
             "clock": {"start": "2026-01-01T00:00:00Z", "scale": 1},
             "identities": [
@@ -400,14 +427,26 @@ class Chain:  # pylint: disable=too-many-instance-attributes
                     "kind": "bot",
                     "tokens": [APPROVER],
                     "permissions": {
-                        LANDING_ZONE: {"contents": "write", "pull_requests": "write", "checks": "read", "statuses": "read"}
+                        LANDING_ZONE: {
+                            "contents": "write",
+                            "pull_requests": "write",
+                            "checks": "read",
+                            "statuses": "read",
+                        }
                     },
                 },
                 {
                     "login": "github-actions",
                     "kind": "github_token",
                     "tokens": [WORKFLOW],
-                    "permissions": {SERVICE: {"contents": "write", "pull_requests": "write", "checks": "write", "statuses": "write"}},
+                    "permissions": {
+                        SERVICE: {
+                            "contents": "write",
+                            "pull_requests": "write",
+                            "checks": "write",
+                            "statuses": "write",
+                        }
+                    },
                 },
             ],
             "repos": [
@@ -415,7 +454,10 @@ class Chain:  # pylint: disable=too-many-instance-attributes
                     "name": SERVICE,
                     "branches": {
                         "main": {"files": text(self.service_files)},
-                        "feature": {"from": "main", "files": {"pyproject.toml": feature["pyproject.toml"].decode()}},
+                        "feature": {
+                            "from": "main",
+                            "files": {"pyproject.toml": feature["pyproject.toml"].decode()},
+                        },
                         "bad-lint": {"from": "main", "files": text(bad_lint)},
                     },
                 },
@@ -425,7 +467,13 @@ class Chain:  # pylint: disable=too-many-instance-attributes
                     "protection": {"main": {"required_checks": ["validate"], "required_approvals": 1}},
                 },
             ],
-            "ci": [{"repo": LANDING_ZONE, "base": "main", "checks": [{"name": "validate", "conclusion": "success", "after_ms": LANDING_ZONE_CI_MS}]}],
+            "ci": [
+                {
+                    "repo": LANDING_ZONE,
+                    "base": "main",
+                    "checks": [{"name": "validate", "conclusion": "success", "after_ms": LANDING_ZONE_CI_MS}],
+                }
+            ],
         }
         return self.write("world.json", json.dumps(world).encode())
 
@@ -474,24 +522,56 @@ class Chain:  # pylint: disable=too-many-instance-attributes
 
     # -- act --------------------------------------------------------------------------------------
 
-    def act(self, repo: LocalRepo, event: str, workflow: str, payload: dict, label: str,
-            secrets: dict[str, str] | None = None, background: bool = False):
+    def act(
+        self,
+        repo: LocalRepo,
+        event: str,
+        workflow: str,
+        payload: dict,
+        label: str,
+        secrets: dict[str, str] | None = None,
+        background: bool = False,
+    ):
         """Runs one workflow of `repo` as GitHub would for `event` with `payload`."""
         event_file = self.write(f"{label}.event.json", json.dumps(payload).encode())
         artifacts = self.work / "artifacts" / label
         artifacts.mkdir(parents=True)
         cache = self.work / "act-cache" / label
         args = [
-            "act", event, "-W", f".github/workflows/{workflow}", "-e", str(event_file),
-            "-P", "ubuntu-latest=-self-hosted", "--defaultbranch", "main", "-a", "alice",
-            "--env", f"GITHUB_API_URL={self.github.url}",
-            "--env", f"GITHUB_SERVER_URL={self.github.url}",
-            "--env", "PIP_NO_INDEX=1", "--env", f"PIP_FIND_LINKS={WHEELHOUSE}",
-            "--env", "PIP_DISABLE_PIP_VERSION_CHECK=1",
-            "--env", f"GANTRY_E2E_PYTHON={PYTHON_ENV}", "--env", f"GANTRY_E2E_ARTIFACTS={artifacts}",
-            "--var", f"GANTRY_BIN_DIR={BIN_DIR}", "--var", f"IMAGE_NAME={self.image}",
-            "--var", f"PREPROD_VERSION_URL={self.version_endpoint.url}",
-            "-s", f"GITHUB_TOKEN={WORKFLOW}",
+            "act",
+            event,
+            "-W",
+            f".github/workflows/{workflow}",
+            "-e",
+            str(event_file),
+            "-P",
+            "ubuntu-latest=-self-hosted",
+            "--defaultbranch",
+            "main",
+            "-a",
+            "alice",
+            "--env",
+            f"GITHUB_API_URL={self.github.url}",
+            "--env",
+            f"GITHUB_SERVER_URL={self.github.url}",
+            "--env",
+            "PIP_NO_INDEX=1",
+            "--env",
+            f"PIP_FIND_LINKS={WHEELHOUSE}",
+            "--env",
+            "PIP_DISABLE_PIP_VERSION_CHECK=1",
+            "--env",
+            f"GANTRY_E2E_PYTHON={PYTHON_ENV}",
+            "--env",
+            f"GANTRY_E2E_ARTIFACTS={artifacts}",
+            "--var",
+            f"GANTRY_BIN_DIR={BIN_DIR}",
+            "--var",
+            f"IMAGE_NAME={self.image}",
+            "--var",
+            f"PREPROD_VERSION_URL={self.version_endpoint.url}",
+            "-s",
+            f"GITHUB_TOKEN={WORKFLOW}",
         ]
         for key, value in self.containers.items():
             args += ["--env", f"{key}={value}"]
@@ -503,7 +583,9 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         env = clean_env(XDG_CACHE_HOME=str(cache), **self.containers)
         record = {"label": label, "log": log, "artifacts": artifacts, "start": time.monotonic()}
         handle = open(log, "wb")  # pylint: disable=consider-using-with
-        proc = subprocess.Popen(args, cwd=repo.path, env=env, stdout=handle, stderr=subprocess.STDOUT)  # pylint: disable=consider-using-with
+        proc = subprocess.Popen(
+            args, cwd=repo.path, env=env, stdout=handle, stderr=subprocess.STDOUT
+        )  # pylint: disable=consider-using-with
         record["proc"], record["handle"] = proc, handle
         self.act_runs.append(record)
         return record if background else self.finish(record)
@@ -541,8 +623,15 @@ class Chain:  # pylint: disable=too-many-instance-attributes
     def pull_request_ci(self) -> None:
         """Alice opens a pull request bumping the version; CI runs every job and the gate passes."""
         since = len(self.github.events())
-        pr = self.github.call("POST", f"/repos/{SERVICE}/pulls", ALICE, {"title": "Release 1.2.0rc1", "head": "feature", "base": "main"})
-        index, _ = wait_for("the pull_request event", lambda: self.github.find_event(since, "pull_request", SERVICE, "opened"))
+        pr = self.github.call(
+            "POST",
+            f"/repos/{SERVICE}/pulls",
+            ALICE,
+            {"title": "Release 1.2.0rc1", "head": "feature", "base": "main"},
+        )
+        index, _ = wait_for(
+            "the pull_request event", lambda: self.github.find_event(since, "pull_request", SERVICE, "opened")
+        )
         payload = self.github.webhook(index)
         head = payload["pull_request"]["head"]["sha"]
         self.service.mirror(head, self.feature_files)
@@ -554,17 +643,32 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         verdicts = {job["name"]: (job["result"], job["verdict"]) for job in decision["jobs"]}
         for job in ("validate", "checks", "versions"):
             expect(verdicts.get(job) == ("success", "ok"), f"gate: {job} is {verdicts.get(job)}")
-        expect(verdicts.get("publish") == ("skipped", "tolerated"), f"gate: publish is {verdicts.get('publish')}")
+        expect(
+            verdicts.get("publish") == ("skipped", "tolerated"), f"gate: publish is {verdicts.get('publish')}"
+        )
         checks = self.artifact(record, "checks")
-        expect(all(checks[c] == "success" for c in ("tests", "build", "wheel", "black", "isort", "pylint", "mypy", "bandit")), f"checks: {checks}")
+        expect(
+            all(
+                checks[c] == "success"
+                for c in ("tests", "build", "wheel", "black", "isort", "pylint", "mypy", "bandit")
+            ),
+            f"checks: {checks}",
+        )
         expect(not self.registry_tags(), "a pull request published an image")
         self.pr_number = pr["number"]
 
     def lint_failure(self) -> None:
         """A badly formatted module: every linter still reports, the gate fails naming checks."""
         since = len(self.github.events())
-        self.github.call("POST", f"/repos/{SERVICE}/pulls", ALICE, {"title": "Add extra", "head": "bad-lint", "base": "main"})
-        index, _ = wait_for("the pull_request event", lambda: self.github.find_event(since, "pull_request", SERVICE, "opened"))
+        self.github.call(
+            "POST",
+            f"/repos/{SERVICE}/pulls",
+            ALICE,
+            {"title": "Add extra", "head": "bad-lint", "base": "main"},
+        )
+        index, _ = wait_for(
+            "the pull_request event", lambda: self.github.find_event(since, "pull_request", SERVICE, "opened")
+        )
         payload = self.github.webhook(index)
         head = payload["pull_request"]["head"]["sha"]
         self.service.mirror(head, self.bad_lint_files)
@@ -573,22 +677,31 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         expect(record["rc"] != 0, "CI passed a badly formatted module")
         checks = self.artifact(record, "checks")
         expect(checks["black"] == "failure", f"black did not fail: {checks}")
-        expect(all(checks[c] in ("success", "failure") for c in ("isort", "pylint", "mypy", "bandit")), f"a linter did not report: {checks}")
+        expect(
+            all(checks[c] in ("success", "failure") for c in ("isort", "pylint", "mypy", "bandit")),
+            f"a linter did not report: {checks}",
+        )
         decision = self.artifact(record, "required-ci-check")
         expect(decision["result"] == "failure" and "checks" in decision["failed"], f"gate: {decision}")
 
     def merge_and_tag(self) -> None:
         """Alice merges the pull request and pushes the release tag."""
         since = len(self.github.events())
-        self.github.call("PUT", f"/repos/{SERVICE}/pulls/{self.pr_number}/merge", ALICE, {"merge_method": "squash"})
-        main = self.branch_sha(SERVICE, "main")
-        self.service.mirror(main, self.feature_files)
-        self.service.checkout(main)
-        self.github.call("POST", f"/repos/{SERVICE}/git/refs", ALICE, {"ref": f"refs/tags/{RC_TAG}", "sha": main})
-        self.service.tag(RC_TAG, main)
-        index, _ = wait_for("the tag push", lambda: self.github.find_event(since, "push", SERVICE, ref=f"refs/tags/{RC_TAG}"))
+        self.github.call(
+            "PUT", f"/repos/{SERVICE}/pulls/{self.pr_number}/merge", ALICE, {"merge_method": "squash"}
+        )
+        merged = self.branch_sha(SERVICE, "main")
+        self.service.mirror(merged, self.feature_files)
+        self.service.checkout(merged)
+        self.github.call(
+            "POST", f"/repos/{SERVICE}/git/refs", ALICE, {"ref": f"refs/tags/{RC_TAG}", "sha": merged}
+        )
+        self.service.tag(RC_TAG, merged)
+        index, _ = wait_for(
+            "the tag push", lambda: self.github.find_event(since, "push", SERVICE, ref=f"refs/tags/{RC_TAG}")
+        )
         self.tag_payload = self.github.webhook(index)
-        self.release_sha = main
+        self.release_sha = merged
 
     def tag_ci(self) -> None:
         """CI on the tag publishes the image with ticgen's tags and labels."""
@@ -596,7 +709,15 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         self.succeeded(record)
         tags = self.registry_tags()
         expect(RC_IMAGE_TAG in tags, f"registry tags: {tags}")
-        info = json.loads(run("skopeo", "inspect", "--tls-verify=false", f"docker://{self.image}:{RC_IMAGE_TAG}", env=clean_env(**self.containers)))
+        info = json.loads(
+            run(
+                "skopeo",
+                "inspect",
+                "--tls-verify=false",
+                f"docker://{self.image}:{RC_IMAGE_TAG}",
+                env=clean_env(**self.containers),
+            )
+        )
         labels = info.get("Labels") or {}
         expect(labels.get("org.opencontainers.image.version") == RC_IMAGE_TAG, f"labels: {labels}")
         expect(labels.get("org.opencontainers.image.revision") == self.release_sha, f"labels: {labels}")
@@ -605,11 +726,23 @@ class Chain:  # pylint: disable=too-many-instance-attributes
     def release_on_tag(self) -> None:
         """release.yml turns the tag into a prerelease made by the release bot."""
         since = len(self.github.events())
-        record = self.act(self.service, "push", "release.yml", self.tag_payload, "release", {"RELEASE_BOT_TOKEN": RELEASE_BOT})
+        record = self.act(
+            self.service,
+            "push",
+            "release.yml",
+            self.tag_payload,
+            "release",
+            {"RELEASE_BOT_TOKEN": RELEASE_BOT},
+        )
         self.succeeded(record)
         release = self.github.call("GET", f"/repos/{SERVICE}/releases/tags/{RC_TAG}", ALICE)
-        expect(release and release["prerelease"] and release["author"]["login"] == "release-bot", f"release: {release}")
-        found = wait_for("the prereleased event", lambda: self.github.find_event(since, "release", SERVICE, "prereleased"))
+        expect(
+            release and release["prerelease"] and release["author"]["login"] == "release-bot",
+            f"release: {release}",
+        )
+        found = wait_for(
+            "the prereleased event", lambda: self.github.find_event(since, "release", SERVICE, "prereleased")
+        )
         expect(found[1]["triggers_workflows"], "the bot-made prerelease triggers no workflow")
         self.prereleased = found[0]
 
@@ -619,29 +752,59 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         since = len(self.github.events())
         self.service.checkout(self.release_sha)
         deploy = self.act(
-            self.service, "release", "deploy-prerelease.yml", self.github.webhook(self.prereleased), "deploy-prerelease",
-            {"DEPLOY_APP_TOKEN": DEPLOYER, "DEPLOY_APPROVER_TOKEN": APPROVER}, background=True,
+            self.service,
+            "release",
+            "deploy-prerelease.yml",
+            self.github.webhook(self.prereleased),
+            "deploy-prerelease",
+            {"DEPLOY_APP_TOKEN": DEPLOYER, "DEPLOY_APPROVER_TOKEN": APPROVER},
+            background=True,
         )
-        opened = wait_for("the landing-zone pull request", lambda: self.github.find_event(since, "pull_request", LANDING_ZONE, "opened") or self.exited(deploy), timeout=300)
+        opened = wait_for(
+            "the landing-zone pull request",
+            lambda: self.github.find_event(since, "pull_request", LANDING_ZONE, "opened")
+            or self.exited(deploy),
+            timeout=300,
+        )
         if "proc" in opened:
             raise self.act_failed(self.finish(opened))
         payload = self.github.webhook(opened[0])
         head, base = payload["pull_request"]["head"]["sha"], payload["pull_request"]["base"]["sha"]
-        head_files = dict(self.lz.files[base]) | {"deploy/preprod.env": self.github.file(LANDING_ZONE, "deploy/preprod.env", head)}
+        head_files = dict(self.lz.files[base]) | {
+            "deploy/preprod.env": self.github.file(LANDING_ZONE, "deploy/preprod.env", head)
+        }
         self.lz.mirror(head, head_files)
         self.lz.checkout(head, payload["pull_request"]["head"]["ref"])
-        dry_run = self.act(self.lz, "pull_request", "deploy.yml", payload, "landing-zone-dry-run", {"KUBECONFIG": self.kubeconfig})
+        dry_run = self.act(
+            self.lz,
+            "pull_request",
+            "deploy.yml",
+            payload,
+            "landing-zone-dry-run",
+            {"KUBECONFIG": self.kubeconfig},
+        )
         self.succeeded(dry_run)
-        expect("target: deploy/preprod.env" in dry_run["text"], "the dry-run did not target deploy/preprod.env")
-        expect(self.kube_image("service") == f"{self.image}:{PREVIOUS_TAG}", "the dry-run changed the Deployment")
-        merged = wait_for("the landing-zone merge", lambda: self.github.find_event(since, "push", LANDING_ZONE, ref="refs/heads/main") or self.exited(deploy), timeout=300)
+        expect(
+            "target: deploy/preprod.env" in dry_run["text"], "the dry-run did not target deploy/preprod.env"
+        )
+        expect(
+            self.kube_image("service") == f"{self.image}:{PREVIOUS_TAG}", "the dry-run changed the Deployment"
+        )
+        merged = wait_for(
+            "the landing-zone merge",
+            lambda: self.github.find_event(since, "push", LANDING_ZONE, ref="refs/heads/main")
+            or self.exited(deploy),
+            timeout=300,
+        )
         if "proc" in merged:
             raise self.act_failed(self.finish(merged))
         merge_seen = time.monotonic()
         push = self.github.webhook(merged[0])
         self.lz.mirror(push["after"], head_files)
         self.lz.checkout(push["after"])
-        rollout = self.act(self.lz, "push", "deploy.yml", push, "landing-zone-deploy", {"KUBECONFIG": self.kubeconfig})
+        rollout = self.act(
+            self.lz, "push", "deploy.yml", push, "landing-zone-deploy", {"KUBECONFIG": self.kubeconfig}
+        )
         self.succeeded(rollout)
         self.finish(deploy)
         self.succeeded(deploy)
@@ -650,67 +813,173 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             "rollout": self.version_endpoint.first_seen[RC_IMAGE_TAG] - merge_seen,
         }
         # End state, read from the simulators.
-        expect(self.kube_image("service") == f"{self.image}:{RC_IMAGE_TAG}", f"kube-sim runs {self.kube_image('service')}")
-        expect(self.version_endpoint.served(self.kube_url, "default", "service") == RC_IMAGE_TAG, "pods do not serve the new version")
-        expect(b"export IMAGE_VERSION=1.2.0-rc.1\n" in self.github.file(LANDING_ZONE, "deploy/preprod.env", "main"), "env file not bumped")
+        expect(
+            self.kube_image("service") == f"{self.image}:{RC_IMAGE_TAG}",
+            f"kube-sim runs {self.kube_image('service')}",
+        )
+        expect(
+            self.version_endpoint.served(self.kube_url, "default", "service") == RC_IMAGE_TAG,
+            "pods do not serve the new version",
+        )
+        expect(
+            b"export IMAGE_VERSION=1.2.0-rc.1\n"
+            in self.github.file(LANDING_ZONE, "deploy/preprod.env", "main"),
+            "env file not bumped",
+        )
         pr = self.github.call("GET", f"/repos/{LANDING_ZONE}/pulls/{payload['number']}", ALICE)
         expect(pr["merged"], "landing-zone pull request not merged")
         reviews = self.github.call("GET", f"/repos/{LANDING_ZONE}/pulls/{payload['number']}/reviews", ALICE)
-        expect(any(r["state"] == "APPROVED" and r["user"]["login"] == "deploy-approver" for r in reviews), f"reviews: {reviews}")
-        expect(self.github.call("GET", f"/repos/{LANDING_ZONE}/git/ref/heads/{pr['head']['ref']}", ALICE) is None, "deploy branch not deleted")
+        expect(
+            any(r["state"] == "APPROVED" and r["user"]["login"] == "deploy-approver" for r in reviews),
+            f"reviews: {reviews}",
+        )
+        expect(
+            self.github.call("GET", f"/repos/{LANDING_ZONE}/git/ref/heads/{pr['head']['ref']}", ALICE)
+            is None,
+            "deploy branch not deleted",
+        )
         mirrored = self.github.call("GET", f"/repos/{SERVICE}/commits/{self.release_sha}/check-runs", ALICE)
-        expect(any(run_["name"].endswith("validate") for run_ in mirrored["check_runs"]), f"checks not mirrored: {mirrored}")
+        expect(
+            any(run_["name"].endswith("validate") for run_ in mirrored["check_runs"]),
+            f"checks not mirrored: {mirrored}",
+        )
         release = self.github.call("GET", f"/repos/{SERVICE}/releases/tags/{RC_TAG}", ALICE)
         expect(not release["prerelease"], "the prerelease was not promoted")
-        self.released = wait_for("the released event", lambda: self.github.find_event(since, "release", SERVICE, "released"))
+        self.released = wait_for(
+            "the released event", lambda: self.github.find_event(since, "release", SERVICE, "released")
+        )
 
     def deploy_release(self) -> None:
         """The promotion fires `released`: deploy-release opens the production PR and leaves it."""
         expect(self.released[1]["triggers_workflows"], "the promotion triggers no workflow")
-        record = self.act(self.service, "release", "deploy-release.yml", self.github.webhook(self.released[0]), "deploy-release", {"DEPLOY_APP_TOKEN": DEPLOYER})
+        record = self.act(
+            self.service,
+            "release",
+            "deploy-release.yml",
+            self.github.webhook(self.released[0]),
+            "deploy-release",
+            {"DEPLOY_APP_TOKEN": DEPLOYER},
+        )
         self.succeeded(record)
         prs = self.github.call("GET", f"/repos/{LANDING_ZONE}/pulls?state=open", ALICE)
         prod = [pr for pr in prs if not pr["merged_at"]]
         expect(len(prod) == 1, f"open landing-zone pull requests: {prs}")
         changed = self.github.file(LANDING_ZONE, "deploy/prod.env", prod[0]["head"]["sha"])
         expect(b"export IMAGE_VERSION=1.2.0-rc.1\n" in changed, "production env file not bumped in the PR")
-        expect(self.kube_image("service-prod") == f"{self.image}:{PREVIOUS_TAG}", "production changed without a merge")
+        expect(
+            self.kube_image("service-prod") == f"{self.image}:{PREVIOUS_TAG}",
+            "production changed without a merge",
+        )
 
     def broken_image(self) -> None:
-        """Someone merges a version that cannot be pulled: the deploy fails and rolls back."""
+        """Someone merges a version that cannot be pulled (through a reviewed pull request, as
+        branch protection demands): the deploy fails, rolls back, and its summary says why."""
         since = len(self.github.events())
         current = self.github.call("GET", f"/repos/{LANDING_ZONE}/contents/deploy/preprod.env", ALICE)
-        broken = base64.b64decode(current["content"]).replace(f"IMAGE_VERSION={RC_IMAGE_TAG}".encode(), f"IMAGE_VERSION={BROKEN_TAG}".encode())
-        self.github.call("PUT", f"/repos/{LANDING_ZONE}/contents/deploy/preprod.env", ALICE, {
-            "message": "Deploy a broken image", "content": base64.b64encode(broken).decode(), "sha": current["sha"], "branch": "main",
-        })
-        index, _ = wait_for("the landing-zone push", lambda: self.github.find_event(since, "push", LANDING_ZONE, ref="refs/heads/main"))
+        broken = base64.b64decode(current["content"]).replace(
+            f"IMAGE_VERSION={RC_IMAGE_TAG}".encode(), f"IMAGE_VERSION={BROKEN_TAG}".encode()
+        )
+        base = self.branch_sha(LANDING_ZONE, "main")
+        self.github.call(
+            "POST", f"/repos/{LANDING_ZONE}/git/refs", ALICE, {"ref": "refs/heads/broken", "sha": base}
+        )
+        self.github.call(
+            "PUT",
+            f"/repos/{LANDING_ZONE}/contents/deploy/preprod.env",
+            ALICE,
+            {
+                "message": "Deploy a broken image",
+                "content": base64.b64encode(broken).decode(),
+                "sha": current["sha"],
+                "branch": "broken",
+            },
+        )
+        pr = self.github.call(
+            "POST",
+            f"/repos/{LANDING_ZONE}/pulls",
+            ALICE,
+            {"title": "Deploy a broken image", "head": "broken", "base": "main"},
+        )
+        head = pr["head"]["sha"]
+
+        def checks_passed() -> bool:
+            runs = self.github.call("GET", f"/repos/{LANDING_ZONE}/commits/{head}/check-runs", ALICE)
+            return bool(runs["check_runs"]) and all(
+                r["status"] == "completed" and r["conclusion"] == "success" for r in runs["check_runs"]
+            )
+
+        wait_for("the landing zone's checks", checks_passed, timeout=60)
+        self.github.call(
+            "POST", f"/repos/{LANDING_ZONE}/pulls/{pr['number']}/reviews", APPROVER, {"event": "APPROVE"}
+        )
+        wait_for(
+            "a mergeable pull request",
+            lambda: self.github.call("GET", f"/repos/{LANDING_ZONE}/pulls/{pr['number']}", ALICE)["mergeable"],
+            timeout=30,
+        )
+        self.github.call(
+            "PUT",
+            f"/repos/{LANDING_ZONE}/pulls/{pr['number']}/merge",
+            ALICE,
+            {"merge_method": "squash", "sha": head},
+        )
+        index, _ = wait_for(
+            "the landing-zone push",
+            lambda: self.github.find_event(since, "push", LANDING_ZONE, ref="refs/heads/main"),
+        )
         push = self.github.webhook(index)
         files = dict(self.lz.files[self.lz.git("rev-parse", "HEAD")]) | {"deploy/preprod.env": broken}
         self.lz.mirror(push["after"], files)
         self.lz.checkout(push["after"])
         revision = self.kube_revision("service")
-        record = self.act(self.lz, "push", "deploy.yml", push, "landing-zone-broken", {"KUBECONFIG": self.kubeconfig})
+        record = self.act(
+            self.lz, "push", "deploy.yml", push, "landing-zone-broken", {"KUBECONFIG": self.kubeconfig}
+        )
         expect(record["rc"] != 0, "the deploy of an unpullable image succeeded")
         # Rolled out (one revision) and rolled back (the restored template gets the next one).
-        expect(self.kube_revision("service") == revision + 2, f"revision {revision} → {self.kube_revision('service')}")
-        expect(self.kube_image("service") == f"{self.image}:{RC_IMAGE_TAG}", f"not rolled back: {self.kube_image('service')}")
-        wait_for("the rolled-back pods", lambda: self.version_endpoint.served(self.kube_url, "default", "service") == RC_IMAGE_TAG, timeout=60)
-        expect(re.search(r"ErrImagePull|ImagePullBackOff", record["text"]) is not None, "the failure does not say why")
+        expect(
+            self.kube_revision("service") == revision + 2,
+            f"revision {revision} → {self.kube_revision('service')}",
+        )
+        expect(
+            self.kube_image("service") == f"{self.image}:{RC_IMAGE_TAG}",
+            f"not rolled back: {self.kube_image('service')}",
+        )
+        wait_for(
+            "the rolled-back pods",
+            lambda: self.version_endpoint.served(self.kube_url, "default", "service") == RC_IMAGE_TAG,
+            timeout=60,
+        )
+        # The job summary (act prints each step's summary after "Summary - ") says why.
+        summary = record["text"].split("Summary - ### Deploy of deploy/preprod.env failed", 1)
+        expect(len(summary) == 2, "the deploy job wrote no failure summary")
+        expect("- result: rolled-back" in summary[1], "the summary does not say it rolled back")
+        expect(
+            re.search(r"- why: .*(ErrImagePull|ImagePullBackOff)", summary[1]) is not None,
+            "the summary does not say why",
+        )
 
     def github_token_prerelease(self) -> None:
         """A prerelease made with GITHUB_TOKEN: no prereleased workflow would run; the action warns."""
         since = len(self.github.events())
         tag = "v1.3.0-rc.1"
-        main = self.branch_sha(SERVICE, "main")
-        self.github.call("POST", f"/repos/{SERVICE}/git/refs", ALICE, {"ref": f"refs/tags/{tag}", "sha": main})
-        index, _ = wait_for("the tag push", lambda: self.github.find_event(since, "push", SERVICE, ref=f"refs/tags/{tag}"))
-        self.service.checkout(main)
-        record = self.act(self.service, "push", "release.yml", self.github.webhook(index), "release-github-token")
+        head = self.branch_sha(SERVICE, "main")
+        self.github.call(
+            "POST", f"/repos/{SERVICE}/git/refs", ALICE, {"ref": f"refs/tags/{tag}", "sha": head}
+        )
+        index, _ = wait_for(
+            "the tag push", lambda: self.github.find_event(since, "push", SERVICE, ref=f"refs/tags/{tag}")
+        )
+        self.service.checkout(head)
+        record = self.act(
+            self.service, "push", "release.yml", self.github.webhook(index), "release-github-token"
+        )
         self.succeeded(record)
         release = self.github.call("GET", f"/repos/{SERVICE}/releases/tags/{tag}", ALICE)
         expect(release["author"]["login"] == "github-actions[bot]", f"release author: {release['author']}")
-        event = wait_for("the prereleased event", lambda: self.github.find_event(since, "release", SERVICE, "prereleased"))
+        event = wait_for(
+            "the prereleased event", lambda: self.github.find_event(since, "release", SERVICE, "prereleased")
+        )
         expect(not event[1]["triggers_workflows"], "a GITHUB_TOKEN release would trigger workflows")
         expect(GITHUB_TOKEN_WARNING in record["text"], "create-prerelease did not warn about GITHUB_TOKEN")
 
@@ -722,20 +991,26 @@ class Chain:  # pylint: disable=too-many-instance-attributes
 
     def registry_tags(self) -> list[str]:
         try:
-            with urllib.request.urlopen(f"http://{self.registry}/v2/acme/service/tags/list", timeout=5) as response:
+            with urllib.request.urlopen(
+                f"http://{self.registry}/v2/acme/service/tags/list", timeout=5
+            ) as response:
                 return json.loads(response.read()).get("tags") or []
         except urllib.error.HTTPError:
             return []
 
     def kube_deployment(self, name: str) -> dict:
-        with urllib.request.urlopen(f"{self.kube_url}/apis/apps/v1/namespaces/default/deployments/{name}", timeout=10) as response:
+        with urllib.request.urlopen(
+            f"{self.kube_url}/apis/apps/v1/namespaces/default/deployments/{name}", timeout=10
+        ) as response:
             return json.loads(response.read())
 
     def kube_image(self, deployment: str) -> str:
         return self.kube_deployment(deployment)["spec"]["template"]["spec"]["containers"][0]["image"]
 
     def kube_revision(self, deployment: str) -> int:
-        return int(self.kube_deployment(deployment)["metadata"]["annotations"]["deployment.kubernetes.io/revision"])
+        return int(
+            self.kube_deployment(deployment)["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+        )
 
 
 def main() -> int:
@@ -743,7 +1018,15 @@ def main() -> int:
     parser.add_argument("--timings", type=Path, help="write stage and act-run wall times (JSON) here")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     options = parser.parse_args()
-    for binary in ("github-sim", "kube-sim", "ticgen", "required-ci-check", "create-prerelease", "auto-deploy", "k8s-deploy"):
+    for binary in (
+        "github-sim",
+        "kube-sim",
+        "ticgen",
+        "required-ci-check",
+        "create-prerelease",
+        "auto-deploy",
+        "k8s-deploy",
+    ):
         expect((BIN_DIR / binary).exists(), f"no {binary} in {BIN_DIR}: cargo build --workspace --bins")
     work = Path(tempfile.mkdtemp(prefix="gantry-e2e-"))
     chain = None
@@ -761,11 +1044,22 @@ def main() -> int:
         for name, seconds in chain.timings:
             print(f"{seconds:7.1f} s  {name}")
         if options.timings:
-            options.timings.write_text(json.dumps({
-                "stages": chain.timings,
-                "waits": chain.waits,
-                "act": [{"label": r["label"], "seconds": r.get("seconds"), "log": r["log"].read_text(errors="replace")} for r in chain.act_runs],
-            }))
+            options.timings.write_text(
+                json.dumps(
+                    {
+                        "stages": chain.timings,
+                        "waits": chain.waits,
+                        "act": [
+                            {
+                                "label": r["label"],
+                                "seconds": r.get("seconds"),
+                                "log": r["log"].read_text(errors="replace"),
+                            }
+                            for r in chain.act_runs
+                        ],
+                    }
+                )
+            )
         print("e2e: the whole chain ran under act; end states hold in github-sim, kube-sim and the registry")
         return 0
     except Failed as failure:
