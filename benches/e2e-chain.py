@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -57,29 +58,31 @@ def act_startup(runs: int) -> list[float]:
             start = time.monotonic()
             subprocess.run(
                 ["act", "push", "-P", "ubuntu-latest=-self-hosted"],
-                cwd=repo, check=True, capture_output=True, env={"PATH": _path(), "HOME": tmp, "XDG_CACHE_HOME": tmp},
+                cwd=repo,
+                check=True,
+                capture_output=True,
+                env={"PATH": os.environ["PATH"], "HOME": tmp, "XDG_CACHE_HOME": tmp},
             )
             times.append(time.monotonic() - start)
         return times
 
 
-def _path() -> str:
-    import os  # pylint: disable=import-outside-toplevel
-
-    return os.environ["PATH"]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--startup-runs", type=int, default=10)
-    parser.add_argument("--timings", type=Path, help="report on this chain.py --timings file instead of running the chain")
+    parser.add_argument(
+        "--timings", type=Path, help="report on this chain.py --timings file instead of running the chain"
+    )
     options = parser.parse_args()
     if options.timings:
         timings = json.loads(options.timings.read_text())
     else:
         with tempfile.TemporaryDirectory() as tmp:
             timings_file = Path(tmp) / "timings.json"
-            subprocess.run([sys.executable, str(ROOT / "tests" / "e2e" / "chain.py"), "--timings", str(timings_file)], check=True)
+            subprocess.run(
+                [sys.executable, str(ROOT / "tests" / "e2e" / "chain.py"), "--timings", str(timings_file)],
+                check=True,
+            )
             timings = json.loads(timings_file.read_text())
     print("| stage | wall time |\n|---|---|")
     for name, seconds in timings["stages"]:
