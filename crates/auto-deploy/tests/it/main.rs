@@ -8,4 +8,6 @@ mod continuation;
 mod failures;
 mod faults;
 mod flows;
+mod guard;
 mod lock;
+mod reruns;

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
     clippy::disallowed_methods,
     reason = "tests list the ambient variables only to remove them from children"
 )]
-fn hermetic(cmd: &mut Command) -> &mut Command {
+pub fn hermetic(cmd: &mut Command) -> &mut Command {
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().into_owned();
         if k.starts_with("GITHUB_") || k.starts_with("RUNNER_") || k.starts_with("ACTIONS_") {
