@@ -1,5 +1,7 @@
 //! Two releases deploying to one env file at once are serialised by the lock: no lost update,
-//! the higher version ends up deployed, nothing is downgraded. A stale lock is taken over.
+//! the higher version ends up deployed, nothing is downgraded. The lock belongs to a run: two runs
+//! of one release take turns, a re-run attempt takes over its killed attempt's lock at once, an
+//! expired lock is taken over, a live one of another run is waited for.
 
 use github_sim::SimHandle;
 
