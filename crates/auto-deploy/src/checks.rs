@@ -2,6 +2,7 @@
 //! states, the verdict (waiting, passed, or which one failed) and the progress line.
 
 use gantry_github::models::{CheckRuns, CombinedStatus};
+use gantry_github::{Client, GithubError, RepoName, Workflow};
 use serde_json::json;
 
 /// Where a check is.
@@ -76,6 +77,17 @@ pub fn collect(runs: &CheckRuns, statuses: &CombinedStatus) -> Vec<Check> {
     }));
     checks.sort_by(|a, b| a.name.cmp(&b.name));
     checks
+}
+
+/// The checks of `sha` as they are now (polled: an unchanged answer is a free 304).
+pub async fn read(
+    client: &Client<Workflow>,
+    repo: &RepoName,
+    sha: &str,
+) -> Result<Vec<Check>, GithubError> {
+    let runs = client.check_runs(repo, sha).await?;
+    let statuses = client.combined_status(repo, sha).await?;
+    Ok(collect(&runs, &statuses))
 }
 
 /// What the checks say.

@@ -14,12 +14,15 @@ use serde_json::json;
 
 use crate::checks::{self, Check, Verdict};
 use crate::envfile;
+use crate::guard::{self, Signer};
 use crate::journal::{Journal, Stage};
 use crate::lock::{self, Owner};
 use crate::merge::{self, Merge, Target};
 use crate::mirror::Mirror;
 use crate::names;
+use crate::resume;
 use crate::settings::Settings;
+use crate::supersede;
 use crate::verify;
 use crate::version;
 
@@ -92,10 +95,12 @@ pub async fn deploy(
             }
         ),
     );
-    let owner_id = format!("{}@{}", settings.source, settings.tag);
+    let release_name = format!("{}@{}", settings.source, settings.tag);
     let owner = Owner {
-        id: &owner_id,
-        run: settings.run_url.as_deref(),
+        release: &release_name,
+        run: settings.run.clone(),
+        holder: Owner::new_holder(),
+        url: settings.run_url.as_deref(),
         ttl: settings.timeout + LOCK_MARGIN,
     };
     let held = cancellation
@@ -117,6 +122,7 @@ pub async fn deploy(
             settings,
             &release,
             &release_sha,
+            &held.signer,
             deadline,
             journal,
             outcome,
@@ -230,11 +236,13 @@ async fn resolve(
 }
 
 /// Steps 4 to 10, under the lock.
+#[expect(clippy::too_many_arguments, reason = "the step's whole state, named")]
 async fn locked(
     clients: &Clients,
     settings: &Settings,
     release: &Release,
     release_sha: &str,
+    signer: &Signer,
     deadline: Instant,
     journal: &mut Journal<'_, '_>,
     outcome: &mut Outcome,
@@ -275,6 +283,9 @@ async fn locked(
         {
             outcome.previous = Some(previous);
         }
+        outcome.checks = resume::mirror_merged(workflow, settings, release_sha, merged, journal)
+            .await
+            .map_err(at(Stage::Checks))?;
         return after_merge(
             clients, settings, release, &branch, deadline, journal, outcome,
         )
@@ -296,7 +307,7 @@ async fn locked(
     .await
     .map_err(at(Stage::PullRequest))?;
     outcome.pr = Some((pull.number, pull.html_url.clone()));
-    supersede(workflow, settings, &branch, &pull, journal)
+    supersede::close_older(workflow, settings, &branch, &pull, journal)
         .await
         .map_err(at(Stage::PullRequest))?;
 
@@ -305,6 +316,7 @@ async fn locked(
         clients,
         settings,
         release_sha,
+        signer,
         &pull,
         deadline,
         journal,
@@ -320,12 +332,15 @@ async fn locked(
     .await
 }
 
-/// Steps 6 to 8: mirror and wait for the checks of the head, then approve and merge exactly that
-/// head; a head that moved is validated again. `false` when skip-merge stops before the merge.
+/// Steps 6 to 8: check that the head holds only this deploy's change, mirror and wait for its
+/// checks, then approve and merge exactly that head; a head that moved is checked and validated
+/// again. `false` when skip-merge stops before the merge.
+#[expect(clippy::too_many_arguments, reason = "the step's whole state, named")]
 async fn validate_and_merge(
     clients: &Clients,
     settings: &Settings,
     release_sha: &str,
+    signer: &Signer,
     pull: &PullRequest,
     deadline: Instant,
     journal: &mut Journal<'_, '_>,
@@ -336,8 +351,14 @@ async fn validate_and_merge(
     let mut mirror = Mirror::load(workflow, &settings.source, release_sha, lz)
         .await
         .map_err(at(Stage::Checks))?;
+    let approver = clients.bot.as_ref().filter(|_| !settings.skip_merge);
     let mut sha = pull.head.sha.clone();
     loop {
+        if let Some(bot) = approver {
+            guard::check(workflow, bot, settings, signer, pull.number, &sha, journal)
+                .await
+                .map_err(at(Stage::Merge))?;
+        }
         let checks = wait(
             workflow,
             settings,
@@ -350,7 +371,7 @@ async fn validate_and_merge(
         )
         .await
         .map_err(at(Stage::Checks))?;
-        let Some(bot) = clients.bot.as_ref().filter(|_| !settings.skip_merge) else {
+        let Some(bot) = approver else {
             mirror
                 .sync(workflow, &checks, &pull.html_url)
                 .await
@@ -529,10 +550,7 @@ async fn open_pull(
         }
     };
     if fresh {
-        let message = format!(
-            "Deploy {} to {path}\n\n{}: {previous} → {}\nRelease: {}",
-            settings.tag, settings.key, settings.version, settings.source
-        );
+        let message = guard::commit_message(settings, previous);
         match client
             .put_file(lz, path, branch, edited, &message, Some(blob))
             .await
@@ -600,41 +618,6 @@ fn marker(pull: &PullRequest) -> Option<serde_json::Value> {
     serde_json::from_str(line.strip_suffix(" -->")?).ok()
 }
 
-/// Closes the other open deploy pull requests of the same env file, each with a comment.
-async fn supersede(
-    client: &Client<Workflow>,
-    settings: &Settings,
-    branch: &str,
-    pull: &PullRequest,
-    journal: &mut Journal<'_, '_>,
-) -> anyhow::Result<()> {
-    let lz = &settings.landing_zone;
-    let prefix = names::deploy_prefix(&settings.env_file);
-    let open = client.pulls(lz, None, &settings.base, "open").await?;
-    for old in open
-        .iter()
-        .filter(|old| old.head.name.starts_with(&prefix) && old.head.name != branch)
-    {
-        let comment = format!(
-            "Superseded by #{} ({} {}): gantry auto-deploy closes older deploy pull requests of `{}`.",
-            pull.number, settings.source, settings.tag, settings.env_file
-        );
-        client
-            .comment(lz, old.number, &comment)
-            .await
-            .with_context(|| format!("failed to comment on superseded #{} in {lz}", old.number))?;
-        client
-            .close_pull(lz, old.number)
-            .await
-            .with_context(|| format!("failed to close superseded #{} in {lz}", old.number))?;
-        journal.note(
-            Stage::PullRequest,
-            format!("closed #{} as superseded", old.number),
-        );
-    }
-    Ok(())
-}
-
 /// Steps 6 and 7: polls the checks of `sha` (conditional requests: unchanged answers are free),
 /// mirrors every change and logs a progress line, until all pass or one fails.
 #[expect(clippy::too_many_arguments, reason = "the step's whole state, named")]
@@ -652,9 +635,7 @@ async fn wait(
     let mut poll = FIRST_POLL;
     let mut last: Option<Vec<Check>> = None;
     loop {
-        let runs = client.check_runs(lz, sha).await?;
-        let statuses = client.combined_status(lz, sha).await?;
-        let checks = checks::collect(&runs, &statuses);
+        let checks = checks::read(client, lz, sha).await?;
         let changed = last.as_ref() != Some(&checks);
         let line = checks::progress(&checks, &settings.required_checks);
         outcome.checks.clone_from(&checks);

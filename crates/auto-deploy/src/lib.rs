@@ -7,14 +7,17 @@
 mod checks;
 mod envfile;
 mod flow;
+mod guard;
 mod journal;
 mod lock;
 mod merge;
 mod mirror;
 mod names;
+mod resume;
 mod settings;
 mod spec;
 mod summary;
+mod supersede;
 mod verify;
 mod version;
 

@@ -14,6 +14,8 @@ const FIRST_WAIT: Duration = Duration::from_secs(1);
 const LONGEST_WAIT: Duration = Duration::from_secs(5);
 /// Merges refused with 405 before the refusal is final.
 const REFUSALS: u32 = 5;
+/// Ends the body of every approval the bot gives, so that a later run recognises it.
+pub const APPROVAL_NOTE: &str = "approved by gantry auto-deploy";
 
 /// How the merge ended.
 #[derive(Debug)]
@@ -57,11 +59,16 @@ pub async fn approve_and_merge(
             format!("#{number} is already approved at {sha}"),
         );
     } else {
+        // The approval counts whichever commit it names: never give it to a head that moved.
+        let current = pull(reader, repo, number).await?;
+        if current.head.sha != sha {
+            return Ok(Merge::HeadMoved(current.head.sha));
+        }
         bot.approve(
             repo,
             number,
             sha,
-            &format!("Every check passed on {sha}; approved by gantry auto-deploy."),
+            &format!("Every check passed on {sha}; {APPROVAL_NOTE}."),
         )
         .await
         .with_context(|| {

@@ -35,12 +35,16 @@ pub fn sanitise(text: &str) -> String {
     if clean == text && !clean.is_empty() && !lock_suffix {
         return clean;
     }
+    format!("{clean}-{}", short_hash(text))
+}
+
+/// Eight hex digits of the SHA-256 of `text`.
+pub fn short_hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
-    let hash = digest[..4].iter().fold(String::new(), |mut hex, byte| {
+    digest[..4].iter().fold(String::new(), |mut hex, byte| {
         let _ = write!(hex, "{byte:02x}");
         hex
-    });
-    format!("{clean}-{hash}")
+    })
 }
 
 /// The environment's id: the env file path, sanitised (`deploy/preprod.env` → `deploy-preprod.env`).

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use gantry_github::{BotToken, ClientConfig, RepoName, WorkflowToken};
-use gantry_runner::{ActionError, Inputs, NetworkSettings, Step};
+use gantry_runner::{ActionError, Inputs, NetworkSettings, Step, env_vars};
+
+use crate::lock::Run;
 
 /// How the deployed version is recognised in the verify-url response.
 #[derive(Debug, Clone)]
@@ -52,6 +54,8 @@ pub struct Settings {
     pub client: ClientConfig,
     pub server_url: String,
     pub run_url: Option<String>,
+    /// This workflow run and attempt, which own the lock (`None` outside Actions).
+    pub run: Option<Run>,
 }
 
 impl Settings {
@@ -176,6 +180,21 @@ impl Settings {
                 ),
             )
         })?;
+        let run = match &context.run_id {
+            None => None,
+            Some(id) => Some(Run {
+                id: id.clone(),
+                attempt: match context.run_attempt.as_deref() {
+                    None => 1,
+                    Some(text) => text.parse().map_err(|_| {
+                        ActionError::environment(
+                            env_vars::GITHUB_RUN_ATTEMPT,
+                            format!("`{text}` is not a run attempt number"),
+                        )
+                    })?,
+                },
+            }),
+        };
         let client = ClientConfig::for_step(&context.api_url, network, "auto-deploy", timeout);
         Ok(Self {
             source,
@@ -199,6 +218,7 @@ impl Settings {
             client,
             server_url: context.server_url.trim_end_matches('/').to_owned(),
             run_url: context.run_url(),
+            run,
         })
     }
 }

@@ -6,6 +6,7 @@
 
 mod checks;
 mod client;
+mod commits;
 pub mod config;
 pub mod error;
 mod git;

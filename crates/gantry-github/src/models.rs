@@ -151,7 +151,74 @@ pub struct ShaRef {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct FileCommit {
     pub content: ShaRef,
-    pub commit: ShaRef,
+    pub commit: WrittenCommit,
+}
+
+/// The commit a contents write made, with the signatures GitHub gave it for this token.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WrittenCommit {
+    pub sha: String,
+    pub author: Option<GitActor>,
+    pub committer: Option<GitActor>,
+}
+
+/// The name and email of a git author or committer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct GitActor {
+    pub name: String,
+    pub email: String,
+}
+
+impl std::fmt::Display for GitActor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} <{}>", self.name, self.email)
+    }
+}
+
+/// The git part of a commit in REST responses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CommitDetail {
+    pub author: Option<GitActor>,
+    pub committer: Option<GitActor>,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// A commit as `commits/{sha}`, a comparison or a pull request's commits show it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RepoCommit {
+    pub sha: String,
+    pub commit: CommitDetail,
+    #[serde(default)]
+    pub parents: Vec<ShaRef>,
+    /// Only in single-commit responses.
+    #[serde(default)]
+    pub files: Vec<DiffEntry>,
+}
+
+/// One changed file of a commit, a comparison or a pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DiffEntry {
+    pub filename: String,
+    /// `added`, `removed`, `modified`, `renamed`, `copied`, `changed`, `unchanged`.
+    pub status: String,
+    #[serde(default)]
+    pub previous_filename: Option<String>,
+}
+
+/// What `head` adds over its merge base with `base`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Comparison {
+    /// `ahead`, `behind`, `diverged` or `identical`.
+    pub status: String,
+    pub ahead_by: u64,
+    pub behind_by: u64,
+    pub total_commits: u64,
+    pub merge_base_commit: ShaRef,
+    /// Oldest first; at most one page.
+    pub commits: Vec<RepoCommit>,
+    #[serde(default)]
+    pub files: Vec<DiffEntry>,
 }
 
 /// A git commit object.
@@ -212,6 +279,8 @@ pub struct Review {
     pub state: String,
     pub commit_id: Option<String>,
     pub user: Option<User>,
+    #[serde(default)]
+    pub body: Option<String>,
 }
 
 /// The answer to a merge.

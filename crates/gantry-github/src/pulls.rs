@@ -142,6 +142,32 @@ impl Client<Approver> {
         .await
     }
 
+    /// Requests changes at `sha`: the reviewer's latest verdict, which replaces an approval it
+    /// gave earlier (an approval counts toward protection whichever commit it names). After an
+    /// unknown outcome, a change request of that commit with this body is it.
+    pub async fn request_changes(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        sha: &str,
+        body: &str,
+    ) -> Result<Review, GithubError> {
+        let path = format!("{}/pulls/{number}/reviews", repo.path());
+        let request = json!({ "event": "REQUEST_CHANGES", "commit_id": sha, "body": body });
+        self.create(&path, &request, || async {
+            Ok(self
+                .reviews(repo, number)
+                .await?
+                .into_iter()
+                .find(|review| {
+                    review.state == "CHANGES_REQUESTED"
+                        && review.commit_id.as_deref() == Some(sha)
+                        && review.body.as_deref() == Some(body)
+                }))
+        })
+        .await
+    }
+
     /// Merges the pull request only if its head is still `sha` (GitHub answers 409 otherwise).
     /// A retried merge that finds the pull request already merged at `sha` returns that merge.
     pub async fn merge(

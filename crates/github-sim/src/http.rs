@@ -766,6 +766,13 @@ fn to_answer(outcome: routes::Outcome, url: &str, query: &BTreeMap<String, Strin
             }
             a
         }
+        Ok(Reply::Linked(v, link)) => {
+            let mut a = Answer::json(StatusCode::OK, &v);
+            if let Some(link) = link {
+                a.headers.push((header::LINK, link));
+            }
+            a
+        }
         Ok(Reply::NoContent) => Answer {
             status: StatusCode::NO_CONTENT,
             headers: Vec::new(),

@@ -63,7 +63,8 @@ fn fail_then_resume(step: &str, method: &str, path: &str) {
     first.assert_never_shows(BOT_TOKEN);
     first.assert_never_shows(WORKFLOW_TOKEN);
     assert_eq!(sim.faults().len(), 0, "{step}: the fault fired");
-    let second = action(&sim, "v1.4.0").run();
+    // The re-run attempt of the same workflow run, as GitHub starts it.
+    let second = action(&sim, "v1.4.0").env("GITHUB_RUN_ATTEMPT", "2").run();
     assert_deployed(&second);
     let pulls = pulls(&sim);
     assert_eq!(pulls.len(), 1, "{step}: one pull request: {pulls:?}");

@@ -34,6 +34,7 @@ const CALL_SITES: &[(&str, &str)] = &[
         "/repos/acme/landing-zone/contents/deploy/preprod.env",
     ),
     ("POST", "/repos/acme/landing-zone/pulls"),
+    ("GET", "/repos/acme/landing-zone/compare/**"),
     ("GET", "/repos/acme/landing-zone/commits/*/check-runs"),
     ("GET", "/repos/acme/landing-zone/commits/*/status"),
     ("GET", "/repos/acme/service/commits/*/check-runs"),

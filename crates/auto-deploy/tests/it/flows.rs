@@ -157,41 +157,6 @@ fn an_older_open_deploy_pull_request_is_closed_as_superseded_with_a_comment() {
     assert!(second.stdout.contains("closed #1 as superseded"));
 }
 
-fn a_head_that_moves_after_validation_is_validated_again_before_the_merge() {
-    let sim = sim_with(
-        crate::common::PREPROD_FILE,
-        PROD_FILE,
-        &[("lint", "success", 10_000), ("test", "success", 20_000)],
-    );
-    let branch = "deploy/deploy-preprod.env/v1.4.0";
-    let run = std::thread::scope(|scope| {
-        let run = scope.spawn(|| action(&sim, "v1.4.0").run());
-        // Someone pushes to the deploy branch while its checks run.
-        while sim.world(|w| w.repos[crate::common::LZ].pulls.is_empty()) {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        sim.world(|w| {
-            w.push_files(
-                crate::common::LZ,
-                branch,
-                &[("NOTES.md", Some("late change\n"))],
-                "late change",
-                None,
-            )
-        })
-        .expect("pushed");
-        run.join().unwrap()
-    });
-    assert_deployed(&run);
-    assert!(run.stdout.contains("moved from"), "{}", run.stdout);
-    assert_eq!(
-        lz_file(&sim, "main", "NOTES.md").as_deref(),
-        Some(b"late change\n".as_slice()),
-        "the merged head is the one validated second"
-    );
-    assert_roles(&sim);
-}
-
 fn the_tag_comes_from_the_release_event() {
     let sim = sim();
     let run = action(&sim, "")
@@ -260,7 +225,6 @@ crate::stories!(
     skip_merge_opens_the_prod_pull_request_waits_for_checks_and_stops,
     crlf_line_endings_and_a_missing_final_newline_survive,
     an_older_open_deploy_pull_request_is_closed_as_superseded_with_a_comment,
-    a_head_that_moves_after_validation_is_validated_again_before_the_merge,
     the_tag_comes_from_the_release_event,
     tokens_that_cannot_do_the_job_are_bad_input_before_any_request,
     a_finished_deploy_re_runs_as_a_no_op_and_a_rollback_opens_a_new_pull_request,

@@ -10,4 +10,6 @@ mod failures;
 mod faults;
 mod flows;
 mod hardening;
+mod guard;
 mod lock;
+mod reruns;

@@ -2,6 +2,7 @@
 //! loud 404/501 that names the method and path (never an empty 200).
 
 mod checks;
+mod compare;
 mod contents;
 mod issues;
 mod pulls;
@@ -34,6 +35,8 @@ pub enum Reply {
     Redirect(String),
     /// A file download (`application/octet-stream`, attachment named `name`).
     Download { name: String, bytes: bytes::Bytes },
+    /// A JSON object that is one page of a longer answer, with its `Link` header.
+    Linked(Value, Option<String>),
 }
 
 pub type Outcome = Result<Reply, ApiError>;
@@ -179,6 +182,9 @@ fn route_repo(world: &mut World, ctx: &Ctx<'_>, repo: &str, rest: &[&str]) -> Ou
         ["git", "tags", sha] if get => refs::git_tag(world, ctx, repo, sha),
         ["git", "tags"] if m == Method::POST => refs::create_tag(world, ctx, repo),
         ["commits"] if get => refs::list_commits(world, ctx, repo),
+        ["compare", basehead @ ..] if get && !basehead.is_empty() => {
+            compare::compare(world, ctx, repo, &basehead.join("/"))
+        }
         ["commits", r @ .., "check-runs"] if get && !r.is_empty() => {
             checks::list_for_ref(world, ctx, repo, &r.join("/"))
         }
@@ -210,6 +216,7 @@ fn route_repo(world: &mut World, ctx: &Ctx<'_>, repo: &str, rest: &[&str]) -> Ou
                 ["merge"] if get => pulls::is_merged(world, ctx, repo, number),
                 ["merge"] if m == Method::PUT => pulls::merge(world, ctx, repo, number),
                 ["commits"] if get => pulls::commits(world, ctx, repo, number),
+                ["files"] if get => compare::pull_files(world, ctx, repo, number),
                 ["reviews"] if get => pulls::list_reviews(world, ctx, repo, number),
                 ["reviews"] if m == Method::POST => pulls::create_review(world, ctx, repo, number),
                 ["update-branch"] if m == Method::PUT => {
@@ -281,6 +288,7 @@ pub fn unknown(method: &Method, segs: &[&str]) -> ApiError {
                 | "commits"
                 | "branches"
                 | "tags"
+                | "compare"
                 | "issues",
             ..
         ]

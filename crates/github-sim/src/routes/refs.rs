@@ -227,10 +227,9 @@ pub fn commit(world: &mut World, ctx: &Ctx<'_>, repo: &str, rev: &str) -> Outcom
     let sha = r
         .resolve(&world.objects, rev)
         .ok_or_else(|| ApiError::unprocessable(format!("No commit found for SHA: {rev}")))?;
-    Ok(Reply::Json(
-        StatusCode::OK,
-        json::commit(ctx.base, world, r, &sha),
-    ))
+    let mut commit = json::commit(ctx.base, world, r, &sha);
+    super::compare::add_changes(&mut commit, ctx.base, world, r, &sha);
+    Ok(Reply::Json(StatusCode::OK, commit))
 }
 
 /// `GET /repos/{o}/{r}/commits?sha=…`: first-parent history, newest first.

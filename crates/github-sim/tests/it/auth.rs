@@ -77,11 +77,13 @@ async fn tokens_identities_and_permissions() {
 async fn unknown_routes_are_loud() {
     let sim = start().await;
     let api = Api::new(&sim, "alice-token");
-    let r = api.get("/repos/acme/service/pulls/1/files").await;
+    let r = api
+        .get("/repos/acme/service/pulls/1/requested_reviewers")
+        .await;
     assert_eq!(r.status, 501);
     assert_eq!(
         r.message(),
-        "github-sim does not implement GET /repos/acme/service/pulls/1/files"
+        "github-sim does not implement GET /repos/acme/service/pulls/1/requested_reviewers"
     );
     let r = api.get("/gists").await;
     assert_eq!(r.status, 404);

@@ -44,6 +44,8 @@ const NULLABLE: &[&str] = &[
     "signature",
     "payload",
     "patch_url",
+    // `null` for unsigned commits (the simulator signs none).
+    "verified_at",
 ];
 
 fn reference() -> PathBuf {
@@ -448,4 +450,39 @@ async fn webhook_payloads_have_the_recorded_shapes() {
         ))
         .await;
     assert_eq!(over_http.json, release);
+}
+
+#[tokio::test]
+async fn comparisons_have_the_recorded_shape() {
+    let sim = start().await;
+    let alice = Api::new(&sim, "alice-token");
+    let main = head(&alice, "acme/service", "main").await;
+    alice
+        .post(
+            "/repos/acme/service/git/refs",
+            json!({"ref": "refs/heads/x", "sha": main}),
+        )
+        .await;
+    alice
+        .put(
+            "/repos/acme/service/contents/x.txt",
+            json!({"message": "x", "content": b64("x\n"), "branch": "x"}),
+        )
+        .await;
+    let ours = alice.get("/repos/acme/service/compare/main...x").await;
+    assert_eq!(ours.status, 200, "{}", ours.json);
+    let mut p = Vec::new();
+    check(
+        "compare",
+        &recording("octocrab-resources/repo_compare_commits.json"),
+        &ours.json,
+        &mut p,
+    );
+    assert!(
+        p.is_empty(),
+        "shape differences from the recorded comparison:\n{}",
+        p.join("\n")
+    );
+    assert_eq!(ours.json["status"], "ahead");
+    assert_eq!(ours.json["files"][0]["filename"], "x.txt");
 }

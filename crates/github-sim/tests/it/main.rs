@@ -8,6 +8,7 @@ mod auth;
 mod checks;
 mod common;
 mod contents;
+mod diffs;
 mod events;
 mod faults;
 mod fidelity;
