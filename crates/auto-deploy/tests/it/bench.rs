@@ -36,6 +36,7 @@ repos:
     branches: {{ main: {{ files: {{ README.md: service }} }} }}
     tags: {{ v1.4.0: main }}
   - name: {LZ}
+    actions: {{ can_approve_pull_request_reviews: true }}
     branches:
       main:
         files: {{ deploy/preprod.env: {preprod}, deploy/prod.env: {prod} }}

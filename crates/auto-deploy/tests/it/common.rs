@@ -50,6 +50,9 @@ repos:
       v1.4.0: main
       v1.5.0: main
   - name: {LZ}
+    # The deploy pull request is opened with the workflow's GITHUB_TOKEN, which GitHub allows
+    # only where the repository lets GitHub Actions create and approve pull requests.
+    actions: {{ can_approve_pull_request_reviews: true }}
     branches:
       main:
         files:

@@ -1,7 +1,8 @@
 //! The fault matrix: every call site of the flow (the rarer ones a re-run or a refused merge
 //! reaches included) fails in turn with a 502, a secondary rate limit
-//! (403 and 429 with `retry-after`), a connection reset and a response cut mid-body (the request
-//! was applied, the answer lost), and the deploy still completes once: one pull request, one
+//! (403 and 429 with `retry-after`), a connection reset, a response cut mid-body and a 502/504
+//! after GitHub applied the request (both: the request was applied, the answer lost), and the
+//! deploy still completes once: one pull request, one
 //! merge, one promotion, no duplicated mirror or lock. Identities are audited on every run.
 
 use github_sim::{Fault, FaultAction};
@@ -70,15 +71,28 @@ fn faults() -> Vec<FaultAction> {
     ]
 }
 
-/// One deploy whose call site fails once with each fault in a row.
-fn survives_faults_at(method: &str, path: &str) {
+/// The answer lost after GitHub applied the request, 502 or 504: once it fires the flow
+/// reconciles instead of re-sending, so it gets a deploy of its own.
+fn lost_answer(site: usize) -> FaultAction {
+    FaultAction::StatusAfterApply {
+        status: if site.is_multiple_of(2) { 502 } else { 504 },
+    }
+}
+
+/// One deploy whose call site fails once with each fault in a row, then one whose answer at that
+/// call site is lost after it was applied.
+fn survives_faults_at(site: usize, method: &str, path: &str) {
+    survives(method, path, &faults());
+    survives(method, path, &[lost_answer(site)]);
+}
+
+fn survives(method: &str, path: &str, faults: &[FaultAction]) {
     let sim = sim();
-    let faults = faults();
-    for fault in &faults {
+    for fault in faults {
         sim.add_fault(Fault::new(method, path, fault.clone()).times(1));
     }
     let run = action(&sim, "v1.4.0").run();
-    let label = format!("{method} {path}");
+    let label = format!("{method} {path} with {}", faults[0].label());
     assert_deployed(&run);
     let fired = sim.requests().iter().filter(|r| r.fault.is_some()).count();
     assert_eq!(fired, faults.len(), "{label}: every fault fired");
@@ -105,7 +119,7 @@ const SUPERSEDE_SITES: &[(&str, &str)] = &[
 
 /// A deploy of v1.5.0 that supersedes the open pull request a failed v1.4.0 deploy left, while
 /// the comment or the close fails once with each fault.
-fn supersedes_despite_faults_at(method: &str, path: &str) {
+fn supersedes_despite_faults_at(method: &str, path: &str, faults: &[FaultAction]) {
     let sim = sim();
     sim.add_fault(
         Fault::new(
@@ -117,12 +131,11 @@ fn supersedes_despite_faults_at(method: &str, path: &str) {
     );
     let first = action(&sim, "v1.4.0").run();
     assert_eq!(first.code, 1, "{}", first.render());
-    let faults = faults();
-    for fault in &faults {
+    for fault in faults {
         sim.add_fault(Fault::new(method, path, fault.clone()).times(1));
     }
     let run = action(&sim, "v1.5.0").run();
-    let label = format!("superseding with {method} {path}");
+    let label = format!("superseding with {method} {path} ({})", faults[0].label());
     assert_deployed(&run);
     let pulls = pulls(&sim);
     assert_eq!(pulls.len(), 2, "{label}: {pulls:?}");
@@ -138,16 +151,23 @@ fn supersedes_despite_faults_at(method: &str, path: &str) {
 /// All call sites at once, each against its own simulator.
 #[test]
 fn every_call_site_survives_5xx_rate_limits_resets_and_lost_responses() {
-    let plain = CALL_SITES.iter().map(|&(method, path)| {
-        story(format!("{method} {path}"), move || {
-            survives_faults_at(method, path);
-        })
-    });
-    let superseding = SUPERSEDE_SITES.iter().map(|&(method, path)| {
-        story(format!("supersede {method} {path}"), move || {
-            supersedes_despite_faults_at(method, path);
-        })
-    });
+    let plain = CALL_SITES
+        .iter()
+        .enumerate()
+        .map(|(site, &(method, path))| {
+            story(format!("{method} {path}"), move || {
+                survives_faults_at(site, method, path);
+            })
+        });
+    let superseding = SUPERSEDE_SITES
+        .iter()
+        .enumerate()
+        .map(|(site, &(method, path))| {
+            story(format!("supersede {method} {path}"), move || {
+                supersedes_despite_faults_at(method, path, &faults());
+                supersedes_despite_faults_at(method, path, &[lost_answer(site)]);
+            })
+        });
     concurrently(plain.chain(superseding).collect());
 }
 
