@@ -162,9 +162,7 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
     if cancellation.is_cancelled() {
         // The write finished within the window: the release is whole, and the step still reports
         // the cancellation.
-        return Err(ActionError::refused(
-            outputs,
-            cancellation.error(format!(
+        let error = cancellation.error(format!(
                 "the release for {} is whole ({}), nothing is half-made: {}",
                 release.tag_name,
                 match outcome.action {
@@ -173,8 +171,10 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
                     plan::Action::Updated => "updated by this run",
                 },
                 release.html_url
-            )),
-        ));
+            ));
+        step.summary
+            .paragraph(&gantry_runner::summary::escape_cell(&format!("{error}")));
+        return Err(ActionError::refused(outputs, error));
     }
     Ok(outputs)
 }
