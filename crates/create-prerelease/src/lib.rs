@@ -112,7 +112,10 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
         Err(error) => {
             if cancellation.is_cancelled() {
                 step.summary
-                    .heading(2, &format!("create-prerelease: cancelled ({})", settings.tag))
+                    .heading(
+                        2,
+                        &format!("create-prerelease: cancelled ({})", settings.tag),
+                    )
                     .paragraph(&gantry_runner::summary::escape_cell(&error.full_message()));
             }
             return Err(error);
@@ -162,19 +165,19 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
     if cancellation.is_cancelled() {
         // The write finished within the window: the release is whole, and the step still reports
         // the cancellation.
-        return Err(ActionError::refused(
-            outputs,
-            cancellation.error(format!(
-                "the release for {} is whole ({}), nothing is half-made: {}",
-                release.tag_name,
-                match outcome.action {
-                    plan::Action::Created => "created by this run",
-                    plan::Action::Unchanged => "it existed already",
-                    plan::Action::Updated => "updated by this run",
-                },
-                release.html_url
-            )),
+        let error = cancellation.error(format!(
+            "the release for {} is whole ({}), nothing is half-made: {}",
+            release.tag_name,
+            match outcome.action {
+                plan::Action::Created => "created by this run",
+                plan::Action::Unchanged => "it existed already",
+                plan::Action::Updated => "updated by this run",
+            },
+            release.html_url
         ));
+        step.summary
+            .paragraph(&gantry_runner::summary::escape_cell(&format!("{error}")));
+        return Err(ActionError::refused(outputs, error));
     }
     Ok(outputs)
 }

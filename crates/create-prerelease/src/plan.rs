@@ -36,8 +36,11 @@ pub async fn release(
     cancellation: &Cancellation,
 ) -> Result<Outcome, ActionError> {
     let (repo, tag) = (&settings.repo, settings.tag.as_str());
-    let nothing_written =
-        || ActionError::Failed(cancellation.error("stopped before any write; no release was made or changed"));
+    let nothing_written = || {
+        ActionError::Failed(
+            cancellation.error("stopped before any write; no release was made or changed"),
+        )
+    };
     let in_flight = |verb: &str| {
         ActionError::Failed(cancellation.error(format!(
             "the {verb} of the release for {tag} was sent and its answer did not arrive within the cancellation window; a re-run finds the release by its tag and reconciles it"
@@ -48,11 +51,11 @@ pub async fn release(
         .await
         .ok_or_else(nothing_written)?
         .map_err(|error| {
-        api_failure(
-            error,
-            format!("failed to look up the release for {tag} in {repo}"),
-        )
-    })?;
+            api_failure(
+                error,
+                format!("failed to look up the release for {tag} in {repo}"),
+            )
+        })?;
     if let Some(existing) = existing {
         let differences = differences(&existing, settings);
         if differences.is_empty() {

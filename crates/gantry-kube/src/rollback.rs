@@ -9,7 +9,9 @@ use kube::ResourceExt;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::json;
 
-use crate::deployment::{FIELD_MANAGER, Target, image_of, read, revision as deployment_revision, selector};
+use crate::deployment::{
+    FIELD_MANAGER, Target, image_of, read, revision as deployment_revision, selector,
+};
 use crate::error::Error;
 use crate::rollout::{POD_TEMPLATE_HASH, REVISION_ANNOTATION};
 use crate::watch::Expectation;

@@ -624,7 +624,9 @@ impl Rollout<'_> {
 
 /// The digest of an `imageID` (`repo@sha256:…`, `docker-pullable://repo@sha256:…`, `sha256:…`).
 fn digest_of(image_id: &str) -> Option<&str> {
-    let digest = image_id.rsplit_once('@').map_or(image_id, |(_, digest)| digest);
+    let digest = image_id
+        .rsplit_once('@')
+        .map_or(image_id, |(_, digest)| digest);
     digest.starts_with("sha256:").then_some(digest)
 }
 
@@ -799,11 +801,9 @@ mod tests {
         let right = [pod_running("p1", &pinned, &format!("r/app@{a}"))];
         assert_eq!(resolved_digest(&pinned, &right), Ok(Some(a.to_owned())));
         let wrong = [pod_running("p1", &pinned, &format!("r/app@{b}"))];
-        assert!(
-            resolved_digest(&pinned, &wrong)
-                .unwrap_err()
-                .starts_with("the pods of the new replica set run digest sha256:bbbb, not the sha256:aaaa")
-        );
+        assert!(resolved_digest(&pinned, &wrong).unwrap_err().starts_with(
+            "the pods of the new replica set run digest sha256:bbbb, not the sha256:aaaa"
+        ));
         let opaque = [pod_running("p1", tag, "r/app:1")];
         assert!(resolved_digest(tag, &opaque).is_err());
     }

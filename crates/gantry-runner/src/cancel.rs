@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// From the first signal to the runner's kill of the process tree (SIGINT + 7.5 s + 2.5 s).
-pub const KILL_AFTER: Duration = Duration::from_millis(10_000);
+pub const KILL_AFTER: Duration = Duration::from_secs(10);
 /// Kept free before the kill for the final report (outputs, summary, the `::error`).
 pub const REPORT_MARGIN: Duration = Duration::from_millis(1_500);
 
@@ -70,7 +70,7 @@ impl Cancellation {
     /// When clean-up must be over so the report still gets out before the runner's kill.
     pub fn deadline(&self) -> Option<Instant> {
         self.received()
-            .map(|received| received.at + KILL_AFTER - REPORT_MARGIN)
+            .map(|received| received.at + KILL_AFTER.saturating_sub(REPORT_MARGIN))
     }
 
     /// Runs `work` unless the step is cancelled first; `None` when it was (the work is dropped
@@ -96,7 +96,9 @@ impl Cancellation {
 
     /// The failure that reports a cancellation: `cancelled (SIGINT): <what>`.
     pub fn error(&self, what: impl std::fmt::Display) -> anyhow::Error {
-        let signal = self.received().map_or("cancellation", |received| received.signal);
+        let signal = self
+            .received()
+            .map_or("cancellation", |received| received.signal);
         anyhow::anyhow!("cancelled ({signal}): {what}")
     }
 }
@@ -196,7 +198,7 @@ mod tests {
         assert_eq!(received.signal, "SIGINT");
         assert_eq!(
             token.deadline(),
-            Some(received.at + KILL_AFTER - REPORT_MARGIN)
+            Some(received.at + Duration::from_millis(8_500))
         );
         assert_eq!(
             token.error("nothing was changed").to_string(),
@@ -213,7 +215,10 @@ mod tests {
         let token = Cancellation::default();
         token.cancel("SIGINT");
         runtime.block_on(async {
-            assert_eq!(token.unless_cancelled(std::future::pending::<()>()).await, None);
+            assert_eq!(
+                token.unless_cancelled(std::future::pending::<()>()).await,
+                None
+            );
             assert_eq!(token.finish_within_window(async { 7 }).await, Some(7));
         });
         let fresh = Cancellation::default();

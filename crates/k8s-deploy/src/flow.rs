@@ -71,6 +71,17 @@ pub struct Report {
     pub events: Vec<String>,
 }
 
+impl Report {
+    /// Records a verified rollback, if `next` was one.
+    fn record(&mut self, next: &Next) {
+        if let Some(revision) = next.revision {
+            self.conclusion = Conclusion::RolledBack;
+            self.rollback_revision = next.restored;
+            self.revision = Some(revision);
+        }
+    }
+}
+
 /// What happened after a failed rollout.
 struct Next {
     message: String,
@@ -246,7 +257,9 @@ impl<'a, 'c> Deploy<'a, 'c> {
                 .flatten()
                 .ok_or("the deployment's history has no earlier revision with another image")
         } else {
-            Err("k8s-deploy did not set this image (no gantry.dev/image or change-cause annotation of ours names it)")
+            Err(
+                "k8s-deploy did not set this image (no gantry.dev/image or change-cause annotation of ours names it)",
+            )
         };
         self.conclude(report, outcome, &expect, restore, success)
             .await
@@ -312,16 +325,8 @@ impl<'a, 'c> Deploy<'a, 'c> {
         report.events.clone_from(&failure.events);
         let next = self.after_failure(&failure, restore, expect).await;
         report.failure = Some(format!("{}; {}", failure.message, next.message));
-        self.apply_next(&mut report, &next);
+        report.record(&next);
         report
-    }
-
-    fn apply_next(&self, report: &mut Report, next: &Next) {
-        if let Some(revision) = next.revision {
-            report.conclusion = Conclusion::RolledBack;
-            report.rollback_revision = next.restored;
-            report.revision = Some(revision);
-        }
     }
 
     fn report(&self, found: &Found) -> Report {
@@ -396,7 +401,7 @@ impl<'a, 'c> Deploy<'a, 'c> {
             Ok(next) => next,
             Err(_) => Next::failed(self.unfinished_undo(&found)),
         };
-        self.apply_next(&mut report, &next);
+        report.record(&next);
         report.failure = Some(next.message);
         report
     }
@@ -543,11 +548,14 @@ impl<'a, 'c> Deploy<'a, 'c> {
         soak: Option<std::time::Duration>,
     ) -> Outcome {
         // After a cancellation, only the runner's window is left.
-        let timeout = self.cancellation.deadline().map_or(self.settings.timeout, |deadline| {
-            deadline
-                .saturating_duration_since(std::time::Instant::now())
-                .min(self.settings.timeout)
-        });
+        let timeout = self
+            .cancellation
+            .deadline()
+            .map_or(self.settings.timeout, |deadline| {
+                deadline
+                    .saturating_duration_since(std::time::Instant::now())
+                    .min(self.settings.timeout)
+            });
         let options = WaitOptions {
             timeout,
             fail_fast: self.settings.fail_fast,

@@ -248,16 +248,16 @@ async fn execute(
     let client = gantry_kube::client(loaded.config)
         .map_err(|error| ActionError::Failed(anyhow::anyhow!(flow::chain(&error))))?;
     let cancellation = step.cancellation();
-    let result = Deploy::new(
+    let mut deploy = Deploy::new(
         &client,
         &target,
         settings,
         &mut step.console,
         timeline,
         cancellation,
-    )
-    .run()
-    .await;
+    );
+    // Boxed: the deploy's state machine is a large future.
+    let result = Box::pin(deploy.run()).await;
     Ok((target, result))
 }
 

@@ -33,7 +33,10 @@ pub fn write(summary: &mut Summary, target: &Target, report: &Report, timeline: 
             "image digest",
             report.digest.as_deref().map(code).unwrap_or_default(),
         ),
-        ("cancelled by", report.cancelled_by.unwrap_or_default().to_owned()),
+        (
+            "cancelled by",
+            report.cancelled_by.unwrap_or_default().to_owned(),
+        ),
         ("revision", optional(report.revision)),
         ("rollback revision", optional(report.rollback_revision)),
         ("failure", report.failure.clone().unwrap_or_default()),

@@ -7,8 +7,10 @@ use std::time::{Duration, Instant};
 use crate::common::{BOT_TOKEN, PREPROD_FILE, PROD_FILE, action, lz_branches, pulls, sim_with};
 
 /// Checks that take a simulated day: the deploy waits on them until it is cancelled.
-const SLOW_CI: crate::common::Ci<'static> =
-    &[("lint", "success", 86_400_000), ("test", "success", 86_400_000)];
+const SLOW_CI: crate::common::Ci<'static> = &[
+    ("lint", "success", 86_400_000),
+    ("test", "success", 86_400_000),
+];
 
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let until = Instant::now() + Duration::from_secs(60);
@@ -26,9 +28,11 @@ fn holds_the_lock(sim: &github_sim::SimHandle) -> bool {
 
 fn a_deploy_cancelled_while_waiting_for_checks_releases_its_lock_and_resumes_on_a_rerun() {
     let sim = sim_with(PREPROD_FILE, PROD_FILE, SLOW_CI);
-    let step = action(&sim, "v1.4.0")
-        .start_as_script(&gantry_testkit::generated_run_line("auto-deploy"));
-    wait_until("the pull request", || !pulls(&sim).is_empty() && holds_the_lock(&sim));
+    let step =
+        action(&sim, "v1.4.0").start_as_script(&gantry_testkit::generated_run_line("auto-deploy"));
+    wait_until("the pull request", || {
+        !pulls(&sim).is_empty() && holds_the_lock(&sim)
+    });
     let (run, signals) = step.cancel_as_runner();
     assert_eq!(signals, ["SIGINT"], "{}", run.render());
     assert_eq!(run.code, 1, "{}", run.render());
@@ -38,7 +42,11 @@ fn a_deploy_cancelled_while_waiting_for_checks_releases_its_lock_and_resumes_on_
     assert!(!run.summary.is_empty(), "{}", run.render());
     assert_eq!(run.output("result"), "failed");
     run.assert_never_shows(BOT_TOKEN);
-    assert!(!holds_the_lock(&sim), "lock released: {:?}", lz_branches(&sim));
+    assert!(
+        !holds_the_lock(&sim),
+        "lock released: {:?}",
+        lz_branches(&sim)
+    );
     let open: Vec<_> = pulls(&sim).into_iter().filter(|pull| pull.1).collect();
     assert_eq!(open.len(), 1, "the pull request is left open for a re-run");
 

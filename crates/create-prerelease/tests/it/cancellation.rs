@@ -14,8 +14,8 @@ fn slow(method: &str, path: &str, ms: u64) -> Fault {
 /// Starts the action as the runner would, waits until `fault` caught its request, cancels.
 fn cancel_while(sim: &github_sim::SimHandle, fault: Fault) -> gantry_testkit::Transcript {
     sim.add_fault(fault);
-    let step = action(sim, TAG)
-        .start_as_script(&gantry_testkit::generated_run_line("create-prerelease"));
+    let step =
+        action(sim, TAG).start_as_script(&gantry_testkit::generated_run_line("create-prerelease"));
     let caught = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while sim.faults().iter().any(|fault| fault.times != Some(0)) {
         assert!(std::time::Instant::now() < caught, "the request never came");
@@ -50,7 +50,9 @@ fn cancelled_while_the_create_is_in_flight_the_release_is_made_whole() {
     let sim = sim();
     let run = cancel_while(&sim, slow("POST", "/repos/*/*/releases", 2_000));
     assert!(
-        run.errors()[0].contains(&format!("cancelled (SIGINT): the release for {TAG} is whole (created by this run)")),
+        run.errors()[0].contains(&format!(
+            "cancelled (SIGINT): the release for {TAG} is whole (created by this run)"
+        )),
         "{}",
         run.render()
     );

@@ -12,11 +12,20 @@ use crate::common::{
 
 /// One `::error`, naming the signal, and a summary that says the step was cancelled.
 fn assert_reported_cancellation(run: &Transcript, signals: &[&str]) {
-    assert_eq!(signals, ["SIGINT"], "ended within the SIGINT grace\n{}", run.render());
+    assert_eq!(
+        signals,
+        ["SIGINT"],
+        "ended within the SIGINT grace\n{}",
+        run.render()
+    );
     assert_exit(run, 1);
     let errors = run.errors();
     assert_eq!(errors.len(), 1, "{}", run.render());
-    assert!(errors[0].contains("was cancelled (SIGINT)"), "{}", run.render());
+    assert!(
+        errors[0].contains("was cancelled (SIGINT)"),
+        "{}",
+        run.render()
+    );
     assert!(run.summary.contains("cancelled by"), "{}", run.summary);
 }
 
@@ -58,7 +67,8 @@ fn a_deploy_cancelled_before_the_deployment_was_read_changes_nothing() {
     assert_reported_cancellation(&run, &signals);
     assert_eq!(run.output("result"), "cancelled", "{}", run.render());
     assert!(
-        run.output("failure-reason").ends_with("nothing was changed"),
+        run.output("failure-reason")
+            .ends_with("nothing was changed"),
         "{}",
         run.render()
     );

@@ -64,7 +64,9 @@ fn a_tag_that_moves_during_the_rollout_fails_the_deploy() {
                     .as_ref()
                     .and_then(|status| status.container_statuses.as_ref())
                     .is_some_and(|statuses| {
-                        statuses.iter().any(|c| c.image_id.ends_with(FIRST) && c.ready)
+                        statuses
+                            .iter()
+                            .any(|c| c.image_id.ends_with(FIRST) && c.ready)
                     })
             })
         }));

@@ -14,11 +14,11 @@ use crate::common::{
 /// The Deployment as a first run leaves it when it is killed right after its patch: the image
 /// set, with the annotations the action writes, and the rollout still going.
 fn interrupted_patch(sim: &kube_sim::KubeSim, image: &str) {
-    interrupted_patch_of(sim, json!({"name": "app", "image": image}));
+    interrupted_patch_of(sim, &json!({"name": "app", "image": image}));
 }
 
 /// As [`interrupted_patch`], with the whole container (a merge patch replaces the list).
-fn interrupted_patch_of(sim: &kube_sim::KubeSim, container: serde_json::Value) {
+fn interrupted_patch_of(sim: &kube_sim::KubeSim, container: &serde_json::Value) {
     let image = container["image"].as_str().unwrap().to_owned();
     patch_deployment(
         sim,
@@ -113,7 +113,7 @@ fn a_rerun_during_an_unfinished_good_rollout_waits_for_it_and_reports_deployed()
     let sim = sim_with("", "        resources: {requests: {cpu: 1500m}}\n");
     interrupted_patch_of(
         &sim,
-        json!({"name": "app", "image": NEXT, "resources": {"requests": {"cpu": "1500m"}}}),
+        &json!({"name": "app", "image": NEXT, "resources": {"requests": {"cpu": "1500m"}}}),
     );
     let rerun = action(&sim, NEXT)
         .input("unschedulable-grace", "1h")
@@ -147,5 +147,9 @@ fn a_rerun_after_a_complete_rollout_verifies_it_and_reports_unchanged() {
     assert_eq!(rerun.output("result"), "unchanged", "{}", rerun.render());
     assert_eq!(rerun.output("revision"), "2");
     assert!(!rerun.output("image-digest").is_empty());
-    assert!(rerun.stdout.contains("verifying that its rollout is complete and healthy"));
+    assert!(
+        rerun
+            .stdout
+            .contains("verifying that its rollout is complete and healthy")
+    );
 }
