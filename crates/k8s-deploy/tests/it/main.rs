@@ -4,3 +4,4 @@ mod common;
 mod failures;
 mod faults;
 mod flows;
+mod hardening;
