@@ -197,16 +197,25 @@ async fn execute(
     timeline: &mut Timeline,
 ) -> Result<(Target, Result<Report, gantry_kube::Error>), ActionError> {
     let loaded = match &settings.kubeconfig {
-        Some(kubeconfig) => kubeconfig::load(kubeconfig.expose(), settings.context.as_deref())
-            .await
-            .map_err(|error| {
-                let input = if matches!(error, kubeconfig::KubeconfigError::NoContext(_)) {
-                    "context"
-                } else {
-                    "kubeconfig"
-                };
-                ActionError::input(input, error.to_string())
-            })?,
+        Some(kubeconfig) => {
+            let source = kubeconfig::read(kubeconfig.expose())
+                .map_err(|error| ActionError::input("kubeconfig", error.to_string()))?;
+            // Masked the moment they are read: before parsing, whose errors could show them.
+            for secret in source.secrets() {
+                step.console.add_mask(&Secret::new(secret.clone()));
+            }
+            source
+                .load(settings.context.as_deref())
+                .await
+                .map_err(|error| {
+                    let input = if matches!(error, kubeconfig::KubeconfigError::NoContext(_)) {
+                        "context"
+                    } else {
+                        "kubeconfig"
+                    };
+                    ActionError::input(input, error.to_string())
+                })?
+        }
         None if settings.context.is_some() => {
             return Err(ActionError::input(
                 "context",
@@ -220,9 +229,6 @@ async fn execute(
             )
         })?,
     };
-    for credential in &loaded.credentials {
-        step.console.add_mask(&Secret::new(credential.clone()));
-    }
     let target = Target {
         namespace: settings
             .namespace

@@ -39,20 +39,25 @@ impl Settings {
         let inputs = &step.inputs;
         let env_file = read_env_file(inputs.get("env-file"))?;
         let from_file = |name: &str| env_file.get(name).filter(|v| !v.is_empty()).cloned();
-        let (name, version) = (inputs.get("image-name"), inputs.get("version"));
+        let given = |input: &'static str, key: &'static str| {
+            inputs
+                .get(input)
+                .map(|value| Given::input(input, value))
+                .or_else(|| from_file(key).map(|value| Given::env_file(key, value)))
+        };
         let image = match inputs.get("image") {
             Some(full) => image(
                 Some(full),
-                name.map(str::to_owned),
-                version.map(str::to_owned),
+                inputs
+                    .get("image-name")
+                    .map(|v| Given::input("image-name", v)),
+                inputs.get("version").map(|v| Given::input("version", v)),
             )?,
             // Inputs win over the env file, part by part.
             None => image(
                 None,
-                name.map(str::to_owned).or_else(|| from_file("IMAGE_NAME")),
-                version
-                    .map(str::to_owned)
-                    .or_else(|| from_file("IMAGE_VERSION")),
+                given("image-name", "IMAGE_NAME"),
+                given("version", "IMAGE_VERSION"),
             )?,
         };
         let deployment = inputs
@@ -174,54 +179,97 @@ fn annotations(
     annotations
 }
 
-/// `image`, or `image-name` + `version` (either may come from the env file), never both.
+/// A part of the image reference and where the user set it, so an error names that place.
+struct Given {
+    value: String,
+    /// The input that carries it: the part's own input, or `env-file`.
+    input: &'static str,
+    /// How the message refers to it: empty for an input, `IMAGE_NAME in the env file` otherwise.
+    place: String,
+}
+
+impl Given {
+    fn input(input: &'static str, value: &str) -> Self {
+        Self {
+            value: value.to_owned(),
+            input,
+            place: String::new(),
+        }
+    }
+
+    fn env_file(key: &str, value: String) -> Self {
+        Self {
+            value,
+            input: "env-file",
+            place: format!("{key} "),
+        }
+    }
+
+    /// Checks the value with `check`, reporting a failure against the place it came from.
+    fn check(
+        &self,
+        check: fn(&str) -> Result<(), gantry_image::ImageRefError>,
+        example: &str,
+    ) -> Result<(), ActionError> {
+        check(&self.value).map_err(|error| {
+            ActionError::input(
+                self.input,
+                format!(
+                    "{}`{}` {error}; write it like {example}",
+                    self.place, self.value
+                ),
+            )
+        })
+    }
+}
+
+/// `image`, or `image-name` + `version` (either may come from the env file), never both; every
+/// part checked against the image reference grammar, reported under the input that set it.
 fn image(
     full: Option<&str>,
-    name: Option<String>,
-    version: Option<String>,
+    name: Option<Given>,
+    version: Option<Given>,
 ) -> Result<String, ActionError> {
-    let image = match (full, name, version) {
-        (Some(full), None, None) => full.to_owned(),
-        (Some(_), _, _) => {
-            return Err(ActionError::input(
-                "image",
-                "conflicts with image-name and version; give one or the other",
-            ));
+    match (full, name, version) {
+        (Some(full), None, None) => {
+            gantry_image::parse(full).map_err(|error| {
+                ActionError::input(
+                    "image",
+                    format!("`{full}` {error}; write it like registry.example/app:1.2.3"),
+                )
+            })?;
+            Ok(full.to_owned())
         }
+        (Some(_), _, _) => Err(ActionError::input(
+            "image",
+            "conflicts with image-name and version; give one or the other",
+        )),
         (None, Some(name), Some(version)) => {
-            let separator = if version.starts_with("sha256:") {
+            name.check(gantry_image::check_name, "registry.example/app")?;
+            version.check(
+                gantry_image::check_version,
+                "1.2.3 or sha256:<64 hex digits>",
+            )?;
+            let separator = if version.value.contains(':') {
                 '@'
             } else {
                 ':'
             };
-            format!("{name}{separator}{version}")
+            Ok(format!("{}{separator}{}", name.value, version.value))
         }
-        (None, Some(_), None) => {
-            return Err(ActionError::input(
-                "version",
-                "is required with image-name (or IMAGE_VERSION in env-file)",
-            ));
-        }
-        (None, None, Some(_)) => {
-            return Err(ActionError::input(
-                "image-name",
-                "is required with version (or IMAGE_NAME in env-file)",
-            ));
-        }
-        (None, None, None) => {
-            return Err(ActionError::input(
-                "image",
-                "is required; set image, image-name and version, or env-file",
-            ));
-        }
-    };
-    if image.chars().any(char::is_whitespace) || image.ends_with([':', '@', '/']) {
-        return Err(ActionError::input(
+        (None, Some(_), None) => Err(ActionError::input(
+            "version",
+            "is required with image-name (or IMAGE_VERSION in env-file)",
+        )),
+        (None, None, Some(_)) => Err(ActionError::input(
+            "image-name",
+            "is required with version (or IMAGE_NAME in env-file)",
+        )),
+        (None, None, None) => Err(ActionError::input(
             "image",
-            format!("`{image}` is not an image reference like registry.example/app:1.2.3"),
-        ));
+            "is required; set image, image-name and version, or env-file",
+        )),
     }
-    Ok(image)
 }
 
 /// A DNS-1123 subdomain, as Kubernetes requires for Deployment and namespace names.
@@ -239,21 +287,80 @@ fn is_dns_label(name: &str) -> bool {
 mod tests {
     use super::*;
 
+    const SHA: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    fn input(name: &'static str, value: &str) -> Given {
+        Given::input(name, value)
+    }
+
+    fn refused_input(result: Result<String, ActionError>) -> String {
+        match result {
+            Err(ActionError::Input { input, .. }) => input,
+            other => panic!("expected bad input, got {other:?}"),
+        }
+    }
+
     #[test]
     fn image_from_parts_or_whole() {
-        let some = |s: &str| Some(s.to_owned());
         assert_eq!(image(Some("r/app:1"), None, None).unwrap(), "r/app:1");
         assert_eq!(
-            image(None, some("r/app"), some("1.2")).unwrap(),
+            image(
+                None,
+                Some(input("image-name", "r/app")),
+                Some(input("version", "1.2"))
+            )
+            .unwrap(),
             "r/app:1.2"
         );
         assert_eq!(
-            image(None, some("r/app"), some("sha256:ab")).unwrap(),
-            "r/app@sha256:ab"
+            image(
+                None,
+                Some(input("image-name", "r/app")),
+                Some(input("version", SHA))
+            )
+            .unwrap(),
+            format!("r/app@{SHA}")
         );
-        assert!(image(Some("r/app:1"), some("r/app"), None).is_err());
-        assert!(image(None, some("r/app"), None).is_err());
+        assert!(image(Some("r/app:1"), Some(input("image-name", "r/app")), None).is_err());
+        assert!(image(None, Some(input("image-name", "r/app")), None).is_err());
         assert!(image(Some("r/app:"), None, None).is_err());
+    }
+
+    #[test]
+    fn a_bad_part_is_reported_under_the_input_that_set_it() {
+        let name = || Some(input("image-name", "registry.example/app"));
+        assert_eq!(
+            refused_input(image(Some("registry.example/App:1.1"), None, None)),
+            "image"
+        );
+        assert_eq!(
+            refused_input(image(
+                None,
+                name(),
+                Some(input("version", "1.1##[add-mask]registry.example/app"))
+            )),
+            "version"
+        );
+        assert_eq!(
+            refused_input(image(
+                None,
+                Some(input("image-name", "Registry.example/App")),
+                Some(input("version", "1"))
+            )),
+            "image-name"
+        );
+        assert_eq!(
+            refused_input(image(None, name(), Some(input("version", "sha256:ab")))),
+            "version"
+        );
+        let from_file = Some(Given::env_file("IMAGE_VERSION", "v1 2".to_owned()));
+        let error = image(None, name(), from_file).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("input `env-file`: IMAGE_VERSION `v1 2` has an invalid tag"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -8,5 +8,6 @@ mod digests;
 mod failures;
 mod faults;
 mod flows;
+mod hardening;
 mod reruns;
 mod scaling;
