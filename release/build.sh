@@ -8,8 +8,9 @@
 # checkout, CARGO_HOME, target directory and toolchain paths are remapped to fixed names in Rust
 # (--remap-path-prefix) and C (-ffile-prefix-map) code, dependencies come from Cargo.lock
 # (--locked), SOURCE_DATE_EPOCH is the commit time, and the release profile strips symbols.
-# aarch64-unknown-linux-musl is built with cargo-zigbuild (pip install ziglang cargo-zigbuild);
-# the others with plain cargo and the target installed by rustup.
+# The Linux musl targets are built with cargo-zigbuild (pip install ziglang cargo-zigbuild): zig is
+# the C compiler and linker for musl that ring's C code needs (plain cargo would need musl-gcc);
+# the macOS targets with plain cargo. Every target is installed by rustup.
 set -euo pipefail
 
 if [[ $# -lt 2 ]]; then
@@ -52,7 +53,7 @@ for name in "${binaries[@]}"; do
   packages+=(-p "$name")
 done
 case "$target" in
-  aarch64-unknown-linux-musl) build=(cargo zigbuild) ;;
+  x86_64-unknown-linux-musl | aarch64-unknown-linux-musl) build=(cargo zigbuild) ;;
   *) build=(cargo build) ;;
 esac
 "${build[@]}" --release --locked --target "$target" "${packages[@]}"
