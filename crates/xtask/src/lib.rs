@@ -1,5 +1,6 @@
-//! Generated files: every `actions/<name>/action.yml` and the reference tables in the action
-//! READMEs come from the actions' `SPEC`s, so the public interface cannot drift from the binaries.
+//! Generated files: every `actions/<name>/action.yml` (composite), `actions/<name>/docker/action.yml`
+//! (Docker form) and the reference tables in the action READMEs come from the actions' `SPEC`s, so
+//! the public interface cannot drift from the binaries.
 
 pub mod demo;
 
@@ -32,8 +33,8 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The composite `action.yml` for an action: inputs reach the binary only through `env:`.
-pub fn action_yml(spec: &ActionSpec) -> String {
+/// The `inputs:` of an action.yml: the spec's inputs, as declared.
+fn inputs_mapping(spec: &ActionSpec) -> Mapping {
     let mut inputs = Mapping::new();
     for input in spec.inputs {
         let mut entry = Mapping::new();
@@ -44,6 +45,49 @@ pub fn action_yml(spec: &ActionSpec) -> String {
         }
         inputs.insert(input.name.into(), entry.into());
     }
+    inputs
+}
+
+/// The image reference of the Docker actions until a release commit pins it (`release/commit.sh
+/// --image` replaces `OWNER/gantry:RELEASE` with the published image and version).
+pub const DOCKER_IMAGE_PLACEHOLDER: &str = "docker://ghcr.io/OWNER/gantry:RELEASE";
+
+/// The Docker form of an action (`actions/<name>/docker/action.yml`): the same inputs, which the
+/// runner passes as `INPUT_*` variables, and the action's binary as the image's entrypoint.
+pub fn docker_action_yml(spec: &ActionSpec) -> String {
+    let mut outputs = Mapping::new();
+    for output in spec.outputs {
+        outputs.insert(
+            output.name.into(),
+            mapping([("description", output.description)]).into(),
+        );
+    }
+    let runs = mapping([
+        ("using", Value::from("docker")),
+        ("image", DOCKER_IMAGE_PLACEHOLDER.into()),
+        ("entrypoint", format!("/usr/local/bin/{}", spec.name).into()),
+    ]);
+    let document = mapping([
+        (
+            "name",
+            Value::from(format!("gantry {} (Docker)", spec.name)),
+        ),
+        ("description", spec.title.into()),
+        ("author", "gantry".into()),
+        ("inputs", inputs_mapping(spec).into()),
+        ("outputs", outputs.into()),
+        ("runs", runs.into()),
+    ]);
+    let yaml = serde_yaml::to_string(&document).expect("a mapping of strings serialises");
+    format!(
+        "# Generated from crates/{}/src (SPEC) by `cargo xtask codegen`; do not edit.\n{yaml}",
+        spec.name
+    )
+}
+
+/// The composite `action.yml` for an action: inputs reach the binary only through `env:`.
+pub fn action_yml(spec: &ActionSpec) -> String {
+    let mut inputs = inputs_mapping(spec);
     let mut bin_dir = Mapping::new();
     bin_dir.insert("description".into(), BIN_DIR_DESCRIPTION.into());
     bin_dir.insert("required".into(), false.into());
@@ -196,6 +240,7 @@ pub fn generated_files(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
     for spec in ACTIONS {
         let dir = root.join("actions").join(spec.name);
         files.push((dir.join("action.yml"), action_yml(spec)));
+        files.push((dir.join("docker/action.yml"), docker_action_yml(spec)));
         let readme_path = dir.join("README.md");
         let readme = match std::fs::read_to_string(&readme_path) {
             Ok(text) => text,

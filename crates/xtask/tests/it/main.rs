@@ -1,6 +1,7 @@
 //! Repository checks: generated files are current, composite actions pass inputs through `env:`
-//! only, and the binary installer verifies what it downloads.
+//! only, the binary installer verifies what it downloads, and the release scripts rehearse a release.
 
 mod action_yml;
 mod demo;
 mod install_binary;
+mod release;

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The Docker form of an action under act, in container mode through podman's Docker-compatible
+# socket: a release commit (release/commit.sh --image) pins actions/ticgen/docker to the image
+# built from release binaries (release/image.sh, no pull); act runs the step in that image and a
+# later step reads the outputs back.
+#
+# Usage: tests/act/docker.sh DIST_DIR   (release assets of both Linux targets)
+# Needs: act, podman, buildah.
+# Status: not yet run green: podman cannot start containers on the development machine (crun:
+# "cgroups in hybrid mode not supported").
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+dist="$(cd "${1:?usage: tests/act/docker.sh DIST_DIR}" && pwd)"
+work="$(mktemp -d)"
+service_pid=""
+cleanup() {
+  [[ -n "$service_pid" ]] && kill "$service_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "act docker test failed: $1"
+  [[ -f "$work/act.log" ]] && cat "$work/act.log"
+  exit 1
+}
+export GIT_AUTHOR_NAME=dev GIT_AUTHOR_EMAIL=dev@example.invalid GIT_COMMITTER_NAME=dev GIT_COMMITTER_EMAIL=dev@example.invalid
+
+# The image, under the name the release commit pins.
+SOURCE_DATE_EPOCH=1767225600 "$root/release/image.sh" "$dist" "ghcr.io/acme/gantry:1.2.3" \
+  "org.opencontainers.image.version=1.2.3" >/dev/null
+
+# A release commit of this checkout's actions/ with the Docker actions pinned to that image.
+src="$work/src"
+mkdir -p "$src"
+git -C "$root" ls-files -z actions | (cd "$root" && xargs -0 tar -cf -) | tar -xf - -C "$src"
+git -C "$src" init --quiet --initial-branch=main
+git -C "$src" add .
+git -C "$src" commit --quiet -m "gantry 1.2.3"
+git -C "$src" tag v1.2.3
+(cd "$dist" && sha256sum -- *-unknown-linux-musl) >"$work/SHA256SUMS"
+(cd "$src" && "$root/release/commit.sh" v1.2.3 "$work/SHA256SUMS" --image ghcr.io/acme/gantry) >/dev/null
+grep -q "image: docker://ghcr.io/acme/gantry:1.2.3" "$src/actions/ticgen/docker/action.yml" 2>/dev/null ||
+  git -C "$src" show v1.2.3:actions/ticgen/docker/action.yml | grep -q "image: docker://ghcr.io/acme/gantry:1.2.3" ||
+  fail "the release commit does not pin the image"
+git -C "$src" checkout --quiet v1.2.3
+
+# podman's Docker API on a private socket; containers get the ulimits this machine needs.
+printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n' >"$work/containers.conf"
+CONTAINERS_CONF="$work/containers.conf" podman system service --time=0 "unix://$work/podman.sock" &
+service_pid=$!
+for _ in $(seq 100); do [[ -S "$work/podman.sock" ]] && break; sleep 0.1; done
+[[ -S "$work/podman.sock" ]] || fail "podman system service did not start"
+
+cd "$root"
+XDG_CACHE_HOME="$work/act-cache" DOCKER_HOST="unix://$work/podman.sock" \
+  env -u GITHUB_ACTIONS -u GITHUB_OUTPUT -u GITHUB_STEP_SUMMARY -u GITHUB_ENV -u GITHUB_PATH \
+  act push -W tests/act/docker.yml -P ubuntu-latest=-self-hosted --pull=false \
+  --local-repository "acme/gantry@v1.2.3=$src" >"$work/act.log" 2>&1 || fail "act run failed"
+grep -qF "docker-tic=2.0.0-main.g1111111" "$work/act.log" || fail "the output did not reach the later step"
+echo "act: the Docker form of ticgen ran in the release image through podman; its tic reached a later step"
