@@ -2,5 +2,4 @@
 //! only, and the binary installer verifies what it downloads.
 
 mod action_yml;
-mod demo;
 mod install_binary;
