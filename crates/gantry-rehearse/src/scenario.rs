@@ -358,7 +358,11 @@ impl Rehearsal<'_> {
         self.expect(
             format!("the `prereleased` event of {tag} to start the deploy workflow"),
             triggers,
-            "made with the workflow's own GITHUB_TOKEN, which starts no workflow (use an app or bot token as tokens.release)",
+            if triggers {
+                "made by an app, so it starts workflows"
+            } else {
+                "made with the workflow's own GITHUB_TOKEN, which starts no workflow (use an app or bot token as tokens.release)"
+            },
         );
         Ok((tic, event))
     }
@@ -493,7 +497,12 @@ impl Rehearsal<'_> {
                 self.expect(
                     format!("the landing-zone pull request #{} merged by {bot} with one approval, by {bot}", pull.number),
                     pull.merged && pull.merged_by.as_deref() == Some(bot.as_str()) && pull.approvals == [bot.clone()],
-                    format!("merged {} by {:?}, approvals {:?}", pull.merged, pull.merged_by, pull.approvals),
+                    format!(
+                        "merged {} by {}, approvals {}",
+                        pull.merged,
+                        pull.merged_by.as_deref().unwrap_or("nobody"),
+                        pull.approvals.join(", ")
+                    ),
                 );
             }
             None => self.expect(
