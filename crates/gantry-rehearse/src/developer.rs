@@ -22,7 +22,7 @@ impl Developer<'_> {
         title: &str,
     ) -> anyhow::Result<u64> {
         let pull = self.send(
-            reqwest::Method::POST,
+            &reqwest::Method::POST,
             &format!("/repos/{repo}/pulls"),
             &json!({ "title": title, "head": head, "base": base }),
         )?;
@@ -34,7 +34,7 @@ impl Developer<'_> {
     /// Squash-merges a pull request; returns the merge commit.
     pub fn merge_pull(&self, repo: &str, number: u64) -> anyhow::Result<String> {
         let merge = self.send(
-            reqwest::Method::PUT,
+            &reqwest::Method::PUT,
             &format!("/repos/{repo}/pulls/{number}/merge"),
             &json!({ "merge_method": "squash" }),
         )?;
@@ -47,14 +47,14 @@ impl Developer<'_> {
     /// Pushes a lightweight tag on `sha`.
     pub fn push_tag(&self, repo: &str, tag: &str, sha: &str) -> anyhow::Result<()> {
         self.send(
-            reqwest::Method::POST,
+            &reqwest::Method::POST,
             &format!("/repos/{repo}/git/refs"),
             &json!({ "ref": format!("refs/tags/{tag}"), "sha": sha }),
         )
         .map(drop)
     }
 
-    fn send(&self, method: reqwest::Method, path: &str, body: &Value) -> anyhow::Result<Value> {
+    fn send(&self, method: &reqwest::Method, path: &str, body: &Value) -> anyhow::Result<Value> {
         let url = format!("{}{path}", self.api_url);
         self.runtime.block_on(async {
             let response = reqwest::Client::new()

@@ -90,7 +90,7 @@ pub fn lines_changed(before: &str, after: &str) -> usize {
 pub struct DeploymentFacts {
     pub image: String,
     pub revision: String,
-    /// (revision, image) of each of its ReplicaSets, oldest revision first.
+    /// (revision, image) of each `ReplicaSet` it owns, oldest revision first.
     pub history: Vec<(u64, String)>,
 }
 

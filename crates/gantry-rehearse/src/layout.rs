@@ -97,16 +97,16 @@ impl Layout {
         if let Some(scale) = time_scale {
             let map = world
                 .as_mapping_mut()
-                .ok_or_else(|| self.invalid("`github` must be a mapping"))?;
+                .ok_or_else(|| Layout::invalid("`github` must be a mapping"))?;
             if !map.contains_key("clock") {
                 map.insert("clock".into(), serde_yaml::Mapping::new().into());
             }
             map.get_mut("clock")
                 .and_then(serde_yaml::Value::as_mapping_mut)
-                .ok_or_else(|| self.invalid("`github.clock` must be a mapping"))?
+                .ok_or_else(|| Layout::invalid("`github.clock` must be a mapping"))?
                 .insert("scale".into(), scale.into());
         }
-        serde_yaml::to_string(&world).map_err(|error| self.invalid(&error.to_string()))
+        serde_yaml::to_string(&world).map_err(|error| Layout::invalid(&error.to_string()))
     }
 
     /// The simulated seconds per real second of the github world (kube-sim runs at the same pace).
@@ -150,7 +150,7 @@ impl Layout {
         }
     }
 
-    fn invalid(&self, reason: &str) -> LayoutError {
+    fn invalid(reason: &str) -> LayoutError {
         LayoutError::Invalid {
             what: "the world's `github` section".to_owned(),
             reason: reason.to_owned(),

@@ -11,6 +11,12 @@ use crate::step::{Step, format_duration};
 const BAR_COLUMNS: usize = 44;
 
 /// The timeline as text: one row per step, a bar where it ran.
+#[expect(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "bar positions are a few dozen non-negative columns"
+)]
 pub fn timeline_text(report: &Report) -> String {
     let total = report.total.as_secs_f64().max(0.001);
     let width = report
@@ -112,6 +118,10 @@ pub fn markdown(text: &str) -> String {
     out
 }
 
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "rows and seconds number a few dozen, far below 2^52"
+)]
 fn timeline_svg(report: &Report) -> String {
     const LABEL: f64 = 340.0;
     const CHART: f64 = 560.0;

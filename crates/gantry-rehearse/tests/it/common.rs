@@ -141,7 +141,7 @@ impl Rehearsed {
         (image, revision)
     }
 
-    /// (revision, image) of every ReplicaSet in the namespace, by revision.
+    /// (revision, image) of every `ReplicaSet` in the namespace, by revision.
     pub fn history(&self) -> Vec<(String, String)> {
         let mut history: Vec<_> = self
             .stage
