@@ -2,8 +2,6 @@
 //! (Docker form) and the reference tables in the action READMEs come from the actions' `SPEC`s, so
 //! the public interface cannot drift from the binaries.
 
-pub mod demo;
-
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,4 @@
-//! `cargo xtask codegen` writes the generated files; `cargo xtask check` fails if any is stale;
-//! `cargo xtask demo` runs the main CI job on an embedded example.
+//! `cargo xtask codegen` writes the generated files; `cargo xtask check` fails if any is stale.
 
 use anyhow::{Context as _, bail};
 
@@ -35,14 +34,6 @@ fn main() -> anyhow::Result<()> {
                 )
             }
         }
-        "demo" => {
-            let codes = xtask::demo::run(&mut std::io::stdout().lock())?;
-            if codes == [0, 0, 0] {
-                Ok(())
-            } else {
-                bail!("demo steps exited with {codes:?}")
-            }
-        }
-        _ => bail!("usage: cargo xtask codegen|check|demo"),
+        _ => bail!("usage: cargo xtask codegen|check"),
     }
 }

@@ -2,6 +2,5 @@
 //! only, the binary installer verifies what it downloads, and the release scripts rehearse a release.
 
 mod action_yml;
-mod demo;
 mod install_binary;
 mod release;

@@ -1,0 +1,132 @@
+//! The `gantry` command: `gantry rehearse` (also the default) plays a release through the real
+//! actions against in-process simulators and says whether every expectation held.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
+use gantry_rehearse::{Binaries, Layout, Progress, Sources, Stage, rehearse, report};
+
+fn cli() -> Command {
+    let rehearse = Command::new("rehearse")
+        .about("Rehearse a release, good and bad, through the real actions against github-sim and kube-sim")
+        .arg(file_arg("world", "Rehearsal world (layout, tokens, releases and the github-sim world); default: the embedded one"))
+        .arg(file_arg("manifests", "kube-sim manifests holding the Deployment; default: the embedded ones"))
+        .arg(file_arg("images", "kube-sim image catalogue (the bad version must fail to start); default: the embedded one"))
+        .arg(
+            Arg::new("report")
+                .long("report")
+                .value_name("FILE")
+                .value_parser(value_parser!(PathBuf))
+                .default_value("gantry-rehearsal.html")
+                .help("Where to write the HTML report"),
+        )
+        .arg(
+            Arg::new("time-scale")
+                .long("time-scale")
+                .value_name("N")
+                .value_parser(value_parser!(f64))
+                .help("Simulated seconds per real second for both simulators (default: the world's clock.scale)"),
+        )
+        .arg(
+            Arg::new("keep")
+                .long("keep")
+                .action(ArgAction::SetTrue)
+                .help("Leave both simulators running afterwards and print their URLs, a kubeconfig and a token (Ctrl-C stops)"),
+        );
+    Command::new("gantry")
+        .about("gantry: gated CI and verified delivery to Kubernetes")
+        .subcommand(rehearse.clone())
+        .args(rehearse.get_arguments().cloned().collect::<Vec<_>>())
+}
+
+fn file_arg(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .value_name("FILE")
+        .value_parser(value_parser!(PathBuf))
+        .help(help)
+}
+
+fn main() -> ExitCode {
+    let matches = cli().get_matches();
+    let matches = matches.subcommand_matches("rehearse").unwrap_or(&matches);
+    let progress = Progress::stdout();
+    match run(matches, &progress) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(error) => {
+            progress.line(&format!("error: {error:#}"));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs the rehearsal; `Ok(false)` when an expectation did not hold.
+fn run(matches: &ArgMatches, progress: &Progress) -> anyhow::Result<bool> {
+    let path = |name: &str| matches.get_one::<PathBuf>(name).map(PathBuf::as_path);
+    let layout = Layout::load(&Sources {
+        world: path("world"),
+        manifests: path("manifests"),
+        images: path("images"),
+    })?;
+    let binaries = Binaries::next_to_current_exe(&mut |line| progress.line(line))?;
+    let stage = Stage::start(&layout, matches.get_one::<f64>("time-scale").copied())?;
+    progress.line(&format!(
+        "rehearsing {} → {} ({}) → {}/{} · time ×{}",
+        layout.service,
+        layout.landing_zone,
+        layout.env_file,
+        layout.namespace,
+        layout.deployment,
+        stage.time_scale
+    ));
+    let report = rehearse(&layout, &stage, &binaries, progress)?;
+    progress.line("");
+    progress.line(&report::timeline_text(&report));
+    let file = path("report").context("--report has a default")?;
+    std::fs::write(
+        file,
+        report::html(&report, &format!("gantry rehearsal of {}", layout.service)),
+    )
+    .with_context(|| format!("failed to write the report to {}", file.display()))?;
+    let failed: Vec<_> = report.expectations.iter().filter(|e| !e.held).collect();
+    let held = report.expectations.len() - failed.len();
+    progress.line(&format!(
+        "{held} of {} expectations held; report: {}",
+        report.expectations.len(),
+        std::fs::canonicalize(file)
+            .unwrap_or_else(|_| file.to_owned())
+            .display()
+    ));
+    for expectation in &failed {
+        progress.line(&format!(
+            "✗ expected {}; found {}",
+            expectation.what, expectation.found
+        ));
+    }
+    if matches.get_flag("keep") {
+        keep(&stage, &layout, progress)?;
+    }
+    Ok(failed.is_empty())
+}
+
+/// Prints how to reach both simulators and waits for Ctrl-C.
+fn keep(stage: &Stage, layout: &Layout, progress: &Progress) -> anyhow::Result<()> {
+    progress.line(&format!(
+        "\nthe simulators stay up until Ctrl-C:\n  github-sim  {url}  token {token}\n              curl -H 'Authorization: token {token}' '{url}/repos/{lz}/pulls?state=all'\n  kube-sim    {kube}  kubeconfig {kubeconfig}\n              KUBECONFIG={kubeconfig} kubectl -n {ns} rollout history deploy/{deploy}\n  service     {endpoint}",
+        url = stage.github.url(),
+        token = layout.tokens.developer,
+        lz = layout.landing_zone,
+        kube = stage.cluster.url(),
+        kubeconfig = stage.kubeconfig.display(),
+        ns = layout.namespace,
+        deploy = layout.deployment,
+        endpoint = stage.endpoint.url,
+    ));
+    stage
+        .runtime
+        .block_on(tokio::signal::ctrl_c())
+        .context("failed to wait for Ctrl-C")
+}

@@ -1,0 +1,93 @@
+//! What a person watches while the rehearsal runs: one line per step as it finishes, and a spinner
+//! for each step that is still running when stdout is a terminal (plain lines only otherwise, so
+//! a log file or CI step gets no control characters).
+
+use std::io::{IsTerminal as _, Write};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// The rehearsal's terminal.
+pub struct Progress {
+    spinners: Option<MultiProgress>,
+    out: Mutex<Box<dyn Write + Send>>,
+}
+
+impl Progress {
+    /// Stdout, with spinners when it is a terminal.
+    pub fn stdout() -> Progress {
+        let tty = std::io::stdout().is_terminal();
+        Progress {
+            spinners: tty.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout())),
+            out: Mutex::new(Box::new(std::io::stdout())),
+        }
+    }
+
+    /// Plain lines into `out` (tests, files).
+    pub fn plain(out: impl Write + Send + 'static) -> Progress {
+        Progress {
+            spinners: None,
+            out: Mutex::new(Box::new(out)),
+        }
+    }
+
+    /// Prints one line (above the spinners, if any). Each line is neutralised so that nothing a
+    /// world file or an action's output holds reads as a workflow command when this runs in CI.
+    pub fn line(&self, text: &str) {
+        let text = plain_text(text);
+        if let Some(spinners) = &self.spinners {
+            // A closed terminal is nothing to fail the rehearsal for.
+            let _ = spinners.println(&text);
+        } else {
+            let mut out = self
+                .out
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let _ = writeln!(out, "{text}");
+            let _ = out.flush();
+        }
+    }
+
+    /// A spinner for a step that waits; it disappears when dropped.
+    pub fn waiting(&self, title: &str) -> Spinner {
+        Spinner(self.spinners.as_ref().map(|spinners| {
+            let bar = spinners.add(ProgressBar::new_spinner());
+            bar.set_style(
+                ProgressStyle::with_template("  {spinner} {msg} {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_message(plain_text(title));
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        }))
+    }
+}
+
+/// A running step's spinner (nothing when not on a terminal).
+pub struct Spinner(Option<ProgressBar>);
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(bar) = self.0.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `text` with carriage returns removed and every line that the runner would read as a workflow
+/// command (`::name::`, `##[name]`) indented by a visible marker.
+pub fn plain_text(text: &str) -> String {
+    text.replace('\r', "")
+        .lines()
+        .map(|line| {
+            let trimmed = line.trim_start();
+            if trimmed.starts_with("::") || trimmed.starts_with("##[") {
+                format!("| {line}")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

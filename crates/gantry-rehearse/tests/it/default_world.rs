@@ -1,0 +1,113 @@
+//! The embedded default: 1.4.0 deploys, is verified and promoted; 1.5.0 cannot pull, is rolled
+//! back, and stays a prerelease.
+
+use gantry_rehearse::{Layout, report};
+
+use crate::common::{differing_lines, rehearse_layout};
+
+const GOOD: &str = "registry.example/acme/service:1.4.0";
+const BAD: &str = "registry.example/acme/service:1.5.0";
+
+#[test]
+fn a_good_and_a_bad_release_through_the_real_actions() {
+    let run = rehearse_layout(Layout::embedded().unwrap());
+    run.assert_all_held();
+    let release = [
+        "ticgen",
+        "required-ci-check",
+        "ticgen",
+        "create-prerelease",
+        "auto-deploy",
+        "k8s-deploy",
+    ];
+    assert_eq!(
+        run.actions(),
+        [release, release].concat(),
+        "{}",
+        run.transcript
+    );
+
+    // The good release: merged by the bot with its one approval, one line of the env file.
+    let number: u64 = run.output("auto-deploy", 0, "pr-number").parse().unwrap();
+    assert_eq!(
+        run.pull(number),
+        (
+            true,
+            Some("deploy-bot".to_owned()),
+            vec!["deploy-bot".to_owned()]
+        )
+    );
+    let facts = &run.report.releases[0];
+    assert_eq!(facts.landing_zone_pull.as_ref().unwrap().number, number);
+    let (before, after) = run.env_file_around(&run.output("auto-deploy", 0, "merge-sha"));
+    assert_eq!(
+        differing_lines(&before, &after),
+        [(
+            "export IMAGE_VERSION=1.3.0".to_owned(),
+            "export IMAGE_VERSION=1.4.0".to_owned()
+        )]
+    );
+    assert_eq!(facts.env_lines_changed, 1);
+    assert_eq!(run.output("k8s-deploy", 0, "image"), GOOD);
+    assert!(!run.is_prerelease("v1.4.0"), "v1.4.0 was promoted");
+    assert_eq!(facts.prerelease, Some(false));
+
+    // The bad release: its merge landed too, the rollout failed fast and was rolled back.
+    let bad = &run.report.releases[1];
+    let (before, after) = run.env_file_around(&run.output("auto-deploy", 1, "merge-sha"));
+    assert_eq!(differing_lines(&before, &after).len(), 1);
+    assert!(after.contains("export IMAGE_VERSION=1.5.0"));
+    assert_eq!(run.output("k8s-deploy", 1, "result"), "rolled-back");
+    assert_eq!(run.output("auto-deploy", 1, "verified"), "false");
+    assert_eq!(
+        run.deployment(),
+        (GOOD.to_owned(), "4".to_owned()),
+        "back on 1.4.0, whose template got the newest revision"
+    );
+    assert_eq!(
+        run.history(),
+        [
+            (
+                "1".to_owned(),
+                "registry.example/acme/service:1.3.0".to_owned()
+            ),
+            ("3".to_owned(), BAD.to_owned()),
+            ("4".to_owned(), GOOD.to_owned()),
+        ]
+    );
+    assert_eq!(
+        bad.deployment.history,
+        [
+            (1, "registry.example/acme/service:1.3.0".to_owned()),
+            (3, BAD.to_owned()),
+            (4, GOOD.to_owned()),
+        ]
+    );
+    assert_eq!(run.output("k8s-deploy", 1, "rollback-revision"), "2");
+    assert!(run.is_prerelease("v1.5.0"), "v1.5.0 stays a prerelease");
+    assert_eq!(bad.prerelease, Some(true));
+
+    // What a person reads: one line per step, the timeline, the report.
+    assert_eq!(
+        run.transcript
+            .lines()
+            .filter(|l| l.starts_with('✓') || l.starts_with('✗'))
+            .count(),
+        12,
+        "{}",
+        run.transcript
+    );
+    let timeline = report::timeline_text(&run.report);
+    assert_eq!(timeline.lines().count(), 13, "{timeline}");
+    let html = report::html(&run.report, "rehearsal");
+    assert!(html.contains("<svg"), "a timeline chart");
+    assert_eq!(html.matches("<section").count(), 12);
+    assert!(
+        html.contains("<table>"),
+        "summaries' tables rendered as HTML"
+    );
+    assert!(
+        !html.contains("ghp_rehearsalDeployBotToken00001"),
+        "no token in the report"
+    );
+}
