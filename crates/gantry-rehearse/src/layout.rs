@@ -27,8 +27,10 @@ pub enum LayoutError {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tokens {
-    /// The workflow runs' own `GITHUB_TOKEN` (ticgen's context, auto-deploy's `token`).
-    pub workflow: String,
+    /// auto-deploy's `token`: a GitHub App installation token for the service and the landing zone
+    /// (what the deploy workflows mint; a service's own `GITHUB_TOKEN` cannot write to another
+    /// repository, and only an app can create the mirrored check runs).
+    pub deploy: String,
     /// create-prerelease's token; a release made with it must start the deploy workflow.
     pub release: String,
     /// auto-deploy's `bot-token`: approves and merges.

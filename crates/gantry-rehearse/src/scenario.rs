@@ -386,7 +386,7 @@ impl Rehearsal<'_> {
         )?;
         let mark = self.github().events().len();
         let inputs = [
-            ("token", layout.tokens.workflow.as_str()),
+            ("token", layout.tokens.deploy.as_str()),
             ("bot-token", layout.tokens.bot.as_str()),
             ("landing-zone-repo", layout.landing_zone.as_str()),
             ("env-file", layout.env_file.as_str()),

@@ -20,14 +20,14 @@ good_version: 2.0.0
 bad_version: 2.1.0
 verify_timeout: 4s
 tokens:
-  workflow: ghs_platformWorkflow
+  deploy: ghs_platformDeployer
   release: ghs_platformReleaser
   bot: ghp_platformMerger
   developer: ghp_platformDev
 github:
   clock: { scale: 20 }
   identities:
-    - { login: github-actions, kind: github_token, tokens: [ghs_platformWorkflow] }
+    - { login: deployer, kind: app, tokens: [ghs_platformDeployer] }
     - { login: releaser, kind: app, tokens: [ghs_platformReleaser] }
     - { login: merger, kind: bot, tokens: [ghp_platformMerger] }
     - { login: dana, kind: user, tokens: [ghp_platformDev] }
