@@ -810,13 +810,17 @@ fn to_answer(outcome: routes::Outcome, url: &str, query: &BTreeMap<String, Strin
     }
 }
 
-/// The unauthenticated web routes (release downloads), outside the API's auth and rate limit.
-fn web(shared: &Shared, method: &Method, path: &str) -> Option<Answer> {
-    let decoded: Vec<String> = path
-        .split('/')
+/// The non-empty segments of a request path, percent-decoded.
+fn decoded_segments(path: &str) -> Vec<String> {
+    path.split('/')
         .filter(|s| !s.is_empty())
         .map(decode)
-        .collect();
+        .collect()
+}
+
+/// The unauthenticated web routes (release downloads), outside the API's auth and rate limit.
+fn web(shared: &Shared, method: &Method, path: &str) -> Option<Answer> {
+    let decoded = decoded_segments(path);
     let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let route = routes::release_assets::WebRoute::parse(method, &segs)?;
     let mut world = lock(&shared.world);
@@ -881,6 +885,13 @@ fn unauthenticated(shared: &Shared, headers: &HeaderMap, now: i64) -> Answer {
     a
 }
 
+/// An answer given before routing (version, rate limit): the caller's rate headers and login.
+fn before_routing(mut answer: Answer, budget: &Budget, login: String) -> Answer {
+    answer.headers.extend(rate_headers(budget));
+    answer.identity = Some(login);
+    answer
+}
+
 /// The authenticated REST pipeline.
 fn api(
     shared: &Shared,
@@ -905,10 +916,7 @@ fn api(
     let mut limiter = lock(&shared.limiter);
     let budget = limiter.peek(token, who.rate_limit, now);
     if let Some(e) = unsupported_version(headers) {
-        let mut a = Answer::error(&e);
-        a.headers.extend(rate_headers(&budget));
-        a.identity = Some(who.login);
-        return a;
+        return before_routing(Answer::error(&e), &budget, who.login);
     }
     let query = parse_query(query_str);
     // HEAD answers exactly as GET (hyper sends no body) and costs the same.
@@ -918,11 +926,8 @@ fn api(
         method
     };
     if path == "/rate_limit" && method == Method::GET {
-        let mut a = Answer::json(StatusCode::OK, &rate_limit_body(&budget, &who));
-        a.headers.extend(rate_headers(&budget));
-        a.headers.extend(rate_headers(&budget));
-        a.identity = Some(who.login);
-        return a;
+        let body = rate_limit_body(&budget, &who);
+        return before_routing(Answer::json(StatusCode::OK, &body), &budget, who.login);
     }
     if budget.remaining() == 0 {
         let e = ApiError::new(
@@ -930,16 +935,9 @@ fn api(
             format!("API rate limit exceeded for user ID {}.", who.id),
         )
         .doc("https://docs.github.com/rest/overview/rate-limits-for-the-rest-api");
-        let mut a = Answer::error(&e);
-        a.headers.extend(rate_headers(&budget));
-        a.identity = Some(who.login);
-        return a;
+        return before_routing(Answer::error(&e), &budget, who.login);
     }
-    let decoded: Vec<String> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(decode)
-        .collect();
+    let decoded = decoded_segments(path);
     let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let accept = headers
         .get(header::ACCEPT)

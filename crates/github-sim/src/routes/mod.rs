@@ -210,20 +210,7 @@ fn route_repo(world: &mut World, ctx: &Ctx<'_>, repo: &str, rest: &[&str]) -> Ou
         ["pulls"] if m == Method::POST => pulls::create(world, ctx, repo),
         ["pulls", n, tail @ ..] => {
             let number: u64 = n.parse().map_err(|_| ApiError::not_found())?;
-            match tail {
-                [] if get => pulls::get(world, ctx, repo, number),
-                [] if m == Method::PATCH => pulls::update(world, ctx, repo, number),
-                ["merge"] if get => pulls::is_merged(world, ctx, repo, number),
-                ["merge"] if m == Method::PUT => pulls::merge(world, ctx, repo, number),
-                ["commits"] if get => pulls::commits(world, ctx, repo, number),
-                ["files"] if get => compare::pull_files(world, ctx, repo, number),
-                ["reviews"] if get => pulls::list_reviews(world, ctx, repo, number),
-                ["reviews"] if m == Method::POST => pulls::create_review(world, ctx, repo, number),
-                ["update-branch"] if m == Method::PUT => {
-                    pulls::update_branch(world, ctx, repo, number)
-                }
-                _ => Err(unknown_repo(&m, repo, rest)),
-            }
+            route_pull(world, ctx, repo, number, tail, rest)
         }
         ["issues", n, "comments"] if get => issues::list_comments(world, ctx, repo, id_of(n)?),
         ["issues", n, "comments"] if m == Method::POST => {
@@ -258,6 +245,31 @@ fn route_repo(world: &mut World, ctx: &Ctx<'_>, repo: &str, rest: &[&str]) -> Ou
         ["releases", id] if get => releases::get(world, ctx, repo, id),
         ["releases", id] if m == Method::PATCH => releases::update(world, ctx, repo, id),
         ["releases", id] if m == Method::DELETE => releases::delete(world, ctx, repo, id),
+        _ => Err(unknown_repo(&m, repo, rest)),
+    }
+}
+
+/// `/repos/{repo}/pulls/{number}/{tail}`; `rest` is the whole path after the repository.
+fn route_pull(
+    world: &mut World,
+    ctx: &Ctx<'_>,
+    repo: &str,
+    number: u64,
+    tail: &[&str],
+    rest: &[&str],
+) -> Outcome {
+    let m = ctx.method.clone();
+    let get = m == Method::GET;
+    match tail {
+        [] if get => pulls::get(world, ctx, repo, number),
+        [] if m == Method::PATCH => pulls::update(world, ctx, repo, number),
+        ["merge"] if get => pulls::is_merged(world, ctx, repo, number),
+        ["merge"] if m == Method::PUT => pulls::merge(world, ctx, repo, number),
+        ["commits"] if get => pulls::commits(world, ctx, repo, number),
+        ["files"] if get => compare::pull_files(world, ctx, repo, number),
+        ["reviews"] if get => pulls::list_reviews(world, ctx, repo, number),
+        ["reviews"] if m == Method::POST => pulls::create_review(world, ctx, repo, number),
+        ["update-branch"] if m == Method::PUT => pulls::update_branch(world, ctx, repo, number),
         _ => Err(unknown_repo(&m, repo, rest)),
     }
 }
