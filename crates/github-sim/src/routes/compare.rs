@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use super::{Ctx, Outcome, Reply};
+use super::{Ctx, Outcome, Reply, pulls};
 use crate::error::ApiError;
 use crate::git::{Files, ObjectStore, Sha};
 use crate::json;
@@ -89,10 +89,7 @@ pub fn pull_files(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) -> 
     ctx.need(world, repo, |p| p.pull_requests, Access::Read)?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     let p = r.pull(number).ok_or_else(ApiError::not_found)?;
-    let base = world
-        .objects
-        .merge_base(&p.base_sha, &p.head_sha)
-        .unwrap_or(p.base_sha);
+    let base = pulls::diff_base(world, p);
     let mut files = changes(ctx.base, world, r, &base, &p.head_sha);
     files.truncate(MAX_PULL_FILES);
     Ok(Reply::Page(files, None))

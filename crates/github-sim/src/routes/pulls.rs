@@ -428,15 +428,21 @@ fn rebase(
     Ok(current)
 }
 
+/// Where a pull request's commits and files are counted from: the merge base of its base and head
+/// (the base itself when they share no history).
+pub(super) fn diff_base(world: &World, p: &Pull) -> Sha {
+    world
+        .objects
+        .merge_base(&p.base_sha, &p.head_sha)
+        .unwrap_or(p.base_sha)
+}
+
 /// `GET /repos/{o}/{r}/pulls/{n}/commits`
 pub fn commits(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) -> Outcome {
     ctx.need(world, repo, |p| p.pull_requests, Access::Read)?;
     let r = world.repos.get(repo).ok_or_else(ApiError::not_found)?;
     let p = r.pull(number).ok_or_else(ApiError::not_found)?;
-    let base = world
-        .objects
-        .merge_base(&p.base_sha, &p.head_sha)
-        .unwrap_or(p.base_sha);
+    let base = diff_base(world, p);
     let items = world
         .objects
         .commits_between(&base, &p.head_sha)
