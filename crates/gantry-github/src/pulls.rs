@@ -128,16 +128,8 @@ impl Client<Approver> {
         sha: &str,
         body: &str,
     ) -> Result<Review, GithubError> {
-        let path = format!("{}/pulls/{number}/reviews", repo.path());
-        let request = json!({ "event": "APPROVE", "commit_id": sha, "body": body });
-        self.create(&path, &request, || async {
-            Ok(self
-                .reviews(repo, number)
-                .await?
-                .into_iter()
-                .find(|review| {
-                    review.state == "APPROVED" && review.commit_id.as_deref() == Some(sha)
-                }))
+        self.review(repo, number, "APPROVE", sha, body, |review| {
+            review.state == "APPROVED" && review.commit_id.as_deref() == Some(sha)
         })
         .await
     }
@@ -152,18 +144,33 @@ impl Client<Approver> {
         sha: &str,
         body: &str,
     ) -> Result<Review, GithubError> {
+        self.review(repo, number, "REQUEST_CHANGES", sha, body, |review| {
+            review.state == "CHANGES_REQUESTED"
+                && review.commit_id.as_deref() == Some(sha)
+                && review.body.as_deref() == Some(body)
+        })
+        .await
+    }
+
+    /// Submits a review with `event` at `sha`; after an unknown outcome, the review that `is_it`
+    /// recognises among the pull request's reviews is the one submitted.
+    async fn review(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        event: &str,
+        sha: &str,
+        body: &str,
+        is_it: impl Fn(&Review) -> bool,
+    ) -> Result<Review, GithubError> {
         let path = format!("{}/pulls/{number}/reviews", repo.path());
-        let request = json!({ "event": "REQUEST_CHANGES", "commit_id": sha, "body": body });
+        let request = json!({ "event": event, "commit_id": sha, "body": body });
         self.create(&path, &request, || async {
             Ok(self
                 .reviews(repo, number)
                 .await?
                 .into_iter()
-                .find(|review| {
-                    review.state == "CHANGES_REQUESTED"
-                        && review.commit_id.as_deref() == Some(sha)
-                        && review.body.as_deref() == Some(body)
-                }))
+                .find(|review| is_it(review)))
         })
         .await
     }
