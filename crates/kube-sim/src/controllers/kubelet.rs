@@ -105,6 +105,9 @@ fn step(
     let now = c.next_at.unwrap_or_else(|| world.clock.elapsed());
     let field_path = format!("spec.containers{{{}}}", c.name);
     let fp = Some(field_path.as_str());
+    let event = |world: &mut World, warning: bool, reason: &str, message: &str| {
+        world.record_event(Resource::Pods, pod, warning, reason, message, "kubelet", fp);
+    };
     let pod_desc = format!(
         "{}_{}({})",
         meta_str(pod, "name"),
@@ -114,28 +117,22 @@ fn step(
     let start = |world: &mut World, c: &mut ContainerSim| {
         if let Some(err) = c.config_error.clone() {
             let msg = format!("Error: {err}");
-            world.record_event(Resource::Pods, pod, true, "Failed", &msg, "kubelet", fp);
+            event(world, true, "Failed", &msg);
             c.stage = Stage::ConfigError;
             c.next_at = Some(now + Duration::from_secs(10));
             return;
         }
-        world.record_event(
-            Resource::Pods,
-            pod,
+        event(
+            world,
             false,
             "Created",
             &format!("Created container: {}", c.name),
-            "kubelet",
-            fp,
         );
-        world.record_event(
-            Resource::Pods,
-            pod,
+        event(
+            world,
             false,
             "Started",
             &format!("Started container {}", c.name),
-            "kubelet",
-            fp,
         );
         c.stage = Stage::Running;
         c.ever_started = true;
@@ -160,24 +157,8 @@ fn step(
                 "Failed to apply default image tag \"{0}\": couldn't parse image name \"{0}\": {why}",
                 c.image
             );
-            world.record_event(
-                Resource::Pods,
-                pod,
-                true,
-                "InspectFailed",
-                &msg,
-                "kubelet",
-                fp,
-            );
-            world.record_event(
-                Resource::Pods,
-                pod,
-                true,
-                "Failed",
-                "Error: InvalidImageName",
-                "kubelet",
-                fp,
-            );
+            event(world, true, "InspectFailed", &msg);
+            event(world, true, "Failed", "Error: InvalidImageName");
             c.stage = Stage::InvalidImageName;
             c.next_at = None;
         }
@@ -191,17 +172,14 @@ fn step(
                 .contains(&normalize_reference(&c.image));
             if present && pull_policy != "Always" {
                 let msg = format!("Container image \"{}\" already present on machine", c.image);
-                world.record_event(Resource::Pods, pod, false, "Pulled", &msg, "kubelet", fp);
+                event(world, false, "Pulled", &msg);
                 start(world, c);
             } else {
-                world.record_event(
-                    Resource::Pods,
-                    pod,
+                event(
+                    world,
                     false,
                     "Pulling",
                     &format!("Pulling image \"{}\"", c.image),
-                    "kubelet",
-                    fp,
                 );
                 c.stage = Stage::Pulling;
                 c.next_at = Some(now + spec.map_or(Duration::from_secs(1), |s| s.pull_time));
@@ -218,7 +196,7 @@ fn step(
                     "Successfully pulled image \"{}\" in {secs:.3}s ({secs:.3}s including waiting). Image size: 10485760 bytes.",
                     c.image
                 );
-                world.record_event(Resource::Pods, pod, false, "Pulled", &msg, "kubelet", fp);
+                event(world, false, "Pulled", &msg);
                 start(world, c);
             }
             _ => {
@@ -228,39 +206,20 @@ fn step(
                     c.image,
                     pull_error(&c.image)
                 );
-                world.record_event(Resource::Pods, pod, true, "Failed", &msg, "kubelet", fp);
-                world.record_event(
-                    Resource::Pods,
-                    pod,
-                    true,
-                    "Failed",
-                    "Error: ErrImagePull",
-                    "kubelet",
-                    fp,
-                );
+                event(world, true, "Failed", &msg);
+                event(world, true, "Failed", "Error: ErrImagePull");
                 c.stage = Stage::ErrImagePull;
                 c.next_at = Some(now + Duration::from_secs(1));
             }
         },
         Stage::ErrImagePull => {
-            world.record_event(
-                Resource::Pods,
-                pod,
+            event(
+                world,
                 false,
                 "BackOff",
                 &format!("Back-off pulling image \"{}\"", c.image),
-                "kubelet",
-                fp,
             );
-            world.record_event(
-                Resource::Pods,
-                pod,
-                true,
-                "Failed",
-                "Error: ImagePullBackOff",
-                "kubelet",
-                fp,
-            );
+            event(world, true, "Failed", "Error: ImagePullBackOff");
             c.stage = Stage::ImagePullBackOff;
             c.next_at = Some(now + Duration::from_secs(backoff(c.pull_failures)));
         }
@@ -275,7 +234,7 @@ fn step(
                     "Back-off restarting failed container {} in pod {pod_desc}",
                     c.name
                 );
-                world.record_event(Resource::Pods, pod, true, "BackOff", &msg, "kubelet", fp);
+                event(world, true, "BackOff", &msg);
                 c.stage = Stage::CrashLoopBackOff;
                 c.next_at = Some(now + Duration::from_secs(delay));
             } else {
