@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition};
 use k8s_openapi::api::core::v1::Pod;
 
 /// The Deployment (and ReplicaSet) annotation holding the rollout revision.
@@ -30,10 +30,7 @@ pub fn deployment_status(deployment: &Deployment) -> Status {
     if generation > status.observed_generation.unwrap_or(0) {
         return Status::Waiting("Waiting for deployment spec update to be observed...".to_owned());
     }
-    let timed_out = status.conditions.iter().flatten().any(|condition| {
-        condition.type_ == "Progressing" && condition.reason.as_deref() == Some(TIMED_OUT_REASON)
-    });
-    if timed_out {
+    if progress_deadline_exceeded(deployment).is_some() {
         return Status::Failed(format!(
             "deployment {name:?} exceeded its progress deadline"
         ));
@@ -65,23 +62,40 @@ pub fn deployment_status(deployment: &Deployment) -> Status {
 
 /// The `ReplicaFailure` condition's message when it is true (quota, admission, …).
 pub fn replica_failure(deployment: &Deployment) -> Option<String> {
+    deployment_condition(deployment, |condition| {
+        condition.type_ == "ReplicaFailure" && condition.status == "True"
+    })
+    .map(|condition| {
+        format!(
+            "ReplicaFailure: {}",
+            condition
+                .message
+                .as_deref()
+                .or(condition.reason.as_deref())
+                .unwrap_or("the ReplicaSet cannot create pods")
+        )
+    })
+}
+
+/// The `Progressing` condition whose reason says the Deployment exceeded its progress deadline.
+pub(crate) fn progress_deadline_exceeded(deployment: &Deployment) -> Option<&DeploymentCondition> {
+    deployment_condition(deployment, |condition| {
+        condition.type_ == "Progressing" && condition.reason.as_deref() == Some(TIMED_OUT_REASON)
+    })
+}
+
+/// The first of the Deployment's status conditions that `wanted` accepts.
+fn deployment_condition(
+    deployment: &Deployment,
+    wanted: impl Fn(&DeploymentCondition) -> bool,
+) -> Option<&DeploymentCondition> {
     deployment
         .status
         .as_ref()?
         .conditions
         .iter()
         .flatten()
-        .find(|condition| condition.type_ == "ReplicaFailure" && condition.status == "True")
-        .map(|condition| {
-            format!(
-                "ReplicaFailure: {}",
-                condition
-                    .message
-                    .as_deref()
-                    .or(condition.reason.as_deref())
-                    .unwrap_or("the ReplicaSet cannot create pods")
-            )
-        })
+        .find(|condition| wanted(condition))
 }
 
 /// Container waiting reasons that do not heal by waiting.

@@ -20,7 +20,7 @@ use crate::deployment::{Target, image_of, selector};
 use crate::retry::WatchBackoff;
 use crate::rollout::{
     POD_TEMPLATE_HASH, PodPolicy, PodState, REVISION_ANNOTATION, Status, classify,
-    deployment_status, replica_failure,
+    deployment_status, progress_deadline_exceeded, replica_failure,
 };
 
 /// What the rollout must reach: the Deployment's controller past our generation, its pod template
@@ -72,23 +72,13 @@ impl Expectation {
 
 /// The `lastUpdateTime` of the Deployment's `ProgressDeadlineExceeded` condition, if it has one.
 fn timed_out_at(deployment: &Deployment) -> Option<String> {
-    deployment
-        .status
-        .as_ref()?
-        .conditions
-        .iter()
-        .flatten()
-        .find(|condition| {
-            condition.type_ == "Progressing"
-                && condition.reason.as_deref() == Some(crate::rollout::TIMED_OUT_REASON)
-        })
-        .map(|condition| {
-            condition
-                .last_update_time
-                .as_ref()
-                .map(|time| time.0.to_string())
-                .unwrap_or_default()
-        })
+    progress_deadline_exceeded(deployment).map(|condition| {
+        condition
+            .last_update_time
+            .as_ref()
+            .map(|time| time.0.to_string())
+            .unwrap_or_default()
+    })
 }
 
 fn template_of(deployment: &Deployment) -> PodTemplateSpec {
