@@ -65,21 +65,12 @@ pub fn docker_action_yml(spec: &ActionSpec) -> String {
         ("image", DOCKER_IMAGE_PLACEHOLDER.into()),
         ("entrypoint", format!("/usr/local/bin/{}", spec.name).into()),
     ]);
-    let document = mapping([
-        (
-            "name",
-            Value::from(format!("gantry {} (Docker)", spec.name)),
-        ),
-        ("description", spec.title.into()),
-        ("author", "gantry".into()),
-        ("inputs", inputs_mapping(spec).into()),
-        ("outputs", outputs.into()),
-        ("runs", runs.into()),
-    ]);
-    let yaml = serde_yaml::to_string(&document).expect("a mapping of strings serialises");
-    format!(
-        "# Generated from crates/{}/src (SPEC) by `cargo xtask codegen`; do not edit.\n{yaml}",
-        spec.name
+    generated_action(
+        spec,
+        format!("gantry {} (Docker)", spec.name),
+        inputs_mapping(spec),
+        outputs,
+        runs,
     )
 }
 
@@ -148,8 +139,19 @@ pub fn action_yml(spec: &ActionSpec) -> String {
         ("using", Value::from("composite")),
         ("steps", Value::Sequence(vec![install.into(), run.into()])),
     ]);
+    generated_action(spec, format!("gantry {}", spec.name), inputs, outputs, runs)
+}
+
+/// An `action.yml` document named `name`, under the header that says it is generated.
+fn generated_action(
+    spec: &ActionSpec,
+    name: String,
+    inputs: Mapping,
+    outputs: Mapping,
+    runs: Mapping,
+) -> String {
     let document = mapping([
-        ("name", Value::from(format!("gantry {}", spec.name))),
+        ("name", Value::from(name)),
         ("description", spec.title.into()),
         ("author", "gantry".into()),
         ("inputs", inputs.into()),
