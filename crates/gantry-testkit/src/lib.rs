@@ -317,6 +317,43 @@ impl Transcript {
         text
     }
 
+    /// Asserts the runner would obey nothing a hostile value smuggled in: the step's own masks,
+    /// groups, annotations and debug lines only, and no output (`x`, `pwned`) that the hostile
+    /// values in the hardening tests try to set.
+    pub fn assert_no_injected_command(&self) {
+        for command in self.commands() {
+            assert!(
+                matches!(
+                    command.command.as_str(),
+                    "add-mask" | "group" | "endgroup" | "notice" | "warning" | "error" | "debug"
+                ),
+                "obeyed {command:?}:\n{}",
+                self.render()
+            );
+        }
+        assert!(
+            self.outputs
+                .keys()
+                .all(|name| name != "x" && name != "pwned"),
+            "{}",
+            self.render()
+        );
+    }
+
+    /// Asserts every `::add-mask::` masks one of `secrets`, and nothing a value chose.
+    pub fn assert_masks_only(&self, secrets: &[&str]) {
+        for command in self.commands() {
+            if command.command == "add-mask" {
+                assert!(
+                    secrets.contains(&command.data.as_str()),
+                    "masked {:?}:\n{}",
+                    command.data,
+                    self.render()
+                );
+            }
+        }
+    }
+
     /// Asserts the text appears nowhere the step could leak it: stdout (except the `::add-mask::`
     /// commands that tell the runner to hide it, which the runner never shows), stderr, outputs and
     /// the summary.

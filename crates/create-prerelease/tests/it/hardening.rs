@@ -6,25 +6,10 @@ use github_sim::{Fault, FaultAction};
 
 use crate::common::{BOT_TOKEN, action, api_requests, sim};
 
+/// Asserts the runner would obey nothing the values smuggled in, and masks only the token.
 fn assert_no_injected_command(run: &Transcript) {
-    for command in run.commands() {
-        assert!(
-            matches!(
-                command.command.as_str(),
-                "add-mask" | "group" | "endgroup" | "notice" | "warning" | "error" | "debug"
-            ),
-            "obeyed {command:?}:\n{}",
-            run.render()
-        );
-        if command.command == "add-mask" {
-            assert_eq!(command.data, BOT_TOKEN, "{}", run.render());
-        }
-    }
-    assert!(
-        run.outputs
-            .keys()
-            .all(|name| name != "x" && name != "pwned")
-    );
+    run.assert_no_injected_command();
+    run.assert_masks_only(&[BOT_TOKEN]);
 }
 
 #[test]

@@ -20,18 +20,11 @@ fn assert_refused_before_any_request(run: &Transcript, sim: &kube_sim::KubeSim, 
     assert_eq!(image(sim), GOOD);
 }
 
-/// Asserts the runner would obey nothing but masks, groups, notices and errors of the action's own,
-/// and no mask of a value the step did not declare secret.
+/// Asserts the runner would obey nothing the values smuggled in, and no mask of a value the step
+/// did not declare secret (the kubeconfig's secrets are masked, so no fixed list of them).
 fn assert_no_injected_command(run: &Transcript) {
+    run.assert_no_injected_command();
     for command in run.commands() {
-        assert!(
-            matches!(
-                command.command.as_str(),
-                "add-mask" | "group" | "endgroup" | "notice" | "warning" | "error" | "debug"
-            ),
-            "obeyed {command:?}:\n{}",
-            run.render()
-        );
         assert!(
             !(command.command == "add-mask" && command.data == "registry.example/app"),
             "{}",
@@ -39,11 +32,6 @@ fn assert_no_injected_command(run: &Transcript) {
         );
         assert!(!command.data.starts_with("PWNED"), "{}", run.render());
     }
-    assert!(
-        run.outputs
-            .keys()
-            .all(|name| name != "x" && name != "pwned")
-    );
 }
 
 #[test]
