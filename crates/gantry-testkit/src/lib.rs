@@ -18,6 +18,22 @@ use gantry_runner::{Env, file_command, spec::input_env_name};
 /// CI variables cannot leak into a test.
 const KEPT_VARIABLES: &[&str] = &["PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT"];
 
+/// Strips the ambient `GITHUB_*`, `RUNNER_*` and `ACTIONS_*` variables and `KUBECONFIG` from a
+/// child the test runs (a client driving a simulator), keeping the rest of its environment.
+pub fn hermetic(cmd: &mut Command) -> &mut Command {
+    for (name, _) in Env::from_process().iter() {
+        let name = name.to_string_lossy();
+        if ["GITHUB_", "RUNNER_", "ACTIONS_"]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+            || name == "KUBECONFIG"
+        {
+            cmd.env_remove(&*name);
+        }
+    }
+    cmd
+}
+
 /// One run of an action binary, configured step by step.
 pub struct ActionRun {
     binary: PathBuf,

@@ -165,20 +165,7 @@ pub fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
-/// Strips the ambient GitHub/runner environment from a child.
-#[expect(
-    clippy::disallowed_methods,
-    reason = "tests list the ambient variables only to remove them from children"
-)]
-pub fn hermetic(cmd: &mut Command) -> &mut Command {
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy().into_owned();
-        if k.starts_with("GITHUB_") || k.starts_with("RUNNER_") || k.starts_with("ACTIONS_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd
-}
+pub use gantry_testkit::hermetic;
 
 /// The `github-sim` binary serving a world file; killed on drop.
 pub struct Server(Child);

@@ -215,24 +215,7 @@ pub fn kubectl_path() -> PathBuf {
     p
 }
 
-/// A child process without the ambient GitHub/runner environment or a KUBECONFIG.
-#[expect(
-    clippy::disallowed_methods,
-    reason = "tests list the ambient variables only to remove them from children"
-)]
-pub fn hermetic(cmd: &mut Command) -> &mut Command {
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy().into_owned();
-        if k.starts_with("GITHUB_")
-            || k.starts_with("RUNNER_")
-            || k.starts_with("ACTIONS_")
-            || k == "KUBECONFIG"
-        {
-            cmd.env_remove(k);
-        }
-    }
-    cmd
-}
+pub use gantry_testkit::hermetic;
 
 /// Runs the stock kubectl with a clean environment (no GITHUB_*, RUNNER_*, ACTIONS_*, KUBECONFIG).
 pub fn kubectl(kubeconfig: &Path, home: &Path, args: &[&str]) -> Out {
