@@ -1,6 +1,7 @@
 //! Runs an action binary the way the runner does (inputs as `INPUT_*`, a fresh `GITHUB_OUTPUT` and
 //! step summary, an event payload file, no ambient `GITHUB_*`/`RUNNER_*`/`ACTIONS_*` variables) and
-//! returns the whole transcript for assertions and snapshots.
+//! returns the whole transcript for assertions and snapshots; also strips the same ambient
+//! variables from any other child a test runs ([`hermetic`]).
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
