@@ -9,7 +9,7 @@ mod continuation;
 mod failures;
 mod faults;
 mod flows;
-mod hardening;
 mod guard;
+mod hardening;
 mod lock;
 mod reruns;

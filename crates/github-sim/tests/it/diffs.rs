@@ -6,8 +6,8 @@ use std::process::Command;
 use github_sim::{Control, SimHandle, World};
 use serde_json::json;
 
-use crate::common::{WORLD, install_crypto, start};
 use crate::common::hermetic;
+use crate::common::{WORLD, install_crypto, start};
 
 /// The shas of a diverged branch: `bump` (two commits: an edit plus a new file, then a rename)
 /// against `main` (one commit after the fork). Each client opens the pull request itself.
