@@ -83,18 +83,7 @@ pub async fn deploy(
         .ok_or_else(|| cancelled_before_the_lock(cancellation))
         .and_then(|resolved| resolved.map_err(at(Stage::Release)))?;
     outcome.release_url = Some(release.html_url.clone());
-    journal.note(
-        Stage::EnvFile,
-        format!(
-            "{} ({})",
-            settings.env_file,
-            if settings.skip_merge {
-                "production: skip-merge"
-            } else {
-                "pre-production"
-            }
-        ),
-    );
+    journal.note(Stage::EnvFile, env_file_line(settings));
     let release_name = format!("{}@{}", settings.source, settings.tag);
     let owner = Owner {
         release: &release_name,
@@ -175,6 +164,16 @@ pub async fn deploy(
         ),
     }
     result
+}
+
+/// The progress line naming the env file and which kind of deploy it gets.
+fn env_file_line(settings: &Settings) -> String {
+    let kind = if settings.skip_merge {
+        "production: skip-merge"
+    } else {
+        "pre-production"
+    };
+    format!("{} ({kind})", settings.env_file)
 }
 
 /// A cancellation before the lock was taken: nothing was written.

@@ -881,6 +881,14 @@ fn unauthenticated(shared: &Shared, headers: &HeaderMap, now: i64) -> Answer {
     a
 }
 
+/// A header's value as text; empty when absent or not text.
+fn header_text<'h>(headers: &'h HeaderMap, name: &HeaderName) -> &'h str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
 /// The authenticated REST pipeline.
 fn api(
     shared: &Shared,
@@ -920,7 +928,6 @@ fn api(
     if path == "/rate_limit" && method == Method::GET {
         let mut a = Answer::json(StatusCode::OK, &rate_limit_body(&budget, &who));
         a.headers.extend(rate_headers(&budget));
-        a.headers.extend(rate_headers(&budget));
         a.identity = Some(who.login);
         return a;
     }
@@ -941,14 +948,8 @@ fn api(
         .map(decode)
         .collect();
     let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let accept = header_text(headers, &header::ACCEPT);
+    let content_type = header_text(headers, &header::CONTENT_TYPE);
     let ctx = Ctx {
         base: &shared.base,
         method,

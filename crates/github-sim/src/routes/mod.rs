@@ -208,23 +208,8 @@ fn route_repo(world: &mut World, ctx: &Ctx<'_>, repo: &str, rest: &[&str]) -> Ou
         }
         ["pulls"] if get => pulls::list(world, ctx, repo),
         ["pulls"] if m == Method::POST => pulls::create(world, ctx, repo),
-        ["pulls", n, tail @ ..] => {
-            let number: u64 = n.parse().map_err(|_| ApiError::not_found())?;
-            match tail {
-                [] if get => pulls::get(world, ctx, repo, number),
-                [] if m == Method::PATCH => pulls::update(world, ctx, repo, number),
-                ["merge"] if get => pulls::is_merged(world, ctx, repo, number),
-                ["merge"] if m == Method::PUT => pulls::merge(world, ctx, repo, number),
-                ["commits"] if get => pulls::commits(world, ctx, repo, number),
-                ["files"] if get => compare::pull_files(world, ctx, repo, number),
-                ["reviews"] if get => pulls::list_reviews(world, ctx, repo, number),
-                ["reviews"] if m == Method::POST => pulls::create_review(world, ctx, repo, number),
-                ["update-branch"] if m == Method::PUT => {
-                    pulls::update_branch(world, ctx, repo, number)
-                }
-                _ => Err(unknown_repo(&m, repo, rest)),
-            }
-        }
+        ["pulls", n, tail @ ..] => route_pull(world, ctx, repo, n, tail)
+            .unwrap_or_else(|| Err(unknown_repo(&m, repo, rest))),
         ["issues", n, "comments"] if get => issues::list_comments(world, ctx, repo, id_of(n)?),
         ["issues", n, "comments"] if m == Method::POST => {
             issues::create_comment(world, ctx, repo, id_of(n)?)
@@ -260,6 +245,33 @@ fn route_repo(world: &mut World, ctx: &Ctx<'_>, repo: &str, rest: &[&str]) -> Ou
         ["releases", id] if m == Method::DELETE => releases::delete(world, ctx, repo, id),
         _ => Err(unknown_repo(&m, repo, rest)),
     }
+}
+
+/// `pulls/{n}/…`; `None` for an operation the simulator does not serve.
+fn route_pull(
+    world: &mut World,
+    ctx: &Ctx<'_>,
+    repo: &str,
+    n: &str,
+    tail: &[&str],
+) -> Option<Outcome> {
+    let Ok(number) = n.parse::<u64>() else {
+        return Some(Err(ApiError::not_found()));
+    };
+    let m = ctx.method;
+    let get = *m == Method::GET;
+    Some(match tail {
+        [] if get => pulls::get(world, ctx, repo, number),
+        [] if *m == Method::PATCH => pulls::update(world, ctx, repo, number),
+        ["merge"] if get => pulls::is_merged(world, ctx, repo, number),
+        ["merge"] if *m == Method::PUT => pulls::merge(world, ctx, repo, number),
+        ["commits"] if get => pulls::commits(world, ctx, repo, number),
+        ["files"] if get => compare::pull_files(world, ctx, repo, number),
+        ["reviews"] if get => pulls::list_reviews(world, ctx, repo, number),
+        ["reviews"] if *m == Method::POST => pulls::create_review(world, ctx, repo, number),
+        ["update-branch"] if *m == Method::PUT => pulls::update_branch(world, ctx, repo, number),
+        _ => return None,
+    })
 }
 
 fn unknown_repo(m: &Method, repo: &str, rest: &[&str]) -> ApiError {
