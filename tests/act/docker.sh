@@ -7,9 +7,7 @@
 #
 # Usage: tests/act/docker.sh DIST_DIR   (release assets of both Linux targets)
 # Needs: act, podman, runc, buildah, busybox (static, Debian's busybox-static).
-# Containers run with runc (crun cannot start them on cgroup v1/hybrid hosts) and the ulimits
-# podman needs there, from a containers.conf of the test's own (CONTAINERS_CONF); images live in a
-# storage of the test's own (CONTAINERS_STORAGE_CONF), removed at the end.
+# Containers run with runc and images live in a storage of the test's own (tests/image/containers.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 dist="$(cd "${1:?usage: tests/act/docker.sh DIST_DIR}" && pwd)"
@@ -32,11 +30,8 @@ fail() {
 }
 export GIT_AUTHOR_NAME=dev GIT_AUTHOR_EMAIL=dev@example.invalid GIT_COMMITTER_NAME=dev GIT_COMMITTER_EMAIL=dev@example.invalid
 
-printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n[engine]\nruntime = "runc"\n' \
-  >"$work/containers.conf"
-printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s"\n' "$work/storage" "$work/run" \
-  >"$work/storage.conf"
-export CONTAINERS_CONF="$work/containers.conf" CONTAINERS_STORAGE_CONF="$work/storage.conf"
+. "$root/tests/image/containers.sh"
+private_containers "$work"
 
 # The image, under the name the release commit pins.
 SOURCE_DATE_EPOCH=1767225600 "$root/release/image.sh" "$dist" "ghcr.io/acme/gantry:1.2.3" \
@@ -68,7 +63,7 @@ grep -q "image: docker://ghcr.io/acme/gantry:1.2.3" "$src/actions/ticgen/docker/
 git -C "$src" checkout --quiet v1.2.3
 
 # podman's Docker API on a private socket.
-podman system service --time=0 "unix://$work/podman.sock" &
+podman system service --time=0 "unix://$work/podman.sock" 2>"$work/service.log" &
 service_pid=$!
 for _ in $(seq 100); do [[ -S "$work/podman.sock" ]] && break; sleep 0.1; done
 [[ -S "$work/podman.sock" ]] || fail "podman system service did not start"

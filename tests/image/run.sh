@@ -8,9 +8,7 @@
 # Usage: tests/image/run.sh DIST_DIR   (release assets of both Linux targets, from release/build.sh)
 # Needs: buildah, podman, runc, skopeo, docker-registry, jq, qemu-user-static (the arm64 binaries
 # are run from the pushed arm64 image's layer with qemu-aarch64-static).
-# Containers run with runc (crun cannot start them on cgroup v1/hybrid hosts) and the ulimits
-# podman needs there, from a containers.conf of the test's own (CONTAINERS_CONF); images live in a
-# storage of the test's own (CONTAINERS_STORAGE_CONF), removed at the end.
+# Containers run with runc and images live in a storage of the test's own (tests/image/containers.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 dist="$(cd "${1:?usage: tests/image/run.sh DIST_DIR}" && pwd)"
@@ -25,30 +23,10 @@ fail() {
   echo "image test failed: $1"
   exit 1
 }
-printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n[engine]\nruntime = "runc"\n' \
-  >"$work/containers.conf"
-printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s"\n' "$work/storage" "$work/run" \
-  >"$work/storage.conf"
-export CONTAINERS_CONF="$work/containers.conf" CONTAINERS_STORAGE_CONF="$work/storage.conf"
+. "$root/tests/image/containers.sh"
+private_containers "$work"
 podman_run=(podman run --rm --network none)
-
-# A registry of our own on a free port.
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-cat >"$work/registry.yml" <<YAML
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: 127.0.0.1:$port
-YAML
-docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 50); do
-  curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null || fail "the registry did not start: $(cat "$work/registry.log")"
+start_registry "$work" || fail "the registry did not start"
 
 # Tags and labels from the released ticgen, for a repository at a release tag.
 repo="$work/repo"
@@ -59,7 +37,7 @@ git -C "$repo" -c user.name=dev -c user.email=dev@example.invalid add .
 GIT_COMMITTER_DATE=2026-01-01T00:00:00Z git -C "$repo" -c user.name=dev -c user.email=dev@example.invalid \
   commit --quiet -m demo
 ticgen="$dist/ticgen-x86_64-unknown-linux-musl"
-image="127.0.0.1:$port/acme/gantry"
+image="$registry/acme/gantry"
 : >"$work/meta"
 env -i PATH=/usr/bin:/bin GITHUB_ACTIONS=true GITHUB_OUTPUT="$work/meta" GITHUB_REF=refs/tags/v1.2.3 \
   GITHUB_SHA="$(git -C "$repo" rev-parse HEAD)" GITHUB_EVENT_NAME=push GITHUB_SERVER_URL=https://github.com \
