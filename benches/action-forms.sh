@@ -8,6 +8,7 @@
 #              GitHub's runners use docker)
 #   node20     docker/metadata-action v5 (its own dist bundle, `using: node20`) on node, the peer
 #              that derives image tags and labels; it reads the repository from the API (github-sim)
+# The composite's install step is also timed alone (target: <= 20 ms from step start to the path).
 # The runner's own per-step work (parsing the action, spawning the step) is left out of all three.
 #
 # Usage: benches/action-forms.sh DIST_DIR METADATA_ACTION_DIR GITHUB_SIM
@@ -115,6 +116,7 @@ done
 
 echo "load before timing: $(cut -d' ' -f1-3 /proc/loadavg)"
 hyperfine -N --warmup 5 --runs "${RUNS:-50}" --export-json "$work/times.json" \
+  -n "install step alone (warm tool cache)" "bash --noprofile --norc -e -o pipefail $work/step-install.sh" \
   -n "composite (warm tool cache)" "bash $work/composite.sh" \
   -n "docker (image present)" "${docker_run[*]}" \
   -n "node20 (docker/metadata-action v5)" "$node_run"
