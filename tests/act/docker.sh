@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # The Docker form of an action under act, in container mode through podman's Docker-compatible
 # socket: a release commit (release/commit.sh --image) pins actions/ticgen/docker to the image
-# built from release binaries (release/image.sh, no pull); act runs the step in that image and a
-# later step reads the outputs back.
+# built from release binaries (release/image.sh, no pull); act runs the job in a container (a
+# busybox image built here, as no runner image can be pulled), the step in the release image, and
+# a later step reads the outputs back.
 #
 # Usage: tests/act/docker.sh DIST_DIR   (release assets of both Linux targets)
-# Needs: act, podman, buildah.
-# Status: not yet run green: podman cannot start containers on the development machine (crun:
-# "cgroups in hybrid mode not supported").
+# Needs: act, podman, runc, buildah, busybox (static, Debian's busybox-static).
+# Containers run with runc and images live in a storage of the test's own (tests/image/containers.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 dist="$(cd "${1:?usage: tests/act/docker.sh DIST_DIR}" && pwd)"
 work="$(mktemp -d)"
 service_pid=""
 cleanup() {
-  [[ -n "$service_pid" ]] && kill "$service_pid" 2>/dev/null
+  if [[ -n "$service_pid" ]]; then
+    kill "$service_pid" 2>/dev/null
+    wait "$service_pid" 2>/dev/null || true
+  fi
+  # The service leaves the private storage's overlay mounted.
+  mountpoint -q "$work/storage/overlay" && umount "$work/storage/overlay"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -25,9 +30,22 @@ fail() {
 }
 export GIT_AUTHOR_NAME=dev GIT_AUTHOR_EMAIL=dev@example.invalid GIT_COMMITTER_NAME=dev GIT_COMMITTER_EMAIL=dev@example.invalid
 
+. "$root/tests/image/containers.sh"
+private_containers "$work"
+
 # The image, under the name the release commit pins.
 SOURCE_DATE_EPOCH=1767225600 "$root/release/image.sh" "$dist" "ghcr.io/acme/gantry:1.2.3" \
   "org.opencontainers.image.version=1.2.3" >/dev/null
+
+# The job container: a shell and the few tools act uses, statically linked.
+jobroot="$work/job-image/rootfs"
+mkdir -p "$jobroot/bin" "$jobroot/tmp"
+install -m 0755 "$(command -v busybox)" "$jobroot/bin/busybox"
+for tool in $(busybox --list); do
+  [[ "$tool" == busybox ]] || ln -s busybox "$jobroot/bin/$tool"
+done
+printf 'FROM scratch\nCOPY rootfs/ /\nENV PATH=/bin\n' >"$work/job-image/Containerfile"
+buildah build --quiet --timestamp 0 -t localhost/gantry-act-job:busybox "$work/job-image" >/dev/null
 
 # A release commit of this checkout's actions/ with the Docker actions pinned to that image.
 src="$work/src"
@@ -44,9 +62,8 @@ grep -q "image: docker://ghcr.io/acme/gantry:1.2.3" "$src/actions/ticgen/docker/
   fail "the release commit does not pin the image"
 git -C "$src" checkout --quiet v1.2.3
 
-# podman's Docker API on a private socket; containers get the ulimits this machine needs.
-printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n' >"$work/containers.conf"
-CONTAINERS_CONF="$work/containers.conf" podman system service --time=0 "unix://$work/podman.sock" &
+# podman's Docker API on a private socket.
+podman system service --time=0 "unix://$work/podman.sock" 2>"$work/service.log" &
 service_pid=$!
 for _ in $(seq 100); do [[ -S "$work/podman.sock" ]] && break; sleep 0.1; done
 [[ -S "$work/podman.sock" ]] || fail "podman system service did not start"
@@ -54,7 +71,7 @@ for _ in $(seq 100); do [[ -S "$work/podman.sock" ]] && break; sleep 0.1; done
 cd "$root"
 XDG_CACHE_HOME="$work/act-cache" DOCKER_HOST="unix://$work/podman.sock" \
   env -u GITHUB_ACTIONS -u GITHUB_OUTPUT -u GITHUB_STEP_SUMMARY -u GITHUB_ENV -u GITHUB_PATH \
-  act push -W tests/act/docker.yml -P ubuntu-latest=-self-hosted --pull=false \
+  act push -W tests/act/docker.yml -P ubuntu-latest=localhost/gantry-act-job:busybox --pull=false \
   --local-repository "acme/gantry@v1.2.3=$src" >"$work/act.log" 2>&1 || fail "act run failed"
 grep -qF "docker-tic=2.0.0-main.g1111111" "$work/act.log" || fail "the output did not reach the later step"
 echo "act: the Docker form of ticgen ran in the release image through podman; its tic reached a later step"

@@ -6,10 +6,9 @@
 # ticgen's labels.
 #
 # Usage: tests/image/run.sh DIST_DIR   (release assets of both Linux targets, from release/build.sh)
-# Needs: buildah, podman, skopeo, docker-registry, qemu-user-static (for the arm64 image's run).
-# Status: the build, push and manifest list work here; `podman run` does not start containers on
-# the development machine (crun: "cgroups in hybrid mode not supported"), so the run checks have
-# not passed here yet.
+# Needs: buildah, podman, runc, skopeo, docker-registry, jq, qemu-user-static (the arm64 binaries
+# are run from the pushed arm64 image's layer with qemu-aarch64-static).
+# Containers run with runc and images live in a storage of the test's own (tests/image/containers.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 dist="$(cd "${1:?usage: tests/image/run.sh DIST_DIR}" && pwd)"
@@ -24,25 +23,10 @@ fail() {
   echo "image test failed: $1"
   exit 1
 }
-podman_run=(podman run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
-
-# A registry of our own on a free port.
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-cat >"$work/registry.yml" <<YAML
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: 127.0.0.1:$port
-YAML
-docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 50); do
-  curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null || fail "the registry did not start: $(cat "$work/registry.log")"
+. "$root/tests/image/containers.sh"
+private_containers "$work"
+podman_run=(podman run --rm --network none)
+start_registry "$work" || fail "the registry did not start"
 
 # Tags and labels from the released ticgen, for a repository at a release tag.
 repo="$work/repo"
@@ -53,7 +37,7 @@ git -C "$repo" -c user.name=dev -c user.email=dev@example.invalid add .
 GIT_COMMITTER_DATE=2026-01-01T00:00:00Z git -C "$repo" -c user.name=dev -c user.email=dev@example.invalid \
   commit --quiet -m demo
 ticgen="$dist/ticgen-x86_64-unknown-linux-musl"
-image="127.0.0.1:$port/acme/gantry"
+image="$registry/acme/gantry"
 : >"$work/meta"
 env -i PATH=/usr/bin:/bin GITHUB_ACTIONS=true GITHUB_OUTPUT="$work/meta" GITHUB_REF=refs/tags/v1.2.3 \
   GITHUB_SHA="$(git -C "$repo" rev-parse HEAD)" GITHUB_EVENT_NAME=push GITHUB_SERVER_URL=https://github.com \
@@ -72,16 +56,15 @@ labels="$(field labels)"
 
 IMAGE_TLS_VERIFY=false SOURCE_DATE_EPOCH=1767225600 "$root/release/image.sh" "$dist" "$tags" "$labels" --push
 
-# Every action runs in the image (amd64 natively, arm64 through qemu-user-static when present).
+# Every action runs in the amd64 image.
 local_image="$(head -1 <<<"$tags")"
-for arch in amd64 arm64; do
-  for action in ticgen required-ci-check create-prerelease auto-deploy k8s-deploy; do
-    "${podman_run[@]}" --platform "linux/$arch" --tls-verify=false "$local_image" "$action" --help >"$work/help" 2>&1 ||
-      fail "$action --help failed on $arch: $(cat "$work/help")"
-    grep -q -- "--" "$work/help" || fail "$action --help printed no flags on $arch"
-  done
+actions=(ticgen required-ci-check create-prerelease auto-deploy k8s-deploy)
+for action in "${actions[@]}"; do
+  "${podman_run[@]}" --platform linux/amd64 "$local_image" "$action" --help >"$work/help" 2>&1 ||
+    fail "$action --help failed on amd64: $(cat "$work/help")"
+  grep -q -- "--help" "$work/help" || fail "$action --help printed no usage on amd64: $(cat "$work/help")"
 done
-echo "every action answers --help in the image (amd64, arm64)"
+echo "every action answers --help in the amd64 image"
 
 # ticgen on a mounted repository writes a mounted GITHUB_OUTPUT, as a Docker action does.
 : >"$work/output"
@@ -105,3 +88,22 @@ for arch in amd64 arm64; do
     fail "labels of $arch: $(jq -c .Labels <<<"$inspect")"
 done
 echo "pushed $image:1.2.3: linux/amd64 + linux/arm64 with ticgen's OCI labels"
+
+# The arm64 image's binaries, taken from the pushed layer, run under qemu-user-static.
+skopeo copy --quiet --src-tls-verify=false --override-arch arm64 "docker://$image:1.2.3" "dir:$work/arm64" ||
+  fail "could not copy the arm64 image"
+mkdir -p "$work/arm64-root"
+config="$(jq -r .config.digest "$work/arm64/manifest.json")"
+for layer in $(jq -r '.layers[].digest' "$work/arm64/manifest.json"); do
+  tar -xf "$work/arm64/${layer#sha256:}" -C "$work/arm64-root"
+done
+[[ "$(jq -r .architecture "$work/arm64/${config#sha256:}")" == arm64 ]] || fail "the arm64 config is not arm64"
+for action in "${actions[@]}"; do
+  # ELF e_machine (offset 18, little-endian): 0xb7 is AArch64.
+  [[ "$(od -An -tx1 -j18 -N2 "$work/arm64-root/usr/local/bin/$action" | tr -d ' \n')" == b700 ]] ||
+    fail "$action of the arm64 image is not an AArch64 executable"
+  qemu-aarch64-static "$work/arm64-root/usr/local/bin/$action" --help >"$work/help" 2>&1 ||
+    fail "$action --help failed on arm64: $(cat "$work/help")"
+  grep -q -- "--help" "$work/help" || fail "$action --help printed no usage on arm64"
+done
+echo "every action of the arm64 image answers --help (qemu-aarch64-static)"

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The install step of a composite action from a release, cold (empty tool cache: download from the
+# release, verify against actions/SHA256SUMS, cache) and warm (cache hit, the cached binary
+# re-hashed), side by side in one hyperfine run. The release lives in github-sim, published by
+# release/publish.sh as the release workflow does.
+#
+# Usage: benches/install-cold.sh TICGEN_ASSET GITHUB_SIM
+#   TICGEN_ASSET  a release build of ticgen-x86_64-unknown-linux-musl (release/build.sh)
+#   GITHUB_SIM    the github-sim binary (cargo build -p github-sim)
+# Needs: hyperfine, curl, jq. RUNS (default 50) sets the run count.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+asset="${1:?usage: benches/install-cold.sh TICGEN_ASSET GITHUB_SIM}"
+github_sim="${2:?github-sim binary}"
+work="$(mktemp -d)"
+sim_pid=""
+cleanup() {
+  [[ -n "$sim_pid" ]] && kill "$sim_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat >"$work/world.yaml" <<'YAML'
+clock: { start: "2026-01-01T00:00:00Z", scale: 0 }
+identities:
+  - { login: release-bot, kind: user, tokens: [ghp_release] }
+repos:
+  - name: acme/gantry
+    default_branch: main
+    branches: { main: { files: { README.md: "# gantry\n" } } }
+    tags: { v1.2.3: main }
+YAML
+"$github_sim" --port 0 --world "$work/world.yaml" >"$work/sim.out" 2>"$work/sim.err" &
+sim_pid=$!
+for _ in $(seq 100); do [[ -s "$work/sim.out" ]] && break; sleep 0.05; done
+server="$(head -1 "$work/sim.out")"
+[[ "$server" == http://* ]] || { echo "github-sim did not start: $(cat "$work/sim.err")"; exit 1; }
+
+mkdir -p "$work/dist" "$work/checkout/actions/ticgen"
+install -m 0755 "$asset" "$work/dist/ticgen-x86_64-unknown-linux-musl"
+"$root/release/checksums.sh" "$work/dist" >/dev/null
+GITHUB_API_URL="$server" GITHUB_REPOSITORY=acme/gantry GITHUB_TOKEN=ghp_release \
+  "$root/release/publish.sh" v1.2.3 "$work/dist" >/dev/null
+cp "$root/actions/install-binary.sh" "$work/checkout/actions/"
+cp "$work/dist/SHA256SUMS" "$work/checkout/actions/SHA256SUMS"
+echo v1.2.3 >"$work/checkout/actions/RELEASE"
+printf 'bash "$GITHUB_ACTION_PATH/../install-binary.sh"\n' >"$work/step-install.sh"
+
+export GITHUB_OUTPUT="$work/output" GITHUB_SERVER_URL="$server" GITHUB_ACTION_PATH="$work/checkout/actions/ticgen" \
+  RUNNER_OS=Linux RUNNER_ARCH=X64 GANTRY_BINARY=ticgen GANTRY_ACTION_REPOSITORY=acme/gantry
+step="bash --noprofile --norc -e -o pipefail $work/step-install.sh"
+# Checked once each way before timing: the cold run downloads, the warm one does not.
+RUNNER_TOOL_CACHE="$work/cold" $step >"$work/cold.log" 2>&1 || { echo "the cold install failed: $(cat "$work/cold.log")"; exit 1; }
+grep -q "^Downloading " "$work/cold.log" || { echo "the cold install did not download"; exit 1; }
+RUNNER_TOOL_CACHE="$work/cold" $step >"$work/warm.log" 2>&1 || { echo "the warm install failed: $(cat "$work/warm.log")"; exit 1; }
+grep -q "^Downloading " "$work/warm.log" && { echo "the warm install downloaded"; exit 1; }
+cmp "$work/cold/gantry/v1.2.3/x86_64-unknown-linux-musl/ticgen" "$asset"
+
+echo "load before timing: $(cut -d' ' -f1-3 /proc/loadavg)"
+hyperfine -N --warmup 3 --runs "${RUNS:-50}" --export-json "$work/times.json" \
+  --prepare "rm -rf $work/cold" --prepare "true" \
+  -n "cold install (download from github-sim, verify, cache)" "env RUNNER_TOOL_CACHE=$work/cold $step" \
+  -n "warm install (cache hit)" "env RUNNER_TOOL_CACHE=$work/warm $step"
+python3 "$root/benches/median.py" "$work/times.json"
+echo "load after timing: $(cut -d' ' -f1-3 /proc/loadavg)"
