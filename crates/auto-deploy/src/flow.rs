@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::checks::{self, Check, Verdict};
 use crate::envfile;
-use crate::guard::{self, Signer};
+use crate::guard;
 use crate::journal::{Journal, Stage};
 use crate::lock::{self, Owner};
 use crate::merge::{self, Merge, Target};
@@ -22,6 +22,7 @@ use crate::mirror::Mirror;
 use crate::names;
 use crate::resume;
 use crate::settings::Settings;
+use crate::signer::Signer;
 use crate::supersede;
 use crate::verify;
 use crate::version;

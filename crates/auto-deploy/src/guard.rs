@@ -10,39 +10,17 @@
 use std::fmt;
 
 use anyhow::{Context as _, anyhow};
-use gantry_github::models::{Comparison, GitActor, RepoCommit, WrittenCommit};
+use gantry_github::models::{Comparison, GitActor, RepoCommit};
 use gantry_github::{Approver, Client, RepoName, Workflow};
 
 use crate::envfile;
 use crate::journal::{Journal, Stage};
 use crate::merge::APPROVAL_NOTE;
 use crate::settings::Settings;
+use crate::signer::Signer;
 
 /// Foreign commits described one by one (with their files) before the rest are only counted.
 const DESCRIBED_COMMITS: usize = 10;
-
-/// The signature GitHub gives commits this action writes with its token, learned from a commit
-/// this run wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Signer {
-    author: Option<GitActor>,
-    committer: Option<GitActor>,
-}
-
-impl Signer {
-    pub fn of(commit: &WrittenCommit) -> Self {
-        Self {
-            author: commit.author.clone(),
-            committer: commit.committer.clone(),
-        }
-    }
-
-    fn signed(&self, commit: &RepoCommit) -> bool {
-        self.author.is_some()
-            && commit.commit.author == self.author
-            && commit.commit.committer == self.committer
-    }
-}
 
 /// The subject line of every deploy commit of this release and env file.
 pub fn commit_subject(settings: &Settings) -> String {

@@ -15,6 +15,7 @@ mod mirror;
 mod names;
 mod resume;
 mod settings;
+mod signer;
 mod spec;
 mod summary;
 mod supersede;

@@ -38,9 +38,9 @@ use gantry_github::models::WrittenCommit;
 use gantry_github::{Client, GithubError, RepoName, Workflow};
 use serde_json::json;
 
-use crate::guard::Signer;
 use crate::journal::{Journal, Stage};
 use crate::names;
+use crate::signer::Signer;
 
 /// The file that holds the lock on the lock branch.
 pub const LOCK_FILE: &str = ".gantry-lock.json";
