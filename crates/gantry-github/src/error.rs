@@ -40,11 +40,8 @@ pub enum GithubError {
         last: Box<GithubError>,
     },
     /// A path part given by the caller would change the endpoint; nothing was sent.
-    #[error("refusing to send a request for `{value}`: it {error}")]
-    Path {
-        value: String,
-        error: crate::path::PathError,
-    },
+    #[error(transparent)]
+    Path(#[from] crate::path::RefusedPath),
     /// Building the client failed (bad CA bundle, bad proxy URL, bad base URL).
     #[error("cannot set up the GitHub client: {0}")]
     Setup(String),

@@ -9,8 +9,6 @@
 
 use std::fmt::Write as _;
 
-use crate::error::GithubError;
-
 /// Why a repository path (a file path or a ref name) cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PathError {
@@ -26,6 +24,14 @@ pub enum PathError {
     Backslash,
     #[error("contains a control character")]
     Control,
+}
+
+/// A path part refused before any request: the value (escaped for display) and why.
+#[derive(Debug, thiserror::Error)]
+#[error("refusing to send a request for `{value}`: it {error}")]
+pub struct RefusedPath {
+    pub value: String,
+    pub error: PathError,
 }
 
 /// Checks a `/`-separated path inside a repository: relative, no empty, `.` or `..` segments, no
@@ -55,13 +61,13 @@ pub fn check_repo_path(path: &str) -> Result<(), PathError> {
 }
 
 /// One path segment (a tag, a SHA, a check name), checked and encoded, `/` included.
-pub(crate) fn segment(text: &str) -> Result<String, GithubError> {
+pub(crate) fn segment(text: &str) -> Result<String, RefusedPath> {
     check(text)?;
     Ok(encode(text, false))
 }
 
 /// A `/`-separated path (a file path, a ref name), checked and encoded segment by segment.
-pub(crate) fn segments(text: &str) -> Result<String, GithubError> {
+pub(crate) fn segments(text: &str) -> Result<String, RefusedPath> {
     check(text)?;
     Ok(text
         .split('/')
@@ -70,8 +76,8 @@ pub(crate) fn segments(text: &str) -> Result<String, GithubError> {
         .join("/"))
 }
 
-fn check(text: &str) -> Result<(), GithubError> {
-    check_repo_path(text).map_err(|error| GithubError::Path {
+fn check(text: &str) -> Result<(), RefusedPath> {
+    check_repo_path(text).map_err(|error| RefusedPath {
         value: text.escape_debug().to_string(),
         error,
     })
