@@ -76,16 +76,17 @@ impl Drop for Spinner {
 }
 
 /// `text` with carriage returns removed and every line that the runner would read as a workflow
-/// command (`::name::`, `##[name]`) indented by a visible marker.
+/// command indented by a visible marker (`::name::`) or broken as gantry-runner breaks it
+/// (`##[name]` anywhere in a line).
 pub fn plain_text(text: &str) -> String {
     text.replace('\r', "")
         .lines()
         .map(|line| {
-            let trimmed = line.trim_start();
-            if trimmed.starts_with("::") || trimmed.starts_with("##[") {
+            let line = gantry_runner::console::break_legacy_commands(line);
+            if line.trim_start().starts_with("::") {
                 format!("| {line}")
             } else {
-                line.to_owned()
+                line
             }
         })
         .collect::<Vec<_>>()
