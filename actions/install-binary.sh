@@ -9,10 +9,15 @@
 # GANTRY_ACTION_REPOSITORY (owner/name of this repository), and the runner's GITHUB_OUTPUT,
 # GITHUB_SERVER_URL, RUNNER_OS, RUNNER_ARCH, RUNNER_TOOL_CACHE, RUNNER_TEMP.
 # Exit codes: 0 resolved, 2 cannot resolve (nothing is left behind in the cache).
+#
+# The cache-hit path runs on every step of every job, so it uses bash built-ins only: its one
+# child process is the hash of the cached binary, re-checked against SHA256SUMS on every use.
 set -euo pipefail
 
 name="${GANTRY_BINARY:?GANTRY_BINARY names the binary}"
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+here="${BASH_SOURCE[0]%/*}"
+[[ "$here" != "${BASH_SOURCE[0]}" ]] || here=.
+[[ "$here" == /* ]] || here="${PWD}/${here}"
 
 fail() {
   echo "::error title=${name} install failed::$1"
@@ -25,24 +30,26 @@ resolved() {
   exit 0
 }
 
+# sha256 FILE: sets `digest` to the file's SHA-256 in hex.
+hasher=()
 sha256() {
-  if command -v sha256sum >/dev/null; then
-    sha256sum "$1" | cut -d' ' -f1
-  else
-    shasum -a 256 "$1" | cut -d' ' -f1
+  if [[ ${#hasher[@]} -eq 0 ]]; then
+    if type -P sha256sum >/dev/null; then hasher=(sha256sum); else hasher=(shasum -a 256); fi
   fi
+  digest="$("${hasher[@]}" "$1")"
+  digest="${digest%% *}"
 }
 
 if [[ -n "${GANTRY_BIN_DIR:-}" ]]; then
   exe="${GANTRY_BIN_DIR%/}/${name}"
   [[ -f "$exe" && -x "$exe" ]] ||
     fail "input bin-dir: no executable ${name} in ${GANTRY_BIN_DIR}; build it (cargo build --release -p ${name}) or leave bin-dir empty"
-  resolved "$(cd "$(dirname "$exe")" && pwd)/${name}"
+  resolved "$(cd "${exe%/*}" && pwd)/${name}"
 fi
 
 local_build="${here}/../target/release/${name}"
 if [[ -f "$local_build" && -x "$local_build" ]]; then
-  resolved "$(cd "$(dirname "$local_build")" && pwd)/${name}"
+  resolved "$(cd "${local_build%/*}" && pwd)/${name}"
 fi
 
 sums="${here}/SHA256SUMS"
@@ -50,7 +57,9 @@ release_file="${here}/RELEASE"
 if [[ ! -f "$sums" || ! -f "$release_file" ]]; then
   fail "no prebuilt ${name}: this ref is not a release (no actions/SHA256SUMS); use a release tag or its commit SHA, set bin-dir, or run cargo build --release in the action checkout"
 fi
-release="$(tr -d '[:space:]' <"$release_file")"
+release=""
+IFS= read -r release <"$release_file" || true
+release="${release//[[:space:]]/}"
 [[ "$release" =~ ^v[0-9A-Za-z.+-]+$ ]] || fail "actions/RELEASE holds no release tag"
 
 case "${RUNNER_OS:-}/${RUNNER_ARCH:-}" in
@@ -61,13 +70,20 @@ case "${RUNNER_OS:-}/${RUNNER_ARCH:-}" in
   *) fail "no prebuilt ${name} for ${RUNNER_OS:-unknown OS}/${RUNNER_ARCH:-unknown arch}; supported: Linux and macOS on X64 and ARM64; set bin-dir to a binary you built" ;;
 esac
 asset="${name}-${target}"
-expected="$(awk -v asset="$asset" '$2 == asset || $2 == "*" asset { print $1 }' "$sums")"
+expected=""
+while read -r sum file || [[ -n "${sum:-}" ]]; do
+  if [[ "$file" == "$asset" || "$file" == "*$asset" ]]; then
+    [[ -z "$expected" ]] || fail "actions/SHA256SUMS has more than one checksum for ${asset}"
+    expected="$sum"
+  fi
+done <"$sums"
 [[ "$expected" =~ ^[0-9a-f]{64}$ ]] || fail "actions/SHA256SUMS has no checksum for ${asset}"
 
 cache="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-/tmp}}/gantry/${release}/${target}"
 exe="${cache}/${name}"
-if [[ -f "$exe" && -x "$exe" && "$(sha256 "$exe")" == "$expected" ]]; then
-  resolved "$exe"
+if [[ -f "$exe" && -x "$exe" ]]; then
+  sha256 "$exe"
+  [[ "$digest" != "$expected" ]] || resolved "$exe"
 fi
 
 repository="${GANTRY_ACTION_REPOSITORY:?GANTRY_ACTION_REPOSITORY names this repository}"
@@ -78,9 +94,9 @@ trap 'rm -f "$partial"' EXIT
 echo "Downloading ${url}"
 curl --fail --silent --show-error --location --retry 3 --connect-timeout 10 --max-time 300 \
   --output "$partial" "$url" || fail "could not download ${url}"
-actual="$(sha256 "$partial")"
-[[ "$actual" == "$expected" ]] ||
-  fail "checksum mismatch for ${asset}: expected ${expected}, got ${actual}; the download was discarded"
+sha256 "$partial"
+[[ "$digest" == "$expected" ]] ||
+  fail "checksum mismatch for ${asset}: expected ${expected}, got ${digest}; the download was discarded"
 chmod 0755 "$partial"
 mv -f "$partial" "$exe"
 trap - EXIT

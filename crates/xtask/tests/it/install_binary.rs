@@ -210,6 +210,39 @@ fn a_tampered_cache_entry_is_not_trusted() {
 }
 
 #[test]
+fn a_binary_mode_checksum_line_is_read_and_a_second_line_for_the_asset_is_refused() {
+    let server = serve(vec![(asset_path(), BINARY.to_vec())]);
+    let fixture = Fixture::release(&sha256_hex(BINARY));
+    let sums = fixture.actions().join("SHA256SUMS");
+    std::fs::write(&sums, format!("{} *{ASSET}", sha256_hex(BINARY))).unwrap();
+    let (code, log, path) = fixture.run(&server.url, &[]);
+    assert_eq!(code, 0, "`sha256sum -b` form, no final newline: {log}");
+    assert!(path.is_some(), "{log}");
+
+    let ambiguous = tempfile::tempdir().unwrap();
+    let fixture = Fixture::release(&sha256_hex(BINARY));
+    std::fs::write(
+        fixture.actions().join("SHA256SUMS"),
+        format!(
+            "{}  {ASSET}\n{}  {ASSET}\n",
+            sha256_hex(BINARY),
+            "1".repeat(64)
+        ),
+    )
+    .unwrap();
+    let (code, log, path) = fixture.run(
+        &server.url,
+        &[("RUNNER_TOOL_CACHE", ambiguous.path().to_str().unwrap())],
+    );
+    assert_eq!((code, path), (2, None), "{log}");
+    assert!(
+        log.contains("::error title=ticgen install failed::actions/SHA256SUMS has more than one checksum for ticgen-x86_64-unknown-linux-musl"),
+        "{log}"
+    );
+    assert_eq!(files_under(ambiguous.path()), Vec::<PathBuf>::new());
+}
+
+#[test]
 fn a_missing_asset_is_a_clear_error() {
     let server = serve(vec![]);
     let fixture = Fixture::release(&sha256_hex(BINARY));
