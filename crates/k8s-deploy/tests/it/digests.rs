@@ -4,15 +4,17 @@
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Pod;
-use kube_sim::{ImageCatalogue, ImageSpec};
+use kube_sim::{Config, ImageCatalogue, ImageSpec, KubeSim, SimHandle};
 
-use crate::common::{GOOD, NAMESPACE, NEXT, action, assert_exit, image, images, sim};
+use crate::common::{
+    GOOD, NAMESPACE, NEXT, TOKEN, action, assert_exit, image, images, manifests, rolled_out, sim,
+};
 
 const FIRST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 const MOVED: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
 
 /// The tests' catalogue with the tag `NEXT` pointing at `digest`; with `slow`, each pull and start
-/// takes 10 simulated seconds, so new pods resolve the tag well apart.
+/// takes 10 simulated seconds.
 fn next_at(digest: &str, slow: bool) -> ImageCatalogue {
     let mut catalogue = images();
     let mut next = ImageSpec {
@@ -53,26 +55,32 @@ fn an_image_by_digest_is_verified_against_the_pods() {
 }
 
 #[test]
-#[ignore = "races the simulated controller: under load the second pod can resolve the tag before the test moves it; run alone with --ignored"]
 fn a_tag_that_moves_during_the_rollout_fails_the_deploy() {
-    let sim = sim();
+    // Simulated time moves only when the test advances it, so the tag moves at one exact point:
+    // after the first new pod started on FIRST and before it is ready, which is before the
+    // second new pod exists (the rollout surges one pod at a time).
+    let sim = frozen_sim();
     sim.set_images(next_at(FIRST, true));
     let run = std::thread::scope(|scope| {
         let run = scope.spawn(|| action(&sim, NEXT).run());
-        assert!(sim.wait_until_blocking(Duration::from_secs(30), |sim| {
-            sim.list::<Pod>(Some(NAMESPACE)).iter().any(|pod| {
-                pod.status
-                    .as_ref()
-                    .and_then(|status| status.container_statuses.as_ref())
-                    .is_some_and(|statuses| {
-                        statuses
-                            .iter()
-                            .any(|c| c.image_id.ends_with(FIRST) && c.ready)
-                    })
-            })
-        }));
+        assert!(
+            sim.wait_until_blocking(Duration::from_secs(30), |sim| new_pods(sim).len() == 1),
+            "the action starts the rollout"
+        );
+        sim.advance(Duration::from_secs(15));
+        let started = new_pods(&sim);
+        assert_eq!(started.len(), 1, "only the surge pod exists yet");
+        assert_eq!(
+            started[0],
+            (FIRST.to_owned(), false),
+            "the first pod started on FIRST and is not ready"
+        );
         // The registry's tag now points at another digest.
         sim.set_images(next_at(MOVED, true));
+        while !run.is_finished() {
+            sim.advance(Duration::from_secs(5));
+            std::thread::sleep(Duration::from_millis(5));
+        }
         run.join().unwrap()
     });
     assert_exit(&run, 1);
@@ -86,4 +94,48 @@ fn a_tag_that_moves_during_the_rollout_fails_the_deploy() {
     );
     assert_eq!(run.output("result"), "rolled-back");
     assert_eq!(image(&sim), GOOD);
+}
+
+/// The tests' Deployment, rolled out, on a clock that stands still unless advanced.
+fn frozen_sim() -> SimHandle {
+    let sim = KubeSim::spawn(Config {
+        time_scale: 0.000_001,
+        images: images(),
+        manifests: manifests("", ""),
+        token: TOKEN.to_owned(),
+        ..Config::default()
+    })
+    .expect("simulator starts");
+    for _ in 0..30 {
+        if rolled_out(&sim) {
+            return sim;
+        }
+        sim.advance(Duration::from_secs(5));
+    }
+    panic!("the initial rollout finishes");
+}
+
+/// The containers of the pods that run `NEXT`, as (image id, ready); empty ids until started.
+fn new_pods(sim: &KubeSim) -> Vec<(String, bool)> {
+    sim.list::<Pod>(Some(NAMESPACE))
+        .into_iter()
+        .filter(|pod| pod.metadata.deletion_timestamp.is_none())
+        .filter_map(|pod| {
+            let spec = pod.spec?;
+            (spec.containers[0].image.as_deref() == Some(NEXT)).then(|| {
+                let status = pod
+                    .status
+                    .and_then(|status| status.container_statuses)
+                    .and_then(|statuses| statuses.into_iter().next());
+                status.map_or((String::new(), false), |c| {
+                    (
+                        c.image_id
+                            .rsplit_once('@')
+                            .map_or(c.image_id.clone(), |(_, digest)| digest.to_owned()),
+                        c.ready,
+                    )
+                })
+            })
+        })
+        .collect()
 }
