@@ -10,6 +10,7 @@
 # Environment: SOURCE_DATE_EPOCH (image timestamps; default the commit time), CA_BUNDLE (default
 # /etc/ssl/certs/ca-certificates.crt), IMAGE_TLS_VERIFY (default true; false for a local registry),
 # GITHUB_OUTPUT (when set, `digest=` of the pushed manifest list is appended).
+# Needs: buildah, jq.
 set -euo pipefail
 [[ $# -ge 3 ]] || {
   echo "usage: release/image.sh DIST_DIR TAGS LABELS [--push]" >&2
@@ -53,12 +54,24 @@ done
 echo "built ${list} (linux/amd64, linux/arm64)"
 
 if [[ "$push" == --push ]]; then
+  # `buildah manifest push` compresses with Go's default gzip level; each platform image is first
+  # written as an OCI layout at level 9 (about 3 % smaller), and the list of those is pushed, so the
+  # registry stores the level-9 layers as they are.
+  push_list="localhost/gantry-push-$$:latest"
+  buildah manifest rm "$push_list" >/dev/null 2>&1 || true
+  buildah manifest create "$push_list" >/dev/null
+  for digest in $(buildah manifest inspect "$list" | jq -r '.manifests[].digest'); do
+    layout="oci:$context/oci:${digest#sha256:}"
+    buildah push --quiet --compression-format gzip --compression-level 9 "$list@$digest" "$layout"
+    buildah manifest add "$push_list" "$layout" >/dev/null
+  done
   digest_file="$context/digest"
   for tag in "${tags[@]}"; do
     buildah manifest push --quiet --all --tls-verify="$tls_verify" --digestfile "$digest_file" \
-      "$list" "docker://$tag"
+      "$push_list" "docker://$tag"
     echo "pushed ${tag} $(cat "$digest_file")"
   done
+  buildah manifest rm "$push_list" >/dev/null
   if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
     echo "digest=$(cat "$digest_file")" >>"$GITHUB_OUTPUT"
   fi
