@@ -88,8 +88,9 @@ fi
 
 repository="${GANTRY_ACTION_REPOSITORY:?GANTRY_ACTION_REPOSITORY names this repository}"
 url="${GITHUB_SERVER_URL:-https://github.com}/${repository}/releases/download/${release}/${asset}"
-mkdir -p "$cache" 2>/dev/null && partial="$(mktemp "${cache}/.${name}.XXXXXX" 2>/dev/null)" ||
+if ! mkdir -p "$cache" 2>/dev/null || ! partial="$(mktemp "${cache}/.${name}.XXXXXX" 2>/dev/null)"; then
   fail "the tool cache ${cache} is not writable; fix RUNNER_TOOL_CACHE or its permissions, or set bin-dir"
+fi
 trap 'rm -f "$partial"' EXIT
 echo "Downloading ${url}"
 curl --fail --silent --show-error --location --retry 3 --connect-timeout 10 --max-time 300 \

@@ -60,7 +60,10 @@ echo v1.2.3 >"$checkout/actions/RELEASE"
 (cd "$dist" && sha256sum -- ticgen-x86_64-unknown-linux-musl) >"$checkout/actions/SHA256SUMS"
 mkdir -p "$work/toolcache/gantry/v1.2.3/x86_64-unknown-linux-musl"
 install -m 0755 "$dist/ticgen-x86_64-unknown-linux-musl" "$work/toolcache/gantry/v1.2.3/x86_64-unknown-linux-musl/ticgen"
+# The generated steps' own text, expanded by the step's shell, not here.
+# shellcheck disable=SC2016
 printf 'bash "$GITHUB_ACTION_PATH/../install-binary.sh"\n' >"$work/step-install.sh"
+# shellcheck disable=SC2016
 printf 'exec "$GANTRY_EXE"\n' >"$work/step-run.sh"
 cat >"$work/composite.sh" <<'SH'
 : >"$work/install-output"

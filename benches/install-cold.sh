@@ -44,6 +44,8 @@ GITHUB_API_URL="$server" GITHUB_REPOSITORY=acme/gantry GITHUB_TOKEN=ghp_release 
 cp "$root/actions/install-binary.sh" "$work/checkout/actions/"
 cp "$work/dist/SHA256SUMS" "$work/checkout/actions/SHA256SUMS"
 echo v1.2.3 >"$work/checkout/actions/RELEASE"
+# The generated step's own text, expanded by the step's shell, not here.
+# shellcheck disable=SC2016
 printf 'bash "$GITHUB_ACTION_PATH/../install-binary.sh"\n' >"$work/step-install.sh"
 
 export GITHUB_OUTPUT="$work/output" GITHUB_SERVER_URL="$server" GITHUB_ACTION_PATH="$work/checkout/actions/ticgen" \

@@ -41,7 +41,8 @@ for map in "${prefixes[@]}"; do
   rustflags+=("--remap-path-prefix=$map")
   cflags+=("-ffile-prefix-map=$map")
 done
-export CARGO_ENCODED_RUSTFLAGS="$(IFS=$'\x1f'; echo "${rustflags[*]}")"
+CARGO_ENCODED_RUSTFLAGS="$(IFS=$'\x1f'; echo "${rustflags[*]}")"
+export CARGO_ENCODED_RUSTFLAGS
 export CFLAGS="${cflags[*]}"
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}"
 export CARGO_TARGET_DIR="$target_dir"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # registry_pid and registry are for the caller
 # Container plumbing shared by the image tests and benchmarks (sourced, not run): podman and buildah
 # confined to a directory of the caller's own, and a private registry.
 #

@@ -74,7 +74,9 @@ chmod -R a+rX "$repo"
   -e GITHUB_ACTIONS=true -e GITHUB_OUTPUT=/github/output -e GITHUB_REF=refs/tags/v1.2.3 \
   -e GITHUB_SHA="$(git -C "$repo" rev-parse HEAD)" -e GITHUB_EVENT_NAME=push -e SOURCE_DATE_EPOCH=1767225600 \
   "$local_image" ticgen >/dev/null || fail "ticgen in the image failed"
-grep -q '^tic<<' "$work/output" && grep -qx '1.2.3' "$work/output" || fail "no tic output: $(cat "$work/output")"
+if ! grep -q '^tic<<' "$work/output" || ! grep -qx '1.2.3' "$work/output"; then
+  fail "no tic output: $(cat "$work/output")"
+fi
 echo "ticgen in the image wrote its outputs to the mounted GITHUB_OUTPUT"
 
 # The registry holds one manifest list with both platforms and ticgen's labels.
