@@ -54,12 +54,8 @@ repos:
       main:
         files: { "README.md": "gantry\n" }
 YAML
-(cd "$root" && cargo build --quiet --locked -p github-sim)
-"$root/target/debug/github-sim" --world "$work/world.yaml" >"$work/sim.url" &
-sim_pid=$!
-for _ in $(seq 100); do [[ -s "$work/sim.url" ]] && break; sleep 0.1; done
-sim="$(head -1 "$work/sim.url")"
-[[ "$sim" == http://127.0.0.1:* ]] || fail "github-sim did not start"
+. "$root/tests/act/github-sim.sh"
+start_github_sim "$work/world.yaml" "$work" || fail "github-sim did not start"
 
 # GHCR: a private registry, and buildah confined to this test's own image store.
 . "$root/tests/image/containers.sh"

@@ -47,12 +47,8 @@ repos:
         files: { "README.md": "service\n" }
     tags: { v2.0.0: main }
 YAML
-(cd "$root" && cargo build --quiet --locked -p github-sim)
-"$root/target/debug/github-sim" --world "$work/world.yaml" >"$work/sim.url" &
-sim_pid=$!
-for _ in $(seq 100); do [[ -s "$work/sim.url" ]] && break; sleep 0.1; done
-sim="$(head -1 "$work/sim.url")"
-[[ "$sim" == http://127.0.0.1:* ]] || fail "github-sim did not start"
+. "$root/tests/act/github-sim.sh"
+start_github_sim "$work/world.yaml" "$work" || fail "github-sim did not start"
 
 # The source at a release tag (this checkout's actions/), its assets, the release commit, the release.
 src="$work/src"
