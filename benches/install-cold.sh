@@ -7,7 +7,9 @@
 # Usage: benches/install-cold.sh TICGEN_ASSET GITHUB_SIM
 #   TICGEN_ASSET  a release build of ticgen-x86_64-unknown-linux-musl (release/build.sh)
 #   GITHUB_SIM    the github-sim binary (cargo build -p github-sim)
-# Needs: hyperfine, curl, jq. RUNS (default 50) sets the run count.
+# Needs: hyperfine, curl, jq. RUNS (default 50) sets the run count. With BASELINE_INSTALLER set to
+# another install-binary.sh (e.g. `git show REV:actions/install-binary.sh >/tmp/old.sh`), its cache
+# hit is timed in the same run too.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 asset="${1:?usage: benches/install-cold.sh TICGEN_ASSET GITHUB_SIM}"
@@ -59,9 +61,17 @@ grep -q "^Downloading " "$work/warm.log" && { echo "the warm install downloaded"
 cmp "$work/cold/gantry/v1.2.3/x86_64-unknown-linux-musl/ticgen" "$asset"
 
 echo "load before timing: $(cut -d' ' -f1-3 /proc/loadavg)"
+baseline=()
+if [[ -n "${BASELINE_INSTALLER:-}" ]]; then
+  mkdir -p "$work/baseline/actions/ticgen"
+  cp "$BASELINE_INSTALLER" "$work/baseline/actions/install-binary.sh"
+  cp "$work/checkout/actions/SHA256SUMS" "$work/checkout/actions/RELEASE" "$work/baseline/actions/"
+  baseline=(--prepare "true" -n "warm install (cache hit), baseline installer"
+    "env RUNNER_TOOL_CACHE=$work/warm GITHUB_ACTION_PATH=$work/baseline/actions/ticgen $step")
+fi
 hyperfine -N --warmup 3 --runs "${RUNS:-50}" --export-json "$work/times.json" \
   --prepare "rm -rf $work/cold" --prepare "true" \
   -n "cold install (download from github-sim, verify, cache)" "env RUNNER_TOOL_CACHE=$work/cold $step" \
-  -n "warm install (cache hit)" "env RUNNER_TOOL_CACHE=$work/warm $step"
+  -n "warm install (cache hit)" "env RUNNER_TOOL_CACHE=$work/warm $step" "${baseline[@]}"
 python3 "$root/benches/median.py" "$work/times.json"
 echo "load after timing: $(cut -d' ' -f1-3 /proc/loadavg)"
