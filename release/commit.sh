@@ -6,15 +6,22 @@
 # (actions/*/docker/action.yml) are pinned to that image at this version (the tag without `v`, as
 # ticgen tags it). With --push REMOTE, force-pushes the moved tags atomically.
 #
-# Usage: release/commit.sh TAG SHA256SUMS_FILE [--major] [--image REPOSITORY] [--push REMOTE]
+# The reusable workflows (.github/workflows) call this repository's actions, pinned by full SHA. A
+# development commit has no checksums, so those pins are moved to the checksums commit: the release
+# is two commits, the checksums commit (the files above) and on top of it the release commit, whose
+# workflows pin `gantry-actions/gantry/actions/<name>@<checksums commit>` (or --repository
+# OWNER/NAME's, for a fork). The tag points at the release commit; both carry the checksums.
 #
-# Deterministic: the commit's author, committer and dates come from the source commit's committer
-# date and a fixed identity, so a re-run on the same source and checksums yields the same commit.
-# A re-run on a tag that already points at its release commit rebuilds from that commit's parent.
+# Usage: release/commit.sh TAG SHA256SUMS_FILE [--major] [--image REPOSITORY] [--repository OWNER/NAME]
+#          [--push REMOTE]
+#
+# Deterministic: the commits' author, committer and dates come from the source commit's committer
+# date and a fixed identity, so a re-run on the same source and checksums yields the same commits.
+# A re-run on a tag that already points at its release commit rebuilds from the tagged source.
 set -euo pipefail
 
 usage() {
-  echo "usage: release/commit.sh TAG SHA256SUMS_FILE [--major] [--image REPOSITORY] [--push REMOTE]" >&2
+  echo "usage: release/commit.sh TAG SHA256SUMS_FILE [--major] [--image REPOSITORY] [--repository OWNER/NAME] [--push REMOTE]" >&2
   exit 2
 }
 [[ $# -ge 2 ]] || usage
@@ -23,6 +30,7 @@ sums="$2"
 shift 2
 major=""
 image=""
+repository=gantry-actions/gantry
 remote=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -35,6 +43,11 @@ while [[ $# -gt 0 ]]; do
     --image)
       [[ $# -ge 2 ]] || usage
       image="${2,,}"
+      shift
+      ;;
+    --repository)
+      [[ $# -ge 2 && "$2" =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]] || usage
+      repository="$2"
       shift
       ;;
     *) usage ;;
@@ -52,9 +65,9 @@ fail() {
 git rev-parse --verify --quiet "refs/tags/${tag}" >/dev/null || fail "no tag ${tag} in this repository"
 
 source="$(git rev-parse "${tag}^{commit}")"
-if [[ "$(git show "${source}:actions/RELEASE" 2>/dev/null | tr -d '[:space:]')" == "$tag" ]]; then
+while [[ "$(git show "${source}:actions/RELEASE" 2>/dev/null | tr -d '[:space:]')" == "$tag" ]]; do
   source="$(git rev-parse "${source}^")"
-fi
+done
 
 index="$(mktemp)"
 trap 'rm -f "$index"' EXIT
@@ -71,13 +84,27 @@ if [[ -n "$image" ]]; then
   done < <(git ls-tree -r --name-only "$source" actions | grep '/docker/action.yml$' || true)
 fi
 tree="$(git write-tree)"
-unset GIT_INDEX_FILE
 
 when="$(git log -1 --format=%cI "$source")"
 export GIT_AUTHOR_NAME="gantry release" GIT_AUTHOR_EMAIL="release@gantry.invalid"
 export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
 export GIT_AUTHOR_DATE="$when" GIT_COMMITTER_DATE="$when"
-commit="$(git commit-tree "$tree" -p "$source" -m "Release ${tag}: checksums of the release assets")"
+checksums="$(git commit-tree "$tree" -p "$source" -m "Release ${tag}: checksums of the release assets")"
+
+# The workflows' pins of this repository's actions move to the checksums commit.
+pin_pattern='gantry-actions/gantry/actions/([A-Za-z0-9_-]+)@[0-9a-f]{40}( # [^ ]+)?'
+while IFS= read -r path; do
+  blob="$(git show "${checksums}:${path}" |
+    sed -E "s|${pin_pattern}|${repository}/actions/\1@${checksums} # ${tag}|g" | git hash-object -w --stdin)"
+  git update-index --cacheinfo "100644,${blob},${path}"
+done < <(git grep -l -E "$pin_pattern" "$checksums" -- .github/workflows | sed "s|^${checksums}:||" || true)
+pinned_tree="$(git write-tree)"
+unset GIT_INDEX_FILE
+commit="$checksums"
+if [[ "$pinned_tree" != "$tree" ]]; then
+  commit="$(git commit-tree "$pinned_tree" -p "$checksums" \
+    -m "Release ${tag}: the workflows use the actions of ${checksums:0:12}")"
+fi
 
 if [[ "$(git cat-file -t "refs/tags/${tag}")" == tag ]]; then
   message="$(git tag -l --format='%(contents)' "$tag")"
@@ -92,7 +119,7 @@ if [[ -n "$major" ]]; then
   git tag -f "$floating" "$commit" >/dev/null
   refs+=("refs/tags/${floating}")
 fi
-echo "release commit ${commit} on ${source}: ${refs[*]}"
+echo "release commit ${commit} (checksums commit ${checksums}) on ${source}: ${refs[*]}"
 if [[ -n "$remote" ]]; then
   git push --quiet --force --atomic "$remote" "${refs[@]}"
 fi

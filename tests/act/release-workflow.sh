@@ -10,8 +10,9 @@
 #   0. A tag that is not v<workspace version>: the build job refuses before building.
 #   1. The second pass's ticgen differs: the publish job refuses, and nothing is left behind
 #      (no release in github-sim, the tag not moved, no image).
-#   2. The builds agree: the release commit carries actions/SHA256SUMS and actions/RELEASE and the
-#      tag points at it (no v1: not asked), the release is published with every asset and
+#   2. The builds agree: the checksums commit carries actions/SHA256SUMS and actions/RELEASE, the
+#      release commit on it pins the reusable workflows' actions to it, the tag points at the
+#      release commit (no v1: not asked), the release is published with every asset and
 #      SHA256SUMS, the assets and the image were attested, and the registry holds the manifest
 #      list (amd64 + arm64) under ticgen's tags, its digest the one attested.
 #
@@ -151,9 +152,16 @@ cmp -s "$artifacts/first-x86_64-unknown-linux-musl/ticgen-x86_64-unknown-linux-m
   "$dist/ticgen-x86_64-unknown-linux-musl" || fail "act's build of ticgen differs from DIST_DIR's"
 
 release_commit="$(tag_commit)"
-[[ "$(git -C "$work/remote.git" rev-parse "$release_commit^")" == "$source_commit" ]] ||
-  fail "the tag does not point at a release commit on top of the tagged source"
+checksums_commit="$(git -C "$work/remote.git" rev-parse "$release_commit^")"
+[[ "$(git -C "$work/remote.git" rev-parse "$checksums_commit^")" == "$source_commit" ]] ||
+  fail "the tag does not point at the release commits on top of the tagged source"
 [[ "$(git -C "$work/remote.git" show "$release_commit:actions/RELEASE")" == "$tag" ]] || fail "actions/RELEASE"
+[[ "$(git -C "$work/remote.git" show "$checksums_commit:actions/RELEASE")" == "$tag" ]] || fail "actions/RELEASE (checksums commit)"
+# The reusable workflows of the release use the actions of the checksums commit, under this
+# repository's name; no pin of a development commit is left.
+pins="$(git -C "$work/remote.git" grep -h -o -E "[A-Za-z0-9_.-]+/gantry/actions/[a-z-]+@[0-9a-f]{40}" "$release_commit" -- .github/workflows |
+  sed -E 's|/actions/[a-z-]+@| |' | sort -u)"
+[[ "$pins" == "acme/gantry $checksums_commit" ]] || fail "the workflows' action pins: $pins"
 (cd "$dist" && sha256sum -- *-unknown-linux-musl) | sort -k2 >"$work/expected-sums"
 git -C "$work/remote.git" show "$release_commit:actions/SHA256SUMS" | sort -k2 >"$work/committed-sums"
 cmp -s "$work/expected-sums" "$work/committed-sums" || fail "actions/SHA256SUMS is not the assets' checksums"

@@ -59,6 +59,15 @@ fn text(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
 }
 
+/// A reusable workflow of the source: one pin of this repository's actions at a development
+/// commit, one of a third-party action.
+const WORKFLOW: &str = "jobs:
+  deploy:
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+      - uses: gantry-actions/gantry/actions/ticgen@cc78c6ffb09bfae0fbde06ff51a30a8f4b6c05af # v1
+";
+
 fn script(name: &str) -> PathBuf {
     xtask::repo_root().join("release").join(name)
 }
@@ -97,6 +106,8 @@ impl Rehearsal {
         )
         .unwrap();
         std::fs::write(src.join("README.md"), "gantry\n").unwrap();
+        std::fs::create_dir_all(src.join(".github/workflows")).unwrap();
+        std::fs::write(src.join(".github/workflows/deploy.yml"), WORKFLOW).unwrap();
         std::fs::create_dir_all(src.join("actions/ticgen/docker")).unwrap();
         std::fs::write(
             src.join("actions/ticgen/docker/action.yml"),
@@ -135,7 +146,7 @@ impl Rehearsal {
         if major {
             commit.arg("--major");
         }
-        commit.args(["--image", "ghcr.io/Acme/gantry"]);
+        commit.args(["--image", "ghcr.io/Acme/gantry", "--repository", REPOSITORY]);
         commit.arg("--push").arg(self.path("remote.git"));
         run(commit)
     }
@@ -219,11 +230,12 @@ fn a_release_commit_carries_the_checksums_and_the_tags_move_to_it() {
     let release = Rehearsal::new(true);
     let source = release.git("src", &["rev-parse", "main"]);
     let tagged = release.git("remote.git", &["rev-parse", &format!("{TAG}^{{commit}}")]);
+    let checksums = release.git("remote.git", &["rev-parse", &format!("{tagged}^")]);
     assert_ne!(tagged, source, "the tag moved off the source commit");
     assert_eq!(
-        release.git("remote.git", &["rev-parse", &format!("{tagged}^")]),
+        release.git("remote.git", &["rev-parse", &format!("{checksums}^")]),
         source,
-        "the release commit sits on the tagged source"
+        "the checksums commit sits on the tagged source, the release commit on it"
     );
     assert_eq!(
         release.git(
@@ -233,27 +245,32 @@ fn a_release_commit_carries_the_checksums_and_the_tags_move_to_it() {
         "tag",
         "an annotated tag stays annotated"
     );
-    assert_eq!(
-        release.git("remote.git", &["show", &format!("{TAG}:actions/RELEASE")]),
-        TAG
-    );
-    let sums = release.git(
-        "remote.git",
-        &["show", &format!("{TAG}:actions/SHA256SUMS")],
-    );
-    assert_eq!(
-        sums + "\n",
-        std::fs::read_to_string(release.path("dist/SHA256SUMS")).unwrap()
-    );
+    for commit in [&tagged, &checksums] {
+        assert_eq!(
+            release.git(
+                "remote.git",
+                &["show", &format!("{commit}:actions/RELEASE")]
+            ),
+            TAG
+        );
+        let sums = release.git(
+            "remote.git",
+            &["show", &format!("{commit}:actions/SHA256SUMS")],
+        );
+        assert_eq!(
+            sums + "\n",
+            std::fs::read_to_string(release.path("dist/SHA256SUMS")).unwrap()
+        );
+    }
     assert_eq!(
         release.git("remote.git", &["rev-parse", "v1^{commit}"]),
         tagged,
         "--major moves the floating major tag"
     );
     assert_eq!(
-        release.git("remote.git", &["diff", "--name-only", &source, &tagged]),
+        release.git("remote.git", &["diff", "--name-only", &source, &checksums]),
         "actions/RELEASE\nactions/SHA256SUMS\nactions/ticgen/docker/action.yml",
-        "the release commit adds the two files and pins the Docker actions"
+        "the checksums commit adds the two files and pins the Docker actions"
     );
     let docker = release.git(
         "remote.git",
@@ -263,8 +280,24 @@ fn a_release_commit_carries_the_checksums_and_the_tags_move_to_it() {
         docker.contains("image: docker://ghcr.io/acme/gantry:1.2.3\n"),
         "{docker}"
     );
+    assert_eq!(
+        release.git("remote.git", &["diff", "--name-only", &checksums, &tagged]),
+        ".github/workflows/deploy.yml",
+        "the release commit only moves the workflows' pins"
+    );
+    assert_eq!(
+        release.git(
+            "remote.git",
+            &["show", &format!("{TAG}:.github/workflows/deploy.yml")]
+        ) + "\n",
+        WORKFLOW.replace(
+            "gantry-actions/gantry/actions/ticgen@cc78c6ffb09bfae0fbde06ff51a30a8f4b6c05af # v1",
+            &format!("{REPOSITORY}/actions/ticgen@{checksums} # {TAG}")
+        ),
+        "this repository's actions pinned to the checksums commit, under the repository's name; others untouched"
+    );
 
-    // A re-run on the moved tag makes the same commit again (deterministic, idempotent).
+    // A re-run on the moved tag makes the same commits again (deterministic, idempotent).
     release.commit(true);
     assert_eq!(
         release.git("remote.git", &["rev-parse", &format!("{TAG}^{{commit}}")]),
