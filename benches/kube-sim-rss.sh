@@ -29,7 +29,12 @@ printf 'images:\n  - image: "registry.example/app:*"\n    pull: ok\n    pull_tim
   --kubeconfig-out "$work/kubeconfig" --time-scale 1 >"$work/sim.log" &
 sim=$!
 trap 'kill $sim 2>/dev/null; rm -rf "$work"' EXIT
-until [[ -s "$work/sim.log" ]]; do sleep 0.1; done
+for _ in $(seq 100); do
+  [[ -s "$work/sim.log" ]] && break
+  kill -0 "$sim" 2>/dev/null || { echo "kube-sim exited; build it first: cargo build --release -p kube-sim" >&2; exit 1; }
+  sleep 0.1
+done
+[[ -s "$work/sim.log" ]] || { echo "kube-sim did not start within 10 s" >&2; exit 1; }
 export KUBECONFIG="$work/kubeconfig"
 sleep 5
 echo "after creating 100 x 10: $(grep -E 'VmRSS' /proc/$sim/status)"
