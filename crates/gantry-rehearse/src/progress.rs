@@ -76,14 +76,14 @@ impl Drop for Spinner {
 }
 
 /// `text` with carriage returns removed and every line that the runner would read as a workflow
-/// command indented by a visible marker (`::name::`) or broken as gantry-runner breaks it
-/// (`##[name]` anywhere in a line).
+/// command indented by a visible marker (`::name::`, also behind the invisible characters the
+/// runner skips) or broken as gantry-runner breaks it (`##[name]` anywhere in a line).
 pub fn plain_text(text: &str) -> String {
     text.replace('\r', "")
         .lines()
         .map(|line| {
             let line = gantry_runner::console::break_legacy_commands(line);
-            if line.trim_start().starts_with("::") {
+            if gantry_runner::console::could_start_command(&line) {
                 format!("| {line}")
             } else {
                 line
@@ -91,4 +91,40 @@ pub fn plain_text(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use gantry_runner::command::obeyed;
+
+    use super::plain_text;
+
+    #[test]
+    fn no_line_of_a_progress_text_reads_as_a_workflow_command() {
+        let hostile = [
+            "::error::injected",
+            "  ::add-mask::secret",
+            "\u{200b}::add-mask::behind a zero-width space",
+            "\u{feff} ::warning::hidden behind invisible characters",
+            "deploying ##[error]mid-line legacy command",
+            "##[group]legacy at the start",
+            "#\u{200b}#[error]split by an invisible character",
+            "safe\r::error::after a carriage return",
+            "\r##[warning]after a lone carriage return",
+        ];
+        for text in hostile {
+            let shown = plain_text(text);
+            assert!(
+                obeyed(&shown).is_empty(),
+                "{text:?} printed as {shown:?}: the runner would obey {:?}",
+                obeyed(&shown)
+            );
+        }
+        assert_eq!(
+            plain_text("web: deployed ##[not-a-command] 1.2.3"),
+            "web: deployed ## [not-a-command] 1.2.3",
+            "the text stays readable"
+        );
+        assert_eq!(plain_text("plain line\nsecond"), "plain line\nsecond");
+    }
 }

@@ -163,7 +163,7 @@ impl<'a> Console<'a> {
 
 /// Whether one runner line could be a `::` command: `::` after leading whitespace, ignoring
 /// ignorable characters anywhere in that prefix.
-fn could_start_command(line: &str) -> bool {
+pub fn could_start_command(line: &str) -> bool {
     let mut visible = line
         .chars()
         .filter(|c| !command::is_ignorable(*c))
