@@ -709,13 +709,15 @@ pub fn owner_uids(obj: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The controller owner's UID.
-pub fn controller_uid(obj: &Value) -> Option<String> {
-    obj.pointer("/metadata/ownerReferences")?
+/// The controller owner's UID. Called for every pod in several passes per reconcile round, so it
+/// walks with `get` (no JSON-pointer parsing) and borrows.
+pub fn controller_uid(obj: &Value) -> Option<&str> {
+    obj.get("metadata")?
+        .get("ownerReferences")?
         .as_array()?
         .iter()
         .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
-        .and_then(|r| r.get("uid").and_then(Value::as_str).map(str::to_owned))
+        .and_then(|r| r.get("uid").and_then(Value::as_str))
 }
 
 /// The pod's QoS class: Guaranteed when every container's requests equal its CPU and memory

@@ -10,7 +10,7 @@ use crate::selectors::{LabelSelector, labels_of};
 use crate::store::meta_str;
 use crate::world::{World, controller_uid};
 
-fn deleting(obj: &Value) -> bool {
+pub(super) fn deleting(obj: &Value) -> bool {
     obj.pointer("/metadata/deletionTimestamp")
         .is_some_and(|v| !v.is_null())
 }

@@ -169,7 +169,7 @@ fn owned_replicasets(world: &World, d: &Value) -> Vec<Value> {
         .store
         .list(Resource::ReplicaSets, Some(meta_str(d, "namespace")))
         .into_iter()
-        .filter(|rs| controller_uid(rs).as_deref() == Some(uid))
+        .filter(|rs| controller_uid(rs) == Some(uid))
         .cloned()
         .collect();
     rss.sort_by(|a, b| {
@@ -861,7 +861,7 @@ pub fn sync(world: &mut World, key: &ObjKey) {
             .store
             .list(Resource::Pods, Some(&key.namespace))
             .into_iter()
-            .any(|p| controller_uid(p).is_some_and(|u| old_uids.contains(&u)));
+            .any(|p| controller_uid(p).is_some_and(|u| old_uids.iter().any(|o| o == u)));
         if old_pods {
             return sync_rollout_status(world, &d, &all, new.as_ref());
         }

@@ -240,21 +240,26 @@ impl World {
             for k in &deployments {
                 deployment::sync(self, k);
             }
-            for k in &replicasets {
-                if let Some(rs) = self.store.get(k).cloned() {
-                    adoption::adopt_orphans(self, Resource::ReplicaSets, &rs, Resource::Pods);
-                }
-            }
             if !replicasets.is_empty() {
-                // One pass over the pods per round instead of one per ReplicaSet.
-                let mut pods_by_owner: HashMap<String, Vec<ObjKey>> = HashMap::new();
-                for p in self.store.list(Resource::Pods, None) {
-                    if let Some(uid) = crate::world::controller_uid(p) {
-                        pods_by_owner
-                            .entry(uid)
-                            .or_default()
-                            .push(ObjKey::of(Resource::Pods, p));
+                // One pass over the pods per round instead of one per ReplicaSet; a second only
+                // after ReplicaSets adopted orphans.
+                let (mut pods_by_owner, orphaned) = self.pods_by_controller();
+                let adopters: Vec<&ObjKey> = replicasets
+                    .iter()
+                    .filter(|k| orphaned.contains(&k.namespace))
+                    .collect();
+                if !adopters.is_empty() {
+                    for k in adopters {
+                        if let Some(rs) = self.store.get(k).cloned() {
+                            adoption::adopt_orphans(
+                                self,
+                                Resource::ReplicaSets,
+                                &rs,
+                                Resource::Pods,
+                            );
+                        }
                     }
+                    pods_by_owner = self.pods_by_controller().0;
                 }
                 for k in &replicasets {
                     replicaset::sync(self, k, &pods_by_owner);
@@ -265,6 +270,26 @@ impl World {
             }
         }
         true
+    }
+
+    /// Every pod by its controller's UID, and the namespaces holding orphan pods (no controller,
+    /// not being deleted), which only there give a ReplicaSet something to adopt.
+    fn pods_by_controller(&self) -> (HashMap<String, Vec<ObjKey>>, HashSet<String>) {
+        let mut by_owner: HashMap<String, Vec<ObjKey>> = HashMap::new();
+        let mut orphaned = HashSet::new();
+        for p in self.store.list(Resource::Pods, None) {
+            match crate::world::controller_uid(p) {
+                Some(uid) => by_owner
+                    .entry(uid.to_owned())
+                    .or_default()
+                    .push(ObjKey::of(Resource::Pods, p)),
+                None if !adoption::deleting(p) => {
+                    orphaned.insert(meta_str(p, "namespace").to_owned());
+                }
+                None => {}
+            }
+        }
+        (by_owner, orphaned)
     }
 
     /// A deleted ReplicaSet no longer names its owner; guess it from the `<deployment>-<hash>` name.

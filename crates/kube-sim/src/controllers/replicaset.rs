@@ -63,7 +63,7 @@ pub fn sync(world: &mut World, key: &ObjKey, pods_by_owner: &HashMap<String, Vec
         .map(|keys| {
             keys.iter()
                 .filter_map(|k| world.store.get(k))
-                .filter(|p| controller_uid(p).as_deref() == Some(uid.as_str()))
+                .filter(|p| controller_uid(p) == Some(uid.as_str()))
                 .filter(|p| {
                     p.pointer("/metadata/deletionTimestamp")
                         .is_none_or(Value::is_null)
