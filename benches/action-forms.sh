@@ -80,11 +80,9 @@ identities:
 repos:
   - { name: acme/service, default_branch: main }
 YAML
-"$github_sim" --port 0 --world "$work/world.yaml" >"$work/sim.out" 2>"$work/sim.err" &
-sim_pid=$!
-for _ in $(seq 100); do [[ -s "$work/sim.out" ]] && break; sleep 0.05; done
-api="$(head -1 "$work/sim.out")"
-[[ "$api" == http://* ]] || { echo "github-sim did not start: $(cat "$work/sim.err")"; exit 1; }
+. "$root/tests/github-sim.sh"
+start_github_sim "$work/world.yaml" "$work" "$github_sim" || { echo "github-sim did not start"; exit 1; }
+api="$sim"
 
 mkdir -p "$work/tmp"
 export work TMPDIR="$work/tmp" GITHUB_ACTIONS=true GITHUB_OUTPUT="$work/file_commands/output" \

@@ -32,11 +32,9 @@ repos:
     branches: { main: { files: { README.md: "# gantry\n" } } }
     tags: { v1.2.3: main }
 YAML
-"$github_sim" --port 0 --world "$work/world.yaml" >"$work/sim.out" 2>"$work/sim.err" &
-sim_pid=$!
-for _ in $(seq 100); do [[ -s "$work/sim.out" ]] && break; sleep 0.05; done
-server="$(head -1 "$work/sim.out")"
-[[ "$server" == http://* ]] || { echo "github-sim did not start: $(cat "$work/sim.err")"; exit 1; }
+. "$root/tests/github-sim.sh"
+start_github_sim "$work/world.yaml" "$work" "$github_sim" || { echo "github-sim did not start"; exit 1; }
+server="$sim"
 
 mkdir -p "$work/dist" "$work/checkout/actions/ticgen"
 install -m 0755 "$asset" "$work/dist/ticgen-x86_64-unknown-linux-musl"

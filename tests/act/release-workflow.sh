@@ -55,7 +55,7 @@ repos:
       main:
         files: { "README.md": "gantry\n" }
 YAML
-. "$root/tests/act/github-sim.sh"
+. "$root/tests/github-sim.sh"
 start_github_sim "$work/world.yaml" "$work" || fail "github-sim did not start"
 
 # GHCR: a private registry, and buildah confined to this test's own image store.

@@ -47,7 +47,7 @@ repos:
         files: { "README.md": "service\n" }
     tags: { v2.0.0: main }
 YAML
-. "$root/tests/act/github-sim.sh"
+. "$root/tests/github-sim.sh"
 start_github_sim "$work/world.yaml" "$work" || fail "github-sim did not start"
 
 # The source at a release tag (this checkout's actions/), its assets, the release commit, the release.
