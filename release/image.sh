@@ -59,6 +59,7 @@ if [[ "$push" == --push ]]; then
   # registry stores the level-9 layers as they are.
   push_list="localhost/gantry-push-$$:latest"
   buildah manifest rm "$push_list" >/dev/null 2>&1 || true
+  trap 'buildah manifest rm "$push_list" >/dev/null 2>&1; rm -rf "$context"' EXIT
   buildah manifest create "$push_list" >/dev/null
   for digest in $(buildah manifest inspect "$list" | jq -r '.manifests[].digest'); do
     layout="oci:$context/oci:${digest#sha256:}"
@@ -71,7 +72,6 @@ if [[ "$push" == --push ]]; then
       "$push_list" "docker://$tag"
     echo "pushed ${tag} $(cat "$digest_file")"
   done
-  buildah manifest rm "$push_list" >/dev/null
   if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
     echo "digest=$(cat "$digest_file")" >>"$GITHUB_OUTPUT"
   fi

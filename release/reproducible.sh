@@ -21,13 +21,6 @@ cargo_home="$(cd "${CARGO_HOME:-$HOME/.cargo}" && pwd -P)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/gantry-repro.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-# A copy of the checkout's files (tracked and new, not ignored), as a fresh clone would have them.
-copy_checkout() {
-  mkdir -p "$1"
-  (cd "$root" && git ls-files -z --cached --others --exclude-standard |
-    while IFS= read -r -d '' file; do if [[ -e "$file" ]]; then printf '%s\0' "$file"; fi; done |
-    tar --null -T - -cf -) | tar -xf - -C "$1"
-}
 
 mkdir -p "$work/home-b"
 ln -s "$cargo_home/registry" "$work/home-b/registry"
@@ -36,7 +29,7 @@ builds=("first:$work/a/checkout:$cargo_home:$work/a/target"
   "second:$work/b/src/gantry:$work/home-b:$work/b/out")
 for spec in "${builds[@]}"; do
   IFS=: read -r pass checkout home target_dir <<<"$spec"
-  copy_checkout "$checkout"
+  "$root/release/copy-checkout.sh" "$checkout"
   (cd "$checkout" &&
     CARGO_HOME="$home" CARGO_TARGET_DIR="$target_dir" SOURCE_DATE_EPOCH="$epoch" \
       release/build.sh "$target" "$work/builds/${pass}-${target}" "$@")

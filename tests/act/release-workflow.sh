@@ -66,10 +66,7 @@ start_registry "$work" || fail "the registry did not start"
 # GitHub: git. This checkout's files at the release tag, with HEAD's dates (release/build.sh derives
 # SOURCE_DATE_EPOCH from the commit), pushed to a bare repository the checkout double clones.
 src="$work/src"
-mkdir -p "$src"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard |
-  while IFS= read -r -d '' file; do if [[ -e "$file" ]]; then printf '%s\0' "$file"; fi; done |
-  tar --null -T - -cf -) | tar -xf - -C "$src"
+"$root/release/copy-checkout.sh" "$src"
 date="$(git -C "$root" log -1 --format=%cI)"
 git -C "$src" init --quiet --initial-branch=main
 git -C "$src" add .

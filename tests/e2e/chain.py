@@ -620,23 +620,25 @@ class Chain:  # pylint: disable=too-many-instance-attributes
 
     # -- stages -----------------------------------------------------------------------------------
 
-    def pull_request_ci(self) -> None:
-        """Alice opens a pull request bumping the version; CI runs every job and the gate passes."""
+    def open_pull_request_and_run_ci(self, title: str, branch: str, files: dict, label: str) -> tuple:
+        """Alice opens a pull request from `branch`; its head (with `files`) runs the service CI
+        under act on the event GitHub sent. Returns the pull request and the act record."""
         since = len(self.github.events())
         pr = self.github.call(
-            "POST",
-            f"/repos/{SERVICE}/pulls",
-            ALICE,
-            {"title": "Release 1.2.0rc1", "head": "feature", "base": "main"},
+            "POST", f"/repos/{SERVICE}/pulls", ALICE, {"title": title, "head": branch, "base": "main"}
         )
         index, _ = wait_for(
             "the pull_request event", lambda: self.github.find_event(since, "pull_request", SERVICE, "opened")
         )
         payload = self.github.webhook(index)
         head = payload["pull_request"]["head"]["sha"]
-        self.service.mirror(head, self.feature_files)
-        self.service.checkout(head, "feature")
-        record = self.act(self.service, "pull_request", "ci.yml", payload, "pr-ci")
+        self.service.mirror(head, files)
+        self.service.checkout(head, branch)
+        return pr, self.act(self.service, "pull_request", "ci.yml", payload, label)
+
+    def pull_request_ci(self) -> None:
+        """Alice opens a pull request bumping the version; CI runs every job and the gate passes."""
+        pr, record = self.open_pull_request_and_run_ci("Release 1.2.0rc1", "feature", self.feature_files, "pr-ci")
         self.succeeded(record)
         decision = self.artifact(record, "required-ci-check")
         expect(decision["result"] == "success", f"gate: {decision}")
@@ -659,21 +661,9 @@ class Chain:  # pylint: disable=too-many-instance-attributes
 
     def lint_failure(self) -> None:
         """A badly formatted module: every linter still reports, the gate fails naming checks."""
-        since = len(self.github.events())
-        self.github.call(
-            "POST",
-            f"/repos/{SERVICE}/pulls",
-            ALICE,
-            {"title": "Add extra", "head": "bad-lint", "base": "main"},
+        _, record = self.open_pull_request_and_run_ci(
+            "Add extra", "bad-lint", self.bad_lint_files, "pr-ci-lint-failure"
         )
-        index, _ = wait_for(
-            "the pull_request event", lambda: self.github.find_event(since, "pull_request", SERVICE, "opened")
-        )
-        payload = self.github.webhook(index)
-        head = payload["pull_request"]["head"]["sha"]
-        self.service.mirror(head, self.bad_lint_files)
-        self.service.checkout(head, "bad-lint")
-        record = self.act(self.service, "pull_request", "ci.yml", payload, "pr-ci-lint-failure")
         expect(record["rc"] != 0, "CI passed a badly formatted module")
         checks = self.artifact(record, "checks")
         expect(checks["black"] == "failure", f"black did not fail: {checks}")
