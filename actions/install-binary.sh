@@ -10,8 +10,9 @@
 # GITHUB_SERVER_URL, RUNNER_OS, RUNNER_ARCH, RUNNER_TOOL_CACHE, RUNNER_TEMP.
 # Exit codes: 0 resolved, 2 cannot resolve (nothing is left behind in the cache).
 #
-# The cache-hit path runs on every step of every job, so it uses bash built-ins only: its one
-# child process is the hash of the cached binary, re-checked against SHA256SUMS on every use.
+# The cache-hit path runs on every step of every job, so it keeps to few child processes: a
+# private directory, a copy of the cached binary, and the copy's hash, checked against SHA256SUMS
+# on every use (the copy, not the cache entry, is what runs).
 set -euo pipefail
 
 name="${GANTRY_BINARY:?GANTRY_BINARY names the binary}"
@@ -79,26 +80,48 @@ while read -r sum file || [[ -n "${sum:-}" ]]; do
 done <"$sums"
 [[ "$expected" =~ ^[0-9a-f]{64}$ ]] || fail "actions/SHA256SUMS has no checksum for ${asset}"
 
-cache="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-/tmp}}/gantry/${release}/${target}"
-exe="${cache}/${name}"
-if [[ -f "$exe" && -x "$exe" ]]; then
-  sha256 "$exe"
-  [[ "$digest" != "$expected" ]] || resolved "$exe"
+# What this step runs lives in a private directory of this job (mktemp -d: mode 0700, under
+# RUNNER_TEMP, which the runner empties for every job). The tool cache outlives jobs on a persistent
+# self-hosted runner and may be shared by every repository that runner serves, so a cached binary
+# is never run in place: it is copied here, the copy is hashed, and the copy runs. Anything that
+# rewrites the cache after the check changes nothing this step executes. A download lands here too
+# and reaches the cache only after it was verified, for the next job (which checks it again).
+scratch="${RUNNER_TEMP:-${TMPDIR:-/tmp}}"
+private="$(mktemp -d "${scratch%/}/gantry-${name}.XXXXXX" 2>/dev/null)" ||
+  fail "cannot create a private directory under ${scratch}; fix RUNNER_TEMP or its permissions, or set bin-dir"
+trap 'rm -rf "$private"' EXIT
+run_copy="${private}/${name}"
+keep() {
+  chmod 0700 "$run_copy"
+  trap - EXIT
+  resolved "$run_copy"
+}
+
+cache="${RUNNER_TOOL_CACHE:-${scratch}}/gantry/${release}/${target}"
+cached="${cache}/${name}"
+if [[ -f "$cached" ]] && cp -- "$cached" "$run_copy" 2>/dev/null; then
+  sha256 "$run_copy"
+  [[ "$digest" != "$expected" ]] || keep
+  echo "The cached ${asset} does not match actions/SHA256SUMS; downloading it again"
 fi
 
 repository="${GANTRY_ACTION_REPOSITORY:?GANTRY_ACTION_REPOSITORY names this repository}"
 url="${GITHUB_SERVER_URL:-https://github.com}/${repository}/releases/download/${release}/${asset}"
-if ! mkdir -p "$cache" 2>/dev/null || ! partial="$(mktemp "${cache}/.${name}.XXXXXX" 2>/dev/null)"; then
-  fail "the tool cache ${cache} is not writable; fix RUNNER_TOOL_CACHE or its permissions, or set bin-dir"
-fi
-trap 'rm -f "$partial"' EXIT
+partial="${private}/${name}.partial"
 echo "Downloading ${url}"
 curl --fail --silent --show-error --location --retry 3 --connect-timeout 10 --max-time 300 \
   --output "$partial" "$url" || fail "could not download ${url}"
 sha256 "$partial"
 [[ "$digest" == "$expected" ]] ||
   fail "checksum mismatch for ${asset}: expected ${expected}, got ${digest}; the download was discarded"
-chmod 0755 "$partial"
-mv -f "$partial" "$exe"
-trap - EXIT
-resolved "$exe"
+mv -f -- "$partial" "$run_copy"
+# Best effort: a cache that cannot be written only costs the next job a download.
+if mkdir -p "$cache" 2>/dev/null && entry="$(mktemp "${cache}/.${name}.XXXXXX" 2>/dev/null)"; then
+  if ! { cp -- "$run_copy" "$entry" && chmod 0755 "$entry" && mv -f -- "$entry" "$cached"; } 2>/dev/null; then
+    rm -f -- "$entry"
+    echo "Could not write ${cached}; the next job downloads ${asset} again"
+  fi
+else
+  echo "The tool cache ${cache} is not writable; the next job downloads ${asset} again"
+fi
+keep

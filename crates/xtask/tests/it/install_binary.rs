@@ -1,4 +1,5 @@
-//! `actions/install-binary.sh` against a local HTTP server: a verified download is cached and used,
+//! `actions/install-binary.sh` against a local HTTP server: a verified download is cached, and what
+//! runs is always a private, verified copy in the job's `RUNNER_TEMP` (never the shared tool cache);
 //! a bad checksum stops the step and leaves nothing behind, local builds and `bin-dir` win.
 
 use std::collections::HashMap;
@@ -75,6 +76,7 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("repo/actions")).unwrap();
         std::fs::create_dir_all(dir.path().join("cache")).unwrap();
+        std::fs::create_dir_all(dir.path().join("runner_temp")).unwrap();
         std::fs::copy(
             xtask::repo_root().join("actions/install-binary.sh"),
             dir.path().join("repo/actions/install-binary.sh"),
@@ -91,6 +93,15 @@ impl Fixture {
         self.dir.path().join("cache")
     }
 
+    fn cached(&self) -> PathBuf {
+        self.cache()
+            .join("gantry/v1.2.3/x86_64-unknown-linux-musl/ticgen")
+    }
+
+    fn runner_temp(&self) -> PathBuf {
+        self.dir.path().join("runner_temp")
+    }
+
     fn run(&self, server_url: &str, extra: &[(&str, &str)]) -> (i32, String, Option<PathBuf>) {
         let output = self.dir.path().join("github_output");
         std::fs::write(&output, "").unwrap();
@@ -105,7 +116,8 @@ impl Fixture {
             .env("GITHUB_SERVER_URL", server_url)
             .env("RUNNER_OS", "Linux")
             .env("RUNNER_ARCH", "X64")
-            .env("RUNNER_TOOL_CACHE", self.cache());
+            .env("RUNNER_TOOL_CACHE", self.cache())
+            .env("RUNNER_TEMP", self.runner_temp());
         for (key, value) in extra {
             command.env(key, value);
         }
@@ -146,34 +158,69 @@ fn asset_path() -> String {
     format!("/o/r/releases/download/v1.2.3/{ASSET}")
 }
 
+/// What the step runs: a private copy in this job's `RUNNER_TEMP`, never the shared cache entry.
+fn assert_private_copy(fixture: &Fixture, path: &Path) {
+    assert!(
+        path.starts_with(fixture.runner_temp()),
+        "{} is not under RUNNER_TEMP",
+        path.display()
+    );
+    let directory = path.parent().unwrap();
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(directory).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o700, "the copy's directory is private");
+    assert_eq!(std::fs::read(path).unwrap(), BINARY);
+    assert_eq!(
+        Command::new(path).output().unwrap().stdout,
+        b"prebuilt ticgen\n",
+        "executable"
+    );
+}
+
 #[test]
-fn a_verified_download_is_cached_and_reused() {
+fn a_verified_download_is_cached_and_a_private_copy_runs() {
     let server = serve(vec![(asset_path(), BINARY.to_vec())]);
     let fixture = Fixture::release(&sha256_hex(BINARY));
     let (code, log, path) = fixture.run(&server.url, &[]);
     assert_eq!(code, 0, "{log}");
     let path = path.expect("path output");
+    assert_private_copy(&fixture, &path);
     assert_eq!(
-        path,
-        fixture
-            .cache()
-            .join("gantry/v1.2.3/x86_64-unknown-linux-musl/ticgen")
-    );
-    assert_eq!(std::fs::read(&path).unwrap(), BINARY);
-    assert_eq!(
-        Command::new(&path).output().unwrap().stdout,
-        b"prebuilt ticgen\n",
-        "executable"
+        std::fs::read(fixture.cached()).unwrap(),
+        BINARY,
+        "cached for the next job"
     );
     assert_eq!(server.hits.load(Ordering::SeqCst), 1);
 
     let (code, log, again) = fixture.run(&server.url, &[]);
-    assert_eq!((code, again), (0, Some(path)), "{log}");
+    assert_eq!(code, 0, "{log}");
+    let again = again.expect("path output");
+    assert_ne!(again, path, "every step gets its own copy");
+    assert_private_copy(&fixture, &again);
     assert_eq!(
         server.hits.load(Ordering::SeqCst),
         1,
         "the cached, re-verified binary is used"
     );
+}
+
+#[test]
+fn rewriting_the_cache_after_the_check_changes_nothing_the_step_runs() {
+    let server = serve(vec![(asset_path(), BINARY.to_vec())]);
+    let fixture = Fixture::release(&sha256_hex(BINARY));
+    assert_eq!(
+        fixture.run(&server.url, &[]).0,
+        0,
+        "first job fills the cache"
+    );
+    let (code, log, path) = fixture.run(&server.url, &[]);
+    assert_eq!(code, 0, "{log}");
+    let path = path.expect("path output");
+    // Another repository's job on the same self-hosted runner swaps the cache entry between this
+    // step's check and its use.
+    std::fs::write(fixture.cached(), "#!/bin/sh\necho evil\n").unwrap();
+    assert_private_copy(&fixture, &path);
 }
 
 #[test]
@@ -187,7 +234,12 @@ fn a_bad_checksum_stops_the_step_and_leaves_nothing_behind() {
     assert_eq!(
         files_under(&fixture.cache()),
         Vec::<PathBuf>::new(),
-        "no partial download left"
+        "nothing reaches the cache"
+    );
+    assert_eq!(
+        std::fs::read_dir(fixture.runner_temp()).unwrap().count(),
+        0,
+        "no partial download left in RUNNER_TEMP"
     );
 }
 
@@ -195,17 +247,34 @@ fn a_bad_checksum_stops_the_step_and_leaves_nothing_behind() {
 fn a_tampered_cache_entry_is_not_trusted() {
     let server = serve(vec![(asset_path(), BINARY.to_vec())]);
     let fixture = Fixture::release(&sha256_hex(BINARY));
-    let cached = fixture
-        .cache()
-        .join("gantry/v1.2.3/x86_64-unknown-linux-musl/ticgen");
-    std::fs::create_dir_all(cached.parent().unwrap()).unwrap();
-    std::fs::write(&cached, "evil").unwrap();
+    std::fs::create_dir_all(fixture.cached().parent().unwrap()).unwrap();
+    std::fs::write(fixture.cached(), "evil").unwrap();
     let (code, log, path) = fixture.run(&server.url, &[]);
-    assert_eq!((code, path), (0, Some(cached.clone())), "{log}");
+    assert_eq!(code, 0, "{log}");
+    assert_private_copy(&fixture, &path.expect("path output"));
+    assert_eq!(server.hits.load(Ordering::SeqCst), 1, "downloaded again");
     assert_eq!(
-        std::fs::read(&cached).unwrap(),
+        std::fs::read(fixture.cached()).unwrap(),
         BINARY,
         "replaced by the verified download"
+    );
+}
+
+#[test]
+fn a_tool_cache_that_cannot_be_written_costs_only_the_cache() {
+    let server = serve(vec![(asset_path(), BINARY.to_vec())]);
+    let fixture = Fixture::release(&sha256_hex(BINARY));
+    let blocked = fixture.dir.path().join("blocked");
+    std::fs::write(&blocked, "a file where the cache directory should be").unwrap();
+    let (code, log, path) = fixture.run(
+        &server.url,
+        &[("RUNNER_TOOL_CACHE", blocked.to_str().unwrap())],
+    );
+    assert_eq!(code, 0, "{log}");
+    assert_private_copy(&fixture, &path.expect("path output"));
+    assert!(
+        log.contains("is not writable; the next job downloads"),
+        "{log}"
     );
 }
 
