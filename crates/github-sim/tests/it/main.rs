@@ -4,6 +4,7 @@
     reason = "tests read as stories, one story per function"
 )]
 
+mod apps;
 mod auth;
 mod checks;
 mod common;
@@ -12,6 +13,7 @@ mod diffs;
 mod events;
 mod faults;
 mod fidelity;
+mod keys;
 mod octocrab_models;
 mod octokit;
 mod pulls;
