@@ -4,6 +4,7 @@
     reason = "tests read as stories, one story per function"
 )]
 
+mod app_token_action;
 mod apps;
 mod auth;
 mod checks;
