@@ -291,9 +291,7 @@ impl World {
         if self.grants.remove(token).is_some() {
             return true;
         }
-        let is_app = self
-            .identity_by_token(token)
-            .is_some_and(|i| i.is_app());
+        let is_app = self.identity_by_token(token).is_some_and(|i| i.is_app());
         is_app && self.tokens.remove(token).is_some()
     }
 

@@ -25,13 +25,13 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use crate::clock::http_date;
 use crate::error::ApiError;
 use crate::faults::{FaultAction, Faults};
+use crate::jwt::{self, JwtError};
 use crate::log::LoggedRequest;
 use crate::paginate::paginate;
 use crate::ratelimit::{Budget, RateLimiter};
-use crate::clock::http_date;
-use crate::jwt::{self, JwtError};
 use crate::routes::{self, Auth, Ctx, Reply};
 use crate::world::{Identity, World};
 
@@ -1014,7 +1014,9 @@ fn sign_in<'a>(
         return Err("Requires authentication".into());
     };
     if bearer && jwt::looks_like_jwt(credential) {
-        let app = world.authenticate_app(credential).map_err(|e| e.to_string())?;
+        let app = world
+            .authenticate_app(credential)
+            .map_err(|e| e.to_string())?;
         let bot = world.identities.get(&app.bot).cloned();
         return bot
             .map(|who| (who, Auth::App(app.id), format!("\0app:{}", app.id)))

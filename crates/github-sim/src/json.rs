@@ -119,7 +119,7 @@ pub fn app(base: &str, world: &World, r: &Repo, id: u64) -> Value {
         let permissions = world
             .installation_on(a.id, &r.owner)
             .map_or_else(|| json!({}), |i| levels(&i.permissions));
-        return app_object(base, a, permissions);
+        return app_object(base, a, &permissions);
     }
     let slug = world.login_of(id).trim_end_matches("[bot]").to_owned();
     app_json(
@@ -132,11 +132,12 @@ pub fn app(base: &str, world: &World, r: &Repo, id: u64) -> Value {
             owner: "github",
             created_at: 0,
         },
-        app_permissions(world, r, id),
+        &app_permissions(world, r, id),
     )
 }
 
 /// The fields of an App object that vary.
+#[derive(Clone, Copy)]
 struct AppFields<'a> {
     id: u64,
     slug: &'a str,
@@ -146,7 +147,7 @@ struct AppFields<'a> {
     created_at: i64,
 }
 
-fn app_json(base: &str, a: AppFields<'_>, permissions: Value) -> Value {
+fn app_json(base: &str, a: AppFields<'_>, permissions: &Value) -> Value {
     let slug = a.slug;
     json!({
         "id": a.id,
@@ -166,7 +167,7 @@ fn app_json(base: &str, a: AppFields<'_>, permissions: Value) -> Value {
 }
 
 /// A declared App with these permissions.
-pub fn app_object(base: &str, a: &App, permissions: Value) -> Value {
+pub fn app_object(base: &str, a: &App, permissions: &Value) -> Value {
     app_json(
         base,
         AppFields {
@@ -196,7 +197,10 @@ pub fn installation(base: &str, world: &World, inst: &Installation) -> Value {
     let account = &inst.account;
     let html_url = match inst.account_type {
         AccountType::Organization => {
-            format!("{base}/organizations/{account}/settings/installations/{}", inst.id)
+            format!(
+                "{base}/organizations/{account}/settings/installations/{}",
+                inst.id
+            )
         }
         AccountType::User => format!("{base}/settings/installations/{}", inst.id),
     };

@@ -21,10 +21,7 @@ const DOCS: &str = "https://docs.github.com/rest/apps/apps";
 pub fn needs_jwt(segs: &[&str]) -> bool {
     matches!(
         segs,
-        ["app", ..]
-            | ["repos", _, _, "installation"]
-            | ["users", _, "installation"]
-            | ["orgs", _, "installation"]
+        ["app", ..] | ["repos", _, _, "installation"] | ["users" | "orgs", _, "installation"]
     )
 }
 
@@ -45,7 +42,7 @@ pub fn dispatch(world: &mut World, ctx: &Ctx<'_>, app: u64, segs: &[&str]) -> Ou
         )),
         ["app", "installations", id] if get => {
             let inst = own(world, app, id_of(id)?)?;
-            ok(json::installation(ctx.base, world, inst))
+            Ok(answer(json::installation(ctx.base, world, inst)))
         }
         ["app", "installations", id, "access_tokens"] if m == Method::POST => {
             create_token(world, ctx, app, id_of(id)?)
@@ -59,14 +56,16 @@ pub fn dispatch(world: &mut World, ctx: &Ctx<'_>, app: u64, segs: &[&str]) -> Ou
                         .values()
                         .find(|i| i.app == app && world.installation_repos(i).contains(&repo))
                 })
-                .ok_or_else(|| not_found("get-a-repository-installation-for-the-authenticated-app"))?;
-            ok(json::installation(ctx.base, world, inst))
+                .ok_or_else(|| {
+                    not_found("get-a-repository-installation-for-the-authenticated-app")
+                })?;
+            Ok(answer(json::installation(ctx.base, world, inst)))
         }
         ["users", login, "installation"] if get => {
             let inst = world
                 .installation_on(app, login)
                 .ok_or_else(|| not_found("get-a-user-installation-for-the-authenticated-app"))?;
-            ok(json::installation(ctx.base, world, inst))
+            Ok(answer(json::installation(ctx.base, world, inst)))
         }
         ["orgs", org, "installation"] if get => {
             let inst = world
@@ -75,7 +74,7 @@ pub fn dispatch(world: &mut World, ctx: &Ctx<'_>, app: u64, segs: &[&str]) -> Ou
                 .ok_or_else(|| {
                     not_found("get-an-organization-installation-for-the-authenticated-app")
                 })?;
-            ok(json::installation(ctx.base, world, inst))
+            Ok(answer(json::installation(ctx.base, world, inst)))
         }
         _ if needs_jwt(segs) => Err(unknown(m, segs)),
         // Signed in as the App itself, not as an installation: nothing else is reachable.
@@ -83,8 +82,8 @@ pub fn dispatch(world: &mut World, ctx: &Ctx<'_>, app: u64, segs: &[&str]) -> Ou
     }
 }
 
-fn ok(v: Value) -> Outcome {
-    Ok(Reply::Json(StatusCode::OK, v))
+fn answer(v: Value) -> Reply {
+    Reply::Json(StatusCode::OK, v)
 }
 
 fn not_found(anchor: &str) -> ApiError {
@@ -112,11 +111,11 @@ fn get_app(world: &World, ctx: &Ctx<'_>, app: u64) -> Outcome {
             *entry = (*entry).max(*level);
         }
     }
-    let mut v = json::app_object(ctx.base, a, json::levels(&granted));
+    let mut v = json::app_object(ctx.base, a, &json::levels(&granted));
     if let Value::Object(m) = &mut v {
         m.insert("installations_count".into(), json!(count));
     }
-    ok(v)
+    Ok(answer(v))
 }
 
 #[derive(Deserialize)]
@@ -136,8 +135,9 @@ fn create_token(world: &mut World, ctx: &Ctx<'_>, app: u64, id: u64) -> Outcome 
     let req: TokenRequest = ctx.json()?;
     let inst = own(world, app, id)?.clone();
     let refused = |message: &str| {
-        ApiError::unprocessable(message)
-            .doc(&format!("{DOCS}#create-an-installation-access-token-for-an-app"))
+        ApiError::unprocessable(message).doc(&format!(
+            "{DOCS}#create-an-installation-access-token-for-an-app"
+        ))
     };
     let reach = world.installation_repos(&inst);
     let mut chosen: Vec<String> = Vec::new();

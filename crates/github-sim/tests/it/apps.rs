@@ -246,10 +246,22 @@ async fn narrowing_beyond_the_installation_is_refused_as_github_refuses_it() {
         (json!({"repositories": ["landing-zone"]}), repo_refusal),
         (json!({"repositories": ["nope"]}), repo_refusal),
         (json!({"repository_ids": [landing_zone]}), repo_refusal),
-        (json!({"repositories": ["tool"], "repository_ids": [1]}), repo_refusal),
-        (json!({"permissions": {"contents": "write"}}), permission_refusal),
-        (json!({"permissions": {"issues": "read"}}), permission_refusal),
-        (json!({"permissions": {"contents": "none"}}), permission_refusal),
+        (
+            json!({"repositories": ["tool"], "repository_ids": [1]}),
+            repo_refusal,
+        ),
+        (
+            json!({"permissions": {"contents": "write"}}),
+            permission_refusal,
+        ),
+        (
+            json!({"permissions": {"issues": "read"}}),
+            permission_refusal,
+        ),
+        (
+            json!({"permissions": {"contents": "none"}}),
+            permission_refusal,
+        ),
     ] {
         let r = app
             .post("/app/installations/78/access_tokens", body.clone())
@@ -459,8 +471,16 @@ async fn app_keys_come_as_any_pem_github_or_openssl_writes() {
         ),
     ] {
         let err = World::from_yaml(&world(key)).err().expect("refused");
-        let chain = format!("{err}: {}", std::error::Error::source(&err).map(ToString::to_string).unwrap_or_default());
-        assert!(chain.contains("gantry-deployer") && chain.contains(wrong), "{chain}");
+        let chain = format!(
+            "{err}: {}",
+            std::error::Error::source(&err)
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        );
+        assert!(
+            chain.contains("gantry-deployer") && chain.contains(wrong),
+            "{chain}"
+        );
     }
     let unknown_repo = world(&k.pkcs1).replace("repositories: [tool]", "repositories: [gone]");
     let err = World::from_yaml(&unknown_repo).err().expect("refused");

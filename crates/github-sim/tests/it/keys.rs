@@ -54,7 +54,10 @@ fn text(bytes: Vec<u8>) -> String {
 
 fn generate() -> TestKey {
     let pkcs1 = text(openssl(&["genrsa", "-traditional", "2048"], b""));
-    let der = openssl(&["rsa", "-traditional", "-outform", "DER"], pkcs1.as_bytes());
+    let der = openssl(
+        &["rsa", "-traditional", "-outform", "DER"],
+        pkcs1.as_bytes(),
+    );
     TestKey {
         pkcs8: text(openssl(&["pkey"], pkcs1.as_bytes())),
         spki: text(openssl(&["pkey", "-pubout"], pkcs1.as_bytes())),
