@@ -8,9 +8,9 @@ use std::process::{Command, Stdio};
 
 use gantry_testkit::{ActionRun, Transcript};
 use github_sim::{GithubSim, World};
-use serde_json::json;
 
-use crate::common::{Api, b64, hermetic, install_crypto};
+use crate::apps::acts_only_on_the_landing_zone;
+use crate::common::{Api, hermetic, install_crypto};
 use crate::keys::{TestKey, key};
 
 const ACTION: &str = "actions/create-github-app-token@df432ceedc7162793a195dd1713ff69aefc7379e";
@@ -140,35 +140,7 @@ async fn create_github_app_token_mints_a_token_narrowed_to_the_landing_zone_and_
 
     // Exactly what was asked: contents and pull requests on the landing zone.
     let bot = Api::new(&sim, &token);
-    let zone = bot.get("/repos/acme/landing-zone").await;
-    assert_eq!(zone.status, 200);
-    assert_eq!(zone.json["permissions"]["push"], true);
-    let file = bot
-        .get("/repos/acme/landing-zone/contents/env/prod.env")
-        .await;
-    let bump = bot
-        .put(
-            "/repos/acme/landing-zone/contents/env/prod.env",
-            json!({"message": "Deploy 1.1.0", "content": b64("export IMAGE_VERSION=1.1.0\n"), "sha": file.json["sha"]}),
-        )
-        .await;
-    assert_eq!(bump.status, 200, "{}", bump.json);
-    let head = bump.json["commit"]["sha"].as_str().expect("sha").to_owned();
-    let status = bot
-        .post(
-            &format!("/repos/acme/landing-zone/statuses/{head}"),
-            json!({"state": "success", "context": "deploy"}),
-        )
-        .await;
-    assert_eq!(status.status, 403, "statuses were not asked for");
-    let elsewhere = bot
-        .put(
-            "/repos/acme/service/contents/x",
-            json!({"message": "x", "content": b64("x")}),
-        )
-        .await;
-    assert_eq!(elsewhere.status, 403, "{}", elsewhere.json);
-    assert_eq!(bot.get("/repos/acme/vault").await.status, 404);
+    acts_only_on_the_landing_zone(&bot, "create-github-app-token's token").await;
 
     // The post step revokes it with the state the main step saved.
     let saved = gantry_runner::file_command::parse(

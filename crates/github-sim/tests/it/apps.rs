@@ -145,49 +145,12 @@ async fn an_app_signs_in_with_its_jwt_and_mints_a_token_narrowed_to_the_landing_
     assert_eq!(repos, [&json!("acme/landing-zone")]);
 
     let bot = Api::new(&sim, token);
-    let lz = bot.get("/repos/acme/landing-zone").await;
-    assert_eq!(lz.status, 200);
-    assert_eq!(lz.json["permissions"]["push"], true);
-    let put = bot
-        .put(
-            "/repos/acme/landing-zone/contents/env/prod.env",
-            json!({"message": "Deploy 1.1.0", "content": b64("export IMAGE_VERSION=1.1.0\n"), "sha": blob_sha(&bot, "acme/landing-zone", "env/prod.env").await}),
-        )
-        .await;
-    assert_eq!(put.status, 200, "{}", put.json);
+    let head = acts_only_on_the_landing_zone(&bot, "contents and pull requests").await;
     let push = sim.events().into_iter().last().expect("a push event");
     assert_eq!(
         (push.event.as_str(), push.actor.as_str()),
         ("push", "gantry-deployer")
     );
-    // Statuses were not asked for: the token has none.
-    let head = put.json["commit"]["sha"].as_str().expect("sha").to_owned();
-    let status = bot
-        .post(
-            &format!("/repos/acme/landing-zone/statuses/{head}"),
-            json!({"state": "success", "context": "deploy"}),
-        )
-        .await;
-    assert_eq!(
-        (status.status, status.message()),
-        (403, "Resource not accessible by integration")
-    );
-    // Another public repository of the installation: readable as by anyone, not writable.
-    assert_eq!(bot.get("/repos/acme/service").await.status, 200);
-    let write = bot
-        .put(
-            "/repos/acme/service/contents/x",
-            json!({"message": "x", "content": b64("x")}),
-        )
-        .await;
-    assert_eq!(
-        (write.status, write.message()),
-        (403, "Resource not accessible by integration")
-    );
-    // A private one outside the token: invisible.
-    assert_eq!(bot.get("/repos/acme/vault").await.status, 404);
-    // An installation token is no user.
-    assert_eq!(bot.get("/user").await.status, 403);
 
     // Without narrowing, the token has all the installation has, on all its repositories.
     let full = Api::new(&sim, &mint(&app, 77, json!({})).await);
@@ -225,10 +188,49 @@ async fn an_app_signs_in_with_its_jwt_and_mints_a_token_narrowed_to_the_landing_
     }
 }
 
-async fn blob_sha(api: &Api, repo: &str, path: &str) -> String {
-    let r = api.get(&format!("/repos/{repo}/contents/{path}")).await;
-    assert_eq!(r.status, 200, "{}", r.json);
-    r.json["sha"].as_str().expect("sha").to_owned()
+/// Asserts that `bot`, a token minted with `contents: write` and `pull_requests: write` for
+/// `acme/landing-zone` alone (`asked` says so), bumps the landing zone's `env/prod.env` and can
+/// do nothing it was not given: no statuses there, no writes to the other public repository
+/// `acme/service` (which it may read, as anyone), nothing of the private `acme/vault`, no
+/// `/user`. Returns the bump's commit.
+pub async fn acts_only_on_the_landing_zone(bot: &Api, asked: &str) -> String {
+    let zone = bot.get("/repos/acme/landing-zone").await;
+    assert_eq!(zone.status, 200, "{asked}: {}", zone.json);
+    assert_eq!(zone.json["permissions"]["push"], true);
+    let file = bot
+        .get("/repos/acme/landing-zone/contents/env/prod.env")
+        .await;
+    let bump = bot
+        .put(
+            "/repos/acme/landing-zone/contents/env/prod.env",
+            json!({"message": "Deploy 1.1.0", "content": b64("export IMAGE_VERSION=1.1.0\n"), "sha": file.json["sha"]}),
+        )
+        .await;
+    assert_eq!(bump.status, 200, "{asked}: {}", bump.json);
+    let head = bump.json["commit"]["sha"].as_str().expect("sha").to_owned();
+    let refused = [
+        bot.post(
+            &format!("/repos/acme/landing-zone/statuses/{head}"),
+            json!({"state": "success", "context": "deploy"}),
+        )
+        .await,
+        bot.put(
+            "/repos/acme/service/contents/x",
+            json!({"message": "x", "content": b64("x")}),
+        )
+        .await,
+    ];
+    for r in refused {
+        assert_eq!(
+            (r.status, r.message()),
+            (403, "Resource not accessible by integration"),
+            "{asked}"
+        );
+    }
+    assert_eq!(bot.get("/repos/acme/service").await.status, 200);
+    assert_eq!(bot.get("/repos/acme/vault").await.status, 404);
+    assert_eq!(bot.get("/user").await.status, 403);
+    head
 }
 
 #[tokio::test]
