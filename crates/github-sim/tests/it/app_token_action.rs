@@ -163,16 +163,34 @@ async fn create_github_app_token_mints_a_token_narrowed_to_the_landing_zone_and_
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn create_github_app_token_fails_for_a_repository_outside_the_installation() {
+async fn create_github_app_token_covers_an_owner_and_fails_outside_the_installation() {
     let dist = dist();
     install_crypto();
     let sim = GithubSim::start(world()).await.expect("sim starts");
-    let step = run_step(
+    // An owner without repositories: every repository of the installation, private ones too.
+    let owner = run_step(
         dist.join("main.cjs"),
         sim.url(),
         &[
             ("app-id", "4242"),
             ("private-key", &key().pkcs8),
+            ("owner", "acme"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(owner.code, 0, "{}", owner.render());
+    assert_eq!(owner.output("installation-id"), "77");
+    assert_eq!(sim.requests()[0].path, "/users/acme/installation");
+    let all = Api::new(&sim, owner.output("token"));
+    assert_eq!(all.get("/repos/acme/vault").await.status, 200);
+
+    let step = run_step(
+        dist.join("main.cjs"),
+        sim.url(),
+        &[
+            ("app-id", "4242"),
+            ("private-key", &key().pkcs1),
             ("owner", "other"),
             ("repositories", "tool"),
         ],
