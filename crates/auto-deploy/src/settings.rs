@@ -41,7 +41,7 @@ pub struct Settings {
     pub env_file: String,
     pub key: String,
     pub require_origin: bool,
-    /// Logins allowed to author the release (empty: any author, only without require_origin).
+    /// Logins allowed to author the release (empty: any author, allowed only without `require_origin`).
     pub release_authors: Vec<String>,
     /// The source branch the tag's commit must be on; `None`: the repository's default branch.
     pub release_branch: Option<String>,

@@ -386,10 +386,15 @@ impl Rehearsal<'_> {
         )?;
         let mark = self.github().events().len();
         // The release's author as GitHub shows it: the identity of tokens.release made it.
-        let author = self.github().events()[release_event].payload["release"]["author"]["login"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let author = self
+            .github()
+            .webhook_payload(release_event)
+            .and_then(|payload| {
+                payload["release"]["author"]["login"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
         let inputs = [
             ("token", layout.tokens.deploy.as_str()),
             ("bot-token", layout.tokens.bot.as_str()),

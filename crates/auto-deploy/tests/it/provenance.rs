@@ -124,7 +124,7 @@ fn an_empty_release_branch_is_the_repositorys_default_branch() {
     let sim = sim();
     prerelease(&sim, "v2.0.0", true);
     sim.world(|w| {
-        w.repos.get_mut(SOURCE).expect("source").default_branch = SIDE.to_owned();
+        SIDE.clone_into(&mut w.repos.get_mut(SOURCE).expect("source").default_branch);
     });
     let run = action(&sim, "v2.0.0").run();
     assert_deployed(&run);
