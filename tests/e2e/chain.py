@@ -570,6 +570,8 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             f"IMAGE_NAME={self.image}",
             "--var",
             f"PREPROD_VERSION_URL={self.version_endpoint.url}",
+            "--var",
+            "RELEASE_AUTHORS=release-bot",
             "-s",
             f"GITHUB_TOKEN={WORKFLOW}",
         ]
