@@ -264,12 +264,10 @@ impl<'a, 'c> Deploy<'a, 'c> {
 
     /// A dry-run's end: the fields the deploy would change, logged and in the report.
     fn dry_run(&mut self, mut report: Report, changes: Vec<Change>) -> Report {
-        let label = report.dry_run.map_or("dry-run", DryRun::diff_label);
         self.console
-            .info(&if report.dry_run == Some(DryRun::Server) {
-                "Server-side dry-run accepted the patch; nothing was changed:".to_owned()
-            } else {
-                format!("Would change ({label}); nothing was sent:")
+            .info(&match report.dry_run.and_then(DryRun::caveat) {
+                None => "Server-side dry-run accepted the patch; nothing was changed:".to_owned(),
+                Some(caveat) => format!("Client-side diff, {caveat}; nothing was sent:"),
             });
         for change in &changes {
             self.console.info(&format!(

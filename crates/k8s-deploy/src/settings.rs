@@ -27,9 +27,17 @@ impl DryRun {
     pub fn diff_label(self) -> &'static str {
         match self {
             Self::Server => "server-side dry-run",
-            Self::Client => {
-                "client-side diff: computed locally from the live Deployment, not checked by the server (admission, defaulting, validation)"
-            }
+            Self::Client => "client-side diff",
+        }
+    }
+
+    /// What the diff does not show.
+    pub fn caveat(self) -> Option<&'static str> {
+        match self {
+            Self::Server => None,
+            Self::Client => Some(
+                "computed locally from the live Deployment; what the server would add or refuse (admission, defaulting, validation) is not checked",
+            ),
         }
     }
 }
@@ -483,10 +491,7 @@ mod tests {
         assert_eq!(refused(Some("-1"), Some(sha)), "source-sequence");
         assert_eq!(refused(Some("1.5"), Some(sha)), "source-sequence");
         assert_eq!(refused(Some("12"), Some("abc123")), "source-revision");
-        assert_eq!(
-            refused(Some("12"), Some(&not_hex)),
-            "source-revision"
-        );
+        assert_eq!(refused(Some("12"), Some(&not_hex)), "source-revision");
         assert_eq!(refused(Some("12"), None), "source-revision");
         assert_eq!(refused(None, Some(sha)), "source-sequence");
     }

@@ -66,6 +66,9 @@ pub fn write(summary: &mut Summary, target: &Target, report: &Report, timeline: 
             3,
             &format!("What the deploy would change ({})", dry_run.diff_label()),
         );
+        if let Some(caveat) = dry_run.caveat() {
+            summary.paragraph(&format!("The {}: {caveat}.", dry_run.diff_label()));
+        }
         summary.table(
             &["field", "before", "after"],
             report.changes.iter().map(|change| {
