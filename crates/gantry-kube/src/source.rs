@@ -104,7 +104,7 @@ mod tests {
         }
     }
 
-    fn with(annotations: serde_json::Value) -> Deployment {
+    fn with(annotations: &serde_json::Value) -> Deployment {
         serde_json::from_value(json!({"metadata": {"name": "web", "annotations": annotations}}))
             .unwrap()
     }
@@ -137,7 +137,7 @@ mod tests {
 
     #[test]
     fn only_a_higher_recorded_sequence_is_newer() {
-        let live = with(json!({SEQUENCE_ANNOTATION: "12", REVISION_ANNOTATION: "abc"}));
+        let live = with(&json!({SEQUENCE_ANNOTATION: "12", REVISION_ANNOTATION: "abc"}));
         let newer = source(10).newer_on(&live, &target()).unwrap();
         assert_eq!(
             newer,
@@ -151,21 +151,21 @@ mod tests {
         assert!(source(12).is_recorded_on(&live, &target()).unwrap());
         assert!(source(11).is_recorded_on(&live, &target()).unwrap());
         assert!(!source(13).is_recorded_on(&live, &target()).unwrap());
-        let none = with(json!({"kubernetes.io/change-cause": "kubectl"}));
+        let none = with(&json!({"kubernetes.io/change-cause": "kubectl"}));
         assert_eq!(source(0).newer_on(&none, &target()).unwrap(), None);
         assert!(!source(0).is_recorded_on(&none, &target()).unwrap());
     }
 
     #[test]
     fn a_sequence_without_revision_is_still_ordered() {
-        let live = with(json!({SEQUENCE_ANNOTATION: "7"}));
+        let live = with(&json!({SEQUENCE_ANNOTATION: "7"}));
         let newer = source(3).newer_on(&live, &target()).unwrap().unwrap();
         assert_eq!(newer.to_string(), "sequence 7 (no revision recorded)");
     }
 
     #[test]
     fn a_garbled_recorded_sequence_is_an_error_naming_it() {
-        let live = with(json!({SEQUENCE_ANNOTATION: "twelve"}));
+        let live = with(&json!({SEQUENCE_ANNOTATION: "twelve"}));
         let error = source(3).newer_on(&live, &target()).unwrap_err();
         assert_eq!(
             error.to_string(),

@@ -133,8 +133,8 @@ fn values_in_the_dry_run_diff_cannot_run_workflow_commands() {
 
 #[test]
 fn a_bad_dry_run_or_source_is_refused_before_any_request() {
-    let sim = sim();
     const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+    let sim = sim();
     for (mode, sequence, revision, input) in [
         ("clientside", None, None, "dry-run"),
         ("Client", None, None, "dry-run"),

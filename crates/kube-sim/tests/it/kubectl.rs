@@ -764,6 +764,23 @@ fn a_concurrent_patch_makes_a_write_with_the_version_read_conflict() {
         ])
         .stdout
     };
+    // `kubectl patch` with the resourceVersion it reads first: an optimistic-concurrency write.
+    let patch_with_version_read = || {
+        let version = field("{.metadata.resourceVersion}");
+        let patch = format!(
+            r#"{{"metadata":{{"resourceVersion":"{version}","annotations":{{"mine":"ours"}}}}}}"#
+        );
+        kubectl(&[
+            "-n",
+            "prod",
+            "patch",
+            "deploy",
+            "web",
+            "--type=merge",
+            "-p",
+            &patch,
+        ])
+    };
     sim.add_fault(
         kube_sim::Fault::concurrent_patch(serde_json::json!({
             "metadata": {"annotations": {"other": "theirs"}},
@@ -774,20 +791,7 @@ fn a_concurrent_patch_makes_a_write_with_the_version_read_conflict() {
         .on(kube_sim::Verb::Patch)
         .times(1),
     );
-    let version = field("{.metadata.resourceVersion}");
-    let patch = format!(
-        r#"{{"metadata":{{"resourceVersion":"{version}","annotations":{{"mine":"ours"}}}}}}"#
-    );
-    let out = kubectl(&[
-        "-n",
-        "prod",
-        "patch",
-        "deploy",
-        "web",
-        "--type=merge",
-        "-p",
-        &patch,
-    ]);
+    let out = patch_with_version_read();
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(
         out.stderr.trim(),
@@ -800,20 +804,7 @@ fn a_concurrent_patch_makes_a_write_with_the_version_read_conflict() {
     assert_eq!(field("{.metadata.annotations.other}"), "theirs");
     assert_eq!(field("{.metadata.annotations.mine}"), "");
     // The fault fired once: the same patch on the fresh version is accepted.
-    let version = field("{.metadata.resourceVersion}");
-    let patch = format!(
-        r#"{{"metadata":{{"resourceVersion":"{version}","annotations":{{"mine":"ours"}}}}}}"#
-    );
-    let out = kubectl(&[
-        "-n",
-        "prod",
-        "patch",
-        "deploy",
-        "web",
-        "--type=merge",
-        "-p",
-        &patch,
-    ]);
+    let out = patch_with_version_read();
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(field("{.metadata.annotations.mine}"), "ours");
 }
