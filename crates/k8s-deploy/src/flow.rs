@@ -1,9 +1,9 @@
 //! The deploy as a small state machine: read → (superseded | dry-run | patch | already set) → wait
 //! → deployed (or unchanged), or → rollback to the revision before ours (compare-and-swap) → wait →
 //! rolled back, or failed. With a source, a Deployment that records a newer one is left alone
-//! (superseded), before the write and, through the write's compare-and-swap, during it. A Deployment that already runs the image is only "unchanged" when its rollout
-//! is complete and healthy; otherwise (a re-run after an interrupted deploy) the rollout is watched
-//! like our own. Cancellation (the runner's SIGINT) stops the work and undoes our patch within the
+//! (superseded; [`order`]). A Deployment that already runs the image is only "unchanged" when its
+//! rollout is complete and healthy; otherwise (a re-run after an interrupted deploy) the rollout is
+//! watched like our own. Cancellation (the runner's SIGINT) stops the work and undoes our patch within the
 //! runner's window. Each phase lands on the timeline; every step is logged.
 
 use gantry_kube::deployment::{self, Change, ImageChange, Written};
@@ -12,13 +12,15 @@ use gantry_kube::rollout::{self, Status};
 use gantry_kube::source::Source;
 use gantry_kube::watch::{self, Expectation, Failure, FailureKind, Outcome, PodRow, WaitOptions};
 use gantry_kube::{Error, Target};
+use gantry_runner::Console;
 use gantry_runner::cancel::Cancellation;
-use gantry_runner::{Annotation, Console};
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::ResourceExt;
 
 use crate::settings::{DryRun, PROVENANCE_PREFIX, Settings};
 use crate::timeline::Timeline;
+
+mod order;
 
 /// How the deploy ended; the `result` output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -280,64 +282,6 @@ impl<'a, 'c> Deploy<'a, 'c> {
         report.changes = changes;
         report.conclusion = Conclusion::DryRun;
         report
-    }
-
-    /// The Deployment records a newer source: nothing is changed, and a notice says why.
-    fn superseded(&mut self, mut report: Report, live: Source) -> Report {
-        let ours = report.source.as_ref().map_or_else(String::new, |ours| {
-            format!(", newer than this run's {ours}")
-        });
-        self.console.notice(
-            &format!(
-                "{} not deployed to {}: it records source {live}{ours}; a newer deploy came first, so nothing was changed",
-                self.settings.image, self.target
-            ),
-            &Annotation::titled("k8s-deploy: superseded"),
-        );
-        report.conclusion = Conclusion::Superseded;
-        report.newer_source = Some(live);
-        report
-    }
-
-    /// The container already runs the image, from an older source (or none): records this run's
-    /// source on the Deployment (annotations only; the pod template and the rollout are not
-    /// touched), so that a run of an older source cannot go back later. Not in a dry-run.
-    async fn record_source(
-        &mut self,
-        before: &Deployment,
-        container: &str,
-    ) -> Result<Written, Error> {
-        let unchanged = || Ok(Written::Applied(Box::new(before.clone())));
-        let Some(source) = &self.settings.source else {
-            return unchanged();
-        };
-        if source.is_recorded_on(before, self.target)? {
-            return unchanged();
-        }
-        if self.settings.dry_run.is_some() {
-            self.console.info(&format!(
-                "A deploy would record source {source} on {} (annotations only)",
-                self.target
-            ));
-            return unchanged();
-        }
-        let change = ImageChange {
-            container: container.to_owned(),
-            image: self.settings.image.clone(),
-            annotations: std::collections::BTreeMap::new(),
-            source: Some(source.clone()),
-        };
-        let start = self.timeline.elapsed();
-        let written =
-            deployment::set_image(self.client, self.target, before, &change, false).await?;
-        self.timeline.phase("record source", start, false);
-        if let Written::Applied(_) = &written {
-            self.console.info(&format!(
-                "Recorded source {source} on {} (annotations only; the pod template is unchanged)",
-                self.target
-            ));
-        }
-        Ok(written)
     }
 
     /// The container already runs the image: "unchanged" only if the rollout is complete and

@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
-use gantry_kube::Target;
 use gantry_kube::deployment::{self, ImageChange, Written};
+use gantry_kube::rollback::{Rollback, rollback};
 use gantry_kube::source::Source;
+use gantry_kube::watch::Expectation;
+use gantry_kube::{Error, Target};
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube_sim::{Config, ImageCatalogue, ImageSpec, KubeSim};
@@ -83,4 +85,15 @@ pub async fn deploy_from(
 pub fn image(sim: &KubeSim) -> String {
     let d = sim.get::<Deployment>("default", "web").unwrap();
     deployment::image_of(&d, "app").unwrap()
+}
+
+/// Rolls back to `revision` as k8s-deploy does after its write `ours` of `image`.
+pub async fn roll_back(
+    client: &kube::Client,
+    revision: i64,
+    ours: &Deployment,
+    image: &str,
+) -> Result<Rollback, Error> {
+    let expect = Expectation::after(ours, "app", image);
+    rollback(client, &target(), revision, &expect, "test rollback").await
 }

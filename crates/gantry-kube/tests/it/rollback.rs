@@ -2,10 +2,9 @@
 //! made by someone else after our own write.
 
 use gantry_kube::deployment;
-use gantry_kube::rollback::{Restore, Rollback, previous_revision, rollback};
-use gantry_kube::watch::Expectation;
+use gantry_kube::rollback::{Restore, Rollback, previous_revision};
 
-use crate::common::{deploy, image, start, target};
+use crate::common::{deploy, image, roll_back, start, target};
 
 #[tokio::test]
 async fn the_recorded_revision_is_restored_not_the_previous_one() {
@@ -13,15 +12,7 @@ async fn the_recorded_revision_is_restored_not_the_previous_one() {
     deploy(&sim, &client, "app:1.1").await;
     let ours = deploy(&sim, &client, "app:1.2").await;
     // `kubectl rollout undo` would go to revision 2 (app:1.1); we recorded revision 1.
-    let result = rollback(
-        &client,
-        &target(),
-        1,
-        &Expectation::after(&ours, "app", "unused"),
-        "test rollback",
-    )
-    .await
-    .unwrap();
+    let result = roll_back(&client, 1, &ours, "unused").await.unwrap();
     let Rollback::Applied { deployment } = result else {
         panic!("not applied: {result:?}");
     };
@@ -44,15 +35,7 @@ async fn someone_elses_later_change_is_kept() {
     let ours = deploy(&sim, &client, "app:1.1").await;
     // Someone else deploys after us.
     deploy(&sim, &client, "app:1.3").await;
-    let result = rollback(
-        &client,
-        &target(),
-        1,
-        &Expectation::after(&ours, "app", "unused"),
-        "test rollback",
-    )
-    .await
-    .unwrap();
+    let result = roll_back(&client, 1, &ours, "unused").await.unwrap();
     let Rollback::Refused { reason } = result else {
         panic!("rolled back over someone else's change");
     };
@@ -67,15 +50,7 @@ async fn someone_elses_later_change_is_kept() {
 async fn a_revision_that_no_longer_exists_is_an_error() {
     let (sim, client) = start().await;
     let ours = deploy(&sim, &client, "app:1.1").await;
-    let error = rollback(
-        &client,
-        &target(),
-        7,
-        &Expectation::after(&ours, "app", "unused"),
-        "test rollback",
-    )
-    .await
-    .unwrap_err();
+    let error = roll_back(&client, 7, &ours, "unused").await.unwrap_err();
     assert_eq!(
         error.to_string(),
         "deployment default/web has no ReplicaSet for revision 7 to roll back to"
@@ -97,15 +72,7 @@ async fn a_scale_after_our_patch_is_not_someone_elses_deploy_and_is_kept() {
     )
     .await
     .unwrap();
-    let result = rollback(
-        &client,
-        &target(),
-        1,
-        &Expectation::after(&ours, "app", "app:1.1"),
-        "test rollback",
-    )
-    .await
-    .unwrap();
+    let result = roll_back(&client, 1, &ours, "app:1.1").await.unwrap();
     let Rollback::Applied { deployment } = result else {
         panic!("a scale stopped the rollback: {result:?}");
     };

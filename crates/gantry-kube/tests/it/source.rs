@@ -3,14 +3,13 @@
 //! compare-and-swap forces, and a rollback keeps the recorded source.
 
 use gantry_kube::deployment::{self, ImageChange, Written};
-use gantry_kube::rollback::{Rollback, rollback};
+use gantry_kube::rollback::Rollback;
 use gantry_kube::source::{REVISION_ANNOTATION, SEQUENCE_ANNOTATION, Source};
-use gantry_kube::watch::Expectation;
 use k8s_openapi::api::apps::v1::Deployment;
 use kube_sim::{Fault, KubeSim, Resource, Verb};
 use serde_json::json;
 
-use crate::common::{deploy_from, image, start, target};
+use crate::common::{deploy_from, image, roll_back, start, target};
 
 fn source(sequence: u64) -> Source {
     Source {
@@ -156,15 +155,7 @@ async fn an_older_source_recorded_meanwhile_is_written_over_on_retry() {
 async fn a_rollback_restores_the_template_and_keeps_the_source() {
     let (sim, client) = start().await;
     let ours = deploy_from(&sim, &client, "app:1.1", Some(source(5))).await;
-    let result = rollback(
-        &client,
-        &target(),
-        1,
-        &Expectation::after(&ours, "app", "app:1.1"),
-        "test rollback",
-    )
-    .await
-    .unwrap();
+    let result = roll_back(&client, 1, &ours, "app:1.1").await.unwrap();
     assert!(matches!(result, Rollback::Applied { .. }), "{result:?}");
     assert_eq!(image(&sim), "app:1.0");
     assert_eq!(recorded(&sim), ("5".to_owned(), format!("{:040x}", 5)));
