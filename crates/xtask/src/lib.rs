@@ -1,6 +1,11 @@
 //! Generated files: every `actions/<name>/action.yml` (composite), `actions/<name>/docker/action.yml`
 //! (Docker form) and the reference tables in the action READMEs come from the actions' `SPEC`s, so
-//! the public interface cannot drift from the binaries.
+//! the public interface cannot drift from the binaries. The pin checks and `cargo xtask pin` live in
+//! [`uses`], [`third_party`] and [`self_pins`].
+
+pub mod self_pins;
+pub mod third_party;
+pub mod uses;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

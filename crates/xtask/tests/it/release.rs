@@ -28,7 +28,7 @@ const CHECK: &str = "required-ci-check-x86_64-unknown-linux-musl";
 const CHECK_BYTES: &[u8] = b"#!/bin/sh\necho released required-ci-check\n";
 
 /// A command with the ambient environment removed: only what the scripts need.
-fn hermetic(program: &str, home: &Path) -> Command {
+pub(crate) fn hermetic(program: &str, home: &Path) -> Command {
     let mut command = Command::new(program);
     command
         .env_clear()
@@ -44,7 +44,7 @@ fn hermetic(program: &str, home: &Path) -> Command {
     command
 }
 
-fn run(mut command: Command) -> Output {
+pub(crate) fn run(mut command: Command) -> Output {
     let output = command.output().expect("command runs");
     assert!(
         output.status.success(),
