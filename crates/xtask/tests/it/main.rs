@@ -6,3 +6,5 @@ mod action_yml;
 mod install_binary;
 mod pins;
 mod release;
+mod release_workflow;
+mod repository;
