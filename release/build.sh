@@ -8,9 +8,10 @@
 # checkout, CARGO_HOME, target directory and toolchain paths are remapped to fixed names in Rust
 # (--remap-path-prefix) and C (-ffile-prefix-map) code, dependencies come from Cargo.lock
 # (--locked), SOURCE_DATE_EPOCH is the commit time, and the release profile strips symbols.
-# The Linux musl targets are built with cargo-zigbuild (pip install ziglang cargo-zigbuild): zig is
-# the C compiler and linker for musl that ring's C code needs (plain cargo would need musl-gcc);
-# the macOS targets with plain cargo. Every target is installed by rustup.
+# The Linux musl targets are built with cargo-zigbuild (pip install --require-hashes -r
+# release/zig-requirements.txt, the pinned versions): zig is the C compiler and linker for musl
+# that ring's C code needs (plain cargo would need musl-gcc); the macOS targets with plain cargo.
+# Every target is installed by rustup.
 set -euo pipefail
 
 if [[ $# -lt 2 ]]; then

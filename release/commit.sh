@@ -2,18 +2,21 @@
 # Makes the release commit: `actions/SHA256SUMS` and `actions/RELEASE` on top of the tagged source
 # commit, then moves TAG to it (an annotated tag stays annotated, with its message) and, only with
 # --major, points the floating major tag (`v1` for `v1.2.3`; never for a pre-release) there too.
-# With --image REPOSITORY (e.g. ghcr.io/acme/gantry), the Docker actions
-# (actions/*/docker/action.yml) are pinned to that image at this version (the tag without `v`, as
-# ticgen tags it). With --push REMOTE, force-pushes the moved tags atomically.
+# With --image REPOSITORY@sha256:DIGEST (the pushed image, e.g. ghcr.io/acme/gantry@sha256:…), the
+# Docker actions (actions/*/docker/action.yml) are pinned to that image by digest. With --push
+# REMOTE, force-pushes the moved tags atomically.
 #
-# The reusable workflows (.github/workflows) call this repository's actions, pinned by full SHA. A
-# development commit has no checksums, so those pins are moved to the checksums commit: the release
-# is two commits, the checksums commit (the files above) and on top of it the release commit, whose
-# workflows pin `gantry-actions/gantry/actions/<name>@<checksums commit>` (or --repository
-# OWNER/NAME's, for a fork). The tag points at the release commit; both carry the checksums.
+# The reusable workflows (.github/workflows) call this repository's actions, and the examples
+# (examples/) call the reusable workflows, all pinned by full SHA. A development commit has no
+# checksums, and a commit cannot name itself, so the release is up to three commits: the checksums
+# commit (the files above); on top of it one whose workflows pin
+# `gantry-actions/gantry/actions/<name>@<checksums commit>`; on top of that one whose examples pin
+# `gantry-actions/gantry/.github/workflows/<name>.yml@<the commit below>` (each renamed to
+# --repository OWNER/NAME's, for a fork; each pin commented `# TAG`). A commit with nothing to
+# move is left out. The tag points at the last; all carry the checksums.
 #
-# Usage: release/commit.sh TAG SHA256SUMS_FILE [--major] [--image REPOSITORY] [--repository OWNER/NAME]
-#          [--push REMOTE]
+# Usage: release/commit.sh TAG SHA256SUMS_FILE [--major] [--image REPOSITORY@sha256:DIGEST]
+#          [--repository OWNER/NAME] [--push REMOTE]
 #
 # Deterministic: the commits' author, committer and dates come from the source commit's committer
 # date and a fixed identity, so a re-run on the same source and checksums yields the same commits.
@@ -21,7 +24,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: release/commit.sh TAG SHA256SUMS_FILE [--major] [--image REPOSITORY] [--repository OWNER/NAME] [--push REMOTE]" >&2
+  echo "usage: release/commit.sh TAG SHA256SUMS_FILE [--major] [--image REPOSITORY@sha256:DIGEST] [--repository OWNER/NAME] [--push REMOTE]" >&2
   exit 2
 }
 [[ $# -ge 2 ]] || usage
@@ -62,6 +65,8 @@ fail() {
 [[ "$tag" =~ ^v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]+)?$ ]] ||
   fail "tag ${tag} is not a release tag like v1.2.3 or v1.2.3-rc.1"
 [[ -s "$sums" ]] || fail "${sums} is missing or empty; write it with release/checksums.sh"
+[[ -z "$image" || "$image" =~ ^[a-z0-9._:/-]+@sha256:[0-9a-f]{64}$ ]] ||
+  fail "--image ${image} is not REPOSITORY@sha256:DIGEST; pass the pushed image's digest (release/image.sh --push writes it)"
 git rev-parse --verify --quiet "refs/tags/${tag}" >/dev/null || fail "no tag ${tag} in this repository"
 
 source="$(git rev-parse "${tag}^{commit}")"
@@ -76,10 +81,11 @@ git read-tree "$source"
 git update-index --add --cacheinfo "100644,$(git hash-object -w -- "$sums"),actions/SHA256SUMS"
 git update-index --add --cacheinfo "100644,$(printf '%s\n' "$tag" | git hash-object -w --stdin),actions/RELEASE"
 if [[ -n "$image" ]]; then
-  version="${tag#v}"
-  pinned="docker://${image}:${version//+/_}"
+  # The development form names no published image and says so; the release pins the pushed one.
   while IFS= read -r path; do
-    blob="$(git show "${source}:${path}" | sed "s|docker://ghcr.io/OWNER/gantry:RELEASE|${pinned}|" | git hash-object -w --stdin)"
+    blob="$(git show "${source}:${path}" |
+      sed -e '/^# Development form: /d' -e "s|docker://ghcr.io/OWNER/gantry:not-a-release|docker://${image}|" |
+      git hash-object -w --stdin)"
     git update-index --cacheinfo "100644,${blob},${path}"
   done < <(git ls-tree -r --name-only "$source" actions | grep '/docker/action.yml$' || true)
 fi
@@ -91,20 +97,31 @@ export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EM
 export GIT_AUTHOR_DATE="$when" GIT_COMMITTER_DATE="$when"
 checksums="$(git commit-tree "$tree" -p "$source" -m "Release ${tag}: checksums of the release assets")"
 
-# The workflows' pins of this repository's actions move to the checksums commit.
-pin_pattern='gantry-actions/gantry/actions/([A-Za-z0-9_-]+)@[0-9a-f]{40}( # [^ ]+)?'
-while IFS= read -r path; do
-  blob="$(git show "${checksums}:${path}" |
-    sed -E "s|${pin_pattern}|${repository}/actions/\1@${checksums} # ${tag}|g" | git hash-object -w --stdin)"
-  git update-index --cacheinfo "100644,${blob},${path}"
-done < <(git grep -l -E "$pin_pattern" "$checksums" -- .github/workflows | sed "s|^${checksums}:||" || true)
-pinned_tree="$(git write-tree)"
+# repin PARENT PATTERN DIR MESSAGE: a commit on PARENT whose files under DIR have every
+# `gantry-actions/gantry/<path>@<sha> # …` matching PATTERN (the <path> part) moved to
+# `<repository>/<path>@PARENT # TAG`; PARENT itself when nothing moves.
+repin() {
+  local parent="$1" pin="gantry-actions/gantry/($2)@[0-9a-f]{40}( #.*)?$" dir="$3" before after path blob
+  before="$(git write-tree)"
+  while IFS= read -r path; do
+    blob="$(git show "${parent}:${path}" |
+      sed -E "s|${pin}|${repository}/\1@${parent} # ${tag}|" | git hash-object -w --stdin)"
+    git update-index --cacheinfo "100644,${blob},${path}"
+  done < <(git grep -l -E "$pin" "$parent" -- "$dir" | sed "s|^${parent}:||" || true)
+  after="$(git write-tree)"
+  if [[ "$after" == "$before" ]]; then
+    echo "$parent"
+  else
+    git commit-tree "$after" -p "$parent" -m "$4"
+  fi
+}
+# The workflows' pins of this repository's actions move to the checksums commit, then the examples'
+# pins of the reusable workflows to the commit that holds those workflows.
+workflows="$(repin "$checksums" 'actions/[A-Za-z0-9_./-]+' .github/workflows \
+  "Release ${tag}: the workflows use the actions of ${checksums:0:12}")"
+commit="$(repin "$workflows" '\.github/workflows/[A-Za-z0-9_.-]+' examples \
+  "Release ${tag}: the examples call the workflows of ${workflows:0:12}")"
 unset GIT_INDEX_FILE
-commit="$checksums"
-if [[ "$pinned_tree" != "$tree" ]]; then
-  commit="$(git commit-tree "$pinned_tree" -p "$checksums" \
-    -m "Release ${tag}: the workflows use the actions of ${checksums:0:12}")"
-fi
 
 if [[ "$(git cat-file -t "refs/tags/${tag}")" == tag ]]; then
   message="$(git tag -l --format='%(contents)' "$tag")"
@@ -119,7 +136,7 @@ if [[ -n "$major" ]]; then
   git tag -f "$floating" "$commit" >/dev/null
   refs+=("refs/tags/${floating}")
 fi
-echo "release commit ${commit} (checksums commit ${checksums}) on ${source}: ${refs[*]}"
+echo "release commit ${commit} (workflows ${workflows}, checksums commit ${checksums}) on ${source}: ${refs[*]}"
 if [[ -n "$remote" ]]; then
   git push --quiet --force --atomic "$remote" "${refs[@]}"
 fi

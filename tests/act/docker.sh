@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # The Docker form of an action under act, in container mode through podman's Docker-compatible
-# socket: a release commit (release/commit.sh --image) pins actions/ticgen/docker to the image
-# built from release binaries (release/image.sh, no pull); act runs the job in a container (a
-# busybox image built here, as no runner image can be pulled), the step in the release image, and
-# a later step reads the outputs back.
+# socket: the image built from release binaries (release/image.sh, no base image pulled) is pushed
+# to a private registry, a release commit (release/commit.sh --image) pins actions/ticgen/docker to
+# it by the pushed digest; act runs the job in a container (a busybox image built here, as no
+# runner image can be pulled), the step in the release image, and a later step reads the outputs
+# back.
 #
 # Usage: tests/act/docker.sh DIST_DIR   (release assets of both Linux targets)
-# Needs: act, podman, runc, buildah, busybox (static, Debian's busybox-static).
+# Needs: act, podman, runc, buildah, busybox (static, Debian's busybox-static), docker-registry.
 # Containers run with runc and images live in a storage of the test's own (tests/image/containers.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 dist="$(cd "${1:?usage: tests/act/docker.sh DIST_DIR}" && pwd)"
 work="$(mktemp -d)"
 service_pid=""
+registry_pid=""
 cleanup() {
+  [[ -n "$registry_pid" ]] && kill "$registry_pid" 2>/dev/null
   if [[ -n "$service_pid" ]]; then
     kill "$service_pid" 2>/dev/null
     wait "$service_pid" 2>/dev/null || true
@@ -33,9 +36,16 @@ export GIT_AUTHOR_NAME=dev GIT_AUTHOR_EMAIL=dev@example.invalid GIT_COMMITTER_NA
 . "$root/tests/image/containers.sh"
 private_containers "$work"
 
-# The image, under the name the release commit pins.
-SOURCE_DATE_EPOCH=1767225600 "$root/release/image.sh" "$dist" "ghcr.io/acme/gantry:1.2.3" \
-  "org.opencontainers.image.version=1.2.3" >/dev/null
+start_registry "$work" || fail "the registry did not start"
+
+# The image, pushed; the release commit pins it by the digest the push reports. act runs it with
+# --pull=false, so podman must know it under that digest: pulled by it.
+SOURCE_DATE_EPOCH=1767225600 IMAGE_TLS_VERIFY=false GITHUB_OUTPUT="$work/image.out" \
+  "$root/release/image.sh" "$dist" "$registry/acme/gantry:1.2.3" "org.opencontainers.image.version=1.2.3" --push >/dev/null
+digest="$(sed -n 's/^digest=//p' "$work/image.out")"
+[[ "$digest" == sha256:* ]] || fail "release/image.sh reported no digest"
+image="$registry/acme/gantry@$digest"
+podman pull --quiet --tls-verify=false "$image" >/dev/null
 
 # The job container: a shell and the few tools act uses, statically linked.
 jobroot="$work/job-image/rootfs"
@@ -56,10 +66,9 @@ git -C "$src" add .
 git -C "$src" commit --quiet -m "gantry 1.2.3"
 git -C "$src" tag v1.2.3
 (cd "$dist" && sha256sum -- *-unknown-linux-musl) >"$work/SHA256SUMS"
-(cd "$src" && "$root/release/commit.sh" v1.2.3 "$work/SHA256SUMS" --image ghcr.io/acme/gantry) >/dev/null
-grep -q "image: docker://ghcr.io/acme/gantry:1.2.3" "$src/actions/ticgen/docker/action.yml" 2>/dev/null ||
-  git -C "$src" show v1.2.3:actions/ticgen/docker/action.yml | grep -q "image: docker://ghcr.io/acme/gantry:1.2.3" ||
-  fail "the release commit does not pin the image"
+(cd "$src" && "$root/release/commit.sh" v1.2.3 "$work/SHA256SUMS" --image "$image") >/dev/null
+git -C "$src" show v1.2.3:actions/ticgen/docker/action.yml | grep -qxF "  image: docker://$image" ||
+  fail "the release commit does not pin the image by digest"
 git -C "$src" checkout --quiet v1.2.3
 
 # podman's Docker API on a private socket.

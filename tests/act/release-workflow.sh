@@ -10,11 +10,14 @@
 #   0. A tag that is not v<workspace version>: the build job refuses before building.
 #   1. The second pass's ticgen differs: the publish job refuses, and nothing is left behind
 #      (no release in github-sim, the tag not moved, no image).
-#   2. The builds agree: the checksums commit carries actions/SHA256SUMS and actions/RELEASE, the
-#      release commit on it pins the reusable workflows' actions to it, the tag points at the
-#      release commit (no v1: not asked), the release is published with every asset and
-#      SHA256SUMS, the assets and the image were attested, and the registry holds the manifest
-#      list (amd64 + arm64) under ticgen's tags, its digest the one attested.
+#   2. The builds agree: the registry holds the manifest list (amd64 + arm64) under ticgen's tags,
+#      its digest the one attested (the attest double finds the registry's login where the real
+#      action reads it, ~/.docker/config.json) and the one the Docker actions pin; the checksums
+#      commit carries actions/SHA256SUMS and actions/RELEASE, the commit on it pins the reusable
+#      workflows' actions to it, the tagged commit on that pins the examples' workflows to it (no
+#      v1: not asked); the release is published with every asset and SHA256SUMS, and the assets
+#      were attested.
+# The jobs run with HOME in the test's directory (the login writes HOME/.docker/config.json).
 #
 # Usage: tests/act/release-workflow.sh DIST_DIR   (release/build.sh for both Linux targets)
 # Needs: act, jq, git, buildah, skopeo, docker-registry, cargo-zigbuild; a debug github-sim build.
@@ -99,6 +102,10 @@ for action in checkout upload-artifact download-artifact attest-build-provenance
   [[ $(wc -l <<<"$pin") == 1 && -n "$pin" ]] || fail "release.yml pins actions/${action} ${pin:-nowhere}"
   doubles+=(--local-repository "${pin}=$root/tests/act/doubles/${action}")
 done
+# The jobs' HOME is the test's own; cargo and rustup stay where they are.
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+rustup_home="${RUSTUP_HOME:-$HOME/.rustup}"
+mkdir -p "$work/home"
 # run_release TAG: a workflow_dispatch of TAG.
 run_release() {
   printf '{"inputs": {"version": "%s", "major": false}}\n' "$1" >"$work/event.json"
@@ -111,6 +118,7 @@ run_release() {
     --env GANTRY_TEST_REMOTE="$work/remote.git" --env GANTRY_TEST_ARTIFACTS="$artifacts" \
     --env CONTAINERS_CONF="$CONTAINERS_CONF" --env CONTAINERS_STORAGE_CONF="$CONTAINERS_STORAGE_CONF" \
     --env IMAGE_TLS_VERIFY=false --env PIP_NO_INDEX=1 --env CARGO_TARGET_DIR="$root/target" \
+    --env HOME="$work/home" --env CARGO_HOME="$cargo_home" --env RUSTUP_HOME="$rustup_home" \
     --var IMAGE_REGISTRY="$registry" -s GITHUB_TOKEN=release-token) >"$work/act.log" 2>&1
 }
 auth=(-H "Authorization: Bearer release-token")
@@ -149,16 +157,24 @@ cmp -s "$artifacts/first-x86_64-unknown-linux-musl/ticgen-x86_64-unknown-linux-m
   "$dist/ticgen-x86_64-unknown-linux-musl" || fail "act's build of ticgen differs from DIST_DIR's"
 
 release_commit="$(tag_commit)"
-checksums_commit="$(git -C "$work/remote.git" rev-parse "$release_commit^")"
+workflows_commit="$(git -C "$work/remote.git" rev-parse "$release_commit^")"
+checksums_commit="$(git -C "$work/remote.git" rev-parse "$workflows_commit^")"
 [[ "$(git -C "$work/remote.git" rev-parse "$checksums_commit^")" == "$source_commit" ]] ||
   fail "the tag does not point at the release commits on top of the tagged source"
-[[ "$(git -C "$work/remote.git" show "$release_commit:actions/RELEASE")" == "$tag" ]] || fail "actions/RELEASE"
-[[ "$(git -C "$work/remote.git" show "$checksums_commit:actions/RELEASE")" == "$tag" ]] || fail "actions/RELEASE (checksums commit)"
-# The reusable workflows of the release use the actions of the checksums commit, under this
-# repository's name; no pin of a development commit is left.
-pins="$(git -C "$work/remote.git" grep -h -o -E "[A-Za-z0-9_.-]+/gantry/actions/[a-z-]+@[0-9a-f]{40}" "$release_commit" -- .github/workflows |
-  sed -E 's|/actions/[a-z-]+@| |' | sort -u)"
-[[ "$pins" == "acme/gantry $checksums_commit" ]] || fail "the workflows' action pins: $pins"
+for commit in "$release_commit" "$workflows_commit" "$checksums_commit"; do
+  [[ "$(git -C "$work/remote.git" show "$commit:actions/RELEASE")" == "$tag" ]] || fail "actions/RELEASE ($commit)"
+done
+# The reusable workflows of the release use the actions of the checksums commit, and the examples
+# the reusable workflows of the commit above it, under this repository's name; no pin of a
+# development commit is left.
+own_pins() { # DIR PATH_PATTERN
+  git -C "$work/remote.git" grep -h -o -E "[A-Za-z0-9_.-]+/gantry/$2@[0-9a-f]{40} # .*" "$release_commit" -- "$1" |
+    sed -E "s|/$2@| |" | sort -u
+}
+pins="$(own_pins .github/workflows 'actions/[a-z-]+')"
+[[ "$pins" == "acme/gantry $checksums_commit # $tag" ]] || fail "the workflows' action pins: $pins"
+pins="$(own_pins examples '\.github/workflows/[a-z-]+\.yml')"
+[[ "$pins" == "acme/gantry $workflows_commit # $tag" ]] || fail "the examples' workflow pins: $pins"
 (cd "$dist" && sha256sum -- *-unknown-linux-musl) | sort -k2 >"$work/expected-sums"
 git -C "$work/remote.git" show "$release_commit:actions/SHA256SUMS" | sort -k2 >"$work/committed-sums"
 cmp -s "$work/expected-sums" "$work/committed-sums" || fail "actions/SHA256SUMS is not the assets' checksums"
@@ -179,8 +195,12 @@ platforms="$(skopeo inspect --tls-verify=false --raw "docker://$registry/acme/ga
 skopeo inspect --tls-verify=false --raw "docker://$registry/acme/gantry:latest" >/dev/null ||
   fail "ticgen's latest tag was not pushed"
 
+docker_pins="$(git -C "$work/remote.git" grep -h "^  image: " "$release_commit" -- 'actions/*/docker/action.yml' | sort -u)"
+[[ "$docker_pins" == "  image: docker://$registry/acme/gantry@sha256:$list_digest" ]] ||
+  fail "the Docker actions do not pin the pushed image by digest: $docker_pins"
+
 grep -qx "file ticgen-x86_64-unknown-linux-musl sha256:$(sha256sum "$dist/ticgen-x86_64-unknown-linux-musl" | cut -d' ' -f1)" \
   "$artifacts/attestations" || fail "the assets were not attested"
 grep -qx "image $registry/acme/gantry sha256:$list_digest push=true" "$artifacts/attestations" ||
   fail "the image was not attested with its pushed digest: $(cat "$artifacts/attestations")"
-echo "release workflow: act's build matched, the release commit and tag, the published release, the image and the attestations are as they should be"
+echo "release workflow: act's build matched, the image pushed and pinned by digest, the release commits and tag, the published release and the attestations are as they should be"

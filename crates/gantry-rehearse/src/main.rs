@@ -19,7 +19,7 @@ fn cli() -> Command {
                 .long("report")
                 .value_name("FILE")
                 .value_parser(value_parser!(PathBuf))
-                .default_value("gantry-rehearsal.html")
+                .default_value(report::DEFAULT_HTML_PATH)
                 .help("Where to write the HTML report"),
         )
         .arg(
@@ -86,9 +86,9 @@ fn run(matches: &ArgMatches, progress: &Progress) -> anyhow::Result<bool> {
     progress.line("");
     progress.line(&report::timeline_text(&report));
     let file = path("report").context("--report has a default")?;
-    std::fs::write(
+    report::write_html(
         file,
-        report::html(&report, &format!("gantry rehearsal of {}", layout.service)),
+        &report::html(&report, &format!("gantry rehearsal of {}", layout.service)),
     )
     .with_context(|| format!("failed to write the report to {}", file.display()))?;
     let failed: Vec<_> = report.expectations.iter().filter(|e| !e.held).collect();

@@ -3,12 +3,25 @@
 //! from its Markdown (pulldown-cmark, GitHub's table and strikethrough extensions).
 
 use std::fmt::Write as _;
+use std::path::Path;
 use std::time::Duration;
 
 use crate::scenario::Report;
 use crate::step::{Step, format_duration};
 
 const BAR_COLUMNS: usize = 44;
+
+/// Where `gantry rehearse` writes the HTML report unless told: under `target/`, which a checkout
+/// ignores, so a rehearsal leaves `git status` clean.
+pub const DEFAULT_HTML_PATH: &str = "target/gantry-rehearsal.html";
+
+/// Writes the HTML report to `path`, creating its directory.
+pub fn write_html(path: &Path, html: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, html)
+}
 
 /// The timeline as text: one row per step, a bar where it ran.
 #[expect(

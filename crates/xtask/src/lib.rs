@@ -1,6 +1,11 @@
 //! Generated files: every `actions/<name>/action.yml` (composite), `actions/<name>/docker/action.yml`
 //! (Docker form) and the reference tables in the action READMEs come from the actions' `SPEC`s, so
-//! the public interface cannot drift from the binaries.
+//! the public interface cannot drift from the binaries. The pin checks and `cargo xtask pin` live in
+//! [`uses`], [`third_party`] and [`self_pins`].
+
+pub mod self_pins;
+pub mod third_party;
+pub mod uses;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -47,8 +52,13 @@ fn inputs_mapping(spec: &ActionSpec) -> Mapping {
 }
 
 /// The image reference of the Docker actions until a release commit pins it (`release/commit.sh
-/// --image` replaces `OWNER/gantry:RELEASE` with the published image and version).
-pub const DOCKER_IMAGE_PLACEHOLDER: &str = "docker://ghcr.io/OWNER/gantry:RELEASE";
+/// --image REPOSITORY@sha256:DIGEST` replaces it with the pushed image, by digest): a tag nobody
+/// publishes, which says what it is when a pull fails.
+pub const DOCKER_IMAGE_PLACEHOLDER: &str = "docker://ghcr.io/OWNER/gantry:not-a-release";
+
+/// The line the development form of a Docker action carries under the generated-file header, and
+/// which the release commit removes.
+pub const DOCKER_DEVELOPMENT_NOTE: &str = "# Development form: not a released image. A development commit has no image; use a release tag, whose commit pins the released image by digest.";
 
 /// The Docker form of an action (`actions/<name>/docker/action.yml`): the same inputs, which the
 /// runner passes as `INPUT_*` variables, and the action's binary as the image's entrypoint.
@@ -65,13 +75,17 @@ pub fn docker_action_yml(spec: &ActionSpec) -> String {
         ("image", DOCKER_IMAGE_PLACEHOLDER.into()),
         ("entrypoint", format!("/usr/local/bin/{}", spec.name).into()),
     ]);
-    generated_action(
+    let document = generated_action(
         spec,
         format!("gantry {} (Docker)", spec.name),
         inputs_mapping(spec),
         outputs,
         runs,
-    )
+    );
+    let (header, yaml) = document
+        .split_once('\n')
+        .expect("the generated header is one line");
+    format!("{header}\n{DOCKER_DEVELOPMENT_NOTE}\n{yaml}")
 }
 
 /// The composite `action.yml` for an action: inputs reach the binary only through `env:`.

@@ -1,14 +1,16 @@
-//! `cargo xtask codegen` writes the generated files; `cargo xtask check` fails if any is stale.
+//! `cargo xtask codegen` writes the generated files; `cargo xtask check` fails if any is stale;
+//! `cargo xtask pin <commit>` moves every pin of this repository in the workflows and examples.
 
 use anyhow::{Context as _, bail};
 
+const USAGE: &str = "usage: cargo xtask codegen|check|pin <commit>";
+
 fn main() -> anyhow::Result<()> {
     let root = xtask::repo_root();
-    let command = std::env::args().nth(1).unwrap_or_default();
-    let files = xtask::generated_files(&root)?;
-    match command.as_str() {
-        "codegen" => {
-            for (path, content) in files {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["codegen"] => {
+            for (path, content) in xtask::generated_files(&root)? {
                 std::fs::create_dir_all(
                     path.parent().expect("generated files live in a directory"),
                 )?;
@@ -17,8 +19,8 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        "check" => {
-            let stale: Vec<String> = files
+        ["check"] => {
+            let stale: Vec<String> = xtask::generated_files(&root)?
                 .iter()
                 .filter(|(path, content)| {
                     std::fs::read_to_string(path).ok().as_deref() != Some(content.as_str())
@@ -34,6 +36,7 @@ fn main() -> anyhow::Result<()> {
                 )
             }
         }
-        _ => bail!("usage: cargo xtask codegen|check"),
+        ["pin", commit] => xtask::self_pins::pin(&root, commit).map(drop),
+        _ => bail!(USAGE),
     }
 }

@@ -4,3 +4,4 @@
 mod common;
 mod custom_world;
 mod default_world;
+mod report_path;

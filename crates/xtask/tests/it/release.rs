@@ -28,7 +28,7 @@ const CHECK: &str = "required-ci-check-x86_64-unknown-linux-musl";
 const CHECK_BYTES: &[u8] = b"#!/bin/sh\necho released required-ci-check\n";
 
 /// A command with the ambient environment removed: only what the scripts need.
-fn hermetic(program: &str, home: &Path) -> Command {
+pub(crate) fn hermetic(program: &str, home: &Path) -> Command {
     let mut command = Command::new(program);
     command
         .env_clear()
@@ -44,7 +44,7 @@ fn hermetic(program: &str, home: &Path) -> Command {
     command
 }
 
-fn run(mut command: Command) -> Output {
+pub(crate) fn run(mut command: Command) -> Output {
     let output = command.output().expect("command runs");
     assert!(
         output.status.success(),
@@ -55,7 +55,7 @@ fn run(mut command: Command) -> Output {
     output
 }
 
-fn text(output: &Output) -> String {
+pub(crate) fn text(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
 }
 
@@ -65,8 +65,24 @@ const WORKFLOW: &str = "jobs:
   deploy:
     steps:
       - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
-      - uses: gantry-actions/gantry/actions/ticgen@cc78c6ffb09bfae0fbde06ff51a30a8f4b6c05af # v1
+      - uses: gantry-actions/gantry/actions/ticgen@cc78c6ffb09bfae0fbde06ff51a30a8f4b6c05af # development commit (no release yet)
 ";
+const WORKFLOW_PIN: &str = "gantry-actions/gantry/actions/ticgen@cc78c6ffb09bfae0fbde06ff51a30a8f4b6c05af # development commit (no release yet)";
+
+/// An example caller of that workflow, pinned at the development commit.
+const EXAMPLE: &str = "# Copy this into your repository.
+jobs:
+  deploy:
+    uses: gantry-actions/gantry/.github/workflows/deploy.yml@cc78c6ffb09bfae0fbde06ff51a30a8f4b6c05af # development commit (no release yet)
+    with:
+      tag: v1
+";
+const EXAMPLE_PIN: &str = "gantry-actions/gantry/.github/workflows/deploy.yml@cc78c6ffb09bfae0fbde06ff51a30a8f4b6c05af # development commit (no release yet)";
+const EXAMPLE_PATH: &str = "examples/service/.github/workflows/deploy.yml";
+
+/// The pushed image's digest the release commit pins.
+const IMAGE_DIGEST: &str =
+    "sha256:874c3551687fc19df84874d5d90b31f8684e992ac2b9470f79c00212334d0dae";
 
 fn script(name: &str) -> PathBuf {
     xtask::repo_root().join("release").join(name)
@@ -108,6 +124,8 @@ impl Rehearsal {
         std::fs::write(src.join("README.md"), "gantry\n").unwrap();
         std::fs::create_dir_all(src.join(".github/workflows")).unwrap();
         std::fs::write(src.join(".github/workflows/deploy.yml"), WORKFLOW).unwrap();
+        std::fs::create_dir_all(src.join(EXAMPLE_PATH).parent().unwrap()).unwrap();
+        std::fs::write(src.join(EXAMPLE_PATH), EXAMPLE).unwrap();
         std::fs::create_dir_all(src.join("actions/ticgen/docker")).unwrap();
         std::fs::write(
             src.join("actions/ticgen/docker/action.yml"),
@@ -136,7 +154,8 @@ impl Rehearsal {
         rehearsal
     }
 
-    fn commit(&self, major: bool) -> Output {
+    /// release/commit.sh on the source, the image given by digest.
+    fn commit_command(&self, major: bool, image: &str) -> Command {
         let mut commit = hermetic("bash", self.dir.path());
         commit
             .current_dir(self.path("src"))
@@ -146,9 +165,13 @@ impl Rehearsal {
         if major {
             commit.arg("--major");
         }
-        commit.args(["--image", "ghcr.io/Acme/gantry", "--repository", REPOSITORY]);
+        commit.args(["--image", image, "--repository", REPOSITORY]);
         commit.arg("--push").arg(self.path("remote.git"));
-        run(commit)
+        commit
+    }
+
+    fn commit(&self, major: bool) -> Output {
+        run(self.commit_command(major, &format!("ghcr.io/Acme/gantry@{IMAGE_DIGEST}")))
     }
 
     fn publish(&self) -> Output {
@@ -229,13 +252,14 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 fn a_release_commit_carries_the_checksums_and_the_tags_move_to_it() {
     let release = Rehearsal::new(true);
     let source = release.git("src", &["rev-parse", "main"]);
+    let parent = |commit: &str| release.git("remote.git", &["rev-parse", &format!("{commit}^")]);
     let tagged = release.git("remote.git", &["rev-parse", &format!("{TAG}^{{commit}}")]);
-    let checksums = release.git("remote.git", &["rev-parse", &format!("{tagged}^")]);
-    assert_ne!(tagged, source, "the tag moved off the source commit");
+    let workflows = parent(&tagged);
+    let checksums = parent(&workflows);
     assert_eq!(
-        release.git("remote.git", &["rev-parse", &format!("{checksums}^")]),
+        parent(&checksums),
         source,
-        "the checksums commit sits on the tagged source, the release commit on it"
+        "on the tagged source: the checksums commit, the workflows' pins, the examples' pins"
     );
     assert_eq!(
         release.git(
@@ -245,7 +269,7 @@ fn a_release_commit_carries_the_checksums_and_the_tags_move_to_it() {
         "tag",
         "an annotated tag stays annotated"
     );
-    for commit in [&tagged, &checksums] {
+    for commit in [&tagged, &workflows, &checksums] {
         assert_eq!(
             release.git(
                 "remote.git",
@@ -272,18 +296,30 @@ fn a_release_commit_carries_the_checksums_and_the_tags_move_to_it() {
         "actions/RELEASE\nactions/SHA256SUMS\nactions/ticgen/docker/action.yml",
         "the checksums commit adds the two files and pins the Docker actions"
     );
+    let development = xtask::docker_action_yml(xtask::ACTIONS[0]);
+    assert!(development.contains(xtask::DOCKER_DEVELOPMENT_NOTE));
+    assert!(development.contains(&format!("image: {}\n", xtask::DOCKER_IMAGE_PLACEHOLDER)));
     let docker = release.git(
         "remote.git",
         &["show", &format!("{TAG}:actions/ticgen/docker/action.yml")],
-    );
-    assert!(
-        docker.contains("image: docker://ghcr.io/acme/gantry:1.2.3\n"),
-        "{docker}"
+    ) + "\n";
+    assert_eq!(
+        docker,
+        development
+            .replace(&format!("{}\n", xtask::DOCKER_DEVELOPMENT_NOTE), "")
+            .replace(
+                xtask::DOCKER_IMAGE_PLACEHOLDER,
+                &format!("docker://ghcr.io/acme/gantry@{IMAGE_DIGEST}")
+            ),
+        "the released Docker action runs the pushed image by digest, and no longer says it is none"
     );
     assert_eq!(
-        release.git("remote.git", &["diff", "--name-only", &checksums, &tagged]),
+        release.git(
+            "remote.git",
+            &["diff", "--name-only", &checksums, &workflows]
+        ),
         ".github/workflows/deploy.yml",
-        "the release commit only moves the workflows' pins"
+        "the second commit only moves the workflows' pins"
     );
     assert_eq!(
         release.git(
@@ -291,10 +327,23 @@ fn a_release_commit_carries_the_checksums_and_the_tags_move_to_it() {
             &["show", &format!("{TAG}:.github/workflows/deploy.yml")]
         ) + "\n",
         WORKFLOW.replace(
-            "gantry-actions/gantry/actions/ticgen@cc78c6ffb09bfae0fbde06ff51a30a8f4b6c05af # v1",
+            WORKFLOW_PIN,
             &format!("{REPOSITORY}/actions/ticgen@{checksums} # {TAG}")
         ),
         "this repository's actions pinned to the checksums commit, under the repository's name; others untouched"
+    );
+    assert_eq!(
+        release.git("remote.git", &["diff", "--name-only", &workflows, &tagged]),
+        EXAMPLE_PATH,
+        "the tagged commit only moves the examples' pins"
+    );
+    assert_eq!(
+        release.git("remote.git", &["show", &format!("{TAG}:{EXAMPLE_PATH}")]) + "\n",
+        EXAMPLE.replace(
+            EXAMPLE_PIN,
+            &format!("{REPOSITORY}/.github/workflows/deploy.yml@{workflows} # {TAG}")
+        ),
+        "the examples call the reusable workflows of the commit whose workflows pin the released actions"
     );
 
     // A re-run on the moved tag makes the same commits again (deterministic, idempotent).
@@ -302,6 +351,28 @@ fn a_release_commit_carries_the_checksums_and_the_tags_move_to_it() {
     assert_eq!(
         release.git("remote.git", &["rev-parse", &format!("{TAG}^{{commit}}")]),
         tagged
+    );
+}
+
+#[test]
+fn an_image_without_a_digest_is_refused_before_anything_moves() {
+    let release = Rehearsal::new(false);
+    let tagged = release.git("remote.git", &["rev-parse", &format!("{TAG}^{{commit}}")]);
+    let output = release
+        .commit_command(false, "ghcr.io/acme/gantry:1.2.3")
+        .output()
+        .unwrap();
+    let log = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{log}");
+    assert_eq!(log.matches("::error").count(), 1, "{log}");
+    assert!(
+        log.contains("--image ghcr.io/acme/gantry:1.2.3 is not REPOSITORY@sha256:DIGEST"),
+        "{log}"
+    );
+    assert_eq!(
+        release.git("remote.git", &["rev-parse", &format!("{TAG}^{{commit}}")]),
+        tagged,
+        "the tag did not move"
     );
 }
 
