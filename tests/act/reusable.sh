@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The reusable workflows under act, on what the e2e chain does not reach:
 #   1. k8s-deploy.yml (through the landing-zone example) on a push whose `before` commit is not in
-#      the repository (a force-push): the targets job fails with an ::error instead of finding
+#      the repository (a force-push): the targets job fails with an ::error (and a summary) instead of finding
 #      no env file changed and passing; nothing is deployed.
 #   2. service-ci.yml called twice in one workflow (a monorepo: one call per project path): each
 #      call uploads its own `build` and `required-ci-check` artifacts, and the upload-artifact
@@ -10,7 +10,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+trap '[[ -n "${KEEP:-}" ]] || rm -rf "$work"' EXIT
 fail() {
   echo "reusable workflows under act: $1"
   [[ -f "$work/act.log" ]] && tail -n 60 "$work/act.log"
@@ -64,34 +64,22 @@ mono="$work/monorepo"
 mkdir -p "$mono/services/api" "$mono/services/web" "$mono/.github/workflows"
 cp "$root/tests/act/project/pyproject.toml" "$mono/services/api/"
 cp "$root/tests/act/project/pyproject.toml" "$mono/services/web/"
-cat >"$mono/.github/workflows/ci.yml" <<YAML
-name: ci
-on: push
-permissions: {}
-jobs:
-  api:
+printf 'name: ci\non: push\npermissions: {}\njobs:\n' >"$mono/.github/workflows/ci.yml"
+for project in api web; do
+  cat >>"$mono/.github/workflows/ci.yml" <<YAML
+  ${project}:
     uses: gantry-actions/gantry/.github/workflows/service-ci.yml@${sha}
     permissions:
       contents: read
       packages: write
     with:
       python: false
-      path: services/api
-      build-command: mkdir -p out && echo api >out/built.txt
-      build-artifact-path: services/api/out
-      gantry-bin-dir: \${{ vars.GANTRY_BIN_DIR }}
-  web:
-    uses: gantry-actions/gantry/.github/workflows/service-ci.yml@${sha}
-    permissions:
-      contents: read
-      packages: write
-    with:
-      python: false
-      path: services/web
-      build-command: mkdir -p out && echo web >out/built.txt
-      build-artifact-path: services/web/out
+      path: services/${project}
+      build-command: mkdir -p out && echo ${project} >out/built.txt
+      build-artifact-path: services/${project}/out
       gantry-bin-dir: \${{ vars.GANTRY_BIN_DIR }}
 YAML
+done
 new_repo "$mono" acme/monorepo
 printf '{"ref": "refs/heads/main", "after": "%s"}\n' "$(git -C "$mono" rev-parse HEAD)" >"$work/mono.json"
 act_run "$mono" push "$work/mono.json" .github/workflows/ci.yml || fail "two service-ci calls in one workflow failed"
