@@ -60,6 +60,8 @@ TOKEN_TAG, TOKEN_VERSION = "v1.3.0-rc.1", "1.3.0rc1"
 # (KUBECONFIG_READONLY, the pull-request dry-run's); the test reads with the latter too.
 KUBE_DEPLOY, KUBE_READ = "kube-deployer", "kube-reader"
 BROKEN_TAG = "0.0.0-broken"
+# Two landing-zone merges whose deploy jobs run in the opposite order.
+LATE_FIRST, LATE_SECOND = "1.2.0-late.1", "1.2.0-late.2"
 LANDING_ZONE_CI_MS = 2000  # the landing zone's simulated CI: one check, done 2 s after each push
 PREVIOUS_TAG = "1.1.0"
 GITHUB_TOKEN_WARNING = "the release was made with the workflow's own GITHUB_TOKEN"
@@ -219,6 +221,11 @@ class LocalRepo:
     def checkout(self, sha: str, branch: str = "main") -> None:
         self.git("update-ref", f"refs/heads/{branch}", sha)
         self.git("checkout", "-q", "-f", branch)
+        self.git("clean", "-qfdx")
+
+    def detach(self, sha: str) -> None:
+        """The working tree at `sha`, every branch left where it is."""
+        self.git("checkout", "-q", "--detach", sha)
         self.git("clean", "-qfdx")
 
     def tag(self, name: str, sha: str) -> None:
@@ -1023,34 +1030,37 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             "production changed without a merge",
         )
 
-    def broken_image(self) -> None:
-        """Someone merges a version that cannot be pulled (through a reviewed pull request, as
-        branch protection demands): the deploy fails, rolls back, and its summary says why."""
+    def merge_preprod_version(self, version: str, branch: str) -> dict:
+        """Alice sets preprod.env's IMAGE_VERSION to `version` on `branch` and merges it through a
+        reviewed pull request, as branch protection demands; returns the push to main, with the
+        merge commit mirrored and checked out locally."""
         since = len(self.github.events())
         current = self.github.call("GET", f"/repos/{LANDING_ZONE}/contents/deploy/preprod.env", ALICE)
-        broken = base64.b64decode(current["content"]).replace(
-            f"IMAGE_VERSION={RC_IMAGE_TAG}".encode(), f"IMAGE_VERSION={BROKEN_TAG}".encode()
+        changed = re.sub(
+            rb"(?m)^export IMAGE_VERSION=.*$",
+            f"export IMAGE_VERSION={version}".encode(),
+            base64.b64decode(current["content"]),
         )
         base = self.branch_sha(LANDING_ZONE, "main")
         self.github.call(
-            "POST", f"/repos/{LANDING_ZONE}/git/refs", ALICE, {"ref": "refs/heads/broken", "sha": base}
+            "POST", f"/repos/{LANDING_ZONE}/git/refs", ALICE, {"ref": f"refs/heads/{branch}", "sha": base}
         )
         self.github.call(
             "PUT",
             f"/repos/{LANDING_ZONE}/contents/deploy/preprod.env",
             ALICE,
             {
-                "message": "Deploy a broken image",
-                "content": base64.b64encode(broken).decode(),
+                "message": f"Deploy {version}",
+                "content": base64.b64encode(changed).decode(),
                 "sha": current["sha"],
-                "branch": "broken",
+                "branch": branch,
             },
         )
         pr = self.github.call(
             "POST",
             f"/repos/{LANDING_ZONE}/pulls",
             ALICE,
-            {"title": "Deploy a broken image", "head": "broken", "base": "main"},
+            {"title": f"Deploy {version}", "head": branch, "base": "main"},
         )
         head = pr["head"]["sha"]
 
@@ -1080,9 +1090,14 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             lambda: self.github.find_event(since, "push", LANDING_ZONE, ref="refs/heads/main"),
         )
         push = self.github.webhook(index)
-        files = dict(self.lz.files[self.lz.git("rev-parse", "HEAD")]) | {"deploy/preprod.env": broken}
-        self.lz.mirror(push["after"], files)
+        self.lz.mirror(push["after"], dict(self.lz.files[base]) | {"deploy/preprod.env": changed})
         self.lz.checkout(push["after"])
+        return push
+
+    def broken_image(self) -> None:
+        """Someone merges a version that cannot be pulled: the deploy fails, rolls back, and its
+        summary says why."""
+        push = self.merge_preprod_version(BROKEN_TAG, "broken")
         revision = self.kube_revision("service")
         record = self.act(
             self.lz, "push", "deploy.yml", push, "landing-zone-broken", {"KUBECONFIG": self.kubeconfig}
@@ -1110,6 +1125,27 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             re.search(r"- why: .*(ErrImagePull|ImagePullBackOff)", summary[1]) is not None,
             "the summary does not say why",
         )
+
+    def late_deploy(self) -> None:
+        """Two merges, A then B; B's deploy job runs first, A's late (queued, re-run): A's job
+        deploys what the head of main says (B), so preprod never goes back to A's version."""
+        first = self.merge_preprod_version(LATE_FIRST, "late-first")
+        second = self.merge_preprod_version(LATE_SECOND, "late-second")
+        self.succeeded(
+            self.act(self.lz, "push", "deploy.yml", second, "landing-zone-newer", {"KUBECONFIG": self.kubeconfig})
+        )
+        expect(self.kube_image("service") == f"{self.image}:{LATE_SECOND}", "the newer merge was not deployed")
+        revision = self.kube_revision("service")
+        # GitHub runs A's job on A's commit (act copies the working directory) while main is at B.
+        self.lz.detach(first["after"])
+        late = self.act(self.lz, "push", "deploy.yml", first, "landing-zone-late", {"KUBECONFIG": self.kubeconfig})
+        self.succeeded(late)
+        expect(
+            self.kube_image("service") == f"{self.image}:{LATE_SECOND}",
+            f"a late deploy went back to {self.kube_image('service')}",
+        )
+        expect(self.kube_revision("service") == revision, "a late deploy changed the Deployment")
+        expect("target: deploy/preprod.env" in late["text"], "the late job did not target deploy/preprod.env")
 
     def github_token_prerelease(self) -> None:
         """A prerelease made with GITHUB_TOKEN (no RELEASE_BOT_TOKEN in the `release` environment):
@@ -1186,6 +1222,7 @@ def main() -> int:
         chain.timed("failure: a tag whose tests fail", chain.failing_tag)
         chain.timed("failure: broken image", chain.broken_image)
         chain.timed("failure: GITHUB_TOKEN prerelease", chain.github_token_prerelease)
+        chain.timed("a late deploy never goes backwards", chain.late_deploy)
         for name, seconds in chain.timings:
             print(f"{seconds:7.1f} s  {name}")
         if options.timings:
