@@ -118,28 +118,24 @@ impl Parser<'_, '_> {
     }
 
     fn or(&mut self) -> Tri {
-        let mut left = self.and();
-        while self.eat("||") {
-            let right = self.and();
-            left = match (left.truth(), right.truth()) {
-                (Some(true), _) => left,
-                (Some(false), _) => right,
-                (None, Some(true)) => right,
-                _ => Tri::Unknown,
-            };
-        }
-        left
+        self.logical("||", true, Self::and)
     }
 
     fn and(&mut self) -> Tri {
-        let mut left = self.comparison();
-        while self.eat("&&") {
-            let right = self.comparison();
-            left = match (left.truth(), right.truth()) {
-                (Some(false), _) => left,
-                (Some(true), _) => right,
-                (None, Some(false)) => right,
-                _ => Tri::Unknown,
+        self.logical("&&", false, Self::comparison)
+    }
+
+    /// `a || b` (`decider` true) or `a && b` (false): a known `decider` on either side decides,
+    /// a known other value on the left leaves it to the right.
+    fn logical(&mut self, op: &str, decider: bool, operand: fn(&mut Self) -> Tri) -> Tri {
+        let mut left = operand(self);
+        while self.eat(op) {
+            let right = operand(self);
+            left = match left.truth() {
+                Some(value) if value == decider => left,
+                Some(_) => right,
+                None if right.truth() == Some(decider) => right,
+                None => Tri::Unknown,
             };
         }
         left
@@ -236,7 +232,10 @@ fn the_evaluator_knows_what_an_event_fixes() {
         &pr
     ));
     assert!(may_run(Some("always()"), &pr));
-    assert!(may_run(Some("inputs.x != '' || github.event_name == 'push'"), &pr));
+    assert!(may_run(
+        Some("inputs.x != '' || github.event_name == 'push'"),
+        &pr
+    ));
     assert!(!may_run(
         Some("!(github.event_name == 'pull_request' || github.event_name == 'x') && true"),
         &pr

@@ -5,7 +5,7 @@
 //! run with GitHub's shell.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_yaml::Value;
@@ -23,14 +23,14 @@ const WRITE_CREDENTIALS: &[&str] = &[
 ];
 
 /// GitHub's documentation of each rule, which every workflow that relies on the rule cites.
-const NEEDS_DOC: &str =
-    "https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax#jobsjob_idneeds";
+const NEEDS_DOC: &str = "https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax#jobsjob_idneeds";
 const CONCURRENCY_DOC: &str = "https://docs.github.com/en/actions/using-jobs/using-concurrency";
 const ENVIRONMENT_SECRETS_DOC: &str = "https://docs.github.com/en/actions/reference/workflows-and-actions/deployments-and-environments#environment-secrets";
 const REUSE_SECRETS_DOC: &str = "https://docs.github.com/en/actions/how-tos/reuse-automations/reuse-workflows#using-inputs-and-secrets-in-a-reusable-workflow";
 const INHERIT_ISSUE: &str = "https://github.com/actions/runner/issues/4453";
 const GITHUB_TOKEN_DOC: &str = "https://docs.github.com/en/actions/how-tos/write-workflows/choose-when-workflows-run/trigger-a-workflow#triggering-a-workflow-from-a-workflow";
-const RELEASE_EVENT_DOC: &str = "https://docs.github.com/en/webhooks/webhook-events-and-payloads#release";
+const RELEASE_EVENT_DOC: &str =
+    "https://docs.github.com/en/webhooks/webhook-events-and-payloads#release";
 
 struct Workflow {
     path: String,
@@ -38,8 +38,8 @@ struct Workflow {
     yaml: Value,
 }
 
-fn load(path: PathBuf) -> Workflow {
-    let text = std::fs::read_to_string(&path).unwrap();
+fn load(path: &Path) -> Workflow {
+    let text = std::fs::read_to_string(path).unwrap();
     let yaml = serde_yaml::from_str(&text).unwrap();
     let path = path
         .strip_prefix(repo_root())
@@ -49,33 +49,33 @@ fn load(path: PathBuf) -> Workflow {
     Workflow { path, text, yaml }
 }
 
-fn yml_files(dir: PathBuf) -> Vec<Workflow> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+fn yml_files(dir: &Path) -> Vec<Workflow> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "yml"))
         .collect();
     files.sort();
-    files.into_iter().map(load).collect()
+    files.iter().map(|path| load(path)).collect()
 }
 
 /// The reusable workflows users call (the project's own ci.yml and release.yml left out).
 fn reusable() -> Vec<Workflow> {
-    yml_files(repo_root().join(".github/workflows"))
+    yml_files(&repo_root().join(".github/workflows"))
         .into_iter()
         .filter(|w| w.yaml["on"].get("workflow_call").is_some())
         .collect()
 }
 
 fn reusable_named(file: &str) -> Workflow {
-    load(repo_root().join(".github/workflows").join(file))
+    load(&repo_root().join(".github/workflows").join(file))
 }
 
 /// The callers a team copies, every repository of examples/.
 fn examples() -> Vec<Workflow> {
     let mut found = Vec::new();
     for repo in std::fs::read_dir(repo_root().join("examples")).unwrap() {
-        found.extend(yml_files(repo.unwrap().path().join(".github/workflows")));
+        found.extend(yml_files(&repo.unwrap().path().join(".github/workflows")));
     }
     found.sort_by(|a, b| a.path.cmp(&b.path));
     assert!(!found.is_empty());
@@ -101,7 +101,10 @@ fn called(job: &Value) -> Option<String> {
 fn events(workflow: &Workflow) -> Vec<String> {
     match &workflow.yaml["on"] {
         Value::String(event) => vec![event.clone()],
-        Value::Sequence(list) => list.iter().map(|e| e.as_str().unwrap().to_owned()).collect(),
+        Value::Sequence(list) => list
+            .iter()
+            .map(|e| e.as_str().unwrap().to_owned())
+            .collect(),
         Value::Mapping(map) => map.keys().map(|e| e.as_str().unwrap().to_owned()).collect(),
         other => panic!("{}: on: {other:?}", workflow.path),
     }
@@ -173,7 +176,11 @@ fn no_job_a_pull_request_can_start_holds_a_write_credential() {
                     continue;
                 }
                 let held = write_credentials(job);
-                assert!(held.is_empty(), "{} job {name} reads {held:?}", workflow.path);
+                assert!(
+                    held.is_empty(),
+                    "{} job {name} reads {held:?}",
+                    workflow.path
+                );
                 let Some(file) = called(job) else { continue };
                 for (inner, inner_job) in jobs(&reusable_named(&file)) {
                     let held = write_credentials(inner_job);
@@ -256,13 +263,15 @@ fn a_release_is_made_only_after_the_tags_ci_passed_and_its_image_was_pushed() {
             let ci = jobs
                 .iter()
                 .find(|(_, j)| called(j).as_deref() == Some("service-ci.yml"))
-                .map(|(n, _)| n.clone())
-                .unwrap_or_else(|| {
-                    panic!(
-                        "{} releases without running the service's CI in the same workflow",
-                        workflow.path
-                    )
-                });
+                .map_or_else(
+                    || {
+                        panic!(
+                            "{} releases without running the service's CI in the same workflow",
+                            workflow.path
+                        )
+                    },
+                    |(n, _)| n.clone(),
+                );
             let needs: Vec<&str> = match &job["needs"] {
                 Value::String(one) => vec![one.as_str()],
                 Value::Sequence(many) => many.iter().map(|n| n.as_str().unwrap()).collect(),
@@ -277,14 +286,22 @@ fn a_release_is_made_only_after_the_tags_ci_passed_and_its_image_was_pushed() {
             // No status function: GitHub's implicit success() keeps the job from running after
             // a failed or skipped CI.
             for status in ["always(", "failure(", "cancelled(", "success("] {
-                assert!(!gate.contains(status), "{} job {name}: {gate}", workflow.path);
+                assert!(
+                    !gate.contains(status),
+                    "{} job {name}: {gate}",
+                    workflow.path
+                );
             }
             assert!(
                 gate.contains(&format!("needs.{ci}.outputs.published == 'true'")),
                 "{} job {name} does not wait for the pushed image: {gate}",
                 workflow.path
             );
-            assert!(workflow.text.contains(NEEDS_DOC), "{} cites no docs for needs", workflow.path);
+            assert!(
+                workflow.text.contains(NEEDS_DOC),
+                "{} cites no docs for needs",
+                workflow.path
+            );
         }
     }
     assert_eq!(releases, 1, "the service example releases exactly once");
@@ -296,9 +313,14 @@ fn every_platform_rule_a_workflow_relies_on_cites_githubs_docs() {
         let text = &workflow.text;
         let jobs = jobs(&workflow);
         let cites = |url: &str, rule: &str| {
-            assert!(text.contains(url), "{} relies on {rule} without citing {url}", workflow.path)
+            assert!(
+                text.contains(url),
+                "{} relies on {rule} without citing {url}",
+                workflow.path
+            );
         };
-        if text.contains("\nconcurrency:") || jobs.iter().any(|(_, j)| j.get("concurrency").is_some())
+        if text.contains("\nconcurrency:")
+            || jobs.iter().any(|(_, j)| j.get("concurrency").is_some())
         {
             cites(CONCURRENCY_DOC, "a concurrency group");
         }
@@ -309,20 +331,31 @@ fn every_platform_rule_a_workflow_relies_on_cites_githubs_docs() {
             .iter()
             .any(|(_, j)| j.get("environment").is_some() && !write_credentials(j).is_empty())
         {
-            cites(REUSE_SECRETS_DOC, "environment secrets in a called workflow");
+            cites(
+                REUSE_SECRETS_DOC,
+                "environment secrets in a called workflow",
+            );
         }
         if jobs
             .iter()
             .any(|(_, j)| write_credentials(j).contains(&"RELEASE_BOT_TOKEN"))
         {
-            cites(GITHUB_TOKEN_DOC, "GITHUB_TOKEN's events starting no workflow");
+            cites(
+                GITHUB_TOKEN_DOC,
+                "GITHUB_TOKEN's events starting no workflow",
+            );
         }
-        if workflow.yaml["on"]["release"]["types"].is_sequence() || text.contains("types: [released") {
+        if workflow.yaml["on"]["release"]["types"].is_sequence()
+            || text.contains("types: [released")
+        {
             cites(RELEASE_EVENT_DOC, "the release event's types");
         }
     }
     for file in ["k8s-deploy.yml", "deploy-prerelease.yml"] {
-        assert!(reusable_named(file).text.contains(ENVIRONMENT_SECRETS_DOC), "{file}");
+        assert!(
+            reusable_named(file).text.contains(ENVIRONMENT_SECRETS_DOC),
+            "{file}"
+        );
     }
 }
 
@@ -339,8 +372,17 @@ fn no_document_claims_a_concurrency_group_keeps_every_run() {
         texts.push((doc.into(), std::fs::read_to_string(root.join(doc)).unwrap()));
     }
     for (path, text) in texts {
-        let flat = text.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ");
-        for claim in ["never cancelled", "never canceled", "queued, never", "runs are queued"] {
+        let flat = text
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        for claim in [
+            "never cancelled",
+            "never canceled",
+            "queued, never",
+            "runs are queued",
+        ] {
             assert!(!flat.contains(claim), "{path} claims `{claim}`");
         }
     }
@@ -365,14 +407,17 @@ fn deploy_release_listens_to_released_only_and_the_readme_says_so() {
                 .find(|line| line.starts_with(&format!("| [`{file}`]")))
                 .unwrap_or_else(|| panic!("README has no row for {file}"));
             let listed = format!("`release: [{}]`", types.join(", "));
-            assert!(row.contains(&listed), "README's row for {file} does not say {listed}");
+            assert!(
+                row.contains(&listed),
+                "README's row for {file} does not say {listed}"
+            );
             seen.insert(file);
         }
     }
     assert!(seen.contains("deploy-release.yml") && seen.contains("deploy-prerelease.yml"));
 }
 
-fn step<'a>(job: &'a Value, pick: impl Fn(&Value) -> bool) -> &'a Value {
+fn step(job: &Value, pick: impl Fn(&Value) -> bool) -> &Value {
     job["steps"]
         .as_sequence()
         .unwrap()
@@ -398,7 +443,9 @@ fn the_deploy_job_deploys_what_the_head_of_the_branch_says() {
             .is_some_and(|r| r.contains("git rev-list --count --first-parent HEAD"))
     });
     let id = source["id"].as_str().unwrap();
-    let k8s = step(deploy, |s| uses(s, "gantry-actions/gantry/actions/k8s-deploy@"));
+    let k8s = step(deploy, |s| {
+        uses(s, "gantry-actions/gantry/actions/k8s-deploy@")
+    });
     assert_eq!(
         k8s["with"]["source-revision"].as_str(),
         Some(format!("${{{{ steps.{id}.outputs.revision }}}}").as_str())
@@ -413,12 +460,17 @@ fn the_deploy_job_deploys_what_the_head_of_the_branch_says() {
 fn the_pull_request_dry_run_reads_the_cluster_with_the_read_only_credential() {
     let workflow = reusable_named("k8s-deploy.yml");
     let dry_run = &workflow.yaml["jobs"]["dry-run"];
-    let k8s = step(dry_run, |s| uses(s, "gantry-actions/gantry/actions/k8s-deploy@"));
+    let k8s = step(dry_run, |s| {
+        uses(s, "gantry-actions/gantry/actions/k8s-deploy@")
+    });
     assert_eq!(
         k8s["with"]["kubeconfig"].as_str(),
         Some("${{ secrets.KUBECONFIG_READONLY }}")
     );
-    assert_eq!(k8s["with"]["dry-run"].as_str(), Some("${{ inputs.dry-run }}"));
+    assert_eq!(
+        k8s["with"]["dry-run"].as_str(),
+        Some("${{ inputs.dry-run }}")
+    );
     assert_eq!(
         workflow.yaml["on"]["workflow_call"]["inputs"]["dry-run"]["default"].as_str(),
         Some("client")
@@ -430,8 +482,16 @@ fn the_deploy_workflows_pass_who_may_release_and_from_which_branch() {
     for file in ["deploy-prerelease.yml", "deploy-release.yml"] {
         let workflow = reusable_named(file);
         let inputs = &workflow.yaml["on"]["workflow_call"]["inputs"];
-        assert_eq!(inputs["release-authors"]["required"].as_bool(), Some(true), "{file}");
-        assert_eq!(inputs["release-branch"]["default"].as_str(), Some(""), "{file}");
+        assert_eq!(
+            inputs["release-authors"]["required"].as_bool(),
+            Some(true),
+            "{file}"
+        );
+        assert_eq!(
+            inputs["release-branch"]["default"].as_str(),
+            Some(""),
+            "{file}"
+        );
         let deploy = step(&workflow.yaml["jobs"]["deploy"], |s| {
             uses(s, "gantry-actions/gantry/actions/auto-deploy@")
         });
@@ -456,14 +516,16 @@ fn the_deploy_workflows_pass_who_may_release_and_from_which_branch() {
 /// The `run:` script of the step named `name` in `job` of service-ci.yml.
 fn service_ci_script(job: &str, name: &str) -> String {
     let workflow = reusable_named("service-ci.yml");
-    step(&workflow.yaml["jobs"][job], |s| s["name"].as_str() == Some(name))["run"]
+    step(&workflow.yaml["jobs"][job], |s| {
+        s["name"].as_str() == Some(name)
+    })["run"]
         .as_str()
         .unwrap()
         .to_owned()
 }
 
 /// Runs a workflow script the way the runner does (`bash --noprofile --norc -eo pipefail`).
-fn run_script(script: &str, dir: &std::path::Path, env: &[(&str, &str)]) -> std::process::Output {
+fn run_script(script: &str, dir: &Path, env: &[(&str, &str)]) -> std::process::Output {
     let file = dir.join("step.sh");
     std::fs::write(&file, script).unwrap();
     let mut command = Command::new("bash");
@@ -486,7 +548,11 @@ fn release_builds_never_read_a_layer_cache_pull_requests_write() {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("buildah.args");
         let fake = dir.path().join("buildah");
-        std::fs::write(&fake, format!("#!/bin/sh\nprintf '%s\\n' \"$@\" >'{}'\n", log.display())).unwrap();
+        std::fs::write(
+            &fake,
+            format!("#!/bin/sh\nprintf '%s\\n' \"$@\" >'{}'\n", log.display()),
+        )
+        .unwrap();
         Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
         let out = run_script(
             &script,
@@ -500,8 +566,16 @@ fn release_builds_never_read_a_layer_cache_pull_requests_write() {
                 ("REF_TYPE", ref_type),
             ],
         );
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let args: Vec<String> = std::fs::read_to_string(log).unwrap().lines().map(String::from).collect();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let args: Vec<String> = std::fs::read_to_string(log)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
         args.windows(2)
             .filter(|w| w[0].starts_with("--cache-"))
             .map(|w| format!("{} {}", w[0], w[1]))
@@ -541,7 +615,11 @@ fn service_ci_names_its_artifacts_after_the_project_path() {
                 ("RUNNER_TEMP", dir.path().to_str().unwrap()),
             ],
         );
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let outputs = std::fs::read_to_string(output).unwrap();
         outputs
             .lines()
@@ -556,7 +634,11 @@ fn service_ci_names_its_artifacts_after_the_project_path() {
         ("./services/web/", "-services-web"),
     ] {
         assert_eq!(name(&versions, path, "suffix"), suffix, "{path}");
-        assert_eq!(name(&report, path, "artifact"), format!("checks{suffix}"), "{path}");
+        assert_eq!(
+            name(&report, path, "artifact"),
+            format!("checks{suffix}"),
+            "{path}"
+        );
     }
     // Every upload in service-ci takes its name from the call.
     let workflow = reusable_named("service-ci.yml");
