@@ -668,7 +668,7 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             "--var",
             f"PREPROD_VERSION_URL={self.version_endpoint.url}",
             "--var",
-            "RELEASE_BOT_LOGIN=release-bot",
+            "RELEASE_AUTHORS=release-bot",
             "-s",
             f"GITHUB_TOKEN={WORKFLOW}",
         ]
