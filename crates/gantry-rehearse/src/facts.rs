@@ -36,7 +36,7 @@ pub fn file_text(
 
 /// The login owning `token`.
 pub fn login_of(github: &github_sim::Control, token: &str) -> Option<String> {
-    github.world(|w| w.identity_by_token(token).map(|i| i.login.clone()))
+    github.world(|w| w.identity_by_token(token).map(|i| i.login))
 }
 
 /// A pull request as the landing zone's history tells it.

@@ -63,6 +63,16 @@ pub fn iso(secs: i64) -> String {
     t.format(&f).unwrap_or_default()
 }
 
+/// Formats unix seconds as an HTTP `Date` header: `Tue, 10 Oct 2017 16:00:00 GMT`.
+pub fn http_date(secs: i64) -> String {
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let f = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    t.format(&f).unwrap_or_default()
+}
+
 /// Parses `2017-10-10T16:00:00Z` (RFC 3339) into unix milliseconds.
 pub fn parse_iso_ms(s: &str) -> Option<i64> {
     let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
@@ -80,6 +90,7 @@ mod tests {
         c.advance(Duration::from_millis(1500));
         assert_eq!(c.now_ms(), 1_001_500);
         assert_eq!(iso(0), "1970-01-01T00:00:00Z");
+        assert_eq!(http_date(1_507_651_200), "Tue, 10 Oct 2017 16:00:00 GMT");
         assert_eq!(parse_iso_ms("1970-01-01T00:00:01Z"), Some(1000));
     }
 }

@@ -25,13 +25,15 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use crate::clock::http_date;
 use crate::error::ApiError;
 use crate::faults::{FaultAction, Faults};
+use crate::jwt::{self, JwtError};
 use crate::log::LoggedRequest;
 use crate::paginate::paginate;
 use crate::ratelimit::{Budget, RateLimiter};
-use crate::routes::{self, Ctx, Reply};
-use crate::world::World;
+use crate::routes::{self, Auth, Ctx, Reply};
+use crate::world::{Identity, World};
 
 /// The request log keeps this many most recent requests (long benchmarks must not grow it forever).
 pub const LOG_CAPACITY: usize = 20_000;
@@ -408,7 +410,7 @@ async fn handle(
             let token = credentials(&parts.headers)?;
             lock(&shared.world)
                 .identity_by_token(&token)
-                .map(|i| i.login.clone())
+                .map(|i| i.login)
         }),
         status: 0,
         conditional,
@@ -471,6 +473,8 @@ async fn handle(
     answer
         .headers
         .push((HeaderName::from_static("x-github-request-id"), request_id));
+    // GitHub's own clock: clients correct their JWTs' iat/exp by it.
+    answer.headers.push((header::DATE, http_date(entry.at)));
     if let Some(who) = answer.identity.take() {
         entry.identity = Some(who);
     }
@@ -585,6 +589,15 @@ fn credentials(headers: &HeaderMap) -> Option<String> {
         password
     };
     Some(token.to_owned())
+}
+
+/// Whether the credential came as `Authorization: Bearer …`.
+fn bearer(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
 }
 
 /// REST API versions the simulator answers, newest first (`X-GitHub-Api-Version`).
@@ -706,7 +719,7 @@ fn rate_headers(b: &Budget) -> Vec<(HeaderName, String)> {
 
 /// The `/rate_limit` body: every resource GitHub reports; `core` (and the deprecated `rate`)
 /// is the caller's real window, the others are full budgets (nothing here spends them).
-fn rate_limit_body(core: &Budget, who: &crate::world::Identity) -> Value {
+fn rate_limit_body(core: &Budget, who: &Identity) -> Value {
     let window = |limit: u32, reset: i64, used: u32| json!({"limit": limit, "used": used, "remaining": limit.saturating_sub(used), "reset": reset});
     let hour = core.reset;
     let minute = core.reset - 3600 + 60;
@@ -866,13 +879,8 @@ fn finish(
     answer
 }
 
-/// GitHub's 401, spending the unauthenticated budget.
-fn unauthenticated(shared: &Shared, headers: &HeaderMap, now: i64) -> Answer {
-    let message = if credentials(headers).is_some() {
-        "Bad credentials"
-    } else {
-        "Requires authentication"
-    };
+/// GitHub's 401 with `message`, spending the unauthenticated budget.
+fn unauthenticated(shared: &Shared, message: &str, now: i64) -> Answer {
     let mut limiter = lock(&shared.limiter);
     limiter.peek(ANONYMOUS, ANONYMOUS_LIMIT, now);
     let budget = limiter.spend(ANONYMOUS).unwrap_or(Budget {
@@ -901,20 +909,21 @@ fn api(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Answer {
-    let token = credentials(headers);
+    let credential = credentials(headers);
+    let decoded = decoded_segments(path);
+    let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let mut world = lock(&shared.world);
     world.tick();
     let now = world.clock.now_secs();
-    let who = token
-        .as_deref()
-        .and_then(|t| world.identity_by_token(t).cloned());
-    let (Some(token), Some(who)) = (token, who) else {
-        drop(world);
-        return unauthenticated(shared, headers, now);
+    let (who, auth, key) = match sign_in(&world, credential.as_deref(), bearer(headers), &segs) {
+        Ok(signed_in) => signed_in,
+        Err(message) => {
+            drop(world);
+            return unauthenticated(shared, &message, now);
+        }
     };
-    let token = token.as_str();
     let mut limiter = lock(&shared.limiter);
-    let budget = limiter.peek(token, who.rate_limit, now);
+    let budget = limiter.peek(&key, who.rate_limit, now);
     if let Some(e) = unsupported_version(headers) {
         return before_routing(Answer::error(&e), &budget, who.login);
     }
@@ -937,8 +946,6 @@ fn api(
         .doc("https://docs.github.com/rest/overview/rate-limits-for-the-rest-api");
         return before_routing(Answer::error(&e), &budget, who.login);
     }
-    let decoded = decoded_segments(path);
-    let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -953,11 +960,12 @@ fn api(
         query: &query,
         body,
         who: &who,
+        auth,
         accept,
         content_type,
     };
-    let key = (method == Method::GET).then(|| format!("{}\n{path}?{query_str}\n{accept}", who.id));
-    let cached = key
+    let cache_key = (method == Method::GET).then(|| format!("{key}\n{path}?{query_str}\n{accept}"));
+    let cached = cache_key
         .as_ref()
         .and_then(|k| lock(&shared.cache).get(k, world.generation()));
     let mut answer = if let Some(a) = cached {
@@ -982,12 +990,43 @@ fn api(
                 "Accept, Authorization, Cookie, X-GitHub-OTP".into(),
             ));
             a.headers.push((header::ETAG, etag_of(&a.body)));
-            if let (Some(k), true) = (key, before == after) {
+            if let (Some(k), true) = (cache_key, before == after) {
                 lock(&shared.cache).put(k, after, &a);
             }
         }
         a
     };
     answer.identity = Some(who.login);
-    finish(answer, headers, &mut limiter, token, budget)
+    finish(answer, headers, &mut limiter, &key, budget)
+}
+
+/// Who a request signs in as, how, and the key of its rate-limit window and cached answers:
+/// an App by its JWT (sent as `Bearer`, as GitHub requires), or an identity by its token (a
+/// token on a route that takes a JWT is refused as GitHub refuses it). `Err` holds GitHub's 401
+/// message.
+fn sign_in<'a>(
+    world: &World,
+    credential: Option<&'a str>,
+    bearer: bool,
+    segs: &[&str],
+) -> Result<(Identity, Auth<'a>, String), String> {
+    let Some(credential) = credential else {
+        return Err("Requires authentication".into());
+    };
+    if bearer && jwt::looks_like_jwt(credential) {
+        let app = world
+            .authenticate_app(credential)
+            .map_err(|e| e.to_string())?;
+        let bot = world.identities.get(&app.bot).cloned();
+        return bot
+            .map(|who| (who, Auth::App(app.id), format!("\0app:{}", app.id)))
+            .ok_or_else(|| JwtError::UnknownIntegration.to_string());
+    }
+    if routes::apps::needs_jwt(segs) {
+        return Err(JwtError::Undecodable.to_string());
+    }
+    world
+        .identity_by_token(credential)
+        .map(|who| (who, Auth::Token(credential), credential.to_owned()))
+        .ok_or_else(|| "Bad credentials".into())
 }

@@ -1,11 +1,14 @@
 //! GitHub's JSON shapes, built from world state. Field sets mirror the recorded real responses in
 //! `reference/github/` so clients with strict models (octocrab, `PyGitHub`) deserialise them.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 
+use crate::apps::{App, Grant, Installation};
 use crate::clock::iso;
 use crate::git::Sha;
-use crate::spec::{Access, IdentityKind, RepoPermissions};
+use crate::spec::{Access, AccountType, IdentityKind, Level, RepoPermissions};
 use crate::world::{
     CheckRun, CheckSuite, CommitStatus, Identity, Pull, PullState, Release, ReleaseAsset, Repo,
     Review, World,
@@ -109,24 +112,146 @@ fn app_permissions(world: &World, r: &Repo, id: u64) -> Value {
     Value::Object(m)
 }
 
-/// The GitHub App object of an app identity, with the permissions it holds on `r`.
+/// The GitHub App object of an app identity (a declared App when it is one's bot), with the
+/// permissions it holds on `r`.
 pub fn app(base: &str, world: &World, r: &Repo, id: u64) -> Value {
+    if let Some(a) = world.apps.values().find(|a| a.bot == id) {
+        let permissions = world
+            .installation_on(a.id, &r.owner)
+            .map_or_else(|| json!({}), |i| levels(&i.permissions));
+        return app_object(base, a, &permissions);
+    }
     let slug = world.login_of(id).trim_end_matches("[bot]").to_owned();
+    app_json(
+        base,
+        AppFields {
+            id,
+            slug: &slug,
+            client_id: &format!("Iv1.{id:016x}"),
+            name: &slug,
+            owner: "github",
+            created_at: 0,
+        },
+        &app_permissions(world, r, id),
+    )
+}
+
+/// The fields of an App object that vary.
+#[derive(Clone, Copy)]
+struct AppFields<'a> {
+    id: u64,
+    slug: &'a str,
+    client_id: &'a str,
+    name: &'a str,
+    owner: &'a str,
+    created_at: i64,
+}
+
+fn app_json(base: &str, a: AppFields<'_>, permissions: &Value) -> Value {
+    let slug = a.slug;
     json!({
-        "id": id,
+        "id": a.id,
         "slug": slug,
-        "client_id": format!("Iv1.{id:016x}"),
-        "node_id": node_id("App", id),
-        "owner": user_obj(base, "github", 9_919, "Organization"),
-        "name": slug,
+        "client_id": a.client_id,
+        "node_id": node_id("App", a.id),
+        "owner": user_obj(base, a.owner, name_id(a.owner), "Organization"),
+        "name": a.name,
         "description": "Simulated GitHub App",
         "external_url": format!("{base}/apps/{slug}"),
         "html_url": format!("{base}/apps/{slug}"),
-        "created_at": iso(0),
-        "updated_at": iso(0),
-        "permissions": app_permissions(world, r, id),
+        "created_at": iso(a.created_at),
+        "updated_at": iso(a.created_at),
+        "permissions": permissions,
         "events": ["check_run", "check_suite", "pull_request", "push"],
     })
+}
+
+/// A declared App with these permissions.
+pub fn app_object(base: &str, a: &App, permissions: &Value) -> Value {
+    app_json(
+        base,
+        AppFields {
+            id: a.id,
+            slug: &a.slug,
+            client_id: &a.client_id,
+            name: &a.name,
+            owner: &a.owner,
+            created_at: a.created_at,
+        },
+        permissions,
+    )
+}
+
+/// An App permission map as GitHub shows it (`{"contents": "write", …}`).
+pub fn levels(permissions: &BTreeMap<String, Level>) -> Value {
+    permissions
+        .iter()
+        .map(|(name, level)| (name.clone(), json!(level.as_str())))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// An installation of an App.
+pub fn installation(base: &str, world: &World, inst: &Installation) -> Value {
+    let app = world.apps.get(&inst.app);
+    let account = &inst.account;
+    let html_url = match inst.account_type {
+        AccountType::Organization => {
+            format!(
+                "{base}/organizations/{account}/settings/installations/{}",
+                inst.id
+            )
+        }
+        AccountType::User => format!("{base}/settings/installations/{}", inst.id),
+    };
+    json!({
+        "id": inst.id,
+        "client_id": app.map(|a| a.client_id.as_str()),
+        "account": user_obj(base, account, name_id(account), inst.account_type.as_str()),
+        "repository_selection": if inst.repositories.is_some() { "selected" } else { "all" },
+        "access_tokens_url": format!("{base}/app/installations/{}/access_tokens", inst.id),
+        "repositories_url": format!("{base}/installation/repositories"),
+        "html_url": html_url,
+        "app_id": inst.app,
+        "app_slug": app.map(|a| a.slug.as_str()),
+        "target_id": name_id(account),
+        "target_type": inst.account_type.as_str(),
+        "permissions": levels(&inst.permissions),
+        "events": [],
+        "created_at": iso(inst.created_at),
+        "updated_at": iso(inst.created_at),
+        "single_file_name": null,
+        "has_multiple_single_files": false,
+        "single_file_paths": [],
+        "suspended_by": null,
+        "suspended_at": null,
+    })
+}
+
+/// The answer to minting an installation token: `repositories` only when the token is limited
+/// to selected ones.
+pub fn installation_token(
+    base: &str,
+    world: &World,
+    token: &str,
+    grant: &Grant,
+    selected: Option<&[String]>,
+) -> Value {
+    let mut v = json!({
+        "token": token,
+        "expires_at": iso(grant.expires_ms.div_euclid(1000)),
+        "permissions": levels(&grant.permissions),
+        "repository_selection": if selected.is_some() { "selected" } else { "all" },
+    });
+    if let (Some(names), Value::Object(m)) = (selected, &mut v) {
+        let repos: Vec<Value> = names
+            .iter()
+            .filter_map(|n| world.repos.get(n))
+            .map(|r| repo(base, world, r, None))
+            .collect();
+        m.insert("repositories".into(), repos.into());
+    }
+    v
 }
 
 /// A full repository object.

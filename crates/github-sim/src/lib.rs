@@ -7,12 +7,14 @@
 #![recursion_limit = "512"]
 
 mod admin;
+pub mod apps;
 pub mod clock;
 mod error;
 pub mod faults;
 pub mod git;
 mod http;
 mod json;
+pub mod jwt;
 pub mod log;
 mod paginate;
 mod ratelimit;

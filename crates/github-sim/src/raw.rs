@@ -30,7 +30,7 @@ pub fn serve(shared: &Shared, path: &str, token: Option<&str>) -> Answer {
         if r.private {
             let who = world.identity_by_token(token?)?;
             world
-                .access(who, &repo)
+                .access(&who, &repo)
                 .filter(|p| p.contents >= Access::Read)?;
         }
         // A ref may hold slashes: the longest prefix that names a commit wins.

@@ -19,6 +19,8 @@ pub struct WorldSpec {
     pub repos: Vec<RepoSpec>,
     /// Simulated CI: check runs created when pull requests open or change.
     pub ci: Vec<CiRuleSpec>,
+    /// GitHub Apps: their keys (for JWT sign-in) and installations (for installation tokens).
+    pub apps: Vec<AppSpec>,
 }
 
 /// `clock:` — when simulated time starts and how fast it runs.
@@ -205,6 +207,133 @@ pub struct CiCheckSpec {
     pub conclusion: Option<String>,
     /// Simulated milliseconds until completion.
     pub after_ms: u64,
+}
+
+/// `apps[]` — a GitHub App that signs in with a JWT and mints installation tokens.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppSpec {
+    /// The App ID (a JWT's `iss`, as a number or a string).
+    pub id: u64,
+    /// The client ID, also accepted as `iss` (default `Iv1.` and the App ID as 16 hex digits).
+    pub client_id: Option<String>,
+    /// The slug; the App's bot acts as `<slug>[bot]`.
+    pub slug: String,
+    /// The display name (default: the slug).
+    pub name: Option<String>,
+    /// Login of the account that owns the App (default: the first installation's account).
+    pub owner: Option<String>,
+    /// The App's key as PEM: its private key (`BEGIN RSA PRIVATE KEY`, as GitHub issues it, or
+    /// PKCS#8 `BEGIN PRIVATE KEY`) or its public key (`BEGIN PUBLIC KEY`, `BEGIN RSA PUBLIC
+    /// KEY`). Only the public half is kept: it verifies the App's JWTs.
+    pub key: String,
+    /// Where the App is installed.
+    pub installations: Vec<InstallationSpec>,
+}
+
+/// One installation of an App on a user or organisation account.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InstallationSpec {
+    /// The installation ID (assigned when absent).
+    pub id: Option<u64>,
+    /// Login of the account the App is installed on (the owner of its repositories).
+    pub account: String,
+    /// `Organization` (the default, as repository owners are shown) or `User`.
+    pub account_type: AccountType,
+    /// `all` (the default: every repository of the account, present and future) or a list of
+    /// repository names under the account.
+    pub repositories: RepoSelection,
+    /// Permission name → `read`/`write`/`admin`, as in GitHub's App permissions (`contents`,
+    /// `pull_requests`, `checks`, `statuses`, `issues`, …); `metadata: read` is always added.
+    pub permissions: BTreeMap<String, Level>,
+}
+
+/// The type of an installation's account.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub enum AccountType {
+    #[default]
+    Organization,
+    User,
+}
+
+impl AccountType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountType::Organization => "Organization",
+            AccountType::User => "User",
+        }
+    }
+}
+
+/// The level of one App permission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Read,
+    Write,
+    Admin,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Read => "read",
+            Level::Write => "write",
+            Level::Admin => "admin",
+        }
+    }
+
+    /// Parses `read`, `write` or `admin`.
+    pub fn parse(s: &str) -> Option<Level> {
+        match s {
+            "read" => Some(Level::Read),
+            "write" => Some(Level::Write),
+            "admin" => Some(Level::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// Which repositories of its account an installation (or a token) reaches.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "SelectionText", into = "SelectionText")]
+pub enum RepoSelection {
+    /// Every repository of the account.
+    #[default]
+    All,
+    /// These repository names.
+    Selected(Vec<String>),
+}
+
+/// How a selection is written: the word `all` or a list of names.
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+enum SelectionText {
+    Word(String),
+    Names(Vec<String>),
+}
+
+impl TryFrom<SelectionText> for RepoSelection {
+    type Error = String;
+    fn try_from(t: SelectionText) -> Result<RepoSelection, String> {
+        match t {
+            SelectionText::Word(w) if w == "all" => Ok(RepoSelection::All),
+            SelectionText::Word(w) => Err(format!(
+                "repositories must be `all` or a list of repository names, not {w:?}"
+            )),
+            SelectionText::Names(names) => Ok(RepoSelection::Selected(names)),
+        }
+    }
+}
+
+impl From<RepoSelection> for SelectionText {
+    fn from(s: RepoSelection) -> SelectionText {
+        match s {
+            RepoSelection::All => SelectionText::Word("all".into()),
+            RepoSelection::Selected(names) => SelectionText::Names(names),
+        }
+    }
 }
 
 impl WorldSpec {

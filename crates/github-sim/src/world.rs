@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::apps::{App, Grant, Installation};
 use crate::clock::{Clock, parse_iso_ms};
 use crate::git::{Commit, Files, ObjectStore, Sha, Signature, TagObject};
 use crate::spec::{
@@ -41,6 +42,14 @@ pub enum WorldError {
     BadClockStart(String),
     #[error("CI rule refers to unknown repository {0:?}")]
     UnknownCiRepo(String),
+    #[error("invalid app: {0}")]
+    BadApp(String),
+    #[error("key of app {app:?} cannot be used")]
+    AppKey {
+        app: String,
+        #[source]
+        source: crate::jwt::KeyError,
+    },
 }
 
 /// An authenticated principal.
@@ -318,7 +327,13 @@ pub struct World {
     pub clock: Clock,
     pub seed: u64,
     pub identities: BTreeMap<u64, Identity>,
-    tokens: HashMap<String, u64>,
+    pub(crate) tokens: HashMap<String, u64>,
+    /// GitHub Apps by App ID.
+    pub apps: BTreeMap<u64, App>,
+    /// App installations by installation ID.
+    pub installations: BTreeMap<u64, Installation>,
+    /// Minted installation tokens.
+    pub(crate) grants: HashMap<String, Grant>,
     pub repos: BTreeMap<String, Repo>,
     pub objects: ObjectStore,
     pub events: Vec<Event>,
@@ -342,6 +357,9 @@ impl World {
             seed: 0,
             identities: BTreeMap::new(),
             tokens: HashMap::new(),
+            apps: BTreeMap::new(),
+            installations: BTreeMap::new(),
+            grants: HashMap::new(),
             repos: BTreeMap::new(),
             objects: ObjectStore::default(),
             events: Vec::new(),
@@ -376,7 +394,7 @@ impl World {
 
     /// Adds what a description declares to this world: new identities (or new tokens and
     /// settings for existing logins), new repositories, new branches and files as commits, new
-    /// protection and CI rules. Nothing is removed.
+    /// protection and CI rules, Apps and installations (replaced by id). Nothing is removed.
     pub fn patch(&mut self, spec: &WorldSpec) -> Result<(), WorldError> {
         self.touch();
         for ident in &spec.identities {
@@ -388,6 +406,10 @@ impl World {
         for rule in &spec.ci {
             self.add_ci_rule(rule)?;
         }
+        for app in &spec.apps {
+            self.upsert_app(app)?;
+        }
+        self.refresh_app_bots();
         Ok(())
     }
 
@@ -447,10 +469,13 @@ impl World {
         self.identities.values().find(|i| i.login == login)
     }
 
-    pub fn identity_by_token(&self, token: &str) -> Option<&Identity> {
-        self.tokens
-            .get(token)
-            .and_then(|id| self.identities.get(id))
+    /// The identity a token authenticates as: a declared token's identity, or the App bot a
+    /// live installation token acts as, with exactly that token's permissions.
+    pub fn identity_by_token(&self, token: &str) -> Option<Identity> {
+        match self.tokens.get(token) {
+            Some(id) => self.identities.get(id).cloned(),
+            None => self.installation_token_identity(token),
+        }
     }
 
     /// The identity with this id; a placeholder "ghost" when it was removed.

@@ -1,6 +1,7 @@
 //! REST routing: matches method and path segments to handlers, and answers anything unknown with a
 //! loud 404/501 that names the method and path (never an empty 200).
 
+pub mod apps;
 mod checks;
 mod compare;
 mod contents;
@@ -41,6 +42,15 @@ pub enum Reply {
 
 pub type Outcome = Result<Reply, ApiError>;
 
+/// How the caller signed in.
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    /// With a token (personal access, installation or workflow token).
+    Token(&'a str),
+    /// With the JWT of the App with this ID.
+    App(u64),
+}
+
 /// Everything a handler may read about the request.
 pub struct Ctx<'a> {
     pub base: &'a str,
@@ -48,6 +58,7 @@ pub struct Ctx<'a> {
     pub query: &'a BTreeMap<String, String>,
     pub body: &'a [u8],
     pub who: &'a Identity,
+    pub auth: Auth<'a>,
     pub accept: &'a str,
     pub content_type: &'a str,
 }
@@ -139,7 +150,11 @@ pub fn forbidden(who: &Identity) -> ApiError {
 /// Routes an authenticated REST request.
 pub fn dispatch(world: &mut World, ctx: &Ctx<'_>, segs: &[&str]) -> Outcome {
     let m = ctx.method;
+    if let Auth::App(app) = ctx.auth {
+        return apps::dispatch(world, ctx, app, segs);
+    }
     match segs {
+        ["installation", "token"] if m == Method::DELETE => apps::revoke(world, ctx),
         // An installation or workflow token is no user: GitHub refuses to say who it is.
         ["user"] if m == Method::GET && ctx.who.is_app() => Err(forbidden(ctx.who)
             .doc("https://docs.github.com/rest/users/users#get-the-authenticated-user")),

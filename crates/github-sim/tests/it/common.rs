@@ -78,10 +78,11 @@ impl Resp {
     }
 }
 
-/// A client authenticated with one token.
+/// A client authenticated with one token (or an App's JWT).
 pub struct Api {
     base: String,
     token: Option<String>,
+    scheme: &'static str,
     http: reqwest::Client,
 }
 
@@ -91,7 +92,16 @@ impl Api {
         Api {
             base: sim.url().to_owned(),
             token: Some(token.to_owned()),
+            scheme: "token",
             http: reqwest::Client::new(),
+        }
+    }
+
+    /// A client sending `Authorization: Bearer <credential>` (how a JWT must be sent).
+    pub fn bearer(sim: &GithubSim, credential: &str) -> Api {
+        Api {
+            scheme: "Bearer",
+            ..Api::new(sim, credential)
         }
     }
 
@@ -111,7 +121,7 @@ impl Api {
     ) -> Resp {
         let mut rb = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = &self.token {
-            rb = rb.header("authorization", format!("token {t}"));
+            rb = rb.header("authorization", format!("{} {t}", self.scheme));
         }
         for (k, v) in headers {
             rb = rb.header(*k, *v);

@@ -4,6 +4,8 @@
     reason = "tests read as stories, one story per function"
 )]
 
+mod app_token_action;
+mod apps;
 mod auth;
 mod checks;
 mod common;
@@ -12,6 +14,7 @@ mod diffs;
 mod events;
 mod faults;
 mod fidelity;
+mod keys;
 mod octocrab_models;
 mod octokit;
 mod pulls;

@@ -1,6 +1,7 @@
 //! An independent client, octokit (`@octokit/rest` with its paginate plugin, installed by
 //! `.ci/install` into `tests/node`), drives the flows the clients found differences in,
-//! and replays the request sequences of five popular actions, against the standalone binary.
+//! replays the request sequences of five popular actions, and signs in as a GitHub App, against
+//! the standalone binary.
 
 use std::path::Path;
 use std::process::Command;
@@ -41,4 +42,9 @@ fn octokit_drives_the_flows_independent_clients_found_differences_in() {
 #[test]
 fn popular_actions_request_sequences_replay_cleanly() {
     assert!(run_node("action_replays.mjs").contains("ALL REPLAYS OK"));
+}
+
+#[test]
+fn octokit_signs_in_as_an_app_and_mints_narrowed_installation_tokens() {
+    assert!(run_node("octokit_apps.mjs").contains("APPS OK"));
 }

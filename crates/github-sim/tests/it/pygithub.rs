@@ -1,26 +1,23 @@
-//! An independent client, `PyGitHub`, drives the core flows and release assets against the
-//! standalone binary.
+//! An independent client, `PyGitHub`, drives the core flows, release assets and GitHub App
+//! sign-in against the standalone binary.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::common::{hermetic, standalone};
 
-/// Runs `tests/{script}` with `PyGitHub` against the binary serving `tests/pygithub_world.yaml`;
-/// asserts it succeeded and printed `done`.
-fn run_script(script: &str, done: &str) {
-    let importable = hermetic(Command::new("python3").args(["-c", "import github"]))
+/// Runs `tests/{script}` with `PyGitHub` against the binary serving `tests/{world}`; asserts it
+/// succeeded and printed `done`. `modules` must be importable first (`hint` says how).
+fn run_script(script: &str, world: &str, done: &str, modules: &str, hint: &str) {
+    let importable = hermetic(Command::new("python3").args(["-c", &format!("import {modules}")]))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    assert!(
-        importable,
-        "PyGitHub is not importable: run .ci/run or pip install PyGitHub"
-    );
+    assert!(importable, "python3 cannot import {modules}: {hint}");
 
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (server, url) = standalone(&dir.join("tests/pygithub_world.yaml"));
+    let (server, url) = standalone(&dir.join("tests").join(world));
     let out = hermetic(
         Command::new("python3")
             .arg(dir.join("tests").join(script))
@@ -38,12 +35,34 @@ fn run_script(script: &str, done: &str) {
     assert!(String::from_utf8_lossy(&out.stdout).contains(done));
 }
 
+/// The core flows and assets need `PyGitHub` alone.
+fn run_core(script: &str, done: &str) {
+    run_script(
+        script,
+        "pygithub_world.yaml",
+        done,
+        "github",
+        "run .ci/install or pip install PyGitHub",
+    );
+}
+
 #[test]
 fn pygithub_drives_the_core_flows() {
-    run_script("pygithub_flow.py", "ALL FLOWS OK");
+    run_core("pygithub_flow.py", "ALL FLOWS OK");
 }
 
 #[test]
 fn pygithub_uploads_lists_renames_deletes_and_downloads_release_assets() {
-    run_script("pygithub_assets.py", "ASSETS OK");
+    run_core("pygithub_assets.py", "ASSETS OK");
+}
+
+#[test]
+fn pygithub_signs_in_as_an_app_and_mints_narrowed_installation_tokens() {
+    run_script(
+        "pygithub_apps.py",
+        "apps_world.yaml",
+        "APPS OK",
+        "github, jwt, cryptography",
+        "run .ci/install or pip install PyGitHub 'PyJWT[crypto]'",
+    );
 }

@@ -3,6 +3,7 @@
 // Usage: node octokit_flow.mjs BASE_URL   (world: world.yaml beside this file)
 import assert from "node:assert/strict";
 import { Octokit } from "@octokit/rest";
+import { failure } from "./expect.mjs";
 
 const base = process.argv[2];
 const client = (auth) => new Octokit({ auth, baseUrl: base, log: { debug() {}, info() {}, warn() {}, error() {} } });
@@ -21,16 +22,6 @@ async function status(promise) {
     if (e.status === undefined) throw e;
     return e.status;
   }
-}
-
-async function failure(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    if (e.status === undefined) throw e;
-    return e;
-  }
-  throw new Error("expected the request to fail");
 }
 
 // Case-insensitive lookup, canonical answer; API version echoed.
