@@ -39,19 +39,23 @@ import yaml  # PyYAML, which the kubernetes client .ci/install installs depends 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = ROOT / "tests" / "e2e"
 EXAMPLES = ROOT / "examples"
+# Public actions as their authors published them, read-only (shared/ beside the checkout).
+REFERENCE_ACTIONS = ROOT.parent / "shared" / "reference" / "actions"
 BIN_DIR = Path(os.environ.get("GANTRY_E2E_BIN_DIR", ROOT / "target" / "debug"))
 E2E_DIR = Path(os.environ.get("GANTRY_E2E_DIR", ROOT / "target" / "e2e"))
 WHEELHOUSE = E2E_DIR / "wheelhouse"
 PYTHON_ENV = E2E_DIR / "python"
 
 SERVICE, LANDING_ZONE = "acme/service", "acme/landing-zone"
-ALICE, RELEASE_BOT, DEPLOYER, APPROVER, WORKFLOW = (
+ALICE, RELEASE_BOT, APPROVER, WORKFLOW = (
     "ghp_alice",
     "ghp_release_bot",
-    "ghs_deployer",
     "ghp_approver",
     "ghs_workflow",
 )
+# The deploy App: its id (variable DEPLOY_APP_ID), installation and slug. Its private key is made
+# per run; the deploy workflows mint its token with the real actions/create-github-app-token.
+APP_ID, APP_INSTALLATION, APP_SLUG = 4242, 77, "gantry-deployer"
 RC_TAG, RC_VERSION, RC_IMAGE_TAG = "v1.2.0-rc.1", "1.2.0rc1", "1.2.0-rc.1"
 # A tag on a commit whose tests fail, and one released with GITHUB_TOKEN (each its own version).
 FAILING_TAG, FAILING_VERSION, FAILING_IMAGE_TAG = "v1.2.1-rc.1", "1.2.1rc1", "1.2.1-rc.1"
@@ -324,8 +328,13 @@ def pins(gantry: Path) -> dict[str, str]:
     for repo, sha in re.findall(r"uses: ([\w.-]+/[\w.-]+)(?:/[\w./-]+)?@([0-9a-f]{40})", text):
         if repo == "gantry-actions/gantry":
             mapping[f"{repo}@{sha}"] = gantry
-        elif repo in ("actions/setup-python", "actions/create-github-app-token"):
+        elif repo == "actions/setup-python":
             mapping[f"{repo}@{sha}"] = HERE / "stand-ins" / repo.split("/")[1]
+        elif repo == "actions/create-github-app-token":
+            # The real action (node), from the reference folder, never copied into the project.
+            real = REFERENCE_ACTIONS / f"{repo}@{sha}"
+            expect((real / "action.yml").is_file(), f"{real} is missing: the chain runs the real {repo}")
+            mapping[f"{repo}@{sha}"] = real
         elif repo in ("actions/checkout", "actions/upload-artifact"):
             # act copies the working directory for a checkout of the event's own ref and never
             # runs this; a checkout of another ref (the deploy job's branch head) clones the
@@ -405,6 +414,8 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         self.lz_files = tree_files(HERE / "fixtures" / "landing-zone", self.subst) | workflows_of(
             "landing-zone"
         )
+        # The deploy App's private key, made for this run (PKCS#1, as GitHub hands them out).
+        self.app_key = run("openssl", "genrsa", "-traditional", "2048")
         self.github = Github(self.start("github-sim", "--port", "0", "--world", str(self.world())))
         kubeconfig = work / "kubeconfig"
         self.kube_url = self.start(
@@ -506,11 +517,11 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         self.failing_files = dict(self.service_files) | failing
         self.token_files = dict(self.service_files) | {"pyproject.toml": self.version_of(TOKEN_VERSION)}
         world = {
-            "clock": {"start": "2026-01-01T00:00:00Z", "scale": 1},
+            # The wall clock: create-github-app-token signs its JWT with it.
+            "clock": {"scale": 1},
             "identities": [
                 {"login": "alice", "kind": "user", "tokens": [ALICE]},
                 {"login": "release-bot", "kind": "bot", "tokens": [RELEASE_BOT]},
-                {"login": "gantry-deployer", "kind": "app", "tokens": [DEPLOYER]},
                 {
                     "login": "deploy-approver",
                     "kind": "bot",
@@ -537,6 +548,27 @@ class Chain:  # pylint: disable=too-many-instance-attributes
                         }
                     },
                 },
+            ],
+            "apps": [
+                {
+                    "id": APP_ID,
+                    "slug": APP_SLUG,
+                    "key": self.app_key,
+                    "installations": [
+                        {
+                            "id": APP_INSTALLATION,
+                            "account": "acme",
+                            "account_type": "Organization",
+                            "repositories": [SERVICE.split("/")[1], LANDING_ZONE.split("/")[1]],
+                            "permissions": {
+                                "contents": "write",
+                                "pull_requests": "write",
+                                "checks": "write",
+                                "statuses": "read",
+                            },
+                        }
+                    ],
+                }
             ],
             "repos": [
                 {
@@ -669,6 +701,8 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             f"PREPROD_VERSION_URL={self.version_endpoint.url}",
             "--var",
             "RELEASE_AUTHORS=release-bot",
+            "--var",
+            f"DEPLOY_APP_ID={APP_ID}",
             "-s",
             f"GITHUB_TOKEN={WORKFLOW}",
         ]
@@ -898,7 +932,7 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             "release",
             self.github.webhook(self.prereleased),
             "prereleased",
-            {"DEPLOY_APP_TOKEN": DEPLOYER, "DEPLOY_APPROVER_TOKEN": APPROVER},
+            {"DEPLOY_APP_PRIVATE_KEY": self.app_key, "DEPLOY_APPROVER_TOKEN": APPROVER},
         )
         expect(
             [r["label"] for r in started] == ["prereleased-deploy-prerelease"],
@@ -973,6 +1007,19 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         )
         pr = self.github.call("GET", f"/repos/{LANDING_ZONE}/pulls/{payload['number']}", ALICE)
         expect(pr["merged"], "landing-zone pull request not merged")
+        # The deploy's token was the App's: minted by the real create-github-app-token (narrowed to
+        # the two repositories), acting as the App's bot, revoked by the action's post step.
+        expect(pr["user"]["login"] == f"{APP_SLUG}[bot]", f"pull request opened by {pr['user']['login']}")
+        log = self.github.call("GET", "/_sim/requests")
+        minted = [
+            r
+            for r in log
+            if r["method"] == "POST" and r["path"] == f"/app/installations/{APP_INSTALLATION}/access_tokens"
+        ]
+        revoked = [
+            r for r in log if r["method"] == "DELETE" and r["path"] == "/installation/token" and r["status"] == 204
+        ]
+        expect(minted and revoked, f"the App token was not minted ({len(minted)}) and revoked ({len(revoked)})")
         reviews = self.github.call("GET", f"/repos/{LANDING_ZONE}/pulls/{payload['number']}/reviews", ALICE)
         expect(
             any(r["state"] == "APPROVED" and r["user"]["login"] == "deploy-approver" for r in reviews),
@@ -1016,7 +1063,7 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             "release",
             self.github.webhook(self.released[0]),
             "released",
-            {"DEPLOY_APP_TOKEN": DEPLOYER},
+            {"DEPLOY_APP_PRIVATE_KEY": self.app_key},
         )
         record = self.finish(started[0])
         self.succeeded(record)
