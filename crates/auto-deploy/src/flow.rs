@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
 use gantry_github::models::{PullRequest, Release, ReleaseFields};
-use gantry_github::{Approver, Client, Origin, Workflow};
+use gantry_github::{Approver, Client, Workflow};
 use gantry_runner::cancel::Cancellation;
 use serde_json::json;
 
@@ -20,6 +20,7 @@ use crate::lock::{self, Owner};
 use crate::merge::{self, Merge, Target};
 use crate::mirror::Mirror;
 use crate::names;
+use crate::release;
 use crate::resume;
 use crate::settings::Settings;
 use crate::signer::Signer;
@@ -79,7 +80,7 @@ pub async fn deploy(
 ) -> Result<(), Failure> {
     let deadline = Instant::now() + settings.timeout;
     let (release, release_sha) = cancellation
-        .unless_cancelled(resolve(&clients.workflow, settings, journal))
+        .unless_cancelled(release::resolve(&clients.workflow, settings, journal))
         .await
         .ok_or_else(|| cancelled_before_the_lock(cancellation))
         .and_then(|resolved| resolved.map_err(at(Stage::Release)))?;
@@ -185,56 +186,6 @@ fn cancelled_before_the_lock(cancellation: &Cancellation) -> Failure {
     }
 }
 
-/// Step 1: the release, its commit and (optionally) its origin.
-async fn resolve(
-    client: &Client<Workflow>,
-    settings: &Settings,
-    journal: &mut Journal<'_, '_>,
-) -> anyhow::Result<(Release, String)> {
-    let (repo, tag) = (&settings.source, settings.tag.as_str());
-    let release = client
-        .release_by_tag(repo, tag)
-        .await
-        .with_context(|| format!("failed to look up the release {tag} in {repo}"))?
-        .ok_or_else(|| {
-            anyhow!(
-                "there is no release for tag {tag} in {repo}; create it first (create-prerelease)"
-            )
-        })?;
-    let sha = client
-        .tag_commit(repo, tag)
-        .await
-        .with_context(|| format!("failed to read tag {tag} in {repo}"))?
-        .ok_or_else(|| anyhow!("tag {tag} does not exist in {repo}"))?;
-    if settings.require_origin {
-        let origin = Origin::find(release.body.as_deref().unwrap_or_default()).ok_or_else(|| {
-            anyhow!(
-                "the release {tag} in {repo} was not made by the pipeline (no create-prerelease origin marker); refusing a hand-made release (set require-automated-origin: false to deploy it anyway)"
-            )
-        })?;
-        if origin.repository != repo.to_string() || origin.sha != sha {
-            return Err(anyhow!(
-                "the origin marker of release {tag} names {}@{}, but the tag is {repo}@{sha}; refusing a release whose tag moved or was copied",
-                origin.repository,
-                origin.sha
-            ));
-        }
-    }
-    journal.note(
-        Stage::Release,
-        format!(
-            "{} {tag} of {repo} at {sha}: {}",
-            if release.prerelease {
-                "prerelease"
-            } else {
-                "release"
-            },
-            release.html_url
-        ),
-    );
-    Ok((release, sha))
-}
-
 /// Steps 4 to 10, under the lock.
 #[expect(clippy::too_many_arguments, reason = "the step's whole state, named")]
 async fn locked(
@@ -260,11 +211,16 @@ async fn locked(
         .await
         .map_err(at(Stage::Edit))?;
     outcome.previous = Some(edit.previous.clone());
-    outcome.deployed = Some(settings.version.clone());
     let Some(edited) = edit.edited else {
+        outcome.deployed = Some(settings.version.clone());
         // Already at the version: merged by an earlier run of this release (continue with
-        // verification and clean-up), or by something else (nothing to do).
-        let Some(merged) = ours.iter().find(|pull| pull.is_merged()) else {
+        // verification and clean-up), or by something else (nothing to do). With skip-merge no
+        // run merges, so a merged pull request was people's doing and nothing is left to resume.
+        let merged = ours
+            .iter()
+            .find(|pull| pull.is_merged())
+            .filter(|_| !settings.skip_merge);
+        let Some(merged) = merged else {
             journal.note(Stage::Edit, "nothing to deploy");
             outcome.result = "unchanged";
             return Ok(());
@@ -291,6 +247,25 @@ async fn locked(
         )
         .await;
     };
+
+    if let Some(closed) = closed_by_others(&ours) {
+        journal.warn(
+            Stage::PullRequest,
+            format!(
+                "#{} ({}) deploying {} to {} was closed without a merge, by a person or as superseded by a newer deploy; not opening it again. To deploy {} anyway, reopen #{} (restoring its branch if it was deleted) and run the deploy again",
+                closed.number,
+                closed.html_url,
+                settings.tag,
+                settings.env_file,
+                settings.version,
+                closed.number
+            ),
+        );
+        outcome.pr = Some((closed.number, closed.html_url.clone()));
+        outcome.result = "closed";
+        return Ok(());
+    }
+    outcome.deployed = Some(settings.version.clone());
 
     // Step 5: branch, commit, pull request, superseded ones closed.
     let pull = open_pull(
@@ -330,6 +305,17 @@ async fn locked(
         clients, settings, release, &branch, deadline, journal, outcome,
     )
     .await
+}
+
+/// The pull request of this deploy branch that someone closed without merging, unless another
+/// one is open: auto-deploy never closes its own, so a re-run for the same version must not undo
+/// that decision by opening a new one.
+fn closed_by_others(ours: &[PullRequest]) -> Option<&PullRequest> {
+    if ours.iter().any(|pull| pull.state == "open") {
+        return None;
+    }
+    ours.iter()
+        .find(|pull| pull.state == "closed" && !pull.is_merged())
 }
 
 /// Steps 6 to 8: check that the head holds only this deploy's change, mirror and wait for its

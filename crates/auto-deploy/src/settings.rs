@@ -41,6 +41,10 @@ pub struct Settings {
     pub env_file: String,
     pub key: String,
     pub require_origin: bool,
+    /// Logins allowed to author the release (empty: any author, allowed only without `require_origin`).
+    pub release_authors: Vec<String>,
+    /// The source branch the tag's commit must be on; `None`: the repository's default branch.
+    pub release_branch: Option<String>,
     pub skip_merge: bool,
     pub allow_downgrade: bool,
     pub merge_method: String,
@@ -135,6 +139,11 @@ impl Settings {
         let (require_origin, allow_downgrade, delete_branch, promote, required_checks, base) =
             settings;
         repo_path("base-branch", &base)?;
+        let release_authors = release_authors(inputs, require_origin)?;
+        let release_branch = inputs.get("release-branch").map(str::to_owned);
+        if let Some(branch) = &release_branch {
+            repo_path("release-branch", branch)?;
+        }
 
         let network = NetworkSettings::from_env(step.env())?;
         let context = step.context()?;
@@ -205,6 +214,8 @@ impl Settings {
             env_file,
             key,
             require_origin,
+            release_authors,
+            release_branch,
             skip_merge,
             allow_downgrade,
             merge_method,
@@ -232,6 +243,44 @@ fn repo_path(input: &str, path: &str) -> Result<(), ActionError> {
             format!("`{path}` {error}; it must be a path inside the repository"),
         )
     })
+}
+
+/// `release-authors`: logins separated by commas or newlines, each checked; an empty list is bad
+/// input when the origin is required, since the marker alone proves nothing (anyone who can
+/// write a release can copy it).
+fn release_authors(inputs: &Inputs, require_origin: bool) -> Result<Vec<String>, ActionError> {
+    let logins: Vec<String> = inputs
+        .get("release-authors")
+        .unwrap_or_default()
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|login| !login.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(bad) = logins.iter().find(|login| !is_login(login)) {
+        return Err(ActionError::input(
+            "release-authors",
+            format!(
+                "`{bad}` is not a GitHub login (letters, digits, - and _; an App as slug[bot], like release-bot[bot])"
+            ),
+        ));
+    }
+    if logins.is_empty() && require_origin {
+        return Err(ActionError::input(
+            "release-authors",
+            "is empty while require-automated-origin is true; list the logins that make releases, comma- or newline-separated (the App that runs create-prerelease as slug[bot], like release-bot[bot], or a machine user's login), or set require-automated-origin: false",
+        ));
+    }
+    Ok(logins)
+}
+
+/// A user's or an App's login (`name` or `slug[bot]`).
+fn is_login(text: &str) -> bool {
+    let name = text.strip_suffix("[bot]").unwrap_or(text);
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
 }
 
 fn repo_input(inputs: &Inputs, name: &str) -> Result<Option<RepoName>, ActionError> {

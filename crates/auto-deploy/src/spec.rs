@@ -65,7 +65,17 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::optional(
             "require-automated-origin",
             "true",
-            "Refuse a release without create-prerelease's origin marker for this repository and tag commit",
+            "Refuse a release the pipeline did not make: it must carry create-prerelease's origin marker for this repository and tag commit, and be authored by one of release-authors (which must then be set)",
+        ),
+        InputSpec::optional(
+            "release-authors",
+            "",
+            "Logins allowed to author the release, comma- or newline-separated: a GitHub App as slug[bot] (release-bot[bot]), a machine user by its login. Required when require-automated-origin is true; whenever set, a release by anyone else is refused",
+        ),
+        InputSpec::optional(
+            "release-branch",
+            "",
+            "Branch of the source repository the tag's commit must be on (reachable from its head); a tag on any other commit is refused. Empty: the repository's default branch",
         ),
         InputSpec::optional(
             "skip-merge",
@@ -126,7 +136,7 @@ pub static SPEC: ActionSpec = ActionSpec {
     outputs: &[
         OutputSpec::new(
             "result",
-            "deployed, unchanged (the env file already had the version), pr-open (skip-merge) or failed",
+            "deployed, unchanged (the env file already had the version), pr-open (skip-merge), closed (this release's pull request was closed without a merge: not opened again) or failed",
         ),
         OutputSpec::new("pr-number", "Number of the landing-zone pull request"),
         OutputSpec::new("pr-url", "Web page of the landing-zone pull request"),

@@ -20,6 +20,7 @@ pub fn write(
         (None, "deployed") => "deployed".to_owned(),
         (None, "unchanged") => "unchanged (already at this version)".to_owned(),
         (None, "pr-open") => "pull request open (skip-merge)".to_owned(),
+        (None, "closed") => "not deployed: its pull request was closed without a merge".to_owned(),
         (None, other) => other.to_owned(),
     };
     summary.heading(

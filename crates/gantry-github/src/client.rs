@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::config::ClientConfig;
 use crate::error::{GithubError, RequestLine};
-use crate::models::{GeneratedNotes, GitRef, GitTag, Release, ReleaseFields, RepoName};
+use crate::models::{GeneratedNotes, GitRef, GitTag, Release, ReleaseFields, RepoName, Repository};
 use crate::path::{segment, segments};
 use crate::token::{Identity, Token, Workflow};
 use crate::transport::{Mode, Reply, Stats, Transport};
@@ -135,6 +135,11 @@ impl<I: Identity> Client<I> {
         mode: Mode,
     ) -> Result<Reply, GithubError> {
         self.transport.send(method, path, body, mode).await
+    }
+
+    /// The repository itself (its default branch).
+    pub async fn repository(&self, repo: &RepoName) -> Result<Repository, GithubError> {
+        self.get(&repo.path(), Mode::Read).await
     }
 
     /// The release for a tag, if there is one (drafts have no tag yet and are not found).

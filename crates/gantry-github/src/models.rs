@@ -41,6 +41,14 @@ impl std::fmt::Display for RepoName {
     }
 }
 
+/// A repository, as far as the suite reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Repository {
+    pub full_name: String,
+    /// The branch GitHub shows and pull requests target by default.
+    pub default_branch: String,
+}
+
 /// A user, bot or app account.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct User {

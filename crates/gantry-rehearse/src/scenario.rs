@@ -385,10 +385,21 @@ impl Rehearsal<'_> {
             &format!("deploy-{tag}"),
         )?;
         let mark = self.github().events().len();
+        // The release's author as GitHub shows it: the identity of tokens.release made it.
+        let author = self
+            .github()
+            .webhook_payload(release_event)
+            .and_then(|payload| {
+                payload["release"]["author"]["login"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
         let inputs = [
             ("token", layout.tokens.deploy.as_str()),
             ("bot-token", layout.tokens.bot.as_str()),
             ("landing-zone-repo", layout.landing_zone.as_str()),
+            ("release-authors", author.as_str()),
             ("env-file", layout.env_file.as_str()),
             ("image-version", tic),
             ("verify-url", self.stage.endpoint.url.as_str()),

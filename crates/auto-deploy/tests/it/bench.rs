@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use github_sim::{SimHandle, World};
 
-use crate::common::{BOT_TOKEN, LZ, PREPROD_FILE, PROD_FILE, WORKFLOW_TOKEN, action, prerelease};
+use crate::common::{
+    BOT_TOKEN, LZ, PREPROD_FILE, PROD_FILE, RELEASE_APP, WORKFLOW_TOKEN, action, prerelease,
+};
 
 const CHECKS: &[(&str, u64)] = &[
     ("lint", 12_000),
@@ -31,6 +33,7 @@ clock: {{ scale: 1 }}
 identities:
   - {{ login: github-actions, kind: github_token, tokens: [{WORKFLOW_TOKEN}] }}
   - {{ login: deploy-bot, kind: bot, tokens: [{BOT_TOKEN}] }}
+  - {{ login: {RELEASE_APP}, kind: app }}
 repos:
   - name: acme/service
     branches: {{ main: {{ files: {{ README.md: service }} }} }}

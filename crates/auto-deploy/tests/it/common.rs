@@ -13,6 +13,14 @@ pub const WORKFLOW_TOKEN: &str = "ghs_workflow0123456789";
 /// The bot's token; a canary: it must never appear in anything the step prints or writes.
 pub const BOT_TOKEN: &str = "ghp_CANARYdeploybot0123456789";
 pub const BOT: &str = "deploy-bot";
+/// The GitHub App that runs create-prerelease: the one identity allowed to author releases.
+pub const RELEASE_APP: &str = "release-bot";
+/// How the API shows the App as a release's author, and what release-authors names.
+pub const RELEASE_AUTHOR: &str = "release-bot[bot]";
+/// A person with write access to the service, who could also write a release.
+pub const PERSON: &str = "mallory";
+/// A branch of the service off main with one commit of its own, tagged v2.0.0.
+pub const SIDE: &str = "release/2.x";
 pub const WORKFLOW: &str = "github-actions[bot]";
 pub const PREPROD: &str = "deploy/preprod.env";
 pub const PROD: &str = "deploy/prod.env";
@@ -40,15 +48,24 @@ identities:
   - login: {BOT}
     kind: bot
     tokens: [{BOT_TOKEN}]
+  - login: {RELEASE_APP}
+    kind: app
+    tokens: [ghs_releaseapp0123456789]
+  - login: {PERSON}
+    kind: user
 repos:
   - name: {SOURCE}
     branches:
       main:
         files: {{ README.md: 'service' }}
+      {SIDE}:
+        from: main
+        files: {{ README.md: 'service 2' }}
     tags:
       v1.3.0: main
       v1.4.0: main
       v1.5.0: main
+      v2.0.0: {SIDE}
   - name: {LZ}
     # The deploy pull request is opened with the workflow's GITHUB_TOKEN, which GitHub allows
     # only where the repository lets GitHub Actions create and approve pull requests.
@@ -87,8 +104,14 @@ pub fn sim() -> SimHandle {
     sim_with(PREPROD_FILE, PROD_FILE, PASSING)
 }
 
-/// Adds the release of `tag`, made by create-prerelease (`automated`) or by hand.
+/// Adds the release of `tag` by the release App, made by create-prerelease (`automated`) or by
+/// hand.
 pub fn prerelease(sim: &SimHandle, tag: &str, automated: bool) {
+    prerelease_by(sim, tag, automated, RELEASE_APP);
+}
+
+/// Adds the release of `tag` as `author` wrote it, with the origin marker when `automated`.
+pub fn prerelease_by(sim: &SimHandle, tag: &str, automated: bool, author: &str) {
     sim.world(|w| {
         let sha = w.repos[SOURCE]
             .resolve(&w.objects, tag)
@@ -107,7 +130,7 @@ pub fn prerelease(sim: &SimHandle, tag: &str, automated: bool) {
             "typed by hand".to_owned()
         };
         let id = w.next_id();
-        let author = w.identity_by_login(BOT).expect("bot").id;
+        let author = w.identity_by_login(author).expect("author").id;
         let now = w.clock.now_secs();
         let repo = w.repos.get_mut(SOURCE).expect("source repo");
         repo.releases.retain(|r| r.tag_name != tag);
@@ -137,6 +160,7 @@ pub fn action(sim: &SimHandle, tag: &str) -> ActionRun {
         .input("bot-token", BOT_TOKEN)
         .input("landing-zone-repo", LZ)
         .input("tag", tag)
+        .input("release-authors", RELEASE_AUTHOR)
         .input("timeout", "90s")
 }
 
@@ -240,6 +264,32 @@ pub fn assert_roles(sim: &SimHandle) {
             "the workflow token made {call}"
         );
     }
+}
+
+/// Asserts that nothing was written to either repository: every request was a read.
+pub fn assert_no_writes(sim: &SimHandle) {
+    let writes: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(writes.is_empty(), "wrote: {writes:?}");
+}
+
+/// Every write other than taking and releasing the env file's lock (its branch is created with
+/// `POST git/refs`, so callers also check that no other branch appeared).
+pub fn writes_beyond_the_lock(sim: &SimHandle) -> Vec<String> {
+    sim.requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .filter(|call| {
+            !(call == "POST /repos/acme/landing-zone/git/refs"
+                || call == "PUT /repos/acme/landing-zone/contents/.gantry-lock.json"
+                || call.starts_with("DELETE /repos/acme/landing-zone/git/refs/heads/gantry-lock/"))
+        })
+        .collect()
 }
 
 /// How many pull requests the simulator saw merged.

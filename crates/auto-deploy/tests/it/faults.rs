@@ -16,6 +16,8 @@ use crate::common::{
 const CALL_SITES: &[(&str, &str)] = &[
     ("GET", "/repos/acme/service/releases/tags/*"),
     ("GET", "/repos/acme/service/git/ref/tags/*"),
+    ("GET", "/repos/acme/service"),
+    ("GET", "/repos/acme/service/compare/**"),
     ("GET", "/repos/acme/landing-zone/contents/.gantry-lock.json"),
     (
         "GET",

@@ -50,6 +50,15 @@ fn every_bad_input_is_refused_with_exit_2_before_any_request() {
         ("tag", "../../../user", &[]),
         ("base-branch", "main/../../../user", &[]),
         ("landing-zone-repo", "../user", &[]),
+        ("release-branch", "main/../../../user", &[]),
+        ("release-authors", "", &[]),
+        ("release-authors", "@mallory", &[]),
+        ("release-authors", "bot\r::set-output name=pwned::yes", &[]),
+        (
+            "release-authors",
+            "release-bot[bot]##[set-output name=x;]PWNED",
+            &[],
+        ),
     ];
     for (input, value, extra) in cases {
         let mut run = action(&sim, "v1.4.0").input(input, *value);

@@ -12,4 +12,5 @@ mod flows;
 mod guard;
 mod hardening;
 mod lock;
+mod provenance;
 mod reruns;
