@@ -1,45 +1,21 @@
 //! One Deployment: reading it, its revision and containers, choosing the container to update, and
-//! the one patch that sets the image and the annotations (or a server-side dry-run of it).
+//! the one patch that sets the image and the annotations (or a server-side dry-run of it, or the
+//! same change applied locally for a client-side dry-run).
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use kube::api::{Api, Patch, PatchParams};
+use k8s_openapi::api::core::v1::PodTemplateSpec;
+use kube::api::{Patch, PatchParams};
 use serde_json::json;
 
 use crate::error::Error;
 use crate::rollout::REVISION_ANNOTATION;
+use crate::source::Source;
+use crate::target::Target;
 
 /// The field manager named in every write.
 pub const FIELD_MANAGER: &str = "gantry-k8s-deploy";
-
-/// Which Deployment: namespace and name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub namespace: String,
-    pub name: String,
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.namespace, self.name)
-    }
-}
-
-impl Target {
-    pub fn api(&self, client: &kube::Client) -> Api<Deployment> {
-        Api::namespaced(client.clone(), &self.namespace)
-    }
-
-    pub(crate) fn api_error(&self, action: &'static str, source: kube::Error) -> Error {
-        Error::Api {
-            action,
-            target: self.clone(),
-            source,
-        }
-    }
-}
 
 /// Reads the Deployment; a missing one is [`Error::NotFound`].
 pub async fn read(client: &kube::Client, target: &Target) -> Result<Deployment, Error> {
@@ -49,7 +25,7 @@ pub async fn read(client: &kube::Client, target: &Target) -> Result<Deployment, 
         Ok(None) => Err(Error::NotFound {
             target: target.clone(),
         }),
-        Err(source) => Err(target.api_error("read", source)),
+        Err(source) => Err(Error::api("read", target, source)),
     }
 }
 
@@ -179,31 +155,74 @@ pub struct ImageChange {
     pub container: String,
     pub image: String,
     pub annotations: BTreeMap<String, String>,
+    /// The source of the change: recorded with it, and the write yields to a newer one.
+    pub source: Option<Source>,
+}
+
+impl ImageChange {
+    /// Every annotation the write sets: `annotations` and the source's.
+    fn all_annotations(&self) -> BTreeMap<String, String> {
+        let mut all = self.annotations.clone();
+        if let Some(source) = &self.source {
+            all.extend(source.annotations());
+        }
+        all
+    }
+}
+
+/// What [`set_image`] did.
+#[derive(Debug, Clone)]
+pub enum Written {
+    /// The Deployment as the server stored it (with `dry_run`: as it would store it).
+    Applied(Box<Deployment>),
+    /// The Deployment records a newer source than the change's; nothing was written.
+    Superseded { live: Source },
 }
 
 /// Applies the change in one strategic-merge patch, guarded by the `resourceVersion` of `read`:
-/// when only the status moved since, the patch is retried on the fresh version; when the spec
-/// moved, it is refused with [`Error::Changed`]. With `dry_run`, the server only validates it.
+/// when only the status or the scale moved since, the patch is retried on the fresh version; when
+/// the pod template moved, it is refused with [`Error::Changed`]. A Deployment that records a
+/// newer source than the change's (read before each attempt, so a writer racing between our read
+/// and our write is seen on the re-read its 409 causes) is left alone: [`Written::Superseded`].
+/// With `dry_run`, the server only validates the patch.
 pub async fn set_image(
     client: &kube::Client,
     target: &Target,
     read: &Deployment,
     change: &ImageChange,
     dry_run: bool,
-) -> Result<Deployment, Error> {
+) -> Result<Written, Error> {
     let api = target.api(client);
     let params = PatchParams {
         dry_run,
         field_manager: Some(FIELD_MANAGER.to_owned()),
         ..PatchParams::default()
     };
+    let annotations = change.all_annotations();
     let mut current = read.clone();
     let mut attempts = 0;
     loop {
+        if let Some(ours) = &change.source
+            && let Some(live) = ours.newer_on(&current, target)?
+        {
+            return Ok(Written::Superseded { live });
+        }
+        // A scale moves the generation, not the template: only a template change is someone
+        // else's deploy.
+        if template(&current) != template(read) {
+            return Err(Error::Changed {
+                target: target.clone(),
+                detail: format!(
+                    "its pod template changed (container {} now runs {})",
+                    change.container,
+                    image_of(&current, &change.container).unwrap_or_default()
+                ),
+            });
+        }
         let patch = json!({
             "metadata": {
                 "resourceVersion": current.metadata.resource_version,
-                "annotations": change.annotations,
+                "annotations": annotations,
             },
             "spec": {"template": {"spec": {"containers": [
                 {"name": change.container, "image": change.image}
@@ -213,52 +232,60 @@ pub async fn set_image(
         let patch = Patch::Strategic(&patch);
         let result = crate::retry::transient(|| api.patch(&target.name, &params, &patch)).await;
         match result {
-            Ok(patched) => return Ok(patched),
+            Ok(patched) => return Ok(Written::Applied(Box::new(patched))),
             Err(kube::Error::Api(status)) if status.code == 409 && attempts < 3 => {
                 attempts += 1;
                 let fresh = read_unpaused(client, target).await?;
                 // An attempt whose answer was lost (a 5xx after the write) already applied it.
                 if !dry_run && applied(&fresh, change) {
-                    return Ok(fresh);
-                }
-                // A scale moves the generation, not the template: only a template change is
-                // someone else's deploy.
-                if fresh.spec.as_ref().map(|spec| &spec.template)
-                    != read.spec.as_ref().map(|spec| &spec.template)
-                {
-                    return Err(Error::Changed {
-                        target: target.clone(),
-                        detail: format!(
-                            "its pod template changed (container {} now runs {})",
-                            change.container,
-                            image_of(&fresh, &change.container).unwrap_or_default()
-                        ),
-                    });
+                    return Ok(Written::Applied(Box::new(fresh)));
                 }
                 current = fresh;
             }
             Err(source) => {
-                return Err(target.api_error(
-                    if dry_run {
-                        "dry-run the patch of"
-                    } else {
-                        "patch"
-                    },
-                    source,
-                ));
+                let action = if dry_run {
+                    "dry-run the patch of"
+                } else {
+                    "patch"
+                };
+                return Err(Error::api(action, target, source));
             }
         }
     }
 }
 
+fn template(deployment: &Deployment) -> Option<&PodTemplateSpec> {
+    deployment.spec.as_ref().map(|spec| &spec.template)
+}
+
+/// The Deployment as [`set_image`]'s patch would leave it, computed locally (for a client-side
+/// dry-run): the container's image and the annotations set, nothing else. What the server would
+/// add (admission, defaulting, validation) is not in it.
+pub fn with_change(deployment: &Deployment, change: &ImageChange) -> Deployment {
+    let mut changed = deployment.clone();
+    if let Some(pod) = changed
+        .spec
+        .as_mut()
+        .and_then(|spec| spec.template.spec.as_mut())
+    {
+        for container in &mut pod.containers {
+            if container.name == change.container {
+                container.image = Some(change.image.clone());
+            }
+        }
+    }
+    changed
+        .metadata
+        .annotations
+        .get_or_insert_default()
+        .extend(change.all_annotations());
+    changed
+}
+
 /// Whether the Deployment already carries the change (image and annotations).
 fn applied(deployment: &Deployment, change: &ImageChange) -> bool {
-    let annotations = deployment.metadata.annotations.clone().unwrap_or_default();
     image_of(deployment, &change.container).as_ref() == Some(&change.image)
-        && change
-            .annotations
-            .iter()
-            .all(|(key, value)| annotations.get(key) == Some(value))
+        && with_change(deployment, change).metadata.annotations == deployment.metadata.annotations
 }
 
 /// One field that a patch changes.

@@ -1,6 +1,6 @@
 //! The errors of the client layer; each names the Deployment it concerns.
 
-use crate::deployment::Target;
+use crate::target::Target;
 
 /// Why an operation on a Deployment failed.
 #[derive(Debug, thiserror::Error)]
@@ -43,4 +43,25 @@ pub enum Error {
     Changed { target: Target, detail: String },
     #[error("deployment {target} has no ReplicaSet for revision {revision} to roll back to")]
     RevisionGone { target: Target, revision: i64 },
+    #[error(
+        "deployment {target} has annotation {annotation}=`{value}`, which is not a non-negative integer, so the order of deploys cannot be told; correct it (kubectl annotate --overwrite deployment/{} -n {} {annotation}=<number>) and run again",
+        target.name,
+        target.namespace
+    )]
+    BadSourceSequence {
+        target: Target,
+        annotation: &'static str,
+        value: String,
+    },
+}
+
+impl Error {
+    /// A failed API request about `target`.
+    pub(crate) fn api(action: &'static str, target: &Target, source: kube::Error) -> Self {
+        Self::Api {
+            action,
+            target: target.clone(),
+            source,
+        }
+    }
 }

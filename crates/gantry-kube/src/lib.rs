@@ -1,7 +1,8 @@
 //! The Kubernetes client layer of gantry, over kube-rs: kubeconfig loading ([`kubeconfig`]), one
 //! Deployment's reads and the image patch ([`deployment`]), kubectl's rollout rules and the pod
-//! classification ([`rollout`]), retries on transient failures, the watch-driven wait ([`watch`]) and the guarded rollback
-//! ([`rollback`]). It knows nothing of action inputs.
+//! classification ([`rollout`]), retries on transient failures, the watch-driven wait ([`watch`]),
+//! the guarded rollback ([`rollback`]) and the source order that keeps deploys from going
+//! backwards ([`source`]). It knows nothing of action inputs.
 
 #![expect(
     clippy::doc_markdown,
@@ -14,10 +15,12 @@ pub mod kubeconfig;
 mod retry;
 pub mod rollback;
 pub mod rollout;
+pub mod source;
+mod target;
 pub mod watch;
 
-pub use deployment::Target;
 pub use error::Error;
+pub use target::Target;
 
 /// A client for the configured cluster. Installs ring as the process's one TLS provider first.
 pub fn client(config: kube::Config) -> Result<kube::Client, Error> {

@@ -9,11 +9,10 @@ use kube::ResourceExt;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::json;
 
-use crate::deployment::{
-    FIELD_MANAGER, Target, image_of, read, revision as deployment_revision, selector,
-};
+use crate::deployment::{FIELD_MANAGER, image_of, read, revision as deployment_revision, selector};
 use crate::error::Error;
 use crate::rollout::{POD_TEMPLATE_HASH, REVISION_ANNOTATION};
+use crate::target::Target;
 use crate::watch::Expectation;
 
 /// The annotation `kubectl rollout history` shows.
@@ -97,7 +96,7 @@ pub async fn rollback(
             Err(kube::Error::Api(status)) if matches!(status.code, 409 | 422) && attempts < 3 => {
                 attempts += 1;
             }
-            Err(source) => return Err(target.api_error("roll back", source)),
+            Err(source) => return Err(Error::api("roll back", target, source)),
         }
     }
 }
@@ -146,7 +145,7 @@ async fn owned_replica_sets(
     let params = ListParams::default().labels(&selector);
     let list = crate::retry::transient(|| api.list(&params))
         .await
-        .map_err(|source| target.api_error("list the replica sets of", source))?;
+        .map_err(|source| Error::api("list the replica sets of", target, source))?;
     let owned = list
         .items
         .into_iter()

@@ -16,12 +16,13 @@ use kube::api::{Api, ListParams};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 
-use crate::deployment::{Target, image_of, selector};
+use crate::deployment::{image_of, selector};
 use crate::retry::WatchBackoff;
 use crate::rollout::{
     POD_TEMPLATE_HASH, PodPolicy, PodState, REVISION_ANNOTATION, Status, classify,
     deployment_status, progress_deadline_exceeded, replica_failure,
 };
+use crate::target::Target;
 
 /// What the rollout must reach: the Deployment's controller past our generation, its pod template
 /// still ours, running `image` in `container`.

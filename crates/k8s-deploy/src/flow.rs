@@ -1,13 +1,15 @@
-//! The deploy as a small state machine: read → (dry-run | patch | already set) → wait → deployed
-//! (or unchanged), or → rollback to the revision before ours (compare-and-swap) → wait → rolled
-//! back, or failed. A Deployment that already runs the image is only "unchanged" when its rollout
-//! is complete and healthy; otherwise (a re-run after an interrupted deploy) the rollout is watched
-//! like our own. Cancellation (the runner's SIGINT) stops the work and undoes our patch within the
+//! The deploy as a small state machine: read → (superseded | dry-run | patch | already set) → wait
+//! → deployed (or unchanged), or → rollback to the revision before ours (compare-and-swap) → wait →
+//! rolled back, or failed. With a source, a Deployment that records a newer one is left alone
+//! (superseded; [`order`]). A Deployment that already runs the image is only "unchanged" when its
+//! rollout is complete and healthy; otherwise (a re-run after an interrupted deploy) the rollout is
+//! watched like our own. Cancellation (the runner's SIGINT) stops the work and undoes our patch within the
 //! runner's window. Each phase lands on the timeline; every step is logged.
 
-use gantry_kube::deployment::{self, Change, ImageChange};
+use gantry_kube::deployment::{self, Change, ImageChange, Written};
 use gantry_kube::rollback::{self, Restore, Rollback};
 use gantry_kube::rollout::{self, Status};
+use gantry_kube::source::Source;
 use gantry_kube::watch::{self, Expectation, Failure, FailureKind, Outcome, PodRow, WaitOptions};
 use gantry_kube::{Error, Target};
 use gantry_runner::Console;
@@ -15,8 +17,10 @@ use gantry_runner::cancel::Cancellation;
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::ResourceExt;
 
-use crate::settings::{PROVENANCE_PREFIX, Settings};
+use crate::settings::{DryRun, PROVENANCE_PREFIX, Settings};
 use crate::timeline::Timeline;
+
+mod order;
 
 /// How the deploy ended; the `result` output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +28,8 @@ pub enum Conclusion {
     Deployed,
     Unchanged,
     DryRun,
+    /// The Deployment records a newer source than this run's; nothing was changed.
+    Superseded,
     RolledBack,
     Failed,
     /// The step was cancelled and our change could not be undone and verified in time.
@@ -36,6 +42,7 @@ impl Conclusion {
             Self::Deployed => "deployed",
             Self::Unchanged => "unchanged",
             Self::DryRun => "dry-run",
+            Self::Superseded => "superseded",
             Self::RolledBack => "rolled-back",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
@@ -44,7 +51,10 @@ impl Conclusion {
 
     /// Whether the step succeeds.
     pub fn succeeded(self) -> bool {
-        matches!(self, Self::Deployed | Self::Unchanged | Self::DryRun)
+        matches!(
+            self,
+            Self::Deployed | Self::Unchanged | Self::DryRun | Self::Superseded
+        )
     }
 }
 
@@ -64,8 +74,14 @@ pub struct Report {
     pub failure: Option<String>,
     /// The signal that cancelled the step.
     pub cancelled_by: Option<&'static str>,
+    /// The kind of dry-run, for a dry-run.
+    pub dry_run: Option<DryRun>,
     /// Fields a dry-run would change.
     pub changes: Vec<Change>,
+    /// This run's source.
+    pub source: Option<Source>,
+    /// The newer source the Deployment records (when superseded).
+    pub newer_source: Option<Source>,
     pub pods: Vec<PodRow>,
     /// Recent Events of the pod that failed the rollout.
     pub events: Vec<String>,
@@ -190,25 +206,44 @@ impl<'a, 'c> Deploy<'a, 'c> {
             recorded,
         };
         self.progress.found = Some(found.clone());
-        let mut report = self.report(&found);
+        let report = self.report(&found);
+        if let Some(ours) = &settings.source
+            && let Some(live) = ours.newer_on(&before, target)?
+        {
+            return Ok(self.superseded(report, live));
+        }
         if previous_image == settings.image {
+            let before = match self.record_source(&before, &container).await? {
+                Written::Applied(written) => *written,
+                Written::Superseded { live } => return Ok(self.superseded(report, live)),
+            };
             return Ok(self.already_set(&before, report).await);
         }
         let change = ImageChange {
             container: container.clone(),
             image: settings.image.clone(),
             annotations: settings.annotations.clone(),
+            source: settings.source.clone(),
         };
         let start = self.timeline.elapsed();
-        self.progress.patch_sent = !settings.dry_run;
+        if settings.dry_run == Some(DryRun::Client) {
+            let after = deployment::with_change(&before, &change);
+            self.timeline.phase("client-side diff", start, false);
+            return Ok(self.dry_run(report, deployment::changes(&before, &after)));
+        }
+        let server_dry_run = settings.dry_run == Some(DryRun::Server);
+        self.progress.patch_sent = !server_dry_run;
         let patched =
-            deployment::set_image(client, target, &before, &change, settings.dry_run).await?;
-        if settings.dry_run {
+            match deployment::set_image(client, target, &before, &change, server_dry_run).await? {
+                Written::Applied(patched) => patched,
+                Written::Superseded { live } => {
+                    self.progress.patch_sent = false;
+                    return Ok(self.superseded(report, live));
+                }
+            };
+        if server_dry_run {
             self.timeline.phase("server-side dry-run", start, false);
-            report.changes = deployment::changes(&before, &patched);
-            self.log_changes(&report.changes);
-            report.conclusion = Conclusion::DryRun;
-            return Ok(report);
+            return Ok(self.dry_run(report, deployment::changes(&before, &patched)));
         }
         self.timeline.phase("patch image", start, false);
         self.console.info(&format!(
@@ -229,6 +264,26 @@ impl<'a, 'c> Deploy<'a, 'c> {
             .await)
     }
 
+    /// A dry-run's end: the fields the deploy would change, logged and in the report.
+    fn dry_run(&mut self, mut report: Report, changes: Vec<Change>) -> Report {
+        self.console
+            .info(&match report.dry_run.and_then(DryRun::caveat) {
+                None => "Server-side dry-run accepted the patch; nothing was changed:".to_owned(),
+                Some(caveat) => format!("Client-side diff, {caveat}; nothing was sent:"),
+            });
+        for change in &changes {
+            self.console.info(&format!(
+                "  {}: {} -> {}",
+                change.field,
+                change.before.as_deref().unwrap_or("(none)"),
+                change.after.as_deref().unwrap_or("(none)")
+            ));
+        }
+        report.changes = changes;
+        report.conclusion = Conclusion::DryRun;
+        report
+    }
+
     /// The container already runs the image: "unchanged" only if the rollout is complete and
     /// healthy. Otherwise (a re-run after an interrupted deploy, say) the rollout is watched, and a
     /// failure rolls back to the revision before the image, if our own provenance shows that
@@ -236,7 +291,8 @@ impl<'a, 'c> Deploy<'a, 'c> {
     async fn already_set(&mut self, before: &Deployment, report: Report) -> Report {
         let (container, image) = (report.container.clone(), self.settings.image.clone());
         let complete = matches!(rollout::deployment_status(before), Status::Done(_));
-        let (label, success) = if complete {
+        // A dry-run that watched someone's rollout to its end deployed nothing.
+        let (label, success) = if complete || self.settings.dry_run.is_some() {
             self.console.info(&format!(
                 "Container {container} already runs {image}; verifying that its rollout is complete and healthy"
             ));
@@ -340,7 +396,10 @@ impl<'a, 'c> Deploy<'a, 'c> {
             digest: None,
             failure: None,
             cancelled_by: None,
+            dry_run: self.settings.dry_run,
             changes: Vec::new(),
+            source: self.settings.source.clone(),
+            newer_source: None,
             pods: Vec::new(),
             events: Vec::new(),
         }
@@ -356,6 +415,7 @@ impl<'a, 'c> Deploy<'a, 'c> {
         let refusal = match (failure.kind, restore) {
             (FailureKind::Superseded, _) => "the deployment now belongs to someone else's change",
             (_, _) if !self.settings.rollback => "rollback is false",
+            (_, _) if self.settings.dry_run.is_some() => "this is a dry-run, which changes nothing",
             (_, Err(reason)) => reason,
             (_, Ok(restore)) => return self.roll_back(restore, expect).await,
         };
@@ -472,19 +532,6 @@ impl<'a, 'c> Deploy<'a, 'c> {
             describe(&current)
         ))
     }
-    fn log_changes(&mut self, changes: &[Change]) {
-        self.console
-            .info("Server-side dry-run accepted the patch; nothing was changed:");
-        for change in changes {
-            self.console.info(&format!(
-                "  {}: {} -> {}",
-                change.field,
-                change.before.as_deref().unwrap_or("(none)"),
-                change.after.as_deref().unwrap_or("(none)")
-            ));
-        }
-    }
-
     /// Rolls back to `restore` unless someone else changed the pod template, and verifies it.
     async fn roll_back(&mut self, restore: Restore, ours: &Expectation) -> Next {
         let Restore {

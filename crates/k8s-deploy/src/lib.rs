@@ -1,6 +1,7 @@
-//! `k8s-deploy`: sets a Deployment's container image (server-side dry-run on pull requests),
-//! watches the rollout with kubectl's rules and the new pods' states, fails fast on states that do
-//! not heal, rolls back to the revision recorded before the patch with a compare-and-swap, and
+//! `k8s-deploy`: sets a Deployment's container image (a server-side dry-run on pull requests, or a
+//! read-only client-side diff), never behind a newer landing-zone commit already deployed, watches
+//! the rollout with kubectl's rules and the new pods' states, fails fast on states that do not
+//! heal, rolls back to the revision recorded before the patch with a compare-and-swap, and
 //! verifies that the pods run the image.
 
 mod envfile;
@@ -14,7 +15,7 @@ use std::time::Instant;
 use gantry_kube::{Target, kubeconfig};
 use gantry_runner::{ActionError, ActionSpec, InputSpec, OutputSpec, Outputs, Secret, Step};
 
-pub use settings::Settings;
+pub use settings::{DryRun, Settings};
 
 use crate::flow::{Conclusion, Deploy, Report};
 use crate::timeline::Timeline;
@@ -27,7 +28,8 @@ pub static SPEC: ActionSpec = ActionSpec {
                   new pods' states, so ErrImagePull, CrashLoopBackOff and friends fail it in seconds rather than at \
                   the progress deadline. Verifies that every ready pod runs the image. On failure it rolls back to \
                   the revision recorded before the patch, unless someone else changed the Deployment meanwhile, \
-                  and verifies the rollback. On pull requests it only runs a server-side dry-run.",
+                  and verifies the rollback. On pull requests it only runs a server-side dry-run; dry-run: client \
+                  needs only read access. With source-sequence it never deploys over a newer landing-zone commit.",
     inputs: &[
         InputSpec::secret(
             "kubeconfig",
@@ -77,7 +79,17 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::optional(
             "dry-run",
             "auto",
-            "true: only a server-side dry-run of the patch, with a before/after table; false: deploy; auto: true on pull_request and pull_request_target events",
+            "false: deploy; true or server: only a server-side dry-run of the patch (needs patch rights), with a before/after table; client: only read the Deployment (get) and show the change applied locally, not checked by the server; auto: server on pull_request and pull_request_target events, else false",
+        ),
+        InputSpec::optional(
+            "source-sequence",
+            "",
+            "Position of the landing-zone commit the values come from along its base branch (git rev-list --count --first-parent HEAD). Recorded as gantry.dev/source-sequence with the image; a Deployment that records a higher one is left alone (result superseded). Needs source-revision",
+        ),
+        InputSpec::optional(
+            "source-revision",
+            "",
+            "SHA of that landing-zone commit, recorded as gantry.dev/source-revision. Needs source-sequence",
         ),
         InputSpec::optional(
             "timeout",
@@ -118,7 +130,7 @@ pub static SPEC: ActionSpec = ActionSpec {
     outputs: &[
         OutputSpec::new(
             "result",
-            "deployed, unchanged (already ran the image, rollout complete and healthy), dry-run, rolled-back (failed or cancelled, then rolled back and verified), failed or cancelled",
+            "deployed, unchanged (already ran the image, rollout complete and healthy), dry-run, superseded (the Deployment records a newer source-sequence; nothing changed), rolled-back (failed or cancelled, then rolled back and verified), failed or cancelled",
         ),
         OutputSpec::new("previous-image", "Image of the container before the deploy"),
         OutputSpec::new("image", "Image the deploy set"),
@@ -237,19 +249,24 @@ async fn execute(
         name: settings.deployment.clone(),
     };
     step.console.info(&format!(
-        "{} {} to {target} at {}{}",
-        if settings.dry_run {
+        "{} {} to {target} at {}{}{}",
+        if settings.dry_run.is_some() {
             "Dry-running"
         } else {
             "Deploying"
         },
         settings.image,
         loaded.config.cluster_url,
-        if settings.dry_run {
-            " (server-side dry-run)"
-        } else {
-            ""
+        match settings.dry_run {
+            Some(DryRun::Server) => " (server-side dry-run)",
+            Some(DryRun::Client) => " (client-side: reads only, the change is applied locally)",
+            None => "",
         },
+        settings
+            .source
+            .as_ref()
+            .map(|source| format!(" from source {source}"))
+            .unwrap_or_default(),
     ));
     let client = gantry_kube::client(loaded.config)
         .map_err(|error| ActionError::Failed(anyhow::anyhow!(flow::chain(&error))))?;

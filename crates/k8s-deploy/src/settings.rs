@@ -5,12 +5,42 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use gantry_kube::rollout::PodPolicy;
+use gantry_kube::source::{Source, parse_sequence};
 use gantry_runner::{ActionError, GithubContext, Secret, Step};
 
 use crate::envfile;
 
 /// Annotation prefix of the provenance annotations.
 pub const PROVENANCE_PREFIX: &str = "gantry.dev/";
+
+/// How a dry-run tries the change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DryRun {
+    /// The server validates the patch and stores nothing (`dryRun=All`): needs `patch` rights.
+    Server,
+    /// The live Deployment is read and the change applied to it locally: needs only `get`.
+    Client,
+}
+
+impl DryRun {
+    /// How logs and the summary name the diff.
+    pub fn diff_label(self) -> &'static str {
+        match self {
+            Self::Server => "server-side dry-run",
+            Self::Client => "client-side diff",
+        }
+    }
+
+    /// What the diff does not show.
+    pub fn caveat(self) -> Option<&'static str> {
+        match self {
+            Self::Server => None,
+            Self::Client => Some(
+                "computed locally from the live Deployment; what the server would add or refuse (admission, defaulting, validation) is not checked",
+            ),
+        }
+    }
+}
 
 /// Everything the deploy needs, validated.
 #[derive(Debug)]
@@ -21,7 +51,10 @@ pub struct Settings {
     pub deployment: String,
     pub container: Option<String>,
     pub image: String,
-    pub dry_run: bool,
+    /// `None`: deploy.
+    pub dry_run: Option<DryRun>,
+    /// The landing-zone commit the values came from; the deploy never goes back past a newer one.
+    pub source: Option<Source>,
     pub timeout: Duration,
     pub fail_fast: bool,
     /// When pod states fail the rollout (with `fail_fast`).
@@ -104,17 +137,14 @@ impl Settings {
         let context = inputs.get("context").map(str::to_owned);
         let container = inputs.get("container").map(str::to_owned);
         let change_cause = inputs.get("change-cause").map(str::to_owned);
-        let dry_run = match inputs.get("dry-run").unwrap_or("auto") {
-            "auto" => None,
-            text => Some(gantry_runner::inputs::parse_bool(text).ok_or_else(|| {
-                ActionError::input("dry-run", format!("`{text}` is not true, false or auto"))
-            })?),
-        };
+        let source = source(inputs.get("source-sequence"), inputs.get("source-revision"))?;
+        let dry_run_input = inputs.get("dry-run").unwrap_or("auto").to_owned();
         let github = step.context()?;
         let pull_request = matches!(
             github.event_name.as_deref(),
             Some("pull_request" | "pull_request_target")
         );
+        let dry_run = dry_run(&dry_run_input, pull_request)?;
         let run_url = github.run_url();
         let annotations = annotations(github, &image, change_cause, provenance);
         Ok(Self {
@@ -124,7 +154,8 @@ impl Settings {
             deployment,
             container,
             image,
-            dry_run: dry_run.unwrap_or(pull_request),
+            dry_run,
+            source,
             timeout,
             fail_fast,
             pods,
@@ -134,6 +165,68 @@ impl Settings {
             run_url,
         })
     }
+}
+
+/// `dry-run`: `false`, `true` or `server`, `client`, or `auto` (`server` on pull requests).
+fn dry_run(text: &str, pull_request: bool) -> Result<Option<DryRun>, ActionError> {
+    match text {
+        "auto" if pull_request => Ok(Some(DryRun::Server)),
+        "auto" => Ok(None),
+        "server" => Ok(Some(DryRun::Server)),
+        "client" => Ok(Some(DryRun::Client)),
+        _ => match gantry_runner::inputs::parse_bool(text) {
+            Some(true) => Ok(Some(DryRun::Server)),
+            Some(false) => Ok(None),
+            None => Err(ActionError::input(
+                "dry-run",
+                format!(
+                    "`{text}` is not one of false, true (or server: a server-side dry-run, needs patch rights), client (a client-side diff, needs only get) or auto"
+                ),
+            )),
+        },
+    }
+}
+
+/// `source-sequence` and `source-revision`, given together or not at all.
+fn source(sequence: Option<&str>, revision: Option<&str>) -> Result<Option<Source>, ActionError> {
+    let (sequence, revision) = match (sequence, revision) {
+        (None, None) => return Ok(None),
+        (Some(sequence), Some(revision)) => (sequence, revision),
+        (Some(_), None) => {
+            return Err(ActionError::input(
+                "source-revision",
+                "is required with source-sequence; pass the landing-zone commit SHA the env file was read from",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(ActionError::input(
+                "source-sequence",
+                "is required with source-revision; pass `git rev-list --count --first-parent HEAD` of that commit",
+            ));
+        }
+    };
+    let sequence = parse_sequence(sequence).ok_or_else(|| {
+        ActionError::input(
+            "source-sequence",
+            format!(
+                "`{sequence}` is not a non-negative integer; pass `git rev-list --count --first-parent HEAD` of the landing zone's base branch"
+            ),
+        )
+    })?;
+    let is_sha =
+        matches!(revision.len(), 40 | 64) && revision.bytes().all(|b| b.is_ascii_hexdigit());
+    if !is_sha {
+        return Err(ActionError::input(
+            "source-revision",
+            format!(
+                "`{revision}` is not a commit SHA (40 or 64 hexadecimal digits); pass `git rev-parse HEAD` of the landing zone's base branch"
+            ),
+        ));
+    }
+    Ok(Some(Source {
+        sequence,
+        revision: revision.to_ascii_lowercase(),
+    }))
 }
 
 fn read_env_file(path: Option<&str>) -> Result<BTreeMap<String, String>, ActionError> {
@@ -361,6 +454,46 @@ mod tests {
                 .starts_with("input `env-file`: IMAGE_VERSION `v1 2` has an invalid tag"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn dry_run_modes() {
+        assert_eq!(dry_run("auto", true).unwrap(), Some(DryRun::Server));
+        assert_eq!(dry_run("auto", false).unwrap(), None);
+        assert_eq!(dry_run("true", false).unwrap(), Some(DryRun::Server));
+        assert_eq!(dry_run("server", false).unwrap(), Some(DryRun::Server));
+        assert_eq!(dry_run("client", true).unwrap(), Some(DryRun::Client));
+        assert_eq!(dry_run("False", true).unwrap(), None);
+        for bad in ["Client", "yes", "", "server-side"] {
+            let Err(ActionError::Input { input, .. }) = dry_run(bad, false) else {
+                panic!("{bad:?} accepted");
+            };
+            assert_eq!(input, "dry-run");
+        }
+    }
+
+    #[test]
+    fn a_source_is_both_values_checked() {
+        let sha = "0123456789ABCDEF0123456789abcdef01234567";
+        assert_eq!(
+            source(Some("0042"), Some(sha)).unwrap(),
+            Some(Source {
+                sequence: 42,
+                revision: sha.to_ascii_lowercase()
+            })
+        );
+        assert_eq!(source(None, None).unwrap(), None);
+        let not_hex = sha.replace('0', "g");
+        let refused = |sequence, revision| match source(sequence, revision) {
+            Err(ActionError::Input { input, .. }) => input,
+            other => panic!("expected bad input, got {other:?}"),
+        };
+        assert_eq!(refused(Some("-1"), Some(sha)), "source-sequence");
+        assert_eq!(refused(Some("1.5"), Some(sha)), "source-sequence");
+        assert_eq!(refused(Some("12"), Some("abc123")), "source-revision");
+        assert_eq!(refused(Some("12"), Some(&not_hex)), "source-revision");
+        assert_eq!(refused(Some("12"), None), "source-revision");
+        assert_eq!(refused(None, Some(sha)), "source-sequence");
     }
 
     #[test]

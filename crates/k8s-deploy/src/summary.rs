@@ -1,9 +1,12 @@
-//! The step summary: the outcome, the dry-run diff, the timeline as a mermaid gantt chart, the
+//! The step summary: the outcome (with the sources compared), the dry-run diff (labelled server-side
+//! or client-side), the timeline as a mermaid gantt chart, the
 //! pods of the new replica set and the Events of a failed pod.
 
 use gantry_kube::Target;
 use gantry_runner::Summary;
 use gantry_runner::summary::code;
+
+use gantry_kube::source::Source;
 
 use crate::flow::{Conclusion, Report};
 use crate::timeline::Timeline;
@@ -14,6 +17,10 @@ pub fn write(summary: &mut Summary, target: &Target, report: &Report, timeline: 
         Conclusion::Deployed => format!("Deployed {} to {target}", code(&report.image)),
         Conclusion::Unchanged => format!("{target} already runs {}", code(&report.image)),
         Conclusion::DryRun => format!("Dry run: {} on {target}", code(&report.image)),
+        Conclusion::Superseded => format!(
+            "{} not deployed: {target} records a newer source",
+            code(&report.image)
+        ),
         Conclusion::RolledBack => format!(
             "Rolled back {target} to {} after {} failed",
             code(&report.previous_image),
@@ -29,6 +36,11 @@ pub fn write(summary: &mut Summary, target: &Target, report: &Report, timeline: 
         ("container", report.container.clone()),
         ("previous image", code(&report.previous_image)),
         ("image", code(&report.image)),
+        ("source", source(report.source.as_ref())),
+        (
+            "newer source on the deployment",
+            source(report.newer_source.as_ref()),
+        ),
         (
             "image digest",
             report.digest.as_deref().map(code).unwrap_or_default(),
@@ -47,8 +59,16 @@ pub fn write(summary: &mut Summary, target: &Target, report: &Report, timeline: 
             .filter(|(_, value)| !value.is_empty())
             .map(|(name, value)| vec![(*name).to_owned(), value.clone()]),
     );
-    if !report.changes.is_empty() {
-        summary.heading(3, "What the deploy would change (server-side dry-run)");
+    if let Some(dry_run) = report.dry_run
+        && !report.changes.is_empty()
+    {
+        summary.heading(
+            3,
+            &format!("What the deploy would change ({})", dry_run.diff_label()),
+        );
+        if let Some(caveat) = dry_run.caveat() {
+            summary.paragraph(&format!("The {}: {caveat}.", dry_run.diff_label()));
+        }
         summary.table(
             &["field", "before", "after"],
             report.changes.iter().map(|change| {
@@ -90,4 +110,15 @@ pub fn write(summary: &mut Summary, target: &Target, report: &Report, timeline: 
         }
         summary.raw("\n");
     }
+}
+
+/// A source as a cell: the sequence and the revision.
+fn source(source: Option<&Source>) -> String {
+    source.map_or_else(String::new, |source| {
+        if source.revision.is_empty() {
+            source.sequence.to_string()
+        } else {
+            format!("{} ({})", source.sequence, code(&source.revision))
+        }
+    })
 }

@@ -233,7 +233,10 @@ async fn handle(
             matches!(k, FaultKind::Latency(_))
         });
         let fault = w.take_fault(verb, Some(target.resource), target.name.as_deref(), |k| {
-            matches!(k, FaultKind::Status(_) | FaultKind::ConcurrentWrite)
+            matches!(
+                k,
+                FaultKind::Status(_) | FaultKind::ConcurrentWrite | FaultKind::ConcurrentPatch(_)
+            )
         });
         (latency, fault)
     };
@@ -243,7 +246,11 @@ async fn handle(
     let result = match fault {
         Some(FaultKind::Status(code)) => Err(injected(code)),
         Some(FaultKind::ConcurrentWrite) => {
-            concurrent_write(&inner, &target);
+            concurrent_write(&inner, &target, None);
+            serve(&inner, verb, &target, &query, &headers, &body)
+        }
+        Some(FaultKind::ConcurrentPatch(patch)) => {
+            concurrent_write(&inner, &target, Some(&patch));
             serve(&inner, verb, &target, &query, &headers, &body)
         }
         _ => serve(&inner, verb, &target, &query, &headers, &body),
@@ -316,27 +323,41 @@ fn injected(code: u16) -> ApiError {
     }
 }
 
-/// A second writer touches the object, bumping its resourceVersion.
-fn concurrent_write(inner: &Inner, target: &Target) {
+/// A second writer changes the object, bumping its resourceVersion: it applies `patch` (a JSON
+/// merge patch), or else counts itself in the `kube-sim/concurrent-writes` annotation.
+fn concurrent_write(inner: &Inner, target: &Target, patch: Option<&Value>) {
     let (Some(name), ns) = (&target.name, target.namespace.as_deref().unwrap_or("")) else {
         return;
     };
     let mut w = inner.lock();
-    let Some(mut obj) = w.get(target.resource, ns, name).cloned() else {
+    let Some(obj) = w.get(target.resource, ns, name) else {
         return;
     };
-    let n = obj
-        .pointer("/metadata/annotations/kube-sim~1concurrent-writes")
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or(0)
-        + 1;
-    if !obj["metadata"]["annotations"].is_object() {
-        obj["metadata"]["annotations"] = json!({});
+    let counted;
+    let patch = if let Some(patch) = patch {
+        patch
+    } else {
+        let n = obj
+            .pointer("/metadata/annotations/kube-sim~1concurrent-writes")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0)
+            + 1;
+        counted =
+            json!({"metadata": {"annotations": {"kube-sim/concurrent-writes": n.to_string()}}});
+        &counted
+    };
+    if let Err(e) = w.patch(
+        target.resource,
+        ns,
+        name,
+        PatchType::Merge,
+        patch,
+        false,
+        false,
+    ) {
+        tracing::warn!(error = %e, "concurrent write failed");
     }
-    obj["metadata"]["annotations"]["kube-sim/concurrent-writes"] = json!(n.to_string());
-    obj["metadata"]["resourceVersion"] = Value::Null;
-    let _ = w.update(target.resource, ns, name, obj, false, false);
     drop(w);
     inner.notify.notify_one();
 }

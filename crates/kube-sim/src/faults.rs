@@ -1,5 +1,6 @@
 //! Fault switches: injected errors, latency, watch streams that close early or answer 410 on
-//! resume, concurrent writers that cause real 409s, and scheduled second actors.
+//! resume, concurrent writers (touching the object, or applying a given patch) that cause real
+//! 409s, and scheduled second actors.
 
 use std::time::Duration;
 
@@ -47,6 +48,9 @@ pub enum FaultKind {
     /// Another writer updates the object just before this write, so a write carrying a
     /// `resourceVersion` precondition gets a genuine 409 Conflict.
     ConcurrentWrite,
+    /// As [`FaultKind::ConcurrentWrite`], the other writer applying this JSON merge patch (a
+    /// second deploy racing between a client's read and its write).
+    ConcurrentPatch(Value),
 }
 
 /// One injected fault, matched against each request.
@@ -89,6 +93,10 @@ impl Fault {
 
     pub fn concurrent_write() -> Self {
         Self::new(FaultKind::ConcurrentWrite)
+    }
+
+    pub fn concurrent_patch(patch: Value) -> Self {
+        Self::new(FaultKind::ConcurrentPatch(patch))
     }
 
     #[must_use]

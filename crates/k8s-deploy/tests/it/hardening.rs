@@ -104,13 +104,70 @@ fn values_in_the_dry_run_diff_cannot_run_workflow_commands() {
         "release\r::set-output name=pwned::PWNED",
         "release\r##[set-output name=x;]PWNED",
     ] {
-        let run = action(&sim, NEXT)
-            .event("pull_request", &serde_json::json!({"number": 7}))
-            .input("change-cause", cause)
-            .run();
-        assert_exit(&run, 0);
-        assert_eq!(run.output("result"), "dry-run");
-        assert!(run.stdout.contains("PWNED") || run.stdout.contains("registry.example/app"));
+        // The server-side dry-run (auto on a pull request) and the client-side diff.
+        for mode in ["auto", "client"] {
+            let run = action(&sim, NEXT)
+                .event("pull_request", &serde_json::json!({"number": 7}))
+                .input("dry-run", mode)
+                .input("change-cause", cause)
+                .run();
+            assert_exit(&run, 0);
+            assert_eq!(run.output("result"), "dry-run");
+            assert!(run.stdout.contains("PWNED") || run.stdout.contains("registry.example/app"));
+            assert_no_injected_command(&run);
+        }
+    }
+    // Values read from the live Deployment: its annotations show in the client-side diff too.
+    crate::common::patch_deployment(
+        &sim,
+        serde_json::json!({"metadata": {"annotations": {
+            "kubernetes.io/change-cause": "theirs\n::set-output name=pwned::PWNED",
+            "gantry.dev/image": "x\r##[add-mask]registry.example/app",
+        }}}),
+    );
+    let run = action(&sim, NEXT).input("dry-run", "client").run();
+    assert_exit(&run, 0);
+    assert!(run.stdout.contains("PWNED"), "{}", run.render());
+    assert_no_injected_command(&run);
+}
+
+#[test]
+fn a_bad_dry_run_or_source_is_refused_before_any_request() {
+    const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+    let sim = sim();
+    for (mode, sequence, revision, input) in [
+        ("clientside", None, None, "dry-run"),
+        ("Client", None, None, "dry-run"),
+        ("yes", None, None, "dry-run"),
+        ("false", Some("-1"), Some(SHA), "source-sequence"),
+        ("false", Some("12abc"), Some(SHA), "source-sequence"),
+        ("false", Some("1e3"), Some(SHA), "source-sequence"),
+        (
+            "false",
+            Some("99999999999999999999"),
+            Some(SHA),
+            "source-sequence",
+        ),
+        ("false", Some("12"), Some("main"), "source-revision"),
+        ("false", Some("12"), Some("0123456"), "source-revision"),
+        (
+            "false",
+            Some("12\r::set-output name=pwned::PWNED"),
+            Some(SHA),
+            "source-sequence",
+        ),
+        ("false", Some("12"), None, "source-revision"),
+        ("false", None, Some(SHA), "source-sequence"),
+    ] {
+        let mut run = action(&sim, NEXT).input("dry-run", mode);
+        if let Some(sequence) = sequence {
+            run = run.input("source-sequence", sequence);
+        }
+        if let Some(revision) = revision {
+            run = run.input("source-revision", revision);
+        }
+        let run = run.run();
+        assert_refused_before_any_request(&run, &sim, input);
         assert_no_injected_command(&run);
     }
 }

@@ -1,5 +1,6 @@
 //! k8s-deploy against the Kubernetes API simulator: stories, failures with rollback, faults,
-//! re-runs, autoscaling, digest verification and cancellation.
+//! re-runs, autoscaling, digest verification, cancellation, read-only dry-runs and the source order
+//! that keeps deploys from going backwards.
 
 mod access;
 mod cancellation;
@@ -9,5 +10,6 @@ mod failures;
 mod faults;
 mod flows;
 mod hardening;
+mod order;
 mod reruns;
 mod scaling;

@@ -738,3 +738,73 @@ fn unserved_routes_fail_as_the_readme_says() {
     );
     assert!(out.stdout.contains("ScalingReplicaSet"), "{out:?}");
 }
+
+/// A concurrent-patch fault: the other writer's merge patch lands just before kubectl's patch, so
+/// a patch carrying the `resourceVersion` kubectl read is a genuine 409, and the other write stays.
+#[test]
+fn a_concurrent_patch_makes_a_write_with_the_version_read_conflict() {
+    let sim = kube_sim::KubeSim::spawn(crate::common::config(
+        SCALE,
+        &deployment_yaml("prod", "web", 1, "registry.example/app:1.0", ""),
+    ))
+    .expect("simulator starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+    let kubectl = |args: &[&str]| crate::common::kubectl(&kubeconfig, dir.path(), args);
+    let field = |path: &str| {
+        kubectl(&[
+            "-n",
+            "prod",
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            &format!("jsonpath={path}"),
+        ])
+        .stdout
+    };
+    // `kubectl patch` with the resourceVersion it reads first: an optimistic-concurrency write.
+    let patch_with_version_read = || {
+        let version = field("{.metadata.resourceVersion}");
+        let patch = format!(
+            r#"{{"metadata":{{"resourceVersion":"{version}","annotations":{{"mine":"ours"}}}}}}"#
+        );
+        kubectl(&[
+            "-n",
+            "prod",
+            "patch",
+            "deploy",
+            "web",
+            "--type=merge",
+            "-p",
+            &patch,
+        ])
+    };
+    sim.add_fault(
+        kube_sim::Fault::concurrent_patch(serde_json::json!({
+            "metadata": {"annotations": {"other": "theirs"}},
+            "spec": {"template": {"spec": {"containers": [
+                {"name": "app", "image": "registry.example/app:1.3"}
+            ]}}},
+        }))
+        .on(kube_sim::Verb::Patch)
+        .times(1),
+    );
+    let out = patch_with_version_read();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        out.stderr.trim(),
+        "Error from server (Conflict): Operation cannot be fulfilled on deployments.apps \"web\": the object has been modified; please apply your changes to the latest version and try again"
+    );
+    assert_eq!(
+        field("{.spec.template.spec.containers[0].image}"),
+        "registry.example/app:1.3"
+    );
+    assert_eq!(field("{.metadata.annotations.other}"), "theirs");
+    assert_eq!(field("{.metadata.annotations.mine}"), "");
+    // The fault fired once: the same patch on the fresh version is accepted.
+    let out = patch_with_version_read();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(field("{.metadata.annotations.mine}"), "ours");
+}
