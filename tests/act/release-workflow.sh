@@ -109,6 +109,9 @@ mkdir -p "$work/home"
 # run_release TAG: a workflow_dispatch of TAG.
 run_release() {
   printf '{"inputs": {"version": "%s", "major": false}}\n' "$1" >"$work/event.json"
+  # A new workflow run: the build act runs uploads its artifact afresh (the upload-artifact double,
+  # like v4, refuses a name already uploaded in the run).
+  rm -rf "$artifacts/first-x86_64-unknown-linux-musl"
   (cd "$src" && XDG_CACHE_HOME="$work/act-cache" \
     env -u GITHUB_ACTIONS -u GITHUB_OUTPUT -u GITHUB_STEP_SUMMARY -u GITHUB_ENV -u GITHUB_PATH -u GITHUB_TOKEN \
     act workflow_dispatch -W .github/workflows/release.yml -e "$work/event.json" \

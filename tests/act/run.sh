@@ -29,3 +29,5 @@ expect() {
 expect "tic=2.0.0-pr.7.g1111111"
 expect "verdict=success for 2.0.0-pr.7.g1111111"
 echo "act: 3 jobs succeeded; ticgen's tag reached the gate, which passed"
+# The reusable workflows on what the e2e chain does not reach (a force-push, a monorepo).
+"$root/tests/act/reusable.sh"

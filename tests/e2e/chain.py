@@ -34,24 +34,38 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import yaml  # PyYAML, which the kubernetes client .ci/install installs depends on
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = ROOT / "tests" / "e2e"
 EXAMPLES = ROOT / "examples"
+# Public actions as their authors published them, read-only (shared/ beside the checkout).
+REFERENCE_ACTIONS = ROOT.parent / "shared" / "reference" / "actions"
 BIN_DIR = Path(os.environ.get("GANTRY_E2E_BIN_DIR", ROOT / "target" / "debug"))
 E2E_DIR = Path(os.environ.get("GANTRY_E2E_DIR", ROOT / "target" / "e2e"))
 WHEELHOUSE = E2E_DIR / "wheelhouse"
 PYTHON_ENV = E2E_DIR / "python"
 
 SERVICE, LANDING_ZONE = "acme/service", "acme/landing-zone"
-ALICE, RELEASE_BOT, DEPLOYER, APPROVER, WORKFLOW = (
+ALICE, RELEASE_BOT, APPROVER, WORKFLOW = (
     "ghp_alice",
     "ghp_release_bot",
-    "ghs_deployer",
     "ghp_approver",
     "ghs_workflow",
 )
+# The deploy App: its id (variable DEPLOY_APP_ID), installation and slug. Its private key is made
+# per run; the deploy workflows mint its token with the real actions/create-github-app-token.
+APP_ID, APP_INSTALLATION, APP_SLUG = 4242, 77, "gantry-deployer"
 RC_TAG, RC_VERSION, RC_IMAGE_TAG = "v1.2.0-rc.1", "1.2.0rc1", "1.2.0-rc.1"
+# A tag on a commit whose tests fail, and one released with GITHUB_TOKEN (each its own version).
+FAILING_TAG, FAILING_VERSION, FAILING_IMAGE_TAG = "v1.2.1-rc.1", "1.2.1rc1", "1.2.1-rc.1"
+TOKEN_TAG, TOKEN_VERSION = "v1.3.0-rc.1", "1.3.0rc1"
+# kube-sim's bearer tokens: the deploy credential (KUBECONFIG) and the read-only one
+# (KUBECONFIG_READONLY, the pull-request dry-run's); the test reads with the latter too.
+KUBE_DEPLOY, KUBE_READ = "kube-deployer", "kube-reader"
 BROKEN_TAG = "0.0.0-broken"
+# Two landing-zone merges whose deploy jobs run in the opposite order.
+LATE_FIRST, LATE_SECOND = "1.2.0-late.1", "1.2.0-late.2"
 LANDING_ZONE_CI_MS = 2000  # the landing zone's simulated CI: one check, done 2 s after each push
 PREVIOUS_TAG = "1.1.0"
 GITHUB_TOKEN_WARNING = "the release was made with the workflow's own GITHUB_TOKEN"
@@ -213,6 +227,11 @@ class LocalRepo:
         self.git("checkout", "-q", "-f", branch)
         self.git("clean", "-qfdx")
 
+    def detach(self, sha: str) -> None:
+        """The working tree at `sha`, every branch left where it is."""
+        self.git("checkout", "-q", "--detach", sha)
+        self.git("clean", "-qfdx")
+
     def tag(self, name: str, sha: str) -> None:
         self.git("update-ref", f"refs/tags/{name}", sha)
 
@@ -234,6 +253,54 @@ def workflows_of(example: str) -> dict[str, bytes]:
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted((root / ".github" / "workflows").glob("*.yml"))
     }
+
+
+def filter_matches(patterns: list[str], name: str) -> bool:
+    """GitHub's branch and tag filter patterns, as far as the examples use them (`*`, `**`)."""
+    for pattern in patterns:
+        expect(not re.search(r"[?+\[\]!]", pattern), f"filter {pattern!r} is beyond this test's matcher")
+        parts = re.split(r"(\*\*|\*)", pattern)
+        regex = "".join({"**": ".*", "*": "[^/]*"}.get(part, re.escape(part)) for part in parts)
+        if re.fullmatch(regex, name):
+            return True
+    return False
+
+
+def triggered(files: dict[str, bytes], event: str, payload: dict) -> list[str]:
+    """The workflows (file names) GitHub starts for `event` with `payload`, chosen by their `on:`
+    filters, which act ignores. GitHub starts them all at once."""
+    started = []
+    for path, content in sorted(files.items()):
+        if not (path.startswith(".github/workflows/") and path.endswith(".yml")):
+            continue
+        document = yaml.safe_load(content)
+        on = document.get("on", document.get(True))  # YAML 1.1 reads the key `on` as true
+        if isinstance(on, str):
+            on = {on: None}
+        elif isinstance(on, list):
+            on = dict.fromkeys(on)
+        if event not in on:
+            continue
+        config = on[event] or {}
+        if event == "push":
+            ref = payload["ref"]
+            kind, other = ("tags", "branches") if ref.startswith("refs/tags/") else ("branches", "tags")
+            name = ref.split("/", 2)[2]
+            expect(kind == "tags" or "paths" not in config, f"{path}: paths filters are beyond this test")
+            if kind in config:
+                starts = filter_matches(config[kind], name)
+            elif f"{kind}-ignore" in config:
+                starts = not filter_matches(config[f"{kind}-ignore"], name)
+            else:
+                # Filters only for the other kind of ref: this kind starts nothing.
+                starts = other not in config and f"{other}-ignore" not in config
+        elif event == "release":
+            starts = "types" not in config or payload["action"] in config["types"]
+        else:
+            raise Failed(f"this test knows no {event} filters")
+        if starts:
+            started.append(Path(path).name)
+    return started
 
 
 def snapshot(target: Path) -> Path:
@@ -261,9 +328,26 @@ def pins(gantry: Path) -> dict[str, str]:
     for repo, sha in re.findall(r"uses: ([\w.-]+/[\w.-]+)(?:/[\w./-]+)?@([0-9a-f]{40})", text):
         if repo == "gantry-actions/gantry":
             mapping[f"{repo}@{sha}"] = gantry
-        elif repo in ("actions/setup-python", "actions/upload-artifact", "actions/create-github-app-token"):
+        elif repo == "actions/setup-python":
             mapping[f"{repo}@{sha}"] = HERE / "stand-ins" / repo.split("/")[1]
+        elif repo == "actions/create-github-app-token":
+            # The real action (node), from the reference folder, never copied into the project.
+            real = REFERENCE_ACTIONS / f"{repo}@{sha}"
+            expect((real / "action.yml").is_file(), f"{real} is missing: the chain runs the real {repo}")
+            mapping[f"{repo}@{sha}"] = real
+        elif repo in ("actions/checkout", "actions/upload-artifact"):
+            # act copies the working directory for a checkout of the event's own ref and never
+            # runs this; a checkout of another ref (the deploy job's branch head) clones the
+            # local repository the way actions/checkout fetches from GitHub.
+            mapping[f"{repo}@{sha}"] = ROOT / "tests" / "act" / "doubles" / repo.split("/")[1]
     return mapping
+
+
+def kube_get(kube_url: str, path: str) -> dict:
+    """An object from kube-sim, read with the read-only token."""
+    request = urllib.request.Request(kube_url + path, headers={"Authorization": f"Bearer {KUBE_READ}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
 
 
 class VersionEndpoint:
@@ -291,9 +375,7 @@ class VersionEndpoint:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def served(self, kube_url: str, namespace: str, deployment: str) -> str | None:
-        path = f"/apis/apps/v1/namespaces/{namespace}/deployments/{deployment}"
-        with urllib.request.urlopen(kube_url + path, timeout=10) as response:
-            obj = json.loads(response.read())
+        obj = kube_get(kube_url, f"/apis/apps/v1/namespaces/{namespace}/deployments/{deployment}")
         spec, status = obj["spec"], obj.get("status", {})
         replicas = spec.get("replicas", 1)
         settled = status.get("observedGeneration", 0) >= obj["metadata"]["generation"] and all(
@@ -332,6 +414,8 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         self.lz_files = tree_files(HERE / "fixtures" / "landing-zone", self.subst) | workflows_of(
             "landing-zone"
         )
+        # The deploy App's private key, made for this run (PKCS#1, as GitHub hands them out).
+        self.app_key = run("openssl", "genrsa", "-traditional", "2048")
         self.github = Github(self.start("github-sim", "--port", "0", "--world", str(self.world())))
         kubeconfig = work / "kubeconfig"
         self.kube_url = self.start(
@@ -346,8 +430,16 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             str(kubeconfig),
             "--time-scale",
             "10",
+            "--token",
+            f"{KUBE_DEPLOY}:deployer:deploy",
+            "--token",
+            f"{KUBE_READ}:reader:read",
         )
-        self.kubeconfig = base64.b64encode(kubeconfig.read_bytes()).decode()
+        # KUBECONFIG (the deploy job's) may patch Deployments; KUBECONFIG_READONLY only read them.
+        text = kubeconfig.read_text()
+        expect(KUBE_DEPLOY in text, "kube-sim's kubeconfig does not carry the deploy token")
+        self.kubeconfig = base64.b64encode(text.encode()).decode()
+        self.kubeconfig_readonly = base64.b64encode(text.replace(KUBE_DEPLOY, KUBE_READ).encode()).decode()
         self.version_endpoint = VersionEndpoint(self.kube_url, "default", "service")
         self.containers = self.container_config()
         self.prepare_python()
@@ -408,20 +500,28 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             return {path: content.decode() for path, content in files.items()}
 
         feature = dict(self.service_files)
-        feature["pyproject.toml"] = feature["pyproject.toml"].replace(
-            b'version = "1.1.0"', f'version = "{RC_VERSION}"'.encode()
-        )
+        feature["pyproject.toml"] = self.version_of(RC_VERSION)
         bad_lint = {
             "src/service/extra.py": b'"""Badly formatted."""\n\n\ndef add(a:int,b:int)->int:\n    return a+b\n'
         }
         self.feature_files = feature
         self.bad_lint_files = dict(self.service_files) | bad_lint
+        failing = {
+            "pyproject.toml": self.version_of(FAILING_VERSION),
+            "tests/test_release_blocker.py": (
+                b'"""A test the tagged commit fails."""\n\n\n'
+                b'def test_release_blocker() -> None:\n    """One plus one is not three."""\n'
+                b"    assert 1 + 1 == 3\n"
+            ),
+        }
+        self.failing_files = dict(self.service_files) | failing
+        self.token_files = dict(self.service_files) | {"pyproject.toml": self.version_of(TOKEN_VERSION)}
         world = {
-            "clock": {"start": "2026-01-01T00:00:00Z", "scale": 1},
+            # The wall clock: create-github-app-token signs its JWT with it.
+            "clock": {"scale": 1},
             "identities": [
                 {"login": "alice", "kind": "user", "tokens": [ALICE]},
                 {"login": "release-bot", "kind": "bot", "tokens": [RELEASE_BOT]},
-                {"login": "gantry-deployer", "kind": "app", "tokens": [DEPLOYER]},
                 {
                     "login": "deploy-approver",
                     "kind": "bot",
@@ -449,6 +549,27 @@ class Chain:  # pylint: disable=too-many-instance-attributes
                     },
                 },
             ],
+            "apps": [
+                {
+                    "id": APP_ID,
+                    "slug": APP_SLUG,
+                    "key": self.app_key,
+                    "installations": [
+                        {
+                            "id": APP_INSTALLATION,
+                            "account": "acme",
+                            "account_type": "Organization",
+                            "repositories": [SERVICE.split("/")[1], LANDING_ZONE.split("/")[1]],
+                            "permissions": {
+                                "contents": "write",
+                                "pull_requests": "write",
+                                "checks": "write",
+                                "statuses": "read",
+                            },
+                        }
+                    ],
+                }
+            ],
             "repos": [
                 {
                     "name": SERVICE,
@@ -459,6 +580,8 @@ class Chain:  # pylint: disable=too-many-instance-attributes
                             "files": {"pyproject.toml": feature["pyproject.toml"].decode()},
                         },
                         "bad-lint": {"from": "main", "files": text(bad_lint)},
+                        "failing-test": {"from": "main", "files": text(failing)},
+                        "next": {"from": "main", "files": {"pyproject.toml": self.version_of(TOKEN_VERSION).decode()}},
                     },
                 },
                 {
@@ -476,6 +599,10 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             ],
         }
         return self.write("world.json", json.dumps(world).encode())
+
+    def version_of(self, version: str) -> bytes:
+        """The service's pyproject.toml at another version."""
+        return self.service_files["pyproject.toml"].replace(b'version = "1.1.0"', f'version = "{version}"'.encode())
 
     def images(self) -> str:
         return (
@@ -563,7 +690,9 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             "--env",
             f"GANTRY_E2E_PYTHON={PYTHON_ENV}",
             "--env",
-            f"GANTRY_E2E_ARTIFACTS={artifacts}",
+            f"GANTRY_TEST_ARTIFACTS={artifacts}",
+            "--env",
+            f"GANTRY_TEST_REMOTE={repo.path}",
             "--var",
             f"GANTRY_BIN_DIR={BIN_DIR}",
             "--var",
@@ -572,6 +701,8 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             f"PREPROD_VERSION_URL={self.version_endpoint.url}",
             "--var",
             "RELEASE_AUTHORS=release-bot",
+            "--var",
+            f"DEPLOY_APP_ID={APP_ID}",
             "-s",
             f"GITHUB_TOKEN={WORKFLOW}",
         ]
@@ -678,27 +809,66 @@ class Chain:  # pylint: disable=too-many-instance-attributes
 
     def merge_and_tag(self) -> None:
         """Alice merges the pull request and pushes the release tag."""
-        since = len(self.github.events())
         self.github.call(
             "PUT", f"/repos/{SERVICE}/pulls/{self.pr_number}/merge", ALICE, {"merge_method": "squash"}
         )
         merged = self.branch_sha(SERVICE, "main")
-        self.service.mirror(merged, self.feature_files)
-        self.service.checkout(merged)
-        self.github.call(
-            "POST", f"/repos/{SERVICE}/git/refs", ALICE, {"ref": f"refs/tags/{RC_TAG}", "sha": merged}
-        )
-        self.service.tag(RC_TAG, merged)
-        index, _ = wait_for(
-            "the tag push", lambda: self.github.find_event(since, "push", SERVICE, ref=f"refs/tags/{RC_TAG}")
-        )
-        self.tag_payload = self.github.webhook(index)
+        self.tag_payload = self.push_tag(RC_TAG, merged, self.feature_files, "main")
         self.release_sha = merged
 
-    def tag_ci(self) -> None:
-        """CI on the tag publishes the image with ticgen's tags and labels."""
-        record = self.act(self.service, "push", "ci.yml", self.tag_payload, "tag-ci")
-        self.succeeded(record)
+    def run_triggered(self, repo: LocalRepo, files: dict, event: str, payload: dict, label: str, secrets: dict):
+        """Starts, all at once as GitHub does, every workflow of `repo` (with `files`) that `event`
+        with `payload` starts; returns their act records, still running."""
+        workflows = triggered(files, event, payload)
+        return [
+            self.act(repo, event, workflow, payload, f"{label}-{Path(workflow).stem}", secrets, background=True)
+            for workflow in workflows
+        ]
+
+    def push_tag(self, tag: str, sha: str, files: dict, branch: str) -> dict:
+        """Alice pushes `tag` at `sha` (a commit of `branch` holding `files`); returns the push's
+        webhook payload, with the local repository at that commit."""
+        since = len(self.github.events())
+        self.github.call("POST", f"/repos/{SERVICE}/git/refs", ALICE, {"ref": f"refs/tags/{tag}", "sha": sha})
+        self.service.mirror(sha, files)
+        self.service.checkout(sha, branch)
+        self.service.tag(tag, sha)
+        index, _ = wait_for(
+            "the tag push", lambda: self.github.find_event(since, "push", SERVICE, ref=f"refs/tags/{tag}")
+        )
+        return self.github.webhook(index)
+
+    def run_tag_workflows(self, payload: dict, files: dict, label: str, secrets: dict, image_tag: str):
+        """Every workflow the tag push starts, at once. Returns their finished records and, when a
+        prerelease appeared, its event and whether the registry held the image at that moment."""
+        since = len(self.github.events())
+        records = self.run_triggered(self.service, files, "push", payload, label, secrets)
+        expect(records, "the tag push starts no workflow")
+        seen: dict = {}
+
+        def prereleased_or_done():
+            found = self.github.find_event(since, "release", SERVICE, "prereleased")
+            if found:
+                # The moment the deploy would start: its image must already be there.
+                seen["event"], seen["image"] = found, image_tag in self.registry_tags()
+                return True
+            return all(self.exited(r) for r in records)
+
+        wait_for("the tag's workflows", prereleased_or_done, timeout=900, interval=0.1)
+        for record in records:
+            self.finish(record)
+        return records, seen
+
+    def tag_pushed(self) -> None:
+        """The tag push: CI builds and pushes the image with ticgen's tags and labels, then, in the
+        same run and only then, the release bot makes the prerelease, whose event starts the deploy."""
+        records, seen = self.run_tag_workflows(
+            self.tag_payload, self.feature_files, "tag", {"RELEASE_BOT_TOKEN": RELEASE_BOT}, RC_IMAGE_TAG
+        )
+        for record in records:
+            self.succeeded(record)
+        expect("event" in seen, "the tag push made no prerelease")
+        expect(seen["image"], f"the prerelease was made before {RC_IMAGE_TAG} was in the registry")
         tags = self.registry_tags()
         expect(RC_IMAGE_TAG in tags, f"registry tags: {tags}")
         info = json.loads(
@@ -713,45 +883,62 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         labels = info.get("Labels") or {}
         expect(labels.get("org.opencontainers.image.version") == RC_IMAGE_TAG, f"labels: {labels}")
         expect(labels.get("org.opencontainers.image.revision") == self.release_sha, f"labels: {labels}")
-        expect(self.artifact(record, "required-ci-check")["result"] == "success", "tag CI gate")
-
-    def release_on_tag(self) -> None:
-        """release.yml turns the tag into a prerelease made by the release bot."""
-        since = len(self.github.events())
-        record = self.act(
-            self.service,
-            "push",
-            "release.yml",
-            self.tag_payload,
-            "release",
-            {"RELEASE_BOT_TOKEN": RELEASE_BOT},
-        )
-        self.succeeded(record)
+        ci = [r for r in records if (r["artifacts"] / "required-ci-check").is_dir()]
+        expect(len(ci) == 1 and self.artifact(ci[0], "required-ci-check")["result"] == "success", "tag CI gate")
         release = self.github.call("GET", f"/repos/{SERVICE}/releases/tags/{RC_TAG}", ALICE)
         expect(
             release and release["prerelease"] and release["author"]["login"] == "release-bot",
             f"release: {release}",
         )
-        found = wait_for(
-            "the prereleased event", lambda: self.github.find_event(since, "release", SERVICE, "prereleased")
+        expect(seen["event"][1]["triggers_workflows"], "the bot-made prerelease triggers no workflow")
+        self.prereleased = seen["event"][0]
+
+    def failing_tag(self) -> None:
+        """A tag on a commit whose tests fail: CI fails, so no image is pushed, no prerelease is made
+        and nothing reaches the landing zone."""
+        since = len(self.github.events())
+        lz_refs = self.github.call("GET", f"/repos/{LANDING_ZONE}/git/matching-refs/heads/", ALICE)
+        head = self.branch_sha(SERVICE, "failing-test")
+        payload = self.push_tag(FAILING_TAG, head, self.failing_files, "failing-test")
+        records, seen = self.run_tag_workflows(
+            payload, self.failing_files, "failing-tag", {"RELEASE_BOT_TOKEN": RELEASE_BOT}, FAILING_IMAGE_TAG
         )
-        expect(found[1]["triggers_workflows"], "the bot-made prerelease triggers no workflow")
-        self.prereleased = found[0]
+        expect(any(r["rc"] != 0 for r in records), "CI passed a tag whose tests fail")
+        ci = [r for r in records if (r["artifacts"] / "checks").is_dir()]
+        expect(len(ci) == 1, "no checks artifact")
+        checks = self.artifact(ci[0], "checks")
+        expect(checks["tests"] == "failure", f"the tests did not fail: {checks}")
+        expect("event" not in seen, "a prerelease event for a tag whose CI failed")
+        expect(
+            self.github.call("GET", f"/repos/{SERVICE}/releases/tags/{FAILING_TAG}", ALICE) is None,
+            "a release was made for a tag whose CI failed",
+        )
+        expect(self.github.find_event(since, "release", SERVICE) is None, "a release event")
+        expect(FAILING_IMAGE_TAG not in self.registry_tags(), "the image of a failing tag was pushed")
+        expect(self.github.find_event(since, "pull_request", LANDING_ZONE) is None, "a landing-zone pull request")
+        expect(
+            self.github.call("GET", f"/repos/{LANDING_ZONE}/git/matching-refs/heads/", ALICE) == lz_refs,
+            "the landing zone's branches changed",
+        )
 
     def deploy_prerelease(self) -> None:
         """deploy-prerelease: landing-zone PR, dry-run, mirrored checks, approval, merge; the
         landing zone's push deploys to kube-sim; the version is verified; the release promoted."""
         since = len(self.github.events())
         self.service.checkout(self.release_sha)
-        deploy = self.act(
+        started = self.run_triggered(
             self.service,
+            self.feature_files,
             "release",
-            "deploy-prerelease.yml",
             self.github.webhook(self.prereleased),
-            "deploy-prerelease",
-            {"DEPLOY_APP_TOKEN": DEPLOYER, "DEPLOY_APPROVER_TOKEN": APPROVER},
-            background=True,
+            "prereleased",
+            {"DEPLOY_APP_PRIVATE_KEY": self.app_key, "DEPLOY_APPROVER_TOKEN": APPROVER},
         )
+        expect(
+            [r["label"] for r in started] == ["prereleased-deploy-prerelease"],
+            f"the prereleased event starts {[r['label'] for r in started]}",
+        )
+        deploy = started[0]
         opened = wait_for(
             "the landing-zone pull request",
             lambda: self.github.find_event(since, "pull_request", LANDING_ZONE, "opened")
@@ -773,7 +960,7 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             "deploy.yml",
             payload,
             "landing-zone-dry-run",
-            {"KUBECONFIG": self.kubeconfig},
+            {"KUBECONFIG_READONLY": self.kubeconfig_readonly},
         )
         self.succeeded(dry_run)
         expect(
@@ -820,6 +1007,19 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         )
         pr = self.github.call("GET", f"/repos/{LANDING_ZONE}/pulls/{payload['number']}", ALICE)
         expect(pr["merged"], "landing-zone pull request not merged")
+        # The deploy's token was the App's: minted by the real create-github-app-token (narrowed to
+        # the two repositories), acting as the App's bot, revoked by the action's post step.
+        expect(pr["user"]["login"] == f"{APP_SLUG}[bot]", f"pull request opened by {pr['user']['login']}")
+        log = self.github.call("GET", "/_sim/requests")
+        minted = [
+            r
+            for r in log
+            if r["method"] == "POST" and r["path"] == f"/app/installations/{APP_INSTALLATION}/access_tokens"
+        ]
+        revoked = [
+            r for r in log if r["method"] == "DELETE" and r["path"] == "/installation/token" and r["status"] == 204
+        ]
+        expect(minted and revoked, f"the App token was not minted ({len(minted)}) and revoked ({len(revoked)})")
         reviews = self.github.call("GET", f"/repos/{LANDING_ZONE}/pulls/{payload['number']}/reviews", ALICE)
         expect(
             any(r["state"] == "APPROVED" and r["user"]["login"] == "deploy-approver" for r in reviews),
@@ -842,16 +1042,30 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         )
 
     def deploy_release(self) -> None:
-        """The promotion fires `released`: deploy-release opens the production PR and leaves it."""
+        """The promotion fires `edited` and `released`: deploy-release, started once (by
+        `released`), opens the production PR and leaves it."""
         expect(self.released[1]["triggers_workflows"], "the promotion triggers no workflow")
-        record = self.act(
-            self.service,
-            "release",
-            "deploy-release.yml",
-            self.github.webhook(self.released[0]),
-            "deploy-release",
-            {"DEPLOY_APP_TOKEN": DEPLOYER},
+        promotion = [
+            index
+            for index, record in enumerate(self.github.events())
+            if index > self.prereleased and record["event"] == "release" and record["repo"] == SERVICE
+        ]
+        starts = {
+            index: triggered(self.feature_files, "release", self.github.webhook(index)) for index in promotion
+        }
+        expect(
+            [(i, w) for i, ws in starts.items() for w in ws] == [(self.released[0], "deploy-release.yml")],
+            f"the promotion's release events start {starts}",
         )
+        started = self.run_triggered(
+            self.service,
+            self.feature_files,
+            "release",
+            self.github.webhook(self.released[0]),
+            "released",
+            {"DEPLOY_APP_PRIVATE_KEY": self.app_key},
+        )
+        record = self.finish(started[0])
         self.succeeded(record)
         prs = self.github.call("GET", f"/repos/{LANDING_ZONE}/pulls?state=open", ALICE)
         prod = [pr for pr in prs if not pr["merged_at"]]
@@ -863,34 +1077,37 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             "production changed without a merge",
         )
 
-    def broken_image(self) -> None:
-        """Someone merges a version that cannot be pulled (through a reviewed pull request, as
-        branch protection demands): the deploy fails, rolls back, and its summary says why."""
+    def merge_preprod_version(self, version: str, branch: str) -> dict:
+        """Alice sets preprod.env's IMAGE_VERSION to `version` on `branch` and merges it through a
+        reviewed pull request, as branch protection demands; returns the push to main, with the
+        merge commit mirrored and checked out locally."""
         since = len(self.github.events())
         current = self.github.call("GET", f"/repos/{LANDING_ZONE}/contents/deploy/preprod.env", ALICE)
-        broken = base64.b64decode(current["content"]).replace(
-            f"IMAGE_VERSION={RC_IMAGE_TAG}".encode(), f"IMAGE_VERSION={BROKEN_TAG}".encode()
+        changed = re.sub(
+            rb"(?m)^export IMAGE_VERSION=.*$",
+            f"export IMAGE_VERSION={version}".encode(),
+            base64.b64decode(current["content"]),
         )
         base = self.branch_sha(LANDING_ZONE, "main")
         self.github.call(
-            "POST", f"/repos/{LANDING_ZONE}/git/refs", ALICE, {"ref": "refs/heads/broken", "sha": base}
+            "POST", f"/repos/{LANDING_ZONE}/git/refs", ALICE, {"ref": f"refs/heads/{branch}", "sha": base}
         )
         self.github.call(
             "PUT",
             f"/repos/{LANDING_ZONE}/contents/deploy/preprod.env",
             ALICE,
             {
-                "message": "Deploy a broken image",
-                "content": base64.b64encode(broken).decode(),
+                "message": f"Deploy {version}",
+                "content": base64.b64encode(changed).decode(),
                 "sha": current["sha"],
-                "branch": "broken",
+                "branch": branch,
             },
         )
         pr = self.github.call(
             "POST",
             f"/repos/{LANDING_ZONE}/pulls",
             ALICE,
-            {"title": "Deploy a broken image", "head": "broken", "base": "main"},
+            {"title": f"Deploy {version}", "head": branch, "base": "main"},
         )
         head = pr["head"]["sha"]
 
@@ -920,9 +1137,14 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             lambda: self.github.find_event(since, "push", LANDING_ZONE, ref="refs/heads/main"),
         )
         push = self.github.webhook(index)
-        files = dict(self.lz.files[self.lz.git("rev-parse", "HEAD")]) | {"deploy/preprod.env": broken}
-        self.lz.mirror(push["after"], files)
+        self.lz.mirror(push["after"], dict(self.lz.files[base]) | {"deploy/preprod.env": changed})
         self.lz.checkout(push["after"])
+        return push
+
+    def broken_image(self) -> None:
+        """Someone merges a version that cannot be pulled: the deploy fails, rolls back, and its
+        summary says why."""
+        push = self.merge_preprod_version(BROKEN_TAG, "broken")
         revision = self.kube_revision("service")
         record = self.act(
             self.lz, "push", "deploy.yml", push, "landing-zone-broken", {"KUBECONFIG": self.kubeconfig}
@@ -951,29 +1173,46 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             "the summary does not say why",
         )
 
+    def late_deploy(self) -> None:
+        """Two merges, A then B; B's deploy job runs first, A's late (queued, re-run): A's job
+        deploys what the head of main says (B), so preprod never goes back to A's version."""
+        first = self.merge_preprod_version(LATE_FIRST, "late-first")
+        second = self.merge_preprod_version(LATE_SECOND, "late-second")
+        self.succeeded(
+            self.act(self.lz, "push", "deploy.yml", second, "landing-zone-newer", {"KUBECONFIG": self.kubeconfig})
+        )
+        expect(self.kube_image("service") == f"{self.image}:{LATE_SECOND}", "the newer merge was not deployed")
+        revision = self.kube_revision("service")
+        # GitHub runs A's job on A's commit (act copies the working directory) while main is at B.
+        self.lz.detach(first["after"])
+        late = self.act(self.lz, "push", "deploy.yml", first, "landing-zone-late", {"KUBECONFIG": self.kubeconfig})
+        self.succeeded(late)
+        expect(
+            self.kube_image("service") == f"{self.image}:{LATE_SECOND}",
+            f"a late deploy went back to {self.kube_image('service')}",
+        )
+        expect(self.kube_revision("service") == revision, "a late deploy changed the Deployment")
+        expect("target: deploy/preprod.env" in late["text"], "the late job did not target deploy/preprod.env")
+
     def github_token_prerelease(self) -> None:
-        """A prerelease made with GITHUB_TOKEN: no prereleased workflow would run; the action warns."""
+        """A prerelease made with GITHUB_TOKEN (no RELEASE_BOT_TOKEN in the `release` environment):
+        its event starts no workflow; the action warns."""
         since = len(self.github.events())
-        tag = "v1.3.0-rc.1"
-        head = self.branch_sha(SERVICE, "main")
-        self.github.call(
-            "POST", f"/repos/{SERVICE}/git/refs", ALICE, {"ref": f"refs/tags/{tag}", "sha": head}
-        )
-        index, _ = wait_for(
-            "the tag push", lambda: self.github.find_event(since, "push", SERVICE, ref=f"refs/tags/{tag}")
-        )
-        self.service.checkout(head)
-        record = self.act(
-            self.service, "push", "release.yml", self.github.webhook(index), "release-github-token"
-        )
-        self.succeeded(record)
-        release = self.github.call("GET", f"/repos/{SERVICE}/releases/tags/{tag}", ALICE)
+        head = self.branch_sha(SERVICE, "next")
+        payload = self.push_tag(TOKEN_TAG, head, self.token_files, "next")
+        records, _ = self.run_tag_workflows(payload, self.token_files, "release-github-token", {}, "")
+        for record in records:
+            self.succeeded(record)
+        release = self.github.call("GET", f"/repos/{SERVICE}/releases/tags/{TOKEN_TAG}", ALICE)
         expect(release["author"]["login"] == "github-actions[bot]", f"release author: {release['author']}")
         event = wait_for(
             "the prereleased event", lambda: self.github.find_event(since, "release", SERVICE, "prereleased")
         )
         expect(not event[1]["triggers_workflows"], "a GITHUB_TOKEN release would trigger workflows")
-        expect(GITHUB_TOKEN_WARNING in record["text"], "create-prerelease did not warn about GITHUB_TOKEN")
+        expect(
+            any(GITHUB_TOKEN_WARNING in r["text"] for r in records),
+            "create-prerelease did not warn about GITHUB_TOKEN",
+        )
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -991,10 +1230,7 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             return []
 
     def kube_deployment(self, name: str) -> dict:
-        with urllib.request.urlopen(
-            f"{self.kube_url}/apis/apps/v1/namespaces/default/deployments/{name}", timeout=10
-        ) as response:
-            return json.loads(response.read())
+        return kube_get(self.kube_url, f"/apis/apps/v1/namespaces/default/deployments/{name}")
 
     def kube_image(self, deployment: str) -> str:
         return self.kube_deployment(deployment)["spec"]["template"]["spec"]["containers"][0]["image"]
@@ -1026,13 +1262,14 @@ def main() -> int:
         chain = Chain(work)
         chain.timed("pull request CI", chain.pull_request_ci)
         chain.timed("merge and tag", chain.merge_and_tag)
-        chain.timed("tag CI (publish)", chain.tag_ci)
-        chain.timed("release on tag", chain.release_on_tag)
+        chain.timed("tag: CI, image, then the prerelease", chain.tag_pushed)
         chain.timed("deploy prerelease", chain.deploy_prerelease)
         chain.timed("deploy release (production PR)", chain.deploy_release)
         chain.timed("failure: lint", chain.lint_failure)
+        chain.timed("failure: a tag whose tests fail", chain.failing_tag)
         chain.timed("failure: broken image", chain.broken_image)
         chain.timed("failure: GITHUB_TOKEN prerelease", chain.github_token_prerelease)
+        chain.timed("a late deploy never goes backwards", chain.late_deploy)
         for name, seconds in chain.timings:
             print(f"{seconds:7.1f} s  {name}")
         if options.timings:

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The reusable workflows under act, on what the e2e chain does not reach:
+#   1. k8s-deploy.yml (through the landing-zone example) on a push whose `before` commit is not in
+#      the repository (a force-push): the targets job fails with an ::error (and a summary) instead of finding
+#      no env file changed and passing; nothing is deployed.
+#   2. service-ci.yml called twice in one workflow (a monorepo: one call per project path): each
+#      call uploads its own `build` and `required-ci-check` artifacts, and the upload-artifact
+#      double refuses a name uploaded twice in a run, as upload-artifact v4 does.
+# Needs: act, git, the debug binaries (tests/act/run.sh builds them, then runs this).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+work="$(mktemp -d)"
+trap '[[ -n "${KEEP:-}" ]] || rm -rf "$work"' EXIT
+fail() {
+  echo "reusable workflows under act: $1"
+  [[ -f "$work/act.log" ]] && tail -n 60 "$work/act.log"
+  exit 1
+}
+# gantry's own pin, as the examples carry it, maps to this checkout; upload-artifact to its double.
+pin="$(grep -oE 'gantry-actions/gantry/\.github/workflows/service-ci\.yml@[0-9a-f]{40}' \
+  "$root/examples/service/.github/workflows/ci.yml")"
+sha="${pin##*@}"
+upload="$(grep -oE 'actions/upload-artifact@[0-9a-f]{40}' "$root/.github/workflows/service-ci.yml" | sort -u)"
+[[ -n "$sha" && $(wc -l <<<"$upload") == 1 ]] || fail "no pins found"
+# act tars a mapped repository for every action it runs: map a copy without target/.
+"$root/release/copy-checkout.sh" "$work/gantry"
+
+# new_repo DIR NAME: a git repository whose origin names github.com/NAME (act reads the name there).
+new_repo() {
+  git -C "$1" init --quiet --initial-branch=main
+  git -C "$1" remote add origin "https://github.com/$2"
+  git -C "$1" add .
+  git -C "$1" -c user.name=dev -c user.email=dev@example.invalid commit --quiet -m "$2"
+}
+# act_run DIR EVENT_NAME EVENT_FILE WORKFLOW: act in host mode, offline, from a clean slate.
+act_run() {
+  (cd "$1" && XDG_CACHE_HOME="$work/act-cache" \
+    env -u GITHUB_ACTIONS -u GITHUB_OUTPUT -u GITHUB_STEP_SUMMARY -u GITHUB_ENV -u GITHUB_PATH \
+    act "$2" -W "$4" -e "$3" -P ubuntu-latest=-self-hosted \
+    --local-repository "gantry-actions/gantry@${sha}=$work/gantry" \
+    --local-repository "${upload}=$root/tests/act/doubles/upload-artifact" \
+    --env GANTRY_TEST_ARTIFACTS="$work/artifacts" --var GANTRY_BIN_DIR="$root/target/debug") \
+    >"$work/act.log" 2>&1
+}
+
+# 1. A force-push: the event's `before` is not in the repository.
+lz="$work/landing-zone"
+mkdir -p "$lz"
+cp -R "$root/examples/landing-zone/." "$lz/"
+new_repo "$lz" acme/landing-zone
+printf '{"ref": "refs/heads/main", "before": "%s", "after": "%s", "forced": true}\n' \
+  "$(printf 'f%.0s' {1..40})" "$(git -C "$lz" rev-parse HEAD)" >"$work/push.json"
+if act_run "$lz" push "$work/push.json" .github/workflows/deploy.yml; then
+  fail "a push whose before commit is missing passed"
+fi
+grep -qF "is not in the checkout (a force-push, or history not fetched): cannot tell which env files changed" \
+  "$work/act.log" || fail "the targets job did not say why it failed"
+grep -q "No env file changed" "$work/act.log" && fail "the targets job found nothing to deploy"
+grep -qE "deploy \(deploy/.*\.env\)" "$work/act.log" && fail "a deploy job ran"
+echo "act: a push whose before commit is missing fails the targets job, nothing deploys"
+
+# 2. service-ci twice in one workflow, one call per project.
+mono="$work/monorepo"
+mkdir -p "$mono/services/api" "$mono/services/web" "$mono/.github/workflows"
+cp "$root/tests/act/project/pyproject.toml" "$mono/services/api/"
+cp "$root/tests/act/project/pyproject.toml" "$mono/services/web/"
+printf 'name: ci\non: push\npermissions: {}\njobs:\n' >"$mono/.github/workflows/ci.yml"
+for project in api web; do
+  cat >>"$mono/.github/workflows/ci.yml" <<YAML
+  ${project}:
+    uses: gantry-actions/gantry/.github/workflows/service-ci.yml@${sha}
+    permissions:
+      contents: read
+      packages: write
+    with:
+      python: false
+      path: services/${project}
+      build-command: mkdir -p out && echo ${project} >out/built.txt
+      build-artifact-path: services/${project}/out
+      gantry-bin-dir: \${{ vars.GANTRY_BIN_DIR }}
+YAML
+done
+new_repo "$mono" acme/monorepo
+printf '{"ref": "refs/heads/main", "after": "%s"}\n' "$(git -C "$mono" rev-parse HEAD)" >"$work/mono.json"
+act_run "$mono" push "$work/mono.json" .github/workflows/ci.yml || fail "two service-ci calls in one workflow failed"
+for project in api web; do
+  [[ "$(cat "$work/artifacts/build-services-$project/built.txt")" == "$project" ]] ||
+    fail "no build-services-$project artifact"
+  grep -q '"result": *"success"' "$work/artifacts/required-ci-check-services-$project/decision.json" ||
+    fail "no passing required-ci-check-services-$project decision"
+done
+echo "act: two service-ci calls in one workflow upload build-services-{api,web} and their own gate decisions"
