@@ -1,9 +1,9 @@
 //! `cargo xtask codegen` writes the generated files; `cargo xtask check` fails if any is stale;
-//! `cargo xtask pin <commit>` moves every pin of this repository in the workflows and examples.
+//! `cargo xtask pin actions|workflows <commit>` moves the pins of this repository of one kind in the workflows and examples.
 
 use anyhow::{Context as _, bail};
 
-const USAGE: &str = "usage: cargo xtask codegen|check|pin <commit>";
+const USAGE: &str = "usage: cargo xtask codegen|check|pin actions|workflows <commit>";
 
 fn main() -> anyhow::Result<()> {
     let root = xtask::repo_root();
@@ -36,7 +36,11 @@ fn main() -> anyhow::Result<()> {
                 )
             }
         }
-        ["pin", commit] => xtask::self_pins::pin(&root, commit).map(drop),
+        ["pin", kind, commit] => {
+            let kind =
+                xtask::self_pins::PinKind::parse(kind).ok_or_else(|| anyhow::anyhow!(USAGE))?;
+            xtask::self_pins::pin(&root, kind, commit).map(drop)
+        }
         _ => bail!(USAGE),
     }
 }

@@ -2,7 +2,9 @@
 //! examples, `gantry-actions/gantry/actions/<name>@<sha>` in the reusable workflows): the commit
 //! must be in this repository's history and hold the file, the caller may pass only what that
 //! file declares and must pass what it requires, and the comment must say what the commit is (its
-//! release tag, or that it is a development commit). `cargo xtask pin` moves them all at once.
+//! release tag, or that it is a development commit). A pinned reusable workflow's own pins, as
+//! they are at that commit, must hold too: a caller runs them, not today's. `cargo xtask pin`
+//! moves them all at once.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -11,7 +13,7 @@ use std::process::Command;
 use serde_yaml::Value;
 
 use crate::third_party::{SELF_REPOSITORY, is_full_sha, repository_of};
-use crate::uses::{Secrets, Use, files_under, uses_line};
+use crate::uses::{Secrets, Use, files_under, uses_in, uses_line};
 
 /// The comment of a pin to a commit that is no release.
 pub const DEVELOPMENT_COMMENT: &str = "development commit (no release yet)";
@@ -119,7 +121,7 @@ fn check(found: &Use, git: &Git) -> Vec<String> {
         .unwrap_or_default();
     if !is_full_sha(sha) {
         return vec![format!(
-            "{value} is not pinned by a full 40-character commit SHA (`cargo xtask pin <commit>` writes them)"
+            "{value} is not pinned by a full 40-character commit SHA (`cargo xtask pin actions|workflows <commit>` writes them)"
         )];
     }
     if git.resolve(sha).as_deref() != Some(sha) {
@@ -178,6 +180,16 @@ fn check(found: &Use, git: &Git) -> Vec<String> {
             ));
         }
     }
+    problems.extend(secret_problems(found, &interface, path, sha));
+    if path.starts_with(".github/workflows/") {
+        problems.extend(nested_problems(git, sha, path));
+    }
+    problems
+}
+
+/// What is wrong with the secrets `found` passes to the file at `path` in `sha`.
+fn secret_problems(found: &Use, interface: &Interface, path: &str, sha: &str) -> Vec<String> {
+    let mut problems = Vec::new();
     match (&found.secrets, &interface.secrets) {
         (Secrets::Inherit, _) => {}
         (Secrets::Keys(keys), None) => {
@@ -207,6 +219,21 @@ fn check(found: &Use, git: &Git) -> Vec<String> {
         }
     }
     problems
+}
+
+/// The pins inside a pinned reusable workflow, as they are at `sha`: a caller pinned to `sha`
+/// runs those, so a stale one there breaks the caller as surely as its own.
+fn nested_problems(git: &Git, sha: &str, path: &str) -> Vec<String> {
+    let Some(text) = git.show(sha, path) else {
+        return Vec::new(); // `interface` said so already
+    };
+    match uses_in(Path::new(path), &text) {
+        Ok(inner) => problems(&inner, git)
+            .into_iter()
+            .map(|problem| format!("through {path} at {sha}: {problem}"))
+            .collect(),
+        Err(problem) => vec![format!("{path} at {sha}: {problem}")],
+    }
 }
 
 fn join(names: &BTreeSet<&str>) -> String {
@@ -278,6 +305,35 @@ fn declarations(node: Option<&Value>) -> Vec<(String, bool)> {
         .collect()
 }
 
+/// Which of this repository's pins `cargo xtask pin` moves. A caller runs a reusable workflow's
+/// pins as they are at the commit it pinned, so the two move in two commits, as
+/// `release/commit.sh` moves them: first the workflows' action pins to a commit C, then, once that
+/// is committed as W, the workflow pins (the examples') to W, whose workflows call C's actions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinKind {
+    /// `gantry-actions/gantry/actions/<name>@…`, in the reusable workflows.
+    Actions,
+    /// `gantry-actions/gantry/.github/workflows/<name>.yml@…`, in the examples.
+    Workflows,
+}
+
+impl PinKind {
+    pub fn parse(word: &str) -> Option<PinKind> {
+        match word {
+            "actions" => Some(PinKind::Actions),
+            "workflows" => Some(PinKind::Workflows),
+            _ => None,
+        }
+    }
+
+    fn names(self, path: &str) -> bool {
+        match self {
+            PinKind::Actions => path.starts_with("actions/"),
+            PinKind::Workflows => path.starts_with(".github/workflows/"),
+        }
+    }
+}
+
 /// The files whose pins `cargo xtask pin` moves: the workflows and the examples.
 fn rewritten_files(root: &Path) -> Vec<PathBuf> {
     let yaml = |path: &Path| {
@@ -289,8 +345,9 @@ fn rewritten_files(root: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// `text` with every pin of this repository moved to `sha` with `comment`; other lines as they were.
-pub fn repin(text: &str, sha: &str, comment: &str) -> String {
+/// `text` with every pin of this repository of `kind` moved to `sha` with `comment`; other lines
+/// as they were.
+pub fn repin(text: &str, kind: PinKind, sha: &str, comment: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         let (content, ending) = match line.strip_suffix('\n') {
@@ -299,7 +356,8 @@ pub fn repin(text: &str, sha: &str, comment: &str) -> String {
         };
         let pinned = uses_line(content).and_then(|found| {
             let (name, _) = found.value.split_once('@')?;
-            (repository_of(name) == SELF_REPOSITORY)
+            let path = name.strip_prefix(SELF_REPOSITORY)?.strip_prefix('/')?;
+            kind.names(path)
                 .then(|| format!("{}{name}@{sha} # {comment}", found.prefix))
         });
         out.push_str(pinned.as_deref().unwrap_or(content));
@@ -308,10 +366,10 @@ pub fn repin(text: &str, sha: &str, comment: &str) -> String {
     out
 }
 
-/// `cargo xtask pin REVISION`: every pin of this repository in `.github/workflows/` and
-/// `examples/` moved to the commit `revision` names, with its release tag or
-/// [`DEVELOPMENT_COMMENT`] as comment. Returns the files it changed.
-pub fn pin(root: &Path, revision: &str) -> anyhow::Result<Vec<PathBuf>> {
+/// `cargo xtask pin actions|workflows REVISION`: every pin of this repository of that kind in
+/// `.github/workflows/` and `examples/` moved to the commit `revision` names, with its release tag
+/// or [`DEVELOPMENT_COMMENT`] as comment. Returns the files it changed.
+pub fn pin(root: &Path, kind: PinKind, revision: &str) -> anyhow::Result<Vec<PathBuf>> {
     let git = Git::new(root);
     let sha = git
         .resolve(revision)
@@ -321,7 +379,7 @@ pub fn pin(root: &Path, revision: &str) -> anyhow::Result<Vec<PathBuf>> {
     for path in rewritten_files(root) {
         let text = std::fs::read_to_string(&path)
             .map_err(|error| anyhow::anyhow!("failed to read {}: {error}", path.display()))?;
-        let pinned = repin(&text, &sha, &comment);
+        let pinned = repin(&text, kind, &sha, &comment);
         if pinned != text {
             std::fs::write(&path, pinned)
                 .map_err(|error| anyhow::anyhow!("failed to write {}: {error}", path.display()))?;

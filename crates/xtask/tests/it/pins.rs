@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use xtask::self_pins::{self, DEVELOPMENT_COMMENT, Git};
+use xtask::self_pins::{self, DEVELOPMENT_COMMENT, Git, PinKind};
 use xtask::third_party::{self, TagTable};
 use xtask::uses::{Use, uses_in, uses_under};
 
@@ -48,7 +48,7 @@ fn own_pins_name_commits_of_this_history_that_hold_what_they_call() {
     let problems = self_pins::problems(&uses, &Git::new(&xtask::repo_root()));
     assert!(
         problems.is_empty(),
-        "{}\n(move them with `cargo xtask pin <commit>`)",
+        "{}\n(move them in two commits: `cargo xtask pin actions <commit>`, commit, then `cargo xtask pin workflows <that commit>`, commit)",
         problems.join("\n")
     );
 }
@@ -293,7 +293,7 @@ fn the_own_pin_check_refuses_stale_pins() {
             ),
             format!("caller.yml:4: does not pass input image, which actions/deploy at {first} requires"),
             format!("caller.yml:8: {first} holds no actions/missing/action.yml"),
-            "caller.yml:9: gantry-actions/gantry/actions/deploy@main is not pinned by a full 40-character commit SHA (`cargo xtask pin <commit>` writes them)".to_owned(),
+            "caller.yml:9: gantry-actions/gantry/actions/deploy@main is not pinned by a full 40-character commit SHA (`cargo xtask pin actions|workflows <commit>` writes them)".to_owned(),
         ]
     );
 }
@@ -354,7 +354,7 @@ fn changed_lines(before: &str, after: &str) -> Vec<(String, String)> {
 }
 
 #[test]
-fn cargo_xtask_pin_moves_only_the_pin_lines() {
+fn cargo_xtask_pin_moves_only_the_pin_lines_of_one_kind() {
     let repo = Repo::new();
     checkout_files(&repo);
     let workflow = repo.path().join(".github/workflows/deploy.yml");
@@ -366,15 +366,25 @@ fn cargo_xtask_pin_moves_only_the_pin_lines() {
         std::fs::read_to_string(&example).unwrap(),
     );
     let head = repo.rev("HEAD");
-    let mut changed = self_pins::pin(repo.path(), "HEAD").unwrap();
-    changed.sort();
-    assert_eq!(changed, [workflow.clone(), example.clone()]);
+    assert_eq!(
+        self_pins::pin(repo.path(), PinKind::Actions, "HEAD").unwrap(),
+        std::slice::from_ref(&workflow)
+    );
     assert_eq!(
         changed_lines(&workflow_before, &std::fs::read_to_string(&workflow).unwrap()),
         [(
             "      - uses: gantry-actions/gantry/actions/deploy@cc78c6ffb09bfae0fbde06ff51a30a8f4b6c05af # v1".to_owned(),
             format!("      - uses: gantry-actions/gantry/actions/deploy@{head} # {DEVELOPMENT_COMMENT}")
         )]
+    );
+    assert_eq!(
+        std::fs::read_to_string(&example).unwrap(),
+        example_before,
+        "the examples' workflow pins move on their own"
+    );
+    assert_eq!(
+        self_pins::pin(repo.path(), PinKind::Workflows, "HEAD").unwrap(),
+        std::slice::from_ref(&example)
     );
     assert_eq!(
         changed_lines(&example_before, &std::fs::read_to_string(&example).unwrap()),
@@ -384,42 +394,83 @@ fn cargo_xtask_pin_moves_only_the_pin_lines() {
         )]
     );
     // Pinned again to the same commit: nothing to change.
-    assert_eq!(
-        self_pins::pin(repo.path(), &head).unwrap(),
-        Vec::<PathBuf>::new()
-    );
+    for kind in [PinKind::Actions, PinKind::Workflows] {
+        assert_eq!(
+            self_pins::pin(repo.path(), kind, &head).unwrap(),
+            Vec::<PathBuf>::new()
+        );
+    }
 
     // A release commit's pins carry its tag.
     repo.write("actions/RELEASE", "v1.2.3\n");
     repo.commit("release");
     let release = repo.rev("HEAD");
-    self_pins::pin(repo.path(), &release).unwrap();
+    self_pins::pin(repo.path(), PinKind::Workflows, &release).unwrap();
     assert!(
         std::fs::read_to_string(&example)
             .unwrap()
             .contains(&format!("deploy.yml@{release} # v1.2.3\n"))
     );
-    assert!(self_pins::pin(repo.path(), "no-such-commit").is_err());
+    assert!(self_pins::pin(repo.path(), PinKind::Actions, "no-such-commit").is_err());
 }
 
 #[test]
-fn this_checkout_pinned_to_head_passes_the_own_pin_check() {
-    // What `cargo xtask pin HEAD` would write, on copies: HEAD's workflows and actions accept what
-    // the examples and workflows pass.
-    let root = xtask::repo_root();
-    let git = Git::new(&root);
-    let head = git.resolve("HEAD").unwrap();
-    let comment = git.pin_comment(&head);
-    let mut uses = Vec::new();
-    for u in repo_uses()
-        .iter()
-        .filter(|u| !u.file.starts_with("tests") && !u.file.starts_with("actions"))
-        .map(|u| u.file.clone())
-        .collect::<std::collections::BTreeSet<_>>()
-    {
-        let text = std::fs::read_to_string(root.join(&u)).unwrap();
-        uses.extend(uses_in(&u, &self_pins::repin(&text, &head, &comment)).unwrap());
+fn this_checkout_pinned_in_two_commits_passes_the_own_pin_check() {
+    // What the two `cargo xtask pin` commits would make of HEAD, in a clone: the workflows' action
+    // pins to HEAD, then the examples' workflow pins to that commit. HEAD's actions and workflows
+    // must accept what the workflows and examples pass, through every nested pin.
+    let clone = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let mut command = hermetic("git", clone.path());
+        command.arg("-C").arg(clone.path()).args(args);
+        String::from_utf8_lossy(&run(command).stdout)
+            .trim()
+            .to_owned()
+    };
+    let source = xtask::repo_root();
+    git(&[
+        "clone",
+        "--quiet",
+        "--no-checkout",
+        source.to_str().unwrap(),
+        ".",
+    ]);
+    git(&["checkout", "--quiet", "HEAD"]);
+    git(&["config", "user.email", "pins@example.invalid"]);
+    git(&["config", "user.name", "pins"]);
+    for kind in [PinKind::Actions, PinKind::Workflows] {
+        self_pins::pin(clone.path(), kind, "HEAD").unwrap();
+        git(&["commit", "--quiet", "--allow-empty", "-am", "pins"]);
     }
-    let problems = self_pins::problems(&uses, &git);
+    let uses: Vec<_> = uses_under(clone.path())
+        .unwrap()
+        .into_iter()
+        .filter(|u| !u.file.starts_with("tests") && !u.file.starts_with("actions"))
+        .collect();
+    let problems = self_pins::problems(&uses, &Git::new(clone.path()));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_pinned_workflow_whose_own_pins_are_stale_at_that_commit_is_refused() {
+    let repo = Repo::new();
+    let first = repo.rev("main~1");
+    let dev = DEVELOPMENT_COMMENT;
+    // A later commit's reusable workflow calls the action as it was at `first`, passing an input
+    // that action does not declare there: a caller pinned to that later commit runs exactly that.
+    let nested = REUSABLE.replace(
+        "      - run: echo\n",
+        &format!(
+            "      - uses: gantry-actions/gantry/actions/deploy@{first} # {dev}\n        with:\n          image: x\n          tag: v1\n"
+        ),
+    );
+    repo.write(".github/workflows/deploy.yml", &nested);
+    repo.commit("the workflow calls the action at an older commit");
+    let later = repo.rev("HEAD");
+    assert_eq!(
+        repo.problems(&call(&later, dev, WITH, SECRETS)),
+        [format!(
+            "caller.yml:3: through .github/workflows/deploy.yml at {later}: .github/workflows/deploy.yml:14: passes input tag, which actions/deploy at {first} does not declare (declared: image, timeout)"
+        )]
+    );
 }
