@@ -16,12 +16,20 @@ fail() {
   [[ -f "$work/act.log" ]] && tail -n 60 "$work/act.log"
   exit 1
 }
-# gantry's own pin, as the examples carry it, maps to this checkout; upload-artifact to its double.
+# gantry's own pins map to this checkout: the examples' workflow pin and, at another commit, the
+# workflows' action pins (every one of them: a pin left unmapped would be fetched from GitHub);
+# upload-artifact maps to its double.
 pin="$(grep -oE 'gantry-actions/gantry/\.github/workflows/service-ci\.yml@[0-9a-f]{40}' \
   "$root/examples/service/.github/workflows/ci.yml")"
 sha="${pin##*@}"
+mapfile -t own_shas < <(grep -rhoE 'gantry-actions/gantry/[A-Za-z0-9_./-]+@[0-9a-f]{40}' \
+  "$root/.github/workflows" "$root/examples" | sed 's/.*@//' | sort -u)
 upload="$(grep -oE 'actions/upload-artifact@[0-9a-f]{40}' "$root/.github/workflows/service-ci.yml" | sort -u)"
-[[ -n "$sha" && $(wc -l <<<"$upload") == 1 ]] || fail "no pins found"
+[[ -n "$sha" && ${#own_shas[@]} -gt 0 && $(wc -l <<<"$upload") == 1 ]] || fail "no pins found"
+own_maps=()
+for own in "${own_shas[@]}"; do
+  own_maps+=(--local-repository "gantry-actions/gantry@${own}=$work/gantry")
+done
 # act tars a mapped repository for every action it runs: map a copy without target/.
 "$root/release/copy-checkout.sh" "$work/gantry"
 
@@ -37,7 +45,7 @@ act_run() {
   (cd "$1" && XDG_CACHE_HOME="$work/act-cache" \
     env -u GITHUB_ACTIONS -u GITHUB_OUTPUT -u GITHUB_STEP_SUMMARY -u GITHUB_ENV -u GITHUB_PATH \
     act "$2" -W "$4" -e "$3" -P ubuntu-latest=-self-hosted \
-    --local-repository "gantry-actions/gantry@${sha}=$work/gantry" \
+    "${own_maps[@]}" \
     --local-repository "${upload}=$root/tests/act/doubles/upload-artifact" \
     --env GANTRY_TEST_ARTIFACTS="$work/artifacts" --var GANTRY_BIN_DIR="$root/target/debug") \
     >"$work/act.log" 2>&1
