@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The install step of a composite action from a release, cold (empty tool cache: download from the
-# release, verify against actions/SHA256SUMS, cache) and warm (cache hit, the cached binary
-# re-hashed), side by side in one hyperfine run. The release lives in github-sim, published by
-# release/publish.sh as the release workflow does.
+# release, verify against actions/SHA256SUMS, cache) and warm (cache hit: the cached binary copied
+# into the job's RUNNER_TEMP and the copy re-hashed), side by side in one hyperfine run. The
+# release lives in github-sim, published by release/publish.sh as the release workflow does.
 #
 # Usage: benches/install-cold.sh TICGEN_ASSET GITHUB_SIM
 #   TICGEN_ASSET  a release build of ticgen-x86_64-unknown-linux-musl (release/build.sh)
@@ -48,8 +48,13 @@ echo v1.2.3 >"$work/checkout/actions/RELEASE"
 # shellcheck disable=SC2016
 printf 'bash "$GITHUB_ACTION_PATH/../install-binary.sh"\n' >"$work/step-install.sh"
 
+# RUNNER_TEMP, which the runner empties for every job, receives the private copy each step runs;
+# every timed run starts with it empty, as a job's first step does.
+mkdir -p "$work/temp"
 export GITHUB_OUTPUT="$work/output" GITHUB_SERVER_URL="$server" GITHUB_ACTION_PATH="$work/checkout/actions/ticgen" \
-  RUNNER_OS=Linux RUNNER_ARCH=X64 GANTRY_BINARY=ticgen GANTRY_ACTION_REPOSITORY=acme/gantry
+  RUNNER_OS=Linux RUNNER_ARCH=X64 GANTRY_BINARY=ticgen GANTRY_ACTION_REPOSITORY=acme/gantry \
+  RUNNER_TEMP="$work/temp"
+fresh_temp="sh -c 'rm -rf $work/temp && mkdir $work/temp'"
 step="bash --noprofile --norc -e -o pipefail $work/step-install.sh"
 # Checked once each way before timing: the cold run downloads, the warm one does not.
 RUNNER_TOOL_CACHE="$work/cold" $step >"$work/cold.log" 2>&1 || { echo "the cold install failed: $(cat "$work/cold.log")"; exit 1; }
@@ -64,11 +69,11 @@ if [[ -n "${BASELINE_INSTALLER:-}" ]]; then
   mkdir -p "$work/baseline/actions/ticgen"
   cp "$BASELINE_INSTALLER" "$work/baseline/actions/install-binary.sh"
   cp "$work/checkout/actions/SHA256SUMS" "$work/checkout/actions/RELEASE" "$work/baseline/actions/"
-  baseline=(--prepare "true" -n "warm install (cache hit), baseline installer"
+  baseline=(--prepare "$fresh_temp" -n "warm install (cache hit), baseline installer"
     "env RUNNER_TOOL_CACHE=$work/warm GITHUB_ACTION_PATH=$work/baseline/actions/ticgen $step")
 fi
 hyperfine -N --warmup 3 --runs "${RUNS:-50}" --export-json "$work/times.json" \
-  --prepare "rm -rf $work/cold" --prepare "true" \
+  --prepare "sh -c 'rm -rf $work/cold $work/temp && mkdir $work/temp'" --prepare "$fresh_temp" \
   -n "cold install (download from github-sim, verify, cache)" "env RUNNER_TOOL_CACHE=$work/cold $step" \
   -n "warm install (cache hit)" "env RUNNER_TOOL_CACHE=$work/warm $step" "${baseline[@]}"
 python3 "$root/benches/median.py" "$work/times.json"
