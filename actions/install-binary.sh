@@ -92,14 +92,14 @@ private="$(mktemp -d "${scratch%/}/gantry-${name}.XXXXXX" 2>/dev/null)" ||
 trap 'rm -rf "$private"' EXIT
 run_copy="${private}/${name}"
 keep() {
-  chmod 0700 "$run_copy"
   trap - EXIT
   resolved "$run_copy"
 }
 
 cache="${RUNNER_TOOL_CACHE:-${scratch}}/gantry/${release}/${target}"
 cached="${cache}/${name}"
-if [[ -f "$cached" ]] && cp -- "$cached" "$run_copy" 2>/dev/null; then
+# cp keeps the entry's mode bits (0755 as cached), so the copy is executable with no chmod.
+if [[ -f "$cached" && -x "$cached" ]] && cp -- "$cached" "$run_copy" 2>/dev/null; then
   sha256 "$run_copy"
   [[ "$digest" != "$expected" ]] || keep
   echo "The cached ${asset} does not match actions/SHA256SUMS; downloading it again"
@@ -114,6 +114,7 @@ curl --fail --silent --show-error --location --retry 3 --connect-timeout 10 --ma
 sha256 "$partial"
 [[ "$digest" == "$expected" ]] ||
   fail "checksum mismatch for ${asset}: expected ${expected}, got ${digest}; the download was discarded"
+chmod 0755 "$partial"
 mv -f -- "$partial" "$run_copy"
 # Best effort: a cache that cannot be written only costs the next job a download.
 if mkdir -p "$cache" 2>/dev/null && entry="$(mktemp "${cache}/.${name}.XXXXXX" 2>/dev/null)"; then
