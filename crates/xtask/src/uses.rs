@@ -189,7 +189,7 @@ pub fn pinned_files(root: &Path) -> Vec<PathBuf> {
 }
 
 /// The files under `dir` (below it too with `deep`) that `keep` accepts.
-pub(crate) fn files_under(dir: &Path, deep: bool, keep: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
+pub fn files_under(dir: &Path, deep: bool, keep: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };

@@ -5,11 +5,12 @@
 //! run with GitHub's shell.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_yaml::Value;
 use xtask::repo_root;
+use xtask::uses::files_under;
 
 use crate::workflow_expr::{Event, may_run};
 
@@ -50,13 +51,11 @@ fn load(path: &Path) -> Workflow {
 }
 
 fn yml_files(dir: &Path) -> Vec<Workflow> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "yml"))
-        .collect();
-    files.sort();
-    files.iter().map(|path| load(path)).collect()
+    let yml = |path: &Path| path.extension().is_some_and(|ext| ext == "yml");
+    files_under(dir, false, &yml)
+        .iter()
+        .map(|path| load(path))
+        .collect()
 }
 
 /// The reusable workflows users call (the project's own ci.yml and release.yml left out).
