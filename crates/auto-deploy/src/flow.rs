@@ -19,7 +19,6 @@ use crate::journal::{Journal, Stage};
 use crate::lock::{self, Owner};
 use crate::merge::{self, Merge, Target};
 use crate::mirror::Mirror;
-use crate::names;
 use crate::release;
 use crate::resume;
 use crate::settings::Settings;
@@ -97,9 +96,7 @@ pub async fn deploy(
     let held = cancellation
         .unless_cancelled(lock::acquire(
             &clients.workflow,
-            &settings.landing_zone,
-            &settings.base,
-            &settings.env_file,
+            settings,
             &owner,
             deadline,
             journal,
@@ -200,7 +197,9 @@ async fn locked(
 ) -> Result<(), Failure> {
     let workflow = &clients.workflow;
     let lz = &settings.landing_zone;
-    let branch = names::deploy_branch(&settings.env_file, &settings.tag);
+    let branch = settings
+        .branches
+        .deploy_branch(&settings.env_file, &settings.tag);
     let ours = workflow
         .pulls(lz, Some(&branch), &settings.base, "all")
         .await
@@ -277,6 +276,7 @@ async fn locked(
         &edited,
         &edit.previous,
         &ours,
+        signer,
         journal,
     )
     .await
@@ -395,6 +395,7 @@ async fn validate_and_merge(
                     .map_err(at(Stage::Checks))?;
                 return Ok(true);
             }
+            Merge::Updated(new) => sha = new,
             Merge::HeadMoved(new) => {
                 journal.warn(
                     Stage::Merge,
@@ -494,6 +495,7 @@ async fn open_pull(
     edited: &[u8],
     previous: &str,
     ours: &[PullRequest],
+    signer: &Signer,
     journal: &mut Journal<'_, '_>,
 ) -> anyhow::Result<PullRequest> {
     let (lz, path) = (&settings.landing_zone, &settings.env_file);
@@ -508,15 +510,20 @@ async fn open_pull(
         }
         Some(found) => {
             let head = found.object.sha;
-            let parent_is_base = client
-                .git_commit(lz, &head)
-                .await?
-                .parents
-                .first()
-                .is_some_and(|parent| parent.sha == base_sha);
             let content = client.file(lz, path, &head).await?;
             let done = content.and_then(|file| file.bytes().ok()).as_deref() == Some(edited);
-            if parent_is_base && done {
+            // The change on the current base: one commit on it, or a branch an earlier run
+            // brought up to date by merging the base in, holding nothing else.
+            let on_base = done
+                && (client
+                    .git_commit(lz, &head)
+                    .await?
+                    .parents
+                    .first()
+                    .is_some_and(|parent| parent.sha == base_sha)
+                    || guard::holds_only_the_change(client, settings, signer, base_sha, &head)
+                        .await?);
+            if on_base {
                 journal.note(
                     Stage::PullRequest,
                     format!("branch {branch} already holds the change"),

@@ -107,14 +107,42 @@ pub async fn check(
     ))
 }
 
+/// Whether `head` is ahead of `base` (a commit of the base branch) and holds only this deploy's
+/// change: a deploy branch an earlier run brought up to date, safe to reuse.
+pub async fn holds_only_the_change(
+    client: &Client<Workflow>,
+    settings: &Settings,
+    signer: &Signer,
+    base: &str,
+    head: &str,
+) -> anyhow::Result<bool> {
+    let comparison = client.compare(&settings.landing_zone, base, head).await?;
+    Ok(comparison.status == "ahead"
+        && inspect_comparison(client, settings, signer, &comparison, head)
+            .await?
+            .is_empty())
+}
+
 async fn inspect(
     client: &Client<Workflow>,
     settings: &Settings,
     signer: &Signer,
     head: &str,
 ) -> anyhow::Result<Foreign> {
+    let comparison = client
+        .compare(&settings.landing_zone, &settings.base, head)
+        .await?;
+    inspect_comparison(client, settings, signer, &comparison, head).await
+}
+
+async fn inspect_comparison(
+    client: &Client<Workflow>,
+    settings: &Settings,
+    signer: &Signer,
+    comparison: &Comparison,
+    head: &str,
+) -> anyhow::Result<Foreign> {
     let lz = &settings.landing_zone;
-    let comparison = client.compare(lz, &settings.base, head).await?;
     let mut foreign = Foreign::default();
     for file in comparison
         .files
@@ -126,7 +154,7 @@ async fn inspect(
             None => format!("{} ({})", file.filename, file.status),
         });
     }
-    if !env_file_changes_only_the_version(client, settings, &comparison, head).await? {
+    if !env_file_changes_only_the_version(client, settings, comparison, head).await? {
         foreign.files.push(format!(
             "{} (differs from its base by more than the {} line)",
             settings.env_file, settings.key

@@ -2,7 +2,7 @@
 //! service and a re-run finds it.
 //!
 //! Protocol. The lock of env file `F` is the file `.gantry-lock.json` on branch
-//! `gantry-lock/<F sanitised>`, holding `{owner, run_id, run_attempt, holder, run, expires}`
+//! `<lock-branch-prefix><F sanitised>` (default `gantry-lock/`), holding `{owner, run_id, run_attempt, holder, run, expires}`
 //! (unix seconds); the commit that writes it says the same in its message.
 //!
 //! Owner. The lock belongs to one *run*, not to a release: two runs of the same release (a
@@ -29,7 +29,7 @@
 //!   process.
 //! - **Release**: delete the branch, only if it still points at the commit this run wrote.
 //!
-//! Landing-zone workflows should ignore pushes to `gantry-lock/**`.
+//! Landing-zone workflows should ignore pushes to the lock prefix (`gantry-lock/**` by default).
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -40,6 +40,7 @@ use serde_json::json;
 
 use crate::journal::{Journal, Stage};
 use crate::names;
+use crate::settings::Settings;
 use crate::signer::Signer;
 
 /// The file that holds the lock on the lock branch.
@@ -142,17 +143,20 @@ fn now() -> u64 {
         .as_secs()
 }
 
-/// Takes the lock of `env_file`, waiting for another holder within `deadline`.
+/// Takes the lock of the settings' env file, waiting for another holder within `deadline`.
 pub async fn acquire(
     client: &Client<Workflow>,
-    repo: &RepoName,
-    base: &str,
-    env_file: &str,
+    settings: &Settings,
     owner: &Owner<'_>,
     deadline: Instant,
     journal: &mut Journal<'_, '_>,
 ) -> anyhow::Result<Lock> {
-    let branch = names::lock_branch(env_file);
+    let (repo, base, env_file) = (
+        &settings.landing_zone,
+        settings.base.as_str(),
+        settings.env_file.as_str(),
+    );
+    let branch = settings.branches.lock_branch(env_file);
     let mut wait = FIRST_WAIT;
     let mut last_seen = String::new();
     loop {

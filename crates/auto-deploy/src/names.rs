@@ -1,16 +1,92 @@
 //! Branch and lock names in the landing-zone repository: one deploy branch per env file and tag,
-//! one lock per env file. Names are sanitised for git, and a hash suffix keeps two inputs that
-//! sanitise alike (`v1+b` and `v1-b`) apart; they are only ever matched exactly or by full prefix.
+//! one lock per env file, under two prefixes a landing zone's rulesets can exempt. Names are
+//! sanitised for git, and a hash suffix keeps two inputs that sanitise alike (`v1+b` and `v1-b`)
+//! apart; they are only ever matched exactly or by full prefix.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-/// Prefix of every deploy branch.
-const DEPLOY_PREFIX: &str = "deploy";
-/// Prefix of every lock branch.
-const LOCK_PREFIX: &str = "gantry-lock";
+/// The default prefix of every deploy branch (input `deploy-branch-prefix`).
+pub const DEPLOY_PREFIX: &str = "deploy/";
+/// The default prefix of every lock branch (input `lock-branch-prefix`).
+pub const LOCK_PREFIX: &str = "gantry-lock/";
+
+/// The two branch prefixes, as given (each ends with `/` or is joined to the name as it is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Branches {
+    pub deploy: String,
+    pub lock: String,
+}
+
+impl Default for Branches {
+    fn default() -> Self {
+        Self {
+            deploy: DEPLOY_PREFIX.to_owned(),
+            lock: LOCK_PREFIX.to_owned(),
+        }
+    }
+}
+
+impl Branches {
+    /// `<deploy prefix><env>/` : every deploy branch of one env file starts with this.
+    pub fn deploy_prefix(&self, env_file: &str) -> String {
+        format!("{}{}/", self.deploy, env_id(env_file))
+    }
+
+    /// The deploy branch of one tag for one env file.
+    pub fn deploy_branch(&self, env_file: &str, tag: &str) -> String {
+        format!("{}{}", self.deploy_prefix(env_file), sanitise(tag))
+    }
+
+    /// The lock branch of one env file.
+    pub fn lock_branch(&self, env_file: &str) -> String {
+        format!("{}{}", self.lock, env_id(env_file))
+    }
+}
+
+/// Why a branch prefix is refused: the prefixes become the start of branch names, so they must
+/// be valid there, and neither may hold the other's branches (a deploy branch is never a lock).
+pub fn check_prefixes(branches: &Branches) -> Result<(), (&'static str, String)> {
+    for (input, prefix) in [
+        ("deploy-branch-prefix", &branches.deploy),
+        ("lock-branch-prefix", &branches.lock),
+    ] {
+        let valid = !prefix.is_empty()
+            && !prefix.starts_with(['/', '.', '-'])
+            && !prefix.contains("//")
+            && !prefix.contains("..")
+            && !prefix.contains("/.")
+            && !prefix.split('/').any(|part| part.ends_with(".lock"))
+            && prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'));
+        if !valid {
+            return Err((
+                input,
+                format!(
+                    "`{prefix}` cannot start a branch name; use letters, digits, `.`, `_`, `-` and `/` (no leading `/`, `.` or `-`, no `..`, `//` or part ending in `.lock`), like `{}`",
+                    if input == "deploy-branch-prefix" {
+                        DEPLOY_PREFIX
+                    } else {
+                        LOCK_PREFIX
+                    }
+                ),
+            ));
+        }
+    }
+    if branches.deploy.starts_with(&branches.lock) || branches.lock.starts_with(&branches.deploy) {
+        return Err((
+            "lock-branch-prefix",
+            format!(
+                "`{}` and deploy-branch-prefix `{}` overlap; give locks and deploy branches prefixes where neither starts the other",
+                branches.lock, branches.deploy
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// A git-safe form of `text`: letters, digits, `.`, `_`, `-`; anything else becomes `-`; a short
 /// hash of the original is appended when anything had to change.
@@ -52,20 +128,6 @@ pub fn env_id(env_file: &str) -> String {
     sanitise(&env_file.replace('/', "-"))
 }
 
-/// `deploy/<env>/` : every deploy branch of one env file starts with this.
-pub fn deploy_prefix(env_file: &str) -> String {
-    format!("{DEPLOY_PREFIX}/{}/", env_id(env_file))
-}
-
-/// The deploy branch of one tag for one env file.
-pub fn deploy_branch(env_file: &str, tag: &str) -> String {
-    format!("{}{}", deploy_prefix(env_file), sanitise(tag))
-}
-
-/// The lock branch of one env file.
-pub fn lock_branch(env_file: &str) -> String {
-    format!("{LOCK_PREFIX}/{}", env_id(env_file))
-}
 
 #[cfg(test)]
 mod tests {
@@ -73,14 +135,44 @@ mod tests {
 
     #[test]
     fn plain_names_stay_readable() {
+        let branches = Branches::default();
         assert_eq!(
-            deploy_branch("deploy/preprod.env", "v1.2.3"),
+            branches.deploy_branch("deploy/preprod.env", "v1.2.3"),
             "deploy/deploy-preprod.env/v1.2.3"
         );
         assert_eq!(
-            lock_branch("deploy/prod.env"),
+            branches.lock_branch("deploy/prod.env"),
             "gantry-lock/deploy-prod.env"
         );
+        let exempt = Branches {
+            deploy: "bots/gantry/deploy-".to_owned(),
+            lock: "bots/gantry/lock-".to_owned(),
+        };
+        assert_eq!(
+            exempt.deploy_branch("api.env", "v1"),
+            "bots/gantry/deploy-api.env/v1"
+        );
+        assert_eq!(exempt.lock_branch("api.env"), "bots/gantry/lock-api.env");
+        assert_eq!(check_prefixes(&exempt), Ok(()));
+    }
+
+    #[test]
+    fn prefixes_that_cannot_start_a_branch_or_overlap_are_refused() {
+        let with = |deploy: &str, lock: &str| {
+            check_prefixes(&Branches {
+                deploy: deploy.to_owned(),
+                lock: lock.to_owned(),
+            })
+            .map_err(|(input, _)| input)
+        };
+        assert_eq!(with("", "l/"), Err("deploy-branch-prefix"));
+        assert_eq!(with("/d", "l/"), Err("deploy-branch-prefix"));
+        assert_eq!(with("d/../x", "l/"), Err("deploy-branch-prefix"));
+        assert_eq!(with("d/", "l o/"), Err("lock-branch-prefix"));
+        assert_eq!(with("d/", "l:/"), Err("lock-branch-prefix"));
+        assert_eq!(with("d.lock/", "l/"), Err("deploy-branch-prefix"));
+        assert_eq!(with("gantry/", "gantry/lock/"), Err("lock-branch-prefix"));
+        assert_eq!(with("gantry/deploy/", "gantry/lock/"), Ok(()));
     }
 
     #[test]

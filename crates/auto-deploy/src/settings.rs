@@ -7,6 +7,7 @@ use gantry_github::{BotToken, ClientConfig, RepoName, WorkflowToken};
 use gantry_runner::{ActionError, Inputs, NetworkSettings, Step, env_vars};
 
 use crate::lock::Run;
+use crate::names::{self, Branches};
 
 /// How the deployed version is recognised in the verify-url response.
 #[derive(Debug, Clone)]
@@ -48,6 +49,8 @@ pub struct Settings {
     pub skip_merge: bool,
     pub allow_downgrade: bool,
     pub merge_method: String,
+    /// Where deploy branches and locks live in the landing zone.
+    pub branches: Branches,
     pub required_checks: Vec<String>,
     pub delete_branch: bool,
     pub promote: bool,
@@ -139,6 +142,17 @@ impl Settings {
         let (require_origin, allow_downgrade, delete_branch, promote, required_checks, base) =
             settings;
         repo_path("base-branch", &base)?;
+        let defaults = Branches::default();
+        let branches = Branches {
+            deploy: inputs
+                .get("deploy-branch-prefix")
+                .map_or(defaults.deploy, str::to_owned),
+            lock: inputs
+                .get("lock-branch-prefix")
+                .map_or(defaults.lock, str::to_owned),
+        };
+        names::check_prefixes(&branches)
+            .map_err(|(input, message)| ActionError::input(input, message))?;
         let release_authors = release_authors(inputs, require_origin)?;
         let release_branch = inputs.get("release-branch").map(str::to_owned);
         if let Some(branch) = &release_branch {
@@ -219,6 +233,7 @@ impl Settings {
             skip_merge,
             allow_downgrade,
             merge_method,
+            branches,
             required_checks,
             delete_branch,
             promote,

@@ -98,6 +98,16 @@ pub static SPEC: ActionSpec = ActionSpec {
             "Check names (one per line) that must appear on the pull request before it counts as validated; every check that appears must pass either way",
         ),
         InputSpec::optional(
+            "deploy-branch-prefix",
+            "deploy/",
+            "Start of every deploy branch's name in the landing zone (<prefix><env file>/<tag>); exempt it from rulesets that restrict branch creation or updates",
+        ),
+        InputSpec::optional(
+            "lock-branch-prefix",
+            "gantry-lock/",
+            "Start of every lock branch's name in the landing zone (<prefix><env file>); exempt it from rulesets that restrict branch creation, updates or deletion, and from the landing zone's CI triggers",
+        ),
+        InputSpec::optional(
             "delete-branch",
             "true",
             "Delete the deploy branch after the merge",

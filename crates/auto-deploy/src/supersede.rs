@@ -7,7 +7,6 @@ use gantry_github::models::PullRequest;
 use gantry_github::{Client, Workflow};
 
 use crate::journal::{Journal, Stage};
-use crate::names;
 use crate::settings::Settings;
 
 /// Comments on and closes every other open deploy pull request of `settings.env_file`.
@@ -19,7 +18,7 @@ pub async fn close_older(
     journal: &mut Journal<'_, '_>,
 ) -> anyhow::Result<()> {
     let lz = &settings.landing_zone;
-    let prefix = names::deploy_prefix(&settings.env_file);
+    let prefix = settings.branches.deploy_prefix(&settings.env_file);
     let open = client.pulls(lz, None, &settings.base, "open").await?;
     for old in open
         .iter()

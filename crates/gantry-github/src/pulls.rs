@@ -99,6 +99,22 @@ impl Client<Workflow> {
         reply.json(&request_line(&Method::PATCH, &path))
     }
 
+    /// Asks GitHub to merge the base branch into the pull request's head branch, only if the head
+    /// is still `expected_head_sha` (422 otherwise). GitHub answers 202 and moves the head soon
+    /// after: read the pull request until its head changes.
+    pub async fn update_branch(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        expected_head_sha: &str,
+    ) -> Result<(), GithubError> {
+        let path = format!("{}/pulls/{number}/update-branch", repo.path());
+        let body = json!({ "expected_head_sha": expected_head_sha });
+        self.send(Method::PUT, &path, Some(&body), Mode::Idempotent)
+            .await
+            .map(drop)
+    }
+
     /// Comments on a pull request; after an unknown outcome an identical comment is it.
     pub async fn comment(
         &self,

@@ -182,6 +182,9 @@ pub struct ProtectionSpec {
     pub required_approvals: u32,
     /// Require the head to contain the base branch ("require branches to be up to date").
     pub strict: bool,
+    /// "Dismiss stale pull request approvals when new commits are pushed": every change of the
+    /// head dismisses the approvals given so far.
+    pub dismiss_stale_reviews: bool,
 }
 
 /// A simulated CI rule: when a pull request into `base` of `repo` is opened, reopened or its

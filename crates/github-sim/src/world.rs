@@ -816,6 +816,7 @@ impl World {
         };
         let mut synced = Vec::new();
         if let Some(r) = self.repos.get_mut(repo) {
+            let protection = &r.protection;
             for p in r.pulls.iter_mut().filter(|p| p.state == PullState::Open) {
                 if p.head_ref == branch
                     && let Some(sha) = new
@@ -823,6 +824,14 @@ impl World {
                     p.head_sha = sha;
                     p.updated_at = now;
                     p.mergeable_pending = true;
+                    if protection
+                        .get(&p.base_ref)
+                        .is_some_and(|rules| rules.dismiss_stale_reviews)
+                    {
+                        for review in p.reviews.iter_mut().filter(|r| r.state == "APPROVED") {
+                            review.state = "DISMISSED".to_owned();
+                        }
+                    }
                     synced.push((p.number, p.base_ref.clone(), sha));
                 }
                 if p.base_ref == branch {

@@ -16,6 +16,15 @@ def expect_status(status, fn):
     raise AssertionError(f"expected HTTP {status}, but the call succeeded")
 
 
+def settled(repo, number):
+    """The pull request once GitHub has computed its mergeability (the first read starts it)."""
+    for _ in range(20):
+        pull = repo.get_pull(number)
+        if pull.mergeable is not None:
+            return pull
+    raise AssertionError(f"#{number}: mergeable never settled")
+
+
 def main(url):
     gh = lambda token: Github(base_url=url, auth=Auth.Token(token), retry=None)
     alice, bob, app = gh("alice-token"), gh("bob-token"), gh("app-token")
@@ -74,6 +83,23 @@ def main(url):
         app.get_repo("acme/service").create_check_run(name="test (ubuntu, 3.11)", head_sha=tip, status="completed", conclusion="success")
     runs = one_per_page.get_repo("acme/service").get_commit(tip).get_check_runs(check_name="test (ubuntu, 3.11)", filter="all")
     assert [r.name for r in runs] == ["test (ubuntu, 3.11)"] * 3
+    # A base that requires up-to-date branches and dismisses stale approvals: the base moves,
+    # the pull request is behind; update-branch merges the base in, which dismisses the approval.
+    repo.create_git_ref("refs/heads/hotfix", repo.get_branch("release").commit.sha)
+    repo.create_file("hotfix.txt", "fix", "fix\n", branch="hotfix")
+    fix = repo.create_pull(title="Hotfix", body="", head="hotfix", base="release")
+    bob.get_repo("acme/service").get_pull(fix.number).create_review(event="APPROVE")
+    repo.create_file("other.txt", "other", "other\n", branch="release")
+    fix = settled(repo, fix.number)
+    assert fix.mergeable_state == "behind", fix.mergeable_state
+    expect_status(405, lambda: fix.merge(sha=fix.head.sha))
+    assert fix.update_branch(expected_head_sha=fix.head.sha)
+    fix = settled(repo, fix.number)
+    assert [r.state for r in fix.get_reviews()] == ["DISMISSED"]
+    assert fix.mergeable_state == "blocked", fix.mergeable_state
+    bob.get_repo("acme/service").get_pull(fix.number).create_review(event="APPROVE")
+    assert settled(repo, fix.number).mergeable_state == "clean"
+    assert fix.merge(sha=fix.head.sha).merged
     print("ALL FLOWS OK")
 
 

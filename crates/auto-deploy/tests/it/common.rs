@@ -112,14 +112,20 @@ pub fn prerelease(sim: &SimHandle, tag: &str, automated: bool) {
 
 /// Adds the release of `tag` as `author` wrote it, with the origin marker when `automated`.
 pub fn prerelease_by(sim: &SimHandle, tag: &str, automated: bool, author: &str) {
+    prerelease_in(sim, SOURCE, tag, automated, author);
+}
+
+/// Adds the release of `tag` in `repo` as `author` wrote it, with the origin marker when
+/// `automated`.
+pub fn prerelease_in(sim: &SimHandle, repo: &str, tag: &str, automated: bool, author: &str) {
     sim.world(|w| {
-        let sha = w.repos[SOURCE]
+        let sha = w.repos[repo]
             .resolve(&w.objects, tag)
             .expect("tag exists")
             .hex();
         let origin = gantry_github::Origin {
             tool: "create-prerelease".to_owned(),
-            repository: SOURCE.to_owned(),
+            repository: repo.to_owned(),
             sha,
             run_id: Some("1".to_owned()),
             workflow: None,
@@ -132,7 +138,7 @@ pub fn prerelease_by(sim: &SimHandle, tag: &str, automated: bool, author: &str) 
         let id = w.next_id();
         let author = w.identity_by_login(author).expect("author").id;
         let now = w.clock.now_secs();
-        let repo = w.repos.get_mut(SOURCE).expect("source repo");
+        let repo = w.repos.get_mut(repo).expect("source repo");
         repo.releases.retain(|r| r.tag_name != tag);
         repo.releases.push(Release {
             id,

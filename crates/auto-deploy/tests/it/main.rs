@@ -14,3 +14,4 @@ mod hardening;
 mod lock;
 mod provenance;
 mod reruns;
+mod shared;
