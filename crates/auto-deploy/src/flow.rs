@@ -210,7 +210,7 @@ async fn locked(
         .await
         .map_err(at(Stage::Edit))?;
     outcome.previous = Some(edit.previous.clone());
-    let Some(edited) = edit.edited else {
+    let Some(edited) = edit.edited.clone() else {
         outcome.deployed = Some(settings.version.clone());
         // Already at the version: merged by an earlier run of this release (continue with
         // verification and clean-up), or by something else (nothing to do). With skip-merge no
@@ -267,20 +267,9 @@ async fn locked(
     outcome.deployed = Some(settings.version.clone());
 
     // Step 5: branch, commit, pull request, superseded ones closed.
-    let pull = open_pull(
-        workflow,
-        settings,
-        &branch,
-        &edit.base_sha,
-        &edit.blob,
-        &edited,
-        &edit.previous,
-        &ours,
-        signer,
-        journal,
-    )
-    .await
-    .map_err(at(Stage::PullRequest))?;
+    let pull = open_pull(workflow, settings, &branch, &edit, &edited, &ours, signer, journal)
+        .await
+        .map_err(at(Stage::PullRequest))?;
     outcome.pr = Some((pull.number, pull.html_url.clone()));
     supersede::close_older(workflow, settings, &branch, &pull, journal)
         .await
@@ -490,15 +479,18 @@ async fn open_pull(
     client: &Client<Workflow>,
     settings: &Settings,
     branch: &str,
-    base_sha: &str,
-    blob: &str,
+    edit: &Edit,
     edited: &[u8],
-    previous: &str,
     ours: &[PullRequest],
     signer: &Signer,
     journal: &mut Journal<'_, '_>,
 ) -> anyhow::Result<PullRequest> {
     let (lz, path) = (&settings.landing_zone, &settings.env_file);
+    let (base_sha, blob, previous) = (
+        edit.base_sha.as_str(),
+        edit.blob.as_str(),
+        edit.previous.as_str(),
+    );
     let name = format!("heads/{branch}");
     let fresh = match client.git_ref(lz, &name).await? {
         None => {
@@ -510,20 +502,7 @@ async fn open_pull(
         }
         Some(found) => {
             let head = found.object.sha;
-            let content = client.file(lz, path, &head).await?;
-            let done = content.and_then(|file| file.bytes().ok()).as_deref() == Some(edited);
-            // The change on the current base: one commit on it, or a branch an earlier run
-            // brought up to date by merging the base in, holding nothing else.
-            let on_base = done
-                && (client
-                    .git_commit(lz, &head)
-                    .await?
-                    .parents
-                    .first()
-                    .is_some_and(|parent| parent.sha == base_sha)
-                    || guard::holds_only_the_change(client, settings, signer, base_sha, &head)
-                        .await?);
-            if on_base {
+            if holds_the_change(client, settings, signer, base_sha, &head, edited).await? {
                 journal.note(
                     Stage::PullRequest,
                     format!("branch {branch} already holds the change"),
@@ -599,6 +578,31 @@ async fn open_pull(
         format!("opened #{}: {}", pull.number, pull.html_url),
     );
     Ok(pull)
+}
+
+/// Whether the deploy branch at `head` holds the change on the current base: one commit on it,
+/// or a branch an earlier run brought up to date by merging the base in, holding nothing else.
+async fn holds_the_change(
+    client: &Client<Workflow>,
+    settings: &Settings,
+    signer: &Signer,
+    base_sha: &str,
+    head: &str,
+    edited: &[u8],
+) -> anyhow::Result<bool> {
+    let lz = &settings.landing_zone;
+    let content = client.file(lz, &settings.env_file, head).await?;
+    if content.and_then(|file| file.bytes().ok()).as_deref() != Some(edited) {
+        return Ok(false);
+    }
+    let parent_is_base = client
+        .git_commit(lz, head)
+        .await?
+        .parents
+        .first()
+        .is_some_and(|parent| parent.sha == base_sha);
+    Ok(parent_is_base
+        || guard::holds_only_the_change(client, settings, signer, base_sha, head).await?)
 }
 
 /// The data an earlier run wrote into the pull request body.

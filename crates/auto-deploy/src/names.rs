@@ -58,7 +58,11 @@ pub fn check_prefixes(branches: &Branches) -> Result<(), (&'static str, String)>
             && !prefix.contains("//")
             && !prefix.contains("..")
             && !prefix.contains("/.")
-            && !prefix.split('/').any(|part| part.ends_with(".lock"))
+            && !prefix.split('/').any(|part| {
+                Path::new(part)
+                    .extension()
+                    .is_some_and(|extension| extension.eq_ignore_ascii_case("lock"))
+            })
             && prefix
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'));

@@ -829,7 +829,7 @@ impl World {
                         .is_some_and(|rules| rules.dismiss_stale_reviews)
                     {
                         for review in p.reviews.iter_mut().filter(|r| r.state == "APPROVED") {
-                            review.state = "DISMISSED".to_owned();
+                            "DISMISSED".clone_into(&mut review.state);
                         }
                     }
                     synced.push((p.number, p.base_ref.clone(), sha));

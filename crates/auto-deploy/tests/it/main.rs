@@ -14,4 +14,5 @@ mod hardening;
 mod lock;
 mod provenance;
 mod reruns;
+mod scaling;
 mod shared;

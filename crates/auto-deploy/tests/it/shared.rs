@@ -3,6 +3,7 @@
 //! puts the others behind; each deploy brings its pull request up to date, waits for the checks
 //! of the new head and merges, so all of them deploy.
 
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use gantry_testkit::Transcript;
@@ -22,29 +23,55 @@ fn env_text(version: &str) -> String {
     format!("# owned by svc\nexport IMAGE_VERSION={version}\nexport REPLICAS=2\n")
 }
 
-/// `services` service repositories, each with the prerelease v1.1.0, and one landing zone whose
-/// `main` requires the `test` check (taking `ci_ms` simulated ms), one approval, and branches up
-/// to date; `dismiss_stale` dismisses approvals when the head changes.
-pub fn shared_world(services: usize, ci_ms: u64, dismiss_stale: bool) -> SimHandle {
-    let repos: String = (0..services)
-        .map(|i| {
-            format!(
-                "  - name: acme/svc{i}\n    branches: {{ main: {{ files: {{ README.md: svc{i} }} }} }}\n    tags: {{ v1.1.0: main }}\n"
-            )
-        })
-        .collect();
-    let files: String = (0..services)
-        .map(|i| {
-            format!(
-                "          {}: {}\n",
+/// A landing zone shared by `services` service repositories, each with the prerelease v1.1.0:
+/// `main` requires the `test` check (taking `ci_ms` simulated ms) and one approval.
+#[derive(Clone, Copy)]
+pub struct Shared {
+    pub services: usize,
+    pub ci_ms: u64,
+    /// "Require branches to be up to date before merging".
+    pub strict: bool,
+    /// "Dismiss stale pull request approvals when new commits are pushed".
+    pub dismiss_stale: bool,
+    /// Simulated time per real time.
+    pub scale: u32,
+}
+
+impl Shared {
+    pub fn strict(services: usize, ci_ms: u64) -> Self {
+        Self {
+            services,
+            ci_ms,
+            strict: true,
+            dismiss_stale: false,
+            scale: 10,
+        }
+    }
+
+    pub fn start(self) -> SimHandle {
+        let Self {
+            services,
+            ci_ms,
+            strict,
+            dismiss_stale,
+            scale,
+        } = self;
+        let (mut repos, mut files) = (String::new(), String::new());
+        for i in 0..services {
+            let _ = writeln!(
+                repos,
+                "  - name: acme/svc{i}\n    branches: {{ main: {{ files: {{ README.md: svc{i} }} }} }}\n    tags: {{ v1.1.0: main }}"
+            );
+            let _ = writeln!(
+                files,
+                "          {}: {}",
                 env_file(i),
                 serde_json::to_string(&env_text("v1.0.0")).unwrap()
-            )
-        })
-        .collect();
-    let world = format!(
-        r"
-clock: {{ scale: 10 }}
+            );
+        }
+        let world = format!(
+            r"
+clock: {{ scale: {scale} }}
 identities:
   - {{ login: github-actions, kind: github_token, tokens: [{WORKFLOW_TOKEN}] }}
   - {{ login: {BOT}, kind: bot, tokens: [{BOT_TOKEN}] }}
@@ -57,23 +84,31 @@ repos:
         files:
           README.md: landing zone
 {files}    protection:
-      main: {{ required_checks: [test], required_approvals: 1, strict: true, dismiss_stale_reviews: {dismiss_stale} }}
+      main: {{ required_checks: [test], required_approvals: 1, strict: {strict}, dismiss_stale_reviews: {dismiss_stale} }}
 ci:
   - repo: {LZ}
     base: main
     checks:
       - {{ name: test, conclusion: success, after_ms: {ci_ms} }}
 "
-    );
-    let sim = SimHandle::spawn(World::from_yaml(&world).expect("world parses")).expect("sim");
-    for i in 0..services {
-        crate::common::prerelease_in(&sim, &format!("acme/svc{i}"), "v1.1.0", true, RELEASE_APP);
+        );
+        let sim =
+            SimHandle::spawn(World::from_yaml(&world).expect("world parses")).expect("sim");
+        for i in 0..services {
+            crate::common::prerelease_in(
+                &sim,
+                &format!("acme/svc{i}"),
+                "v1.1.0",
+                true,
+                RELEASE_APP,
+            );
+        }
+        sim
     }
-    sim
 }
 
 /// Service `i`'s deploy of v1.1.0.
-fn deploy(sim: &SimHandle, i: usize) -> gantry_testkit::ActionRun {
+pub fn deploy(sim: &SimHandle, i: usize) -> gantry_testkit::ActionRun {
     action(sim, "v1.1.0")
         .env("GITHUB_REPOSITORY", format!("acme/svc{i}"))
         .env("GITHUB_RUN_ID", format!("{}", 7000 + i))
@@ -83,7 +118,7 @@ fn deploy(sim: &SimHandle, i: usize) -> gantry_testkit::ActionRun {
 }
 
 /// Runs every service's deploy at once.
-fn deploy_all(sim: &SimHandle, services: usize) -> Vec<Transcript> {
+pub fn deploy_all(sim: &SimHandle, services: usize) -> Vec<Transcript> {
     std::thread::scope(|scope| {
         let runs: Vec<_> = (0..services)
             .map(|i| scope.spawn(move || deploy(sim, i).run()))
@@ -96,7 +131,7 @@ fn deploy_all(sim: &SimHandle, services: usize) -> Vec<Transcript> {
 
 /// Every env file holds its own service's new version and nothing else changed; no deploy or
 /// lock branch is left; every pull request was merged.
-fn assert_all_deployed(sim: &SimHandle, runs: &[Transcript]) {
+pub fn assert_all_deployed(sim: &SimHandle, runs: &[Transcript]) {
     for (i, run) in runs.iter().enumerate() {
         assert_eq!(run.code, 0, "svc{i}: {}", run.render());
         assert_eq!(run.output("result"), "deployed", "svc{i}: {}", run.render());
@@ -124,7 +159,7 @@ fn updated(runs: &[Transcript]) -> usize {
 
 #[test]
 fn two_services_releasing_at_once_into_a_strict_landing_zone_both_deploy() {
-    let sim = shared_world(2, 10_000, false);
+    let sim = Shared::strict(2, 10_000).start();
     let runs = deploy_all(&sim, 2);
     assert_all_deployed(&sim, &runs);
     assert!(
@@ -137,7 +172,11 @@ fn two_services_releasing_at_once_into_a_strict_landing_zone_both_deploy() {
 #[test]
 fn six_services_releasing_at_once_into_a_strict_landing_zone_that_dismisses_stale_approvals_all_deploy()
  {
-    let sim = shared_world(6, 10_000, true);
+    let sim = Shared {
+        dismiss_stale: true,
+        ..Shared::strict(6, 10_000)
+    }
+    .start();
     let runs = deploy_all(&sim, 6);
     assert_all_deployed(&sim, &runs);
     assert!(updated(&runs) >= 1, "{}", runs[0].render());
@@ -157,7 +196,7 @@ fn six_services_releasing_at_once_into_a_strict_landing_zone_that_dismisses_stal
 #[test]
 fn a_deploy_killed_while_waiting_on_its_updated_head_is_finished_by_its_re_run() {
     let day = Duration::from_secs(86_400);
-    let sim = shared_world(2, day.as_millis().try_into().unwrap(), false);
+    let sim = Shared::strict(2, day.as_millis().try_into().unwrap()).start();
     let step = deploy(&sim, 0).start_as_script(&gantry_testkit::generated_run_line("auto-deploy"));
     wait_until("the pull request", || !pulls(&sim).is_empty());
     // Another service's change lands on main while the checks run.
@@ -209,7 +248,7 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 /// put every branch the deploy makes there.
 #[test]
 fn deploy_and_lock_branches_are_made_under_the_prefixes_given() {
-    let sim = shared_world(1, 1_000, false);
+    let sim = Shared::strict(1, 1_000).start();
     let run = deploy(&sim, 0)
         .input("deploy-branch-prefix", "bots/gantry/deploy-")
         .input("lock-branch-prefix", "bots/gantry/lock-")
