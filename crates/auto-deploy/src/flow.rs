@@ -267,9 +267,11 @@ async fn locked(
     outcome.deployed = Some(settings.version.clone());
 
     // Step 5: branch, commit, pull request, superseded ones closed.
-    let pull = open_pull(workflow, settings, &branch, &edit, &edited, &ours, signer, journal)
-        .await
-        .map_err(at(Stage::PullRequest))?;
+    let pull = open_pull(
+        workflow, settings, &branch, &edit, &edited, &ours, signer, journal,
+    )
+    .await
+    .map_err(at(Stage::PullRequest))?;
     outcome.pr = Some((pull.number, pull.html_url.clone()));
     supersede::close_older(workflow, settings, &branch, &pull, journal)
         .await

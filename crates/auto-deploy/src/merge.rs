@@ -54,10 +54,9 @@ pub async fn approve_and_merge(
         sha,
         method,
     } = *target;
-    let reviews = bot
-        .reviews(repo, number)
-        .await
-        .with_context(|| format!("failed to read the reviews of pull request #{number} in {repo}"))?;
+    let reviews = bot.reviews(repo, number).await.with_context(|| {
+        format!("failed to read the reviews of pull request #{number} in {repo}")
+    })?;
     if standing_approval(&reviews).is_some() {
         journal.note(
             Stage::Merge,

@@ -132,7 +132,6 @@ pub fn env_id(env_file: &str) -> String {
     sanitise(&env_file.replace('/', "-"))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

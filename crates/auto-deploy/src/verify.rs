@@ -33,12 +33,9 @@ pub async fn verify(
     loop {
         polls += 1;
         let seen = probe(&client, &verify.url, &verify.matcher).await;
-        let shows = seen
-            .as_ref()
-            .is_ok_and(|found| same_version(found, version));
-        let description = match &seen {
-            Ok(found) => format!("version {found:?}"),
-            Err(error) => error.clone(),
+        let (shows, description) = match &seen {
+            Ok(found) => compared(found, version),
+            Err(error) => (false, error.clone()),
         };
         if shows {
             streak += 1;
@@ -106,9 +103,20 @@ pub fn extract(matcher: &Matcher, body: &str) -> Option<String> {
 }
 
 /// Equal, ignoring a leading `v` on either side.
-fn same_version(found: &str, version: &str) -> bool {
-    let strip = |text: &str| text.trim().trim_start_matches(['v', 'V']).to_owned();
-    strip(found) == strip(version)
+/// Whether the served `found` names the deployed `version`, compared as versions (PEP 440,
+/// SemVer and OCI tag spellings of one version are equal: a Python service reports `2.4.0rc1`
+/// for the image `2.4.0-rc.1`), and how it reads in the log: with both forms when they differ.
+fn compared(found: &str, version: &str) -> (bool, String) {
+    let (same, forms) = gantry_version::same_version(found, version);
+    let description = match (forms, gantry_version::read_any(found)) {
+        (Some((served, deployed)), Some((key, _))) if served != deployed => format!(
+            "version {found:?} ({}, which is {key} in SemVer; compared with {version} ({}) as versions)",
+            served.name(),
+            deployed.name()
+        ),
+        _ => format!("version {found:?}"),
+    };
+    (same, description)
 }
 
 fn quote(body: &str) -> String {
@@ -137,7 +145,28 @@ mod tests {
             extract(&pattern, "ok\nversion: v2.0.0\n").as_deref(),
             Some("v2.0.0")
         );
-        assert!(same_version("v2.0.0", "2.0.0"));
-        assert!(!same_version("2.0.01", "2.0.0"));
+    }
+
+    #[test]
+    fn served_versions_are_compared_as_versions_and_the_forms_are_named() {
+        assert_eq!(
+            compared("v2.0.0", "2.0.0"),
+            (true, "version \"v2.0.0\"".to_owned())
+        );
+        assert!(!compared("2.0.01", "2.0.0").0);
+        assert_eq!(
+            compared("2.4.0rc1", "2.4.0-rc.1"),
+            (
+                true,
+                "version \"2.4.0rc1\" (PEP 440, which is 2.4.0-rc.1 in SemVer; compared with 2.4.0-rc.1 (SemVer) as versions)".to_owned()
+            )
+        );
+        assert_eq!(
+            compared("2.4.0rc2", "2.4.0-rc.1"),
+            (
+                false,
+                "version \"2.4.0rc2\" (PEP 440, which is 2.4.0-rc.2 in SemVer; compared with 2.4.0-rc.1 (SemVer) as versions)".to_owned()
+            )
+        );
     }
 }

@@ -9,7 +9,8 @@ mod report;
 mod settings;
 mod summary;
 pub mod tags;
-pub mod version;
+/// The PEP 440 ⇄ SemVer ⇄ OCI tag mapping ticgen applies.
+pub use gantry_version as version;
 
 use gantry_runner::{ActionError, ActionSpec, Annotation, InputSpec, OutputSpec, Outputs, Step};
 

@@ -394,6 +394,14 @@ pub fn service(body: impl Fn() -> String + Send + Sync + 'static) -> Service {
 /// A service that reports the `IMAGE_VERSION` of the pre-production env file on the landing
 /// zone's main branch, as a real deployment would after the merge.
 pub fn following_service(sim: &SimHandle) -> Service {
+    following_service_as(sim, str::to_owned)
+}
+
+/// As [`following_service`], reporting the version as `spell` writes it.
+pub fn following_service_as(
+    sim: &SimHandle,
+    spell: impl Fn(&str) -> String + Send + Sync + 'static,
+) -> Service {
     let control: github_sim::Control = (**sim).clone();
     service(move || {
         let text = control.world(|w| {
@@ -412,6 +420,6 @@ pub fn following_service(sim: &SimHandle) -> Service {
                     .to_owned()
             })
             .unwrap_or_default();
-        serde_json::json!({ "version": version }).to_string()
+        serde_json::json!({ "version": spell(&version) }).to_string()
     })
 }

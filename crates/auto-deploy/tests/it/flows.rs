@@ -219,7 +219,27 @@ fn a_finished_deploy_re_runs_as_a_no_op_and_a_rollback_opens_a_new_pull_request(
     assert_eq!(lz_text(&sim, PREPROD), "export IMAGE_VERSION=v1.4.0\n");
 }
 
+/// A Python service reports its PEP 440 version for the image tagged with the SemVer form.
+fn a_service_reporting_the_pep440_form_of_the_version_is_verified() {
+    let sim = sim();
+    let service = crate::common::following_service_as(&sim, |semver| semver.replace("-rc.", "rc"));
+    let run = action(&sim, "v1.4.0")
+        .input("image-version", "1.4.0-rc.1")
+        .input("verify-url", &service.url)
+        .run();
+    assert_deployed(&run);
+    assert_eq!(run.output("verified"), "true");
+    assert!(
+        run.stdout.contains(
+            "shows version \"1.4.0rc1\" (PEP 440, which is 1.4.0-rc.1 in SemVer; compared with 1.4.0-rc.1 (SemVer) as versions)"
+        ),
+        "{}",
+        run.render()
+    );
+}
+
 crate::stories!(
+    a_service_reporting_the_pep440_form_of_the_version_is_verified,
     a_prerelease_is_deployed_merged_verified_and_promoted,
     an_env_file_already_at_the_version_is_unchanged_without_a_pull_request,
     skip_merge_opens_the_prod_pull_request_waits_for_checks_and_stops,

@@ -52,7 +52,11 @@ fn every_bad_input_is_refused_with_exit_2_before_any_request() {
         ("landing-zone-repo", "../user", &[]),
         ("release-branch", "main/../../../user", &[]),
         ("deploy-branch-prefix", "../refs/tags/", &[]),
-        ("deploy-branch-prefix", "deploy\r::set-output name=pwned::yes", &[]),
+        (
+            "deploy-branch-prefix",
+            "deploy\r::set-output name=pwned::yes",
+            &[],
+        ),
         ("lock-branch-prefix", "locks.lock/", &[]),
         ("lock-branch-prefix", "deploy/locks/", &[]),
         ("release-authors", "", &[]),

@@ -38,7 +38,9 @@ fn requests_of(stdout: &str) -> u32 {
 
 /// The nearest-rank percentile `percent` of a sorted list.
 fn percentile(sorted: &[Duration], percent: usize) -> Duration {
-    let rank = (percent * sorted.len()).div_ceil(100).clamp(1, sorted.len());
+    let rank = (percent * sorted.len())
+        .div_ceil(100)
+        .clamp(1, sorted.len());
     sorted[rank - 1]
 }
 
@@ -58,7 +60,12 @@ fn peak_writes_per_minute(sim: &SimHandle) -> (String, usize) {
         .map(|(who, times)| {
             let peak = times
                 .iter()
-                .map(|start| times.iter().filter(|t| (*start..*start + 60).contains(t)).count())
+                .map(|start| {
+                    times
+                        .iter()
+                        .filter(|t| (*start..*start + 60).contains(t))
+                        .count()
+                })
                 .max()
                 .unwrap_or(0);
             (who, peak)
@@ -82,7 +89,10 @@ fn scenario(landing_zone: Shared, label: &str) {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("deploy")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("deploy"))
+            .collect()
     });
     let wall = started.elapsed();
     for (run, _) in &runs {

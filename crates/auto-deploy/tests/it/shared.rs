@@ -10,8 +10,8 @@ use gantry_testkit::Transcript;
 use github_sim::{SimHandle, World};
 
 use crate::common::{
-    BOT, BOT_TOKEN, LZ, RELEASE_APP, RELEASE_AUTHOR, WORKFLOW_TOKEN, action, lz_branches,
-    lz_file, pulls,
+    BOT, BOT_TOKEN, LZ, RELEASE_APP, RELEASE_AUTHOR, WORKFLOW_TOKEN, action, lz_branches, lz_file,
+    pulls,
 };
 
 /// The env file of service `i`.
@@ -92,8 +92,7 @@ ci:
       - {{ name: test, conclusion: success, after_ms: {ci_ms} }}
 "
         );
-        let sim =
-            SimHandle::spawn(World::from_yaml(&world).expect("world parses")).expect("sim");
+        let sim = SimHandle::spawn(World::from_yaml(&world).expect("world parses")).expect("sim");
         for i in 0..services {
             crate::common::prerelease_in(
                 &sim,
@@ -231,7 +230,11 @@ fn a_deploy_killed_while_waiting_on_its_updated_head_is_finished_by_its_re_run()
     let text = String::from_utf8(lz_file(&sim, "main", &env_file(0)).unwrap()).unwrap();
     assert_eq!(text, env_text("v1.1.0"));
     let other = String::from_utf8(lz_file(&sim, "main", &env_file(1)).unwrap()).unwrap();
-    assert_eq!(other, env_text("v1.0.1"), "the other service's change is kept");
+    assert_eq!(
+        other,
+        env_text("v1.0.1"),
+        "the other service's change is kept"
+    );
     assert_eq!(pulls(&sim).len(), 1);
     assert_eq!(lz_branches(&sim), Vec::<String>::new());
 }
@@ -267,7 +270,8 @@ fn deploy_and_lock_branches_are_made_under_the_prefixes_given() {
         "{refs:?}"
     );
     assert!(
-        refs.iter().all(|r| r.starts_with("refs/heads/bots/gantry/")),
+        refs.iter()
+            .all(|r| r.starts_with("refs/heads/bots/gantry/")),
         "{refs:?}"
     );
 }

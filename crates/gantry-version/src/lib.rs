@@ -290,6 +290,60 @@ fn local_segment(text: &str) -> Option<LocalSegment> {
     valid.then(|| LocalSegment::String(text.to_owned()))
 }
 
+/// The spelling a version was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    SemVer,
+    /// A SemVer with `+` written `_`, as [`oci_tag`] makes it.
+    OciTag,
+    Pep440,
+}
+
+impl Form {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SemVer => "SemVer",
+            Self::OciTag => "OCI tag",
+            Self::Pep440 => "PEP 440",
+        }
+    }
+}
+
+/// Reads a version written as SemVer, as an OCI tag or as PEP 440 (a leading `v` allowed, as in
+/// release tags) into its SemVer form, the key two spellings of one version share: `2.4.0rc1`,
+/// `2.4.0-rc.1` and `v2.4.0-rc.1` all read as `2.4.0-rc.1`; `1.0+abc` and `1.0.0_local.abc` as
+/// `1.0.0+local.abc`. `None` when no form reads it.
+pub fn read_any(text: &str) -> Option<(SemVer, Form)> {
+    let text = text.trim();
+    let bare = text.strip_prefix(['v', 'V']).unwrap_or(text);
+    if let Ok(semver) = SemVer::parse(bare) {
+        return Some((semver, Form::SemVer));
+    }
+    if bare.contains('_')
+        && is_oci_tag(bare)
+        && let Ok(semver) = SemVer::parse(&bare.replacen('_', "+", 1))
+    {
+        return Some((semver, Form::OciTag));
+    }
+    let pep440: Pep440 = bare.parse().ok()?;
+    Some((to_semver(&pep440), Form::Pep440))
+}
+
+/// Whether two spellings name the same version ([`read_any`] of both agree); with the forms
+/// each was read in, for a log line. Text no form reads is compared as it is (a leading `v` aside).
+pub fn same_version(a: &str, b: &str) -> (bool, Option<(Form, Form)>) {
+    match (read_any(a), read_any(b)) {
+        (Some((x, form_a)), Some((y, form_b))) => (x == y, Some((form_a, form_b))),
+        _ => {
+            let bare = |text: &str| {
+                let text = text.trim();
+                text.strip_prefix(['v', 'V']).unwrap_or(text).to_owned()
+            };
+            (bare(a) == bare(b), None)
+        }
+    }
+}
+
 /// A project version in the scheme of the manifest it came from.
 #[derive(Debug, Clone)]
 pub enum ProjectVersion {
@@ -360,5 +414,48 @@ impl ProjectVersion {
             }
             Self::SemVer(version) => SemVer::parse(tag).is_ok_and(|tagged| tagged == *version),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Form, same_version};
+
+    #[test]
+    fn spellings_of_one_version_are_the_same_version() {
+        let same = |a: &str, b: &str| same_version(a, b);
+        assert_eq!(
+            same("2.4.0rc1", "2.4.0-rc.1"),
+            (true, Some((Form::Pep440, Form::SemVer)))
+        );
+        assert_eq!(
+            same("v2.4.0-rc.1", "2.4.0rc1"),
+            (true, Some((Form::SemVer, Form::Pep440)))
+        );
+        assert_eq!(same("1.0", "v1.0.0").0, true);
+        assert_eq!(same("1.0.dev3", "1.0.0-0.dev.3").0, true);
+        assert_eq!(
+            same("1.0+abc.7", "1.0.0_local.abc.7"),
+            (true, Some((Form::Pep440, Form::OciTag)))
+        );
+        assert_eq!(same("1!2.0", "2.0.0_epoch.1").0, true);
+    }
+
+    #[test]
+    fn different_versions_differ_in_every_spelling() {
+        assert!(!same_version("2.4.0rc1", "2.4.0-rc.2").0);
+        assert!(!same_version("2.4.0rc1", "2.4.0").0);
+        assert!(
+            !same_version("1.0.post1", "1.0.0").0,
+            "build metadata is part of the key"
+        );
+        assert!(!same_version("1.0+abc", "1.0").0);
+    }
+
+    #[test]
+    fn text_no_form_reads_is_compared_as_it_is() {
+        assert_eq!(same_version("latest", "latest"), (true, None));
+        assert_eq!(same_version("vlatest", "latest"), (true, None));
+        assert_eq!(same_version("latest", "1.0.0"), (false, None));
     }
 }
