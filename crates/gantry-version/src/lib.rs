@@ -432,13 +432,13 @@ mod tests {
             same("v2.4.0-rc.1", "2.4.0rc1"),
             (true, Some((Form::SemVer, Form::Pep440)))
         );
-        assert_eq!(same("1.0", "v1.0.0").0, true);
-        assert_eq!(same("1.0.dev3", "1.0.0-0.dev.3").0, true);
+        assert!(same("1.0", "v1.0.0").0);
+        assert!(same("1.0.dev3", "1.0.0-0.dev.3").0);
         assert_eq!(
             same("1.0+abc.7", "1.0.0_local.abc.7"),
             (true, Some((Form::Pep440, Form::OciTag)))
         );
-        assert_eq!(same("1!2.0", "2.0.0_epoch.1").0, true);
+        assert!(same("1!2.0", "2.0.0_epoch.1").0);
     }
 
     #[test]
