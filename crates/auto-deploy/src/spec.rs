@@ -125,7 +125,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::optional(
             "verify-match",
             "/version",
-            "Where the version shows in the verify-url response: a JSON pointer (starting with /) whose value must equal it, or a regular expression whose first group (or whole match) must equal it",
+            "Where the version shows in the verify-url response: a JSON pointer (starting with /) whose value must be it, or a regular expression whose first group (or whole match) must be it. Compared as versions: the PEP 440, SemVer and OCI tag spellings of one version match (2.4.0rc1 is 2.4.0-rc.1)",
         ),
         InputSpec::optional(
             "verify-consecutive",
