@@ -10,7 +10,7 @@ mod template;
 use gantry_github::{Client, Workflow};
 use gantry_runner::{ActionError, ActionSpec, InputSpec, OutputSpec, Outputs, Step};
 
-pub use settings::{DEFAULT_TAG_PATTERN, Settings};
+pub use settings::Settings;
 
 /// Inputs and outputs of `create-prerelease`.
 pub static SPEC: ActionSpec = ActionSpec {
@@ -32,19 +32,24 @@ pub static SPEC: ActionSpec = ActionSpec {
             "Tag to release. Empty: the pushed tag (GITHUB_REF_NAME on a tag push)",
         ),
         InputSpec::optional(
+            "tag-prefix",
+            "v",
+            "What a tag may carry before the version, as ticgen's tag-prefix: with v, tag v1.2.3 or 1.2.3 releases version 1.2.3; api-v for per-service tags in a monorepo (api-v2.4.0rc1). {version} and prerelease: auto read the version after it",
+        ),
+        InputSpec::optional(
             "tag-pattern",
-            DEFAULT_TAG_PATTERN,
-            "Regular expression the tag must match. Default: SemVer 2.0 with an optional v prefix",
+            "",
+            "Regular expression the tag must match. Empty: tag-prefix (optional) followed by a version, SemVer (1.2.3-rc.1) or PEP 440 (1.2.3rc1)",
         ),
         InputSpec::optional(
             "prerelease",
             "true",
-            "true: mark the release as a prerelease; false: a full release; auto: a prerelease only when the version has a pre-release part (-rc.1, -beta, 1.0a1, -pr.7)",
+            "true: mark the release as a prerelease; false: a full release; auto: a prerelease only when the version after tag-prefix has a pre-release part (-rc.1, -beta, 1.0a1, 1.0.dev3, -pr.7)",
         ),
         InputSpec::optional(
             "name",
             "{tag}",
-            "Release title template. Placeholders: {tag}, {version} (tag without the v prefix), {repository}, {sha}",
+            "Release title template. Placeholders: {tag}, {version} (tag without tag-prefix), {repository}, {sha}",
         ),
         InputSpec::optional(
             "body",

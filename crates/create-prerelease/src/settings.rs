@@ -9,9 +9,6 @@ use regex::Regex;
 
 use crate::template::Template;
 
-/// SemVer 2.0 (semver.org's regular expression) with an optional `v` prefix.
-pub const DEFAULT_TAG_PATTERN: &str = r"^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-((0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(\.(0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?(\+([0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*))?$";
-
 /// Whether the release is a prerelease.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PrereleasePolicy {
@@ -33,6 +30,8 @@ pub enum OnExisting {
 pub struct Settings {
     pub repo: RepoName,
     pub tag: String,
+    /// What the tag may carry before the version (`v`; `api-v` for per-service tags).
+    pub tag_prefix: String,
     pub prerelease: PrereleasePolicy,
     pub name: Template,
     pub body: Option<Template>,
@@ -54,16 +53,18 @@ impl Settings {
                 "is empty; pass a token that may create releases (contents: write)",
             )
         })?;
-        let pattern_text = inputs
+        let tag_prefix = inputs.get("tag-prefix").unwrap_or_default().to_owned();
+        let pattern = inputs
             .get("tag-pattern")
-            .unwrap_or(DEFAULT_TAG_PATTERN)
-            .to_owned();
-        let pattern = Regex::new(&pattern_text).map_err(|error| {
-            ActionError::input(
-                "tag-pattern",
-                format!("is not a valid regular expression: {error}"),
-            )
-        })?;
+            .map(|text| {
+                Regex::new(text).map_err(|error| {
+                    ActionError::input(
+                        "tag-pattern",
+                        format!("is not a valid regular expression: {error}"),
+                    )
+                })
+            })
+            .transpose()?;
         let prerelease = choice(
             inputs,
             "prerelease",
@@ -111,13 +112,24 @@ impl Settings {
         };
         let tag = tag.strip_prefix("refs/tags/").unwrap_or(&tag).to_owned();
         check_tag_path(&tag)?;
-        if !pattern.is_match(&tag) {
-            return Err(ActionError::input(
-                "tag",
-                format!(
-                    "`{tag}` does not match tag-pattern `{pattern_text}`; push a tag like v1.2.3 or change tag-pattern"
-                ),
-            ));
+        match &pattern {
+            Some(pattern) if !pattern.is_match(&tag) => {
+                return Err(ActionError::input(
+                    "tag",
+                    format!(
+                        "`{tag}` does not match tag-pattern `{pattern}`; push a tag like v1.2.3 or change tag-pattern"
+                    ),
+                ));
+            }
+            None if gantry_version::parse_any(without_prefix(&tag, &tag_prefix)).is_none() => {
+                return Err(ActionError::input(
+                    "tag",
+                    format!(
+                        "`{tag}` is not a version after tag-prefix `{tag_prefix}`: push a tag like {tag_prefix}1.2.3, {tag_prefix}1.2.3-rc.1 (SemVer) or {tag_prefix}1.2.3rc1 (PEP 440), set tag-prefix to what your tags carry before the version, or set tag-pattern"
+                    ),
+                ));
+            }
+            _ => {}
         }
         let repo_text = explicit_repo
             .or_else(|| context.repository.clone())
@@ -135,6 +147,7 @@ impl Settings {
         Ok(Self {
             repo,
             tag,
+            tag_prefix,
             prerelease,
             name,
             body,
@@ -148,9 +161,9 @@ impl Settings {
         })
     }
 
-    /// The tag without its `v` prefix.
+    /// The tag without its prefix.
     pub fn version(&self) -> &str {
-        self.tag.strip_prefix('v').unwrap_or(&self.tag)
+        without_prefix(&self.tag, &self.tag_prefix)
     }
 
     /// Whether the release should be a prerelease.
@@ -190,16 +203,15 @@ fn choice<T: Copy>(
         })
 }
 
-/// A SemVer pre-release part, or a PEP 440 pre/dev marker (`1.0a1`, `1.0rc2`, `1.0.dev3`).
+/// The tag without `prefix`, as ticgen's `tag-prefix` reads it: the prefix is optional.
+fn without_prefix<'a>(tag: &'a str, prefix: &str) -> &'a str {
+    tag.strip_prefix(prefix).unwrap_or(tag)
+}
+
+/// A SemVer pre-release part, or a PEP 440 pre/dev marker (`1.0a1`, `1.0rc2`, `1.0.dev3`); any
+/// spelling of the version ticgen reads (SemVer, OCI tag, PEP 440).
 pub fn version_is_prerelease(version: &str) -> bool {
-    if let Ok(parsed) = semver::Version::parse(version) {
-        return !parsed.pre.is_empty();
-    }
-    let pep440 = Regex::new(
-        r"(?i)^[0-9]+(\.[0-9]+)*[-_.]?(a|b|c|rc|alpha|beta|pre|preview|dev)[-_.]?[0-9]*",
-    )
-    .expect("valid regex");
-    pep440.is_match(version)
+    gantry_version::parse_any(version).is_some_and(|version| version.is_prerelease())
 }
 
 /// A tag is a path inside `refs/tags`: checked before any request so it cannot reach another

@@ -314,19 +314,30 @@ impl Form {
 /// `2.4.0-rc.1` and `v2.4.0-rc.1` all read as `2.4.0-rc.1`; `1.0+abc` and `1.0.0_local.abc` as
 /// `1.0.0+local.abc`. `None` when no form reads it.
 pub fn read_any(text: &str) -> Option<(SemVer, Form)> {
+    read(text).map(|(version, form)| (version.semver(), form))
+}
+
+/// A version written as SemVer, as an OCI tag or as PEP 440 (a leading `v` allowed), in the
+/// scheme it was written in: PEP 440 spellings keep PEP 440's own rules (its pre-release flag
+/// counts `.devN`, as pypa/packaging does).
+pub fn parse_any(text: &str) -> Option<ProjectVersion> {
+    read(text).map(|(version, _)| version)
+}
+
+fn read(text: &str) -> Option<(ProjectVersion, Form)> {
     let text = text.trim();
     let bare = text.strip_prefix(['v', 'V']).unwrap_or(text);
     if let Ok(semver) = SemVer::parse(bare) {
-        return Some((semver, Form::SemVer));
+        return Some((ProjectVersion::SemVer(semver), Form::SemVer));
     }
     if bare.contains('_')
         && is_oci_tag(bare)
         && let Ok(semver) = SemVer::parse(&bare.replacen('_', "+", 1))
     {
-        return Some((semver, Form::OciTag));
+        return Some((ProjectVersion::SemVer(semver), Form::OciTag));
     }
     let pep440: Pep440 = bare.parse().ok()?;
-    Some((to_semver(&pep440), Form::Pep440))
+    Some((ProjectVersion::Pep440(pep440), Form::Pep440))
 }
 
 /// Whether two spellings name the same version ([`read_any`] of both agree); with the forms

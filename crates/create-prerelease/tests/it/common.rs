@@ -33,6 +33,8 @@ repos:
       v1.2.3: main
       v1.3.0-rc.1: main
       not-a-version: main
+      api-v2.4.0rc1: main
+      api-v2.4.0: main
 ";
 
 pub fn sim() -> SimHandle {

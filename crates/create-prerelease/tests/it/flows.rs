@@ -151,6 +151,41 @@ fn prerelease_auto_follows_the_version() {
     assert_eq!(candidate.output("prerelease"), "true");
 }
 
+/// A monorepo's per-service tags: the version after `tag-prefix`, in PEP 440 here, decides the
+/// prerelease and fills `{version}`; a tag of another prefix is not a version.
+#[test]
+fn per_service_tags_are_read_after_their_prefix() {
+    let sim = sim();
+    let candidate = action(&sim, "api-v2.4.0rc1")
+        .input("tag-prefix", "api-v")
+        .input("prerelease", "auto")
+        .input("name", "api {version}")
+        .run();
+    assert_success(&candidate);
+    assert_eq!(candidate.output("prerelease"), "true");
+    let release = action(&sim, "api-v2.4.0")
+        .input("tag-prefix", "api-v")
+        .input("prerelease", "auto")
+        .input("name", "api {version}")
+        .run();
+    assert_success(&release);
+    assert_eq!(release.output("prerelease"), "false");
+    let mut names: Vec<String> = releases(&sim)
+        .iter()
+        .map(|r| r.name.clone().unwrap_or_default())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["api 2.4.0", "api 2.4.0rc1"]);
+    let without_prefix = action(&sim, "api-v2.4.0rc1").run();
+    assert_eq!(without_prefix.code, 2, "{}", without_prefix.render());
+    assert!(
+        without_prefix.errors()[0]
+            .starts_with("input `tag`: `api-v2.4.0rc1` is not a version after tag-prefix `v`"),
+        "{}",
+        without_prefix.render()
+    );
+}
+
 #[test]
 fn a_templated_body_is_used_and_compared() {
     let sim = sim();
@@ -191,7 +226,8 @@ fn a_tag_outside_the_pattern_is_rejected_before_any_request() {
     let run = action(&sim, "not-a-version").run();
     assert_eq!(run.code, 2);
     assert!(
-        run.errors()[0].starts_with("input `tag`: `not-a-version` does not match tag-pattern"),
+        run.errors()[0]
+            .starts_with("input `tag`: `not-a-version` is not a version after tag-prefix `v`"),
         "{}",
         run.render()
     );
