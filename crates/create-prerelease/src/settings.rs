@@ -112,25 +112,7 @@ impl Settings {
         };
         let tag = tag.strip_prefix("refs/tags/").unwrap_or(&tag).to_owned();
         check_tag_path(&tag)?;
-        match &pattern {
-            Some(pattern) if !pattern.is_match(&tag) => {
-                return Err(ActionError::input(
-                    "tag",
-                    format!(
-                        "`{tag}` does not match tag-pattern `{pattern}`; push a tag like v1.2.3 or change tag-pattern"
-                    ),
-                ));
-            }
-            None if gantry_version::parse_any(without_prefix(&tag, &tag_prefix)).is_none() => {
-                return Err(ActionError::input(
-                    "tag",
-                    format!(
-                        "`{tag}` is not a version after tag-prefix `{tag_prefix}`: push a tag like {tag_prefix}1.2.3, {tag_prefix}1.2.3-rc.1 (SemVer) or {tag_prefix}1.2.3rc1 (PEP 440), set tag-prefix to what your tags carry before the version, or set tag-pattern"
-                    ),
-                ));
-            }
-            _ => {}
-        }
+        check_tag_shape(&tag, &tag_prefix, pattern.as_ref())?;
         let repo_text = explicit_repo
             .or_else(|| context.repository.clone())
             .ok_or_else(|| {
@@ -201,6 +183,31 @@ fn choice<T: Copy>(
             let names: Vec<&str> = options.iter().map(|(option, _)| *option).collect();
             ActionError::input(name, format!("`{text}` is not one of {}", names.join(", ")))
         })
+}
+
+/// The tag matches `tag-pattern`, or without one is `tag-prefix` (optional) then a version.
+fn check_tag_shape(
+    tag: &str,
+    tag_prefix: &str,
+    pattern: Option<&Regex>,
+) -> Result<(), ActionError> {
+    match pattern {
+        Some(pattern) if !pattern.is_match(tag) => Err(ActionError::input(
+            "tag",
+            format!(
+                "`{tag}` does not match tag-pattern `{pattern}`; push a tag like v1.2.3 or change tag-pattern"
+            ),
+        )),
+        None if gantry_version::parse_any(without_prefix(tag, tag_prefix)).is_none() => {
+            Err(ActionError::input(
+                "tag",
+                format!(
+                    "`{tag}` is not a version after tag-prefix `{tag_prefix}`: push a tag like {tag_prefix}1.2.3, {tag_prefix}1.2.3-rc.1 (SemVer) or {tag_prefix}1.2.3rc1 (PEP 440), set tag-prefix to what your tags carry before the version, or set tag-pattern"
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The tag without `prefix`, as ticgen's `tag-prefix` reads it: the prefix is optional.
