@@ -9,6 +9,7 @@ mod report;
 mod settings;
 mod summary;
 pub mod tags;
+mod vcs;
 /// The PEP 440 ⇄ SemVer ⇄ OCI tag mapping ticgen applies.
 pub use gantry_version as version;
 
@@ -134,10 +135,11 @@ pub static SPEC: ActionSpec = ActionSpec {
 /// The action: phase-two inputs, manifest, build context, tag check, commit time, then outputs.
 pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
     let settings = Settings::from_step(step)?;
-    let manifest = manifest::read(&settings.path, settings.manifest.as_deref())
-        .map_err(|error: ManifestError| ActionError::input(error.input(), error.to_string()))?;
     let context = step.context()?.clone();
     let git = git_context::resolve(&context, &settings.overrides).map_err(context_error)?;
+    let from_git = || vcs::version(&settings.path, &git.build, &git.sha, &settings.tag_prefix);
+    let manifest = manifest::read(&settings.path, settings.manifest.as_deref(), &from_git)
+        .map_err(|error: ManifestError| ActionError::input(error.input(), error.to_string()))?;
     if let Build::Tag { tag } = &git.build {
         let bare = tag
             .strip_prefix(settings.tag_prefix.as_str())

@@ -43,9 +43,15 @@ pub enum ManifestError {
     #[error("`{path}` has no version: {hint}")]
     NoVersion { path: String, hint: String },
     #[error(
-        "`{path}` declares the version dynamic (`dynamic = [\"version\"]`), so it is computed at build time; set a static `[project].version`, or name the file that holds the version with `manifest`"
+        "`{path}` declares the version dynamic (`dynamic = [\"version\"]`) without taking it from git (hatch-vcs, setuptools-scm), so it is computed at build time; set a static `[project].version`, or name the file that holds the version with `manifest`"
     )]
     Dynamic { path: String },
+    #[error("`{path}` takes its version from git ({tool}), but {reason}")]
+    Vcs {
+        path: String,
+        tool: &'static str,
+        reason: String,
+    },
     #[error("`{path}`: `{key}` must be {expected}")]
     WrongType {
         path: String,
@@ -66,8 +72,16 @@ impl ManifestError {
     }
 }
 
-/// Reads the manifest named by `file` (relative to `dir`), or the first of [`DETECTED`] in `dir`.
-pub fn read(dir: &Path, file: Option<&str>) -> Result<Manifest, ManifestError> {
+/// The version of a project that takes it from git, or why there is none (see [`crate::vcs`]).
+pub type VcsVersion<'a> = &'a dyn Fn() -> Result<(ProjectVersion, String), String>;
+
+/// Reads the manifest named by `file` (relative to `dir`), or the first of [`DETECTED`] in `dir`;
+/// a `pyproject.toml` whose version comes from git asks `vcs`.
+pub fn read(
+    dir: &Path,
+    file: Option<&str>,
+    vcs: VcsVersion<'_>,
+) -> Result<Manifest, ManifestError> {
     let path = match file {
         Some(file) => join(dir, Path::new(file)),
         None => DETECTED
@@ -84,7 +98,7 @@ pub fn read(dir: &Path, file: Option<&str>) -> Result<Manifest, ManifestError> {
         .and_then(|name| name.to_str())
         .unwrap_or_default();
     match kind {
-        "pyproject.toml" => pyproject(&path, &toml_table(&path)?),
+        "pyproject.toml" => pyproject(&path, &toml_table(&path)?, vcs),
         "Cargo.toml" => cargo(&path, &toml_table(&path)?),
         "package.json" => package_json(&path, &json_value(&path)?),
         _ => Err(ManifestError::UnknownKind { path: display }),
@@ -177,21 +191,51 @@ fn semver(path: &Path, text: &str) -> Result<ProjectVersion, ManifestError> {
         })
 }
 
-fn pyproject(path: &Path, table: &toml::Table) -> Result<Manifest, ManifestError> {
+/// The tool that gives a `dynamic = ["version"]` project its version from git, if one does.
+fn vcs_tool(table: &toml::Table) -> Option<&'static str> {
+    if toml_get(table, "tool.hatch.version.source").and_then(toml::Value::as_str) == Some("vcs") {
+        Some("hatch-vcs")
+    } else if toml_get(table, "tool.setuptools_scm").is_some() {
+        Some("setuptools-scm")
+    } else {
+        None
+    }
+}
+
+fn pyproject(
+    path: &Path,
+    table: &toml::Table,
+    vcs: VcsVersion<'_>,
+) -> Result<Manifest, ManifestError> {
     let display = path.display().to_string();
-    let (key, text) = if let Some(text) = toml_str(path, table, "project.version")? {
-        ("[project].version", text)
+    let (version, version_source) = if let Some(text) = toml_str(path, table, "project.version")? {
+        (
+            pep440(path, text)?,
+            format!("[project].version in `{display}`"),
+        )
     } else if let Some(text) = toml_str(path, table, "tool.poetry.version")? {
-        ("[tool.poetry].version", text)
+        (
+            pep440(path, text)?,
+            format!("[tool.poetry].version in `{display}`"),
+        )
     } else {
         let dynamic = toml_get(table, "project.dynamic").and_then(toml::Value::as_array);
-        if dynamic.is_some_and(|items| items.iter().any(|item| item.as_str() == Some("version"))) {
-            return Err(ManifestError::Dynamic { path: display });
+        if !dynamic.is_some_and(|items| items.iter().any(|item| item.as_str() == Some("version"))) {
+            return Err(ManifestError::NoVersion {
+                path: display,
+                hint: "set `[project].version` (or `[tool.poetry].version` for Poetry 1)"
+                    .to_owned(),
+            });
         }
-        return Err(ManifestError::NoVersion {
-            path: display,
-            hint: "set `[project].version` (or `[tool.poetry].version` for Poetry 1)".to_owned(),
-        });
+        let Some(tool) = vcs_tool(table) else {
+            return Err(ManifestError::Dynamic { path: display });
+        };
+        let (version, from) = vcs().map_err(|reason| ManifestError::Vcs {
+            path: display.clone(),
+            tool,
+            reason,
+        })?;
+        (version, format!("{from} ({tool}, `{display}`)"))
     };
     let either = |a: &str, b: &str| -> Result<Option<String>, ManifestError> {
         Ok(toml_str(path, table, a)?
@@ -208,8 +252,8 @@ fn pyproject(path: &Path, table: &toml::Table) -> Result<Manifest, ManifestError
         None => toml_str(path, table, "tool.poetry.license")?.map(str::to_owned),
     };
     Ok(Manifest {
-        version: pep440(path, text)?,
-        version_source: format!("{key} in `{display}`"),
+        version,
+        version_source,
         name: either("project.name", "tool.poetry.name")?,
         description: either("project.description", "tool.poetry.description")?,
         license,

@@ -52,6 +52,11 @@ impl Repo {
         self.dir.path()
     }
 
+    /// Tags the repository's commit (a lightweight tag).
+    pub fn tag(&self, name: &str) {
+        git(self.path(), &["tag", name]);
+    }
+
     /// A run of ticgen in the repository, inside a simulated Actions step.
     pub fn run(&self) -> ActionRun {
         ActionRun::new(env!("CARGO_BIN_EXE_ticgen"))

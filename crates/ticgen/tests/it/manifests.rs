@@ -203,3 +203,66 @@ fn licence_tables_and_objects() {
             .contains("org.opencontainers.image.licenses=MIT\n")
     );
 }
+
+/// A monorepo service built with hatch and hatch-vcs: the version is its tag after `tag-prefix`.
+const HATCH_VCS: &str = "[build-system]\nrequires = [\"hatchling\", \"hatch-vcs\"]\nbuild-backend = \"hatchling.build\"\n[project]\nname = \"worker\"\ndynamic = [\"version\"]\n[tool.hatch.version]\nsource = \"vcs\"\n";
+
+#[test]
+fn a_hatch_vcs_project_takes_its_version_from_its_tag() {
+    let repo = Repo::new(&[("pyproject.toml", HATCH_VCS)]);
+    repo.tag("worker-v0.9.1rc1");
+    let run = success(
+        repo.push("refs/tags/worker-v0.9.1rc1")
+            .input("tag-prefix", "worker-v")
+            .run(),
+    );
+    assert_eq!(run.output("version"), "0.9.1rc1");
+    assert_eq!(run.output("semver"), "0.9.1-rc.1");
+    assert_eq!(run.output("tic"), "0.9.1-rc.1");
+    assert!(
+        run.stdout.contains(
+            "version 0.9.1rc1 from the tag `worker-v0.9.1rc1` (hatch-vcs, `pyproject.toml`)"
+        ),
+        "{}",
+        run.render()
+    );
+}
+
+#[test]
+fn a_hatch_vcs_branch_build_is_the_next_version_after_the_nearest_tag() {
+    let repo = Repo::new(&[("pyproject.toml", HATCH_VCS)]);
+    repo.tag("api-v3.0.0");
+    repo.tag("worker-v0.9.1");
+    let run = success(
+        repo.push("refs/heads/main")
+            .input("tag-prefix", "worker-v")
+            .run(),
+    );
+    assert_eq!(run.output("version"), "0.9.2");
+    assert!(
+        run.output("tic").starts_with("0.9.2-main.g"),
+        "{}",
+        run.render()
+    );
+    assert!(
+        run.stdout
+            .contains("from the nearest tag `worker-v0.9.1`, next version (hatch-vcs"),
+        "{}",
+        run.render()
+    );
+}
+
+#[test]
+fn a_hatch_vcs_build_without_a_reachable_tag_says_to_fetch_the_tags() {
+    let repo = Repo::new(&[("pyproject.toml", HATCH_VCS)]);
+    let run = repo
+        .push("refs/heads/main")
+        .input("tag-prefix", "worker-v")
+        .run();
+    let error = crate::common::bad_input(&run, "manifest");
+    assert!(
+        error.contains("takes its version from git (hatch-vcs), but no tag starting with `worker-v` is reachable")
+            && error.contains("fetch-depth: 0"),
+        "{error}"
+    );
+}
