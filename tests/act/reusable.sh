@@ -6,6 +6,9 @@
 #   2. service-ci.yml called twice in one workflow (a monorepo: one call per project path): each
 #      call uploads its own `build` and `required-ci-check` artifacts, and the upload-artifact
 #      double refuses a name uploaded twice in a run, as upload-artifact v4 does.
+#   3. k8s-deploy.yml on a landing zone with one env file per cluster (clusters/eu-prod/api.env,
+#      clusters/eu-staging/api.env): without the `environments` map the targets job refuses to
+#      send both to environment `api`; with it, each goes to its cluster's environment.
 # Needs: act, git, the debug binaries (tests/act/run.sh builds them, then runs this).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -40,11 +43,12 @@ new_repo() {
   git -C "$1" add .
   git -C "$1" -c user.name=dev -c user.email=dev@example.invalid commit --quiet -m "$2"
 }
-# act_run DIR EVENT_NAME EVENT_FILE WORKFLOW: act in host mode, offline, from a clean slate.
+# act_run DIR EVENT_NAME EVENT_FILE WORKFLOW [ACT ARGS…]: act in host mode, offline, from a clean
+# slate.
 act_run() {
   (cd "$1" && XDG_CACHE_HOME="$work/act-cache" \
     env -u GITHUB_ACTIONS -u GITHUB_OUTPUT -u GITHUB_STEP_SUMMARY -u GITHUB_ENV -u GITHUB_PATH \
-    act "$2" -W "$4" -e "$3" -P ubuntu-latest=-self-hosted \
+    act "$2" -W "$4" -e "$3" -P ubuntu-latest=-self-hosted "${@:5}" \
     "${own_maps[@]}" \
     --local-repository "${upload}=$root/tests/act/doubles/upload-artifact" \
     --env GANTRY_TEST_ARTIFACTS="$work/artifacts" --var GANTRY_BIN_DIR="$root/target/debug") \
@@ -98,3 +102,49 @@ for project in api web; do
     fail "no passing required-ci-check-services-$project decision"
 done
 echo "act: two service-ci calls in one workflow upload build-services-{api,web} and their own gate decisions"
+
+# 3. One env file per cluster, the same file name in each.
+clusters="$work/clusters"
+mkdir -p "$clusters/clusters/eu-prod" "$clusters/clusters/eu-staging" "$clusters/.github/workflows"
+for cluster in eu-prod eu-staging; do
+  printf 'IMAGE_NAME=registry.example/api\nIMAGE_VERSION=2.3.0\nDEPLOYMENT_NAME=api\n' \
+    >"$clusters/clusters/$cluster/api.env"
+done
+k8s_pin="$(grep -oE 'gantry-actions/gantry/\.github/workflows/k8s-deploy\.yml@[0-9a-f]{40}' \
+  "$root/examples/landing-zone/.github/workflows/deploy.yml")"
+# deploy_workflow ENVIRONMENTS: the landing zone's caller with that `environments` input.
+deploy_workflow() {
+  cat >"$clusters/.github/workflows/deploy.yml" <<YAML
+name: deploy
+on: push
+permissions: {}
+jobs:
+  k8s:
+    uses: ${k8s_pin}
+    permissions:
+      contents: read
+    with:
+      env-files: clusters/*/*.env
+      environments: "$1"
+      gantry-bin-dir: \${{ vars.GANTRY_BIN_DIR }}
+YAML
+}
+deploy_workflow ""
+new_repo "$clusters" acme/clusters
+printf '{"ref": "refs/heads/main", "before": "%s", "after": "%s"}\n' "$(printf '0%.0s' {1..40})" \
+  "$(git -C "$clusters" rev-parse HEAD)" >"$work/clusters.json"
+if act_run "$clusters" push "$work/clusters.json" .github/workflows/deploy.yml -j k8s; then
+  fail "two env files named api.env both went to environment api"
+fi
+grep -qF "clusters/eu-prod/api.env and clusters/eu-staging/api.env would both deploy in environment api" \
+  "$work/act.log" || fail "the targets job did not name the two env files"
+deploy_workflow 'clusters/eu-prod/*=eu-prod\nclusters/eu-staging/*=eu-staging'
+# The deploy jobs hold no kubeconfig here and fail; the targets job is what is checked.
+act_run "$clusters" push "$work/clusters.json" .github/workflows/deploy.yml -j k8s || true
+grep -qF "[k8s/k8s-deploy/targets] 🏁  Job succeeded" "$work/act.log" ||
+  fail "the mapped landing zone's targets job failed"
+for cluster in eu-prod eu-staging; do
+  grep -qF "target: clusters/$cluster/api.env (environment $cluster)" "$work/act.log" ||
+    fail "clusters/$cluster/api.env did not go to environment $cluster"
+done
+echo "act: env files of one name in two clusters are refused one environment, and mapped each to its own"
