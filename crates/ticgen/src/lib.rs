@@ -51,6 +51,11 @@ pub static SPEC: ActionSpec = ActionSpec {
             "Image name without tag, e.g. `ghcr.io/org/app`; when set, every entry of `tags` is a full reference `image:tag`.",
         ),
         InputSpec::optional(
+            "aliases",
+            "true",
+            "Whether a final release (tag push, not a pre-release) also gets the moving `major.minor` and `major` tags. Registries that make tags immutable (Harbor's tag immutability, ECR's IMMUTABLE) refuse to move them: set false there, and latest too.",
+        ),
+        InputSpec::optional(
             "latest",
             "true",
             "Whether a final release (tag push, not a pre-release) also gets the `latest` tag.",
@@ -184,7 +189,7 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
         &tic,
         &manifest.version,
         &git.build,
-        settings.latest,
+        settings.aliases,
         settings.image.as_deref(),
     );
     let report = Report {
@@ -193,7 +198,7 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
         tags,
         labels,
         commit_time,
-        latest: settings.latest,
+        aliases: settings.aliases,
         manifest,
         git,
     };

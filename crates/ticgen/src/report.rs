@@ -17,8 +17,8 @@ pub struct Report {
     pub tags: Vec<String>,
     pub labels: Vec<(String, String)>,
     pub commit_time: Option<CommitTime>,
-    /// The `latest` input, for the summary's explanation of `tags`.
-    pub latest: bool,
+    /// The `aliases` and `latest` inputs, for the summary's explanation of `tags`.
+    pub aliases: crate::tags::Aliases,
 }
 
 impl Report {

@@ -14,7 +14,7 @@ pub struct Settings {
     pub manifest: Option<String>,
     pub tag_prefix: String,
     pub image: Option<String>,
-    pub latest: bool,
+    pub aliases: crate::tags::Aliases,
     pub overrides: Overrides,
     pub source_date_epoch: Option<i64>,
 }
@@ -57,7 +57,10 @@ impl Settings {
             manifest: inputs.get("manifest").map(str::to_owned),
             tag_prefix: inputs.get("tag-prefix").unwrap_or_default().to_owned(),
             image,
-            latest: inputs.flag("latest")?,
+            aliases: crate::tags::Aliases {
+                versions: inputs.flag("aliases")?,
+                latest: inputs.flag("latest")?,
+            },
             overrides: Overrides {
                 git_ref: inputs.get("ref").map(str::to_owned),
                 sha: inputs.get("sha").map(str::to_owned),

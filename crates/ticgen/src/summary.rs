@@ -125,12 +125,17 @@ fn tic_why(git: &GitContext) -> String {
 
 fn tags_why(report: &Report) -> String {
     if tags::gets_aliases(&report.manifest.version, &report.git.build) {
-        let latest = if report.latest {
+        let versions = if report.aliases.versions {
+            ", `major.minor`, `major`"
+        } else {
+            " (`major.minor`, `major`: aliases is off)"
+        };
+        let latest = if report.aliases.latest {
             ", `latest`"
         } else {
             " (`latest` is off)"
         };
-        format!("final release: `tic`, `major.minor`, `major`{latest}")
+        format!("final release: `tic`{versions}{latest}")
     } else if report.is_release() {
         "a pre-release, local or epoch version: only `tic`, no aliases".to_owned()
     } else {

@@ -39,21 +39,31 @@ pub fn gets_aliases(version: &ProjectVersion, build: &Build) -> bool {
     matches!(build, Build::Tag { .. }) && version.is_final()
 }
 
-/// `tic`, then for a final release `major.minor`, `major` and (if wanted) `latest`; each prefixed
-/// with `image:` when an image is given.
+/// Which moving tags a final release gets (each an input).
+#[derive(Debug, Clone, Copy)]
+pub struct Aliases {
+    /// `major.minor` and `major`.
+    pub versions: bool,
+    pub latest: bool,
+}
+
+/// `tic`, then for a final release the aliases wanted (`major.minor`, `major`, `latest`); each
+/// prefixed with `image:` when an image is given.
 pub fn tags(
     tic: &str,
     version: &ProjectVersion,
     build: &Build,
-    latest: bool,
+    aliases: Aliases,
     image: Option<&str>,
 ) -> Vec<String> {
     let mut tags = vec![tic.to_owned()];
     if gets_aliases(version, build) {
         let semver = version.semver();
-        tags.push(format!("{}.{}", semver.major, semver.minor));
-        tags.push(semver.major.to_string());
-        if latest {
+        if aliases.versions {
+            tags.push(format!("{}.{}", semver.major, semver.minor));
+            tags.push(semver.major.to_string());
+        }
+        if aliases.latest {
             tags.push("latest".to_owned());
         }
     }

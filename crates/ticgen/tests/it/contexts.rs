@@ -32,6 +32,27 @@ fn release_tag_without_prefix_with_image_and_without_latest() {
     );
 }
 
+/// A registry with immutable tags (Harbor) refuses to move `1.2`, `1` and `latest`.
+#[test]
+fn a_release_for_an_immutable_registry_gets_no_moving_tags() {
+    let repo = Repo::new(&[("pyproject.toml", &pyproject("1.2.3"))]);
+    let run = success(
+        repo.push("refs/tags/v1.2.3")
+            .input("image", "harbor.example/acme/svc")
+            .input("aliases", "false")
+            .input("latest", "false")
+            .run(),
+    );
+    assert_eq!(run.output("tags"), "harbor.example/acme/svc:1.2.3");
+    assert!(
+        run.summary.contains(
+            "final release: `tic` (`major.minor`, `major`: aliases is off) (`latest` is off)"
+        ),
+        "{}",
+        run.summary
+    );
+}
+
 #[test]
 fn prerelease_tag_in_semver_spelling_gets_only_its_own_tag() {
     let repo = Repo::new(&[("pyproject.toml", &pyproject("2.0.0rc1"))]);
