@@ -3,7 +3,8 @@
 #   1. k8s-deploy.yml (through the landing-zone example) on a push whose `before` commit is not in
 #      the repository (a force-push): the targets job fails with an ::error (and a summary) instead of finding
 #      no env file changed and passing; nothing is deployed.
-#   2. service-ci.yml called twice in one workflow (a monorepo: one call per project path): each
+#   2. service-ci.yml called twice in one workflow (a monorepo: one call per project path, one on
+#      a runner named by a JSON list of labels, one by a single label): each
 #      call uploads its own `build` and `required-ci-check` artifacts, and the upload-artifact
 #      double refuses a name uploaded twice in a run, as upload-artifact v4 does.
 #   3. k8s-deploy.yml on a landing zone with one env file per cluster (clusters/eu-prod/api.env,
@@ -48,7 +49,7 @@ new_repo() {
 act_run() {
   (cd "$1" && XDG_CACHE_HOME="$work/act-cache" \
     env -u GITHUB_ACTIONS -u GITHUB_OUTPUT -u GITHUB_STEP_SUMMARY -u GITHUB_ENV -u GITHUB_PATH \
-    act "$2" -W "$4" -e "$3" -P ubuntu-latest=-self-hosted "${@:5}" \
+    act "$2" -W "$4" -e "$3" -P ubuntu-latest=-self-hosted -P self-hosted=-self-hosted "${@:5}" \
     "${own_maps[@]}" \
     --local-repository "${upload}=$root/tests/act/doubles/upload-artifact" \
     --env GANTRY_TEST_ARTIFACTS="$work/artifacts" --var GANTRY_BIN_DIR="$root/target/debug") \
@@ -77,6 +78,8 @@ mkdir -p "$mono/services/api" "$mono/services/web" "$mono/.github/workflows"
 cp "$root/tests/act/project/pyproject.toml" "$mono/services/api/"
 cp "$root/tests/act/project/pyproject.toml" "$mono/services/web/"
 printf 'name: ci\non: push\npermissions: {}\njobs:\n' >"$mono/.github/workflows/ci.yml"
+# api runs on a self-hosted runner named by a JSON list of labels, web on the default label.
+declare -A runs_on=([api]="'[\"self-hosted\", \"linux\"]'" [web]=ubuntu-latest)
 for project in api web; do
   cat >>"$mono/.github/workflows/ci.yml" <<YAML
   ${project}:
@@ -90,6 +93,7 @@ for project in api web; do
       build-command: mkdir -p out && echo ${project} >out/built.txt
       build-artifact-path: services/${project}/out
       gantry-bin-dir: \${{ vars.GANTRY_BIN_DIR }}
+      runs-on: ${runs_on[$project]}
 YAML
 done
 new_repo "$mono" acme/monorepo
