@@ -14,6 +14,7 @@ pub mod faults;
 pub mod git;
 mod http;
 mod json;
+pub mod merge_queue;
 pub mod jwt;
 pub mod log;
 mod paginate;
