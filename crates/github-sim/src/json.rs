@@ -32,7 +32,9 @@ pub(crate) fn node_id(kind: &str, id: u64) -> String {
 /// The kind and id of a [`node_id`] (GraphQL's global ids); `None` for any other text.
 pub(crate) fn parse_node_id(node: &str) -> Option<(String, u64)> {
     use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(node).ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(node)
+        .ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let rest = text.strip_prefix("0:")?;
     let digits = rest.find(|c: char| c.is_ascii_digit())?;

@@ -453,7 +453,10 @@ fn merge_front(world: &mut World, repo: &str, base: &str, cfg: &MergeQueueSpec) 
         return false;
     }
     let mut merged = false;
-    for entry in entries.iter().take(cfg.max_entries_to_merge.max(1) as usize) {
+    for entry in entries
+        .iter()
+        .take(cfg.max_entries_to_merge.max(1) as usize)
+    {
         let Some(group) = &entry.group else {
             break;
         };
@@ -480,7 +483,8 @@ fn build(world: &mut World, entry: &Entry, onto: Sha, method: QueueMergeMethod) 
     let number = entry.number;
     let sha = match method {
         QueueMergeMethod::Merge => {
-            let message = format!("Merge pull request #{number} from {owner}/{head_ref}\n\n{title}");
+            let message =
+                format!("Merge pull request #{number} from {owner}/{head_ref}\n\n{title}");
             world.commit_tree(&files, vec![onto, entry.head], &message, &sig)
         }
         QueueMergeMethod::Squash => {
@@ -530,10 +534,7 @@ fn build(world: &mut World, entry: &Entry, onto: Sha, method: QueueMergeMethod) 
 
 /// Fast-forwards the base to an entry's group commit and marks its pull request merged.
 fn land(world: &mut World, entry: &Entry, group: &Group) {
-    world
-        .merge_queues
-        .entries
-        .retain(|e| e.id != entry.id);
+    world.merge_queues.entries.retain(|e| e.id != entry.id);
     world.set_ref(
         &entry.repo,
         &format!("refs/heads/{}", entry.base),

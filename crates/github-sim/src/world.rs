@@ -695,7 +695,10 @@ impl World {
             repo: spec.repo.clone(),
             base: spec.base.clone(),
             app,
-            on: spec.on.clone().unwrap_or_else(|| vec![CiEvent::PullRequest]),
+            on: spec
+                .on
+                .clone()
+                .unwrap_or_else(|| vec![CiEvent::PullRequest]),
             checks: spec
                 .checks
                 .iter()

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use gantry_github::{
-    Approver, BotToken, Client, ClientConfig, GithubError, QueueEntryState, QueueOutcome,
-    RepoName, Workflow, WorkflowToken,
+    Approver, BotToken, Client, ClientConfig, GithubError, QueueEntryState, QueueOutcome, RepoName,
+    Workflow, WorkflowToken,
 };
 use gantry_runner::Secret;
 use github_sim::faults::{Fault, FaultAction};
@@ -59,8 +59,7 @@ struct Setup {
 
 fn setup() -> Setup {
     let sim = SimHandle::spawn(World::from_yaml(WORLD).expect("world parses")).expect("sim");
-    let author =
-        Client::new(config(&sim), &WorkflowToken::new(Secret::new("ghp_author"))).unwrap();
+    let author = Client::new(config(&sim), &WorkflowToken::new(Secret::new("ghp_author"))).unwrap();
     let merger = Client::new(config(&sim), &BotToken::new(Secret::new("ghp_merger"))).unwrap();
     Setup {
         sim,
@@ -93,7 +92,11 @@ fn a_queued_pull_request_is_followed_until_it_merges() {
     let s = setup();
     runtime().block_on(async {
         let (number, node_id, head) = ready(&s, "one").await;
-        let entry = s.merger.enqueue_pull_request(&node_id, &head).await.unwrap();
+        let entry = s
+            .merger
+            .enqueue_pull_request(&node_id, &head)
+            .await
+            .unwrap();
         assert_eq!(
             (entry.number, entry.position, entry.state),
             (number, 1, QueueEntryState::Queued)
@@ -107,7 +110,9 @@ fn a_queued_pull_request_is_followed_until_it_merges() {
         }
         s.sim.advance(Duration::from_secs(2));
         let state = s.author.pull_queue_state(&s.repo, number).await.unwrap();
-        let main = s.sim.world(|w| w.repos["acme/lz"].branch("main").unwrap().hex());
+        let main = s
+            .sim
+            .world(|w| w.repos["acme/lz"].branch("main").unwrap().hex());
         assert_eq!(
             state.outcome(),
             QueueOutcome::Merged {
@@ -123,9 +128,17 @@ fn a_failed_merge_group_check_is_reported_as_the_removal_reason() {
     let s = setup();
     runtime().block_on(async {
         let (number, node_id, head) = ready(&s, "two").await;
-        s.merger.enqueue_pull_request(&node_id, &head).await.unwrap();
+        s.merger
+            .enqueue_pull_request(&node_id, &head)
+            .await
+            .unwrap();
         let run = s.sim.world(|w| {
-            let group = w.merge_queues.entry("acme/lz", number).unwrap().group.clone();
+            let group = w
+                .merge_queues
+                .entry("acme/lz", number)
+                .unwrap()
+                .group
+                .clone();
             let sha = group.unwrap().sha;
             let r = &w.repos["acme/lz"];
             r.check_runs.iter().find(|c| c.head_sha == sha).unwrap().id
@@ -149,10 +162,18 @@ fn an_enqueue_whose_answer_is_lost_is_not_sent_twice() {
     runtime().block_on(async {
         let (number, node_id, head) = ready(&s, "one").await;
         s.sim.add_fault(
-            Fault::new("POST", "/graphql", FaultAction::StatusAfterApply { status: 502 })
-                .times(1),
+            Fault::new(
+                "POST",
+                "/graphql",
+                FaultAction::StatusAfterApply { status: 502 },
+            )
+            .times(1),
         );
-        let entry = s.merger.enqueue_pull_request(&node_id, &head).await.unwrap();
+        let entry = s
+            .merger
+            .enqueue_pull_request(&node_id, &head)
+            .await
+            .unwrap();
         assert_eq!((entry.number, entry.position), (number, 1));
         let enqueues = s
             .sim
@@ -181,11 +202,9 @@ fn graphql_errors_name_the_request_and_github_s_message() {
              modified. Review and try the merge again."
         );
 
-        let watcher = Client::<Approver>::new(
-            config(&s.sim),
-            &BotToken::new(Secret::new("ghp_watcher")),
-        )
-        .unwrap();
+        let watcher =
+            Client::<Approver>::new(config(&s.sim), &BotToken::new(Secret::new("ghp_watcher")))
+                .unwrap();
         let denied = watcher
             .enqueue_pull_request(&node_id, &head)
             .await

@@ -33,23 +33,25 @@ struct Request {
 pub fn serve(world: &mut World, ctx: &Ctx<'_>) -> Outcome {
     let request: Request = ctx.json()?;
     let Some(text) = request.query else {
-        return answer(json!({"errors": [{
+        return Ok(reply(json!({"errors": [{
             "message": "A query attribute must be specified and must be a string."
-        }]}));
+        }]})));
     };
     let doc: Doc<'_> = match q::parse_query(&text) {
         Ok(doc) => doc,
         Err(e) => {
             let detail = e.to_string();
             let detail = detail.trim_start_matches("query parse error: ").trim();
-            return answer(json!({"errors": [{"message": format!("Parse error: {detail}")}]}));
+            return Ok(reply(
+                json!({"errors": [{"message": format!("Parse error: {detail}")}]}),
+            ));
         }
     };
     let Some((kind, vars_defs, selections)) = operation(&doc, request.operation_name.as_deref())
     else {
-        return answer(json!({"errors": [{
+        return Ok(reply(json!({"errors": [{
             "message": "An operation name is required when the document has several operations."
-        }]}));
+        }]})));
     };
     let mut exec = Exec {
         doc: &doc,
@@ -64,7 +66,7 @@ pub fn serve(world: &mut World, ctx: &Ctx<'_>) -> Outcome {
     let path = vec![Value::from(kind.word())];
     exec.validate(root, selections, &path, 0);
     if !exec.errors.is_empty() {
-        return answer(json!({"errors": exec.errors}));
+        return Ok(reply(json!({"errors": exec.errors})));
     }
     let data = exec.select(world, ctx, &Obj::Root(kind), selections, &[]);
     if kind == Kind::Mutation {
@@ -76,11 +78,11 @@ pub fn serve(world: &mut World, ctx: &Ctx<'_>) -> Outcome {
     if !exec.errors.is_empty() {
         body["errors"] = Value::Array(exec.errors);
     }
-    answer(body)
+    Ok(reply(body))
 }
 
-fn answer(body: Value) -> Outcome {
-    Ok(Reply::Json(StatusCode::OK, body))
+fn reply(body: Value) -> Reply {
+    Reply::Json(StatusCode::OK, body)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -136,7 +138,7 @@ fn operation<'d, 'a>(
 }
 
 /// The request's variables, with the operation's defaults for those not given.
-fn variables<'a>(defs: &VarDefs<'a>, mut given: Map<String, Value>) -> Map<String, Value> {
+fn variables(defs: &VarDefs<'_>, mut given: Map<String, Value>) -> Map<String, Value> {
     for d in defs {
         if !given.contains_key(d.name)
             && let Some(default) = &d.default_value
@@ -166,71 +168,156 @@ fn to_json<'a>(v: &q::Value<'a, &'a str>, vars: &Map<String, Value>) -> Value {
     }
 }
 
-/// The type of `field` on `ty` (list fields give their item type); `None` when there is no such
-/// field. `__typename` exists everywhere.
+/// The schema: (types, fields, type of those fields; list fields give their item type).
+const SCHEMA: &[(&[&str], &[&str], &str)] = &[
+    (&["Query"], &["repository"], "Repository"),
+    (&["Query"], &["node"], "Node"),
+    (
+        &["Mutation"],
+        &["enqueuePullRequest"],
+        "EnqueuePullRequestPayload",
+    ),
+    (
+        &["Mutation"],
+        &["dequeuePullRequest"],
+        "DequeuePullRequestPayload",
+    ),
+    (
+        &["EnqueuePullRequestPayload", "DequeuePullRequestPayload"],
+        &["mergeQueueEntry"],
+        "MergeQueueEntry",
+    ),
+    (
+        &["EnqueuePullRequestPayload", "DequeuePullRequestPayload"],
+        &["clientMutationId"],
+        "String",
+    ),
+    (
+        &[
+            "Node",
+            "Repository",
+            "PullRequest",
+            "MergeQueueEntry",
+            "MergeQueue",
+            "AddedToMergeQueueEvent",
+            "RemovedFromMergeQueueEvent",
+            "Commit",
+        ],
+        &["id"],
+        "ID",
+    ),
+    (&["Repository"], &["name", "nameWithOwner"], "String"),
+    (&["Repository"], &["pullRequest"], "PullRequest"),
+    (&["Repository"], &["mergeQueue"], "MergeQueue"),
+    (&["PullRequest"], &["number"], "Int"),
+    (
+        &["PullRequest"],
+        &["title", "headRefName", "baseRefName"],
+        "String",
+    ),
+    (&["PullRequest"], &["url"], "URI"),
+    (&["PullRequest"], &["state"], "PullRequestState"),
+    (
+        &["PullRequest"],
+        &["merged", "isDraft", "isInMergeQueue"],
+        "Boolean",
+    ),
+    (&["PullRequest"], &["mergedAt"], "DateTime"),
+    (&["PullRequest"], &["mergeCommit"], "Commit"),
+    (&["PullRequest"], &["headRefOid"], "GitObjectID"),
+    (&["PullRequest"], &["mergedBy"], "Actor"),
+    (&["PullRequest"], &["mergeQueueEntry"], "MergeQueueEntry"),
+    (
+        &["PullRequest"],
+        &["timelineItems"],
+        "PullRequestTimelineItemsConnection",
+    ),
+    (&["Commit"], &["oid"], "GitObjectID"),
+    (&["Commit"], &["message"], "String"),
+    (
+        &["MergeQueueEntry"],
+        &["position", "estimatedTimeToMerge"],
+        "Int",
+    ),
+    (&["MergeQueueEntry"], &["state"], "MergeQueueEntryState"),
+    (&["MergeQueueEntry"], &["enqueuedAt"], "DateTime"),
+    (
+        &["MergeQueueEntry"],
+        &["headCommit", "baseCommit"],
+        "Commit",
+    ),
+    (&["MergeQueueEntry"], &["pullRequest"], "PullRequest"),
+    (&["MergeQueueEntry"], &["enqueuer"], "Actor"),
+    (&["MergeQueueEntry"], &["jump", "solo"], "Boolean"),
+    (&["MergeQueue"], &["entries"], "MergeQueueEntryConnection"),
+    (
+        &["MergeQueue"],
+        &["configuration"],
+        "MergeQueueConfiguration",
+    ),
+    (
+        &["MergeQueueConfiguration"],
+        &["mergeMethod"],
+        "PullRequestMergeMethod",
+    ),
+    (
+        &["MergeQueueConfiguration"],
+        &["mergingStrategy"],
+        "MergeQueueMergingStrategy",
+    ),
+    (
+        &["MergeQueueConfiguration"],
+        &[
+            "maximumEntriesToBuild",
+            "minimumEntriesToMerge",
+            "maximumEntriesToMerge",
+            "minimumEntriesToMergeWaitTime",
+            "checkResponseTimeout",
+        ],
+        "Int",
+    ),
+    (
+        &["MergeQueueEntryConnection"],
+        &["nodes"],
+        "MergeQueueEntry",
+    ),
+    (
+        &["PullRequestTimelineItemsConnection"],
+        &["nodes"],
+        "PullRequestTimelineItems",
+    ),
+    (
+        &[
+            "MergeQueueEntryConnection",
+            "PullRequestTimelineItemsConnection",
+        ],
+        &["totalCount"],
+        "Int",
+    ),
+    (
+        &["AddedToMergeQueueEvent", "RemovedFromMergeQueueEvent"],
+        &["createdAt"],
+        "DateTime",
+    ),
+    (
+        &["AddedToMergeQueueEvent", "RemovedFromMergeQueueEvent"],
+        &["actor", "enqueuer"],
+        "Actor",
+    ),
+    (&["RemovedFromMergeQueueEvent"], &["reason"], "String"),
+    (&["Actor", "User", "Bot"], &["login"], "String"),
+];
+
+/// The type of `field` on `ty`; `None` when there is no such field. `__typename` exists
+/// everywhere.
 fn field_type(ty: &str, field: &str) -> Option<&'static str> {
-    Some(match (ty, field) {
-        (_, "__typename") => "String",
-        ("Query", "repository") => "Repository",
-        ("Query", "node") => "Node",
-        ("Mutation", "enqueuePullRequest") => "EnqueuePullRequestPayload",
-        ("Mutation", "dequeuePullRequest") => "DequeuePullRequestPayload",
-        ("EnqueuePullRequestPayload" | "DequeuePullRequestPayload", "mergeQueueEntry") => {
-            "MergeQueueEntry"
-        }
-        ("EnqueuePullRequestPayload" | "DequeuePullRequestPayload", "clientMutationId") => {
-            "String"
-        }
-        ("Node" | "Repository" | "PullRequest" | "MergeQueueEntry" | "MergeQueue", "id") => "ID",
-        ("AddedToMergeQueueEvent" | "RemovedFromMergeQueueEvent" | "Commit", "id") => "ID",
-        ("Repository", "name" | "nameWithOwner") => "String",
-        ("Repository", "pullRequest") => "PullRequest",
-        ("Repository", "mergeQueue") => "MergeQueue",
-        ("PullRequest", "number") => "Int",
-        ("PullRequest", "title" | "headRefName" | "baseRefName") => "String",
-        ("PullRequest", "url") => "URI",
-        ("PullRequest", "state") => "PullRequestState",
-        ("PullRequest", "merged" | "isDraft" | "isInMergeQueue") => "Boolean",
-        ("PullRequest", "mergedAt") => "DateTime",
-        ("PullRequest", "mergeCommit") => "Commit",
-        ("PullRequest", "headRefOid") => "GitObjectID",
-        ("PullRequest", "mergedBy") => "Actor",
-        ("PullRequest", "mergeQueueEntry") => "MergeQueueEntry",
-        ("PullRequest", "timelineItems") => "PullRequestTimelineItemsConnection",
-        ("Commit", "oid") => "GitObjectID",
-        ("Commit", "message") => "String",
-        ("MergeQueueEntry", "position" | "estimatedTimeToMerge") => "Int",
-        ("MergeQueueEntry", "state") => "MergeQueueEntryState",
-        ("MergeQueueEntry", "enqueuedAt") => "DateTime",
-        ("MergeQueueEntry", "headCommit" | "baseCommit") => "Commit",
-        ("MergeQueueEntry", "pullRequest") => "PullRequest",
-        ("MergeQueueEntry", "enqueuer") => "Actor",
-        ("MergeQueueEntry", "jump" | "solo") => "Boolean",
-        ("MergeQueue", "entries") => "MergeQueueEntryConnection",
-        ("MergeQueue", "configuration") => "MergeQueueConfiguration",
-        ("MergeQueueConfiguration", "mergeMethod") => "PullRequestMergeMethod",
-        ("MergeQueueConfiguration", "mergingStrategy") => "MergeQueueMergingStrategy",
-        (
-            "MergeQueueConfiguration",
-            "maximumEntriesToBuild"
-            | "minimumEntriesToMerge"
-            | "maximumEntriesToMerge"
-            | "minimumEntriesToMergeWaitTime"
-            | "checkResponseTimeout",
-        ) => "Int",
-        ("MergeQueueEntryConnection", "nodes") => "MergeQueueEntry",
-        ("PullRequestTimelineItemsConnection", "nodes") => "PullRequestTimelineItems",
-        ("MergeQueueEntryConnection" | "PullRequestTimelineItemsConnection", "totalCount") => {
-            "Int"
-        }
-        ("AddedToMergeQueueEvent" | "RemovedFromMergeQueueEvent", "createdAt") => "DateTime",
-        ("AddedToMergeQueueEvent" | "RemovedFromMergeQueueEvent", "actor" | "enqueuer") => {
-            "Actor"
-        }
-        ("RemovedFromMergeQueueEvent", "reason") => "String",
-        ("Actor" | "User" | "Bot", "login") => "String",
-        _ => return None,
-    })
+    if field == "__typename" {
+        return Some("String");
+    }
+    SCHEMA
+        .iter()
+        .find(|(types, fields, _)| types.contains(&ty) && fields.contains(&field))
+        .map(|(_, _, inner)| *inner)
 }
 
 /// Scalars and enums: they take no selections.
@@ -300,7 +387,14 @@ impl Obj {
             Obj::Config(_) => "MergeQueueConfiguration",
             Obj::Event(e) if e.removed.is_some() => "RemovedFromMergeQueueEvent",
             Obj::Event(_) => "AddedToMergeQueueEvent",
-            Obj::Actor(id) if world.identities.get(id).is_some_and(|i| i.is_app()) => "Bot",
+            Obj::Actor(id)
+                if world
+                    .identities
+                    .get(id)
+                    .is_some_and(crate::world::Identity::is_app) =>
+            {
+                "Bot"
+            }
             Obj::Actor(_) => "User",
             Obj::Payload(ty, ..) => ty,
             Obj::Entries(_) => "MergeQueueEntryConnection",
@@ -527,14 +621,26 @@ impl<'d, 'a> Exec<'d, 'a> {
     }
 }
 
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "resolver arms all answer a Result"
+)]
 fn null() -> Result<Out, FieldError> {
     Ok(Out::Leaf(Value::Null))
 }
 
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "resolver arms all answer a Result"
+)]
 fn leaf(v: impl Into<Value>) -> Result<Out, FieldError> {
     Ok(Out::Leaf(v.into()))
 }
 
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "resolver arms all answer a Result"
+)]
 fn one(o: Option<Obj>) -> Result<Out, FieldError> {
     Ok(o.map_or(Out::Leaf(Value::Null), Out::One))
 }
@@ -591,7 +697,7 @@ fn resolve(
         }
         (Obj::Root(Kind::Query), "node") => {
             let id = text("id").unwrap_or_default();
-            node(world, ctx, &id).map(|o| Out::One(o))
+            node(world, ctx, &id).map(Out::One)
         }
         (Obj::Root(Kind::Mutation), "enqueuePullRequest") => enqueue(world, ctx, args),
         (Obj::Root(Kind::Mutation), "dequeuePullRequest") => dequeue(world, ctx, args),
@@ -761,8 +867,11 @@ fn pull(
         "mergeQueueEntry" => one(queued.map(|e| Obj::Entry(Box::new(EntryView::of(world, e))))),
         "timelineItems" => {
             let types: Option<Vec<String>> = args.get("itemTypes").and_then(|t| {
-                t.as_array()
-                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                t.as_array().map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
             });
             let wanted = |e: &TimelineEvent| {
                 let ty = if e.removed.is_some() {
@@ -836,7 +945,9 @@ fn mutation_target(
     let Some(id) = input.get(key).and_then(Value::as_str) else {
         return Err(FieldError::new(
             "INVALID_ARGUMENT",
-            format!("Argument '{key}' on InputObject '{input_type}' is required. Expected type ID!"),
+            format!(
+                "Argument '{key}' on InputObject '{input_type}' is required. Expected type ID!"
+            ),
         ));
     };
     let missing = || {
@@ -882,7 +993,10 @@ fn enqueue(world: &mut World, ctx: &Ctx<'_>, args: &Map<String, Value>) -> Resul
         .merge_queues
         .entry(&repo, number)
         .map(|e| Box::new(EntryView::of(world, e)));
-    let client_id = input.get("clientMutationId").cloned().unwrap_or(Value::Null);
+    let client_id = input
+        .get("clientMutationId")
+        .cloned()
+        .unwrap_or(Value::Null);
     Ok(Out::One(Obj::Payload(
         "EnqueuePullRequestPayload",
         view,
@@ -897,7 +1011,9 @@ fn dequeue(world: &mut World, ctx: &Ctx<'_>, args: &Map<String, Value>) -> Resul
         .merge_queues
         .entry(&repo, number)
         .map(|e| Box::new(EntryView::of(world, e)))
-        .ok_or_else(|| FieldError::new("UNPROCESSABLE", "Pull request is not in the merge queue"))?;
+        .ok_or_else(|| {
+            FieldError::new("UNPROCESSABLE", "Pull request is not in the merge queue")
+        })?;
     merge_queue::dequeue(
         world,
         &repo,
@@ -905,7 +1021,10 @@ fn dequeue(world: &mut World, ctx: &Ctx<'_>, args: &Map<String, Value>) -> Resul
         ctx.who.id,
         merge_queue::reason::MANUAL,
     );
-    let client_id = input.get("clientMutationId").cloned().unwrap_or(Value::Null);
+    let client_id = input
+        .get("clientMutationId")
+        .cloned()
+        .unwrap_or(Value::Null);
     Ok(Out::One(Obj::Payload(
         "DequeuePullRequestPayload",
         Some(view),

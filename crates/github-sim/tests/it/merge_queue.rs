@@ -223,7 +223,10 @@ async fn two_queued_pull_requests_merge_in_order_through_the_queue() {
             "Merge pull request #1 from acme/one\n\nAdd one"
         ]
     );
-    assert!(queue_refs(&sim).is_empty(), "temporary branches are deleted");
+    assert!(
+        queue_refs(&sim).is_empty(),
+        "temporary branches are deleted"
+    );
     let destroyed: Vec<String> = sim
         .events()
         .into_iter()
@@ -380,7 +383,10 @@ async fn enqueue_is_refused_without_write_access_or_approval_and_dequeue_is_manu
         denied.json["errors"][0]["message"],
         "Resource not accessible by personal access token"
     );
-    assert_eq!(denied.json["errors"][0]["path"], json!(["enqueuePullRequest"]));
+    assert_eq!(
+        denied.json["errors"][0]["path"],
+        json!(["enqueuePullRequest"])
+    );
     assert!(sim.world(|w| w.merge_queues.entries.is_empty()));
 
     let stale = gql(
@@ -459,7 +465,12 @@ async fn graphql_errors_are_worded_as_github_words_them() {
     );
     assert!(sim.world(|w| w.merge_queues.entries.is_empty()));
 
-    let bare = gql(&alice, "{ repository(owner: \"acme\", name: \"lz\") }", json!({})).await;
+    let bare = gql(
+        &alice,
+        "{ repository(owner: \"acme\", name: \"lz\") }",
+        json!({}),
+    )
+    .await;
     assert!(
         bare.json["errors"][0]["message"]
             .as_str()
