@@ -18,6 +18,12 @@ pub enum GithubError {
         documentation_url: Option<String>,
         request_id: Option<String>,
     },
+    /// GitHub answered a GraphQL request with errors (GraphQL reports them with HTTP 200).
+    #[error("{request}: {}", graphql_detail(.errors))]
+    Graphql {
+        request: RequestLine,
+        errors: Vec<GraphqlError>,
+    },
     /// The request did not complete (connection refused or reset, timeout, body cut short).
     #[error("{request}: {message}")]
     Transport {
@@ -58,6 +64,27 @@ impl fmt::Display for RequestLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.method, self.path)
     }
+}
+
+/// One entry of a GraphQL response's `errors`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct GraphqlError {
+    /// GitHub's error type (`FORBIDDEN`, `NOT_FOUND`, `UNPROCESSABLE`…); absent on validation
+    /// errors such as an unknown field.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    pub message: String,
+}
+
+fn graphql_detail(errors: &[GraphqlError]) -> String {
+    let parts: Vec<String> = errors
+        .iter()
+        .map(|e| match &e.kind {
+            Some(kind) => format!("{kind}: {}", e.message),
+            None => e.message.clone(),
+        })
+        .collect();
+    format!("GraphQL errors: {}", parts.join("; "))
 }
 
 fn api_detail(

@@ -14,13 +14,16 @@ pub mod models;
 pub mod origin;
 pub mod path;
 mod pulls;
+mod queue;
 pub mod token;
 mod transport;
 
 pub use client::Client;
 pub use config::ClientConfig;
-pub use error::GithubError;
-pub use models::RepoName;
+pub use error::{GithubError, GraphqlError};
+pub use models::{
+    PullQueueState, QueueEntry, QueueEntryState, QueueOutcome, QueueRemoval, RepoName,
+};
 pub use origin::Origin;
 pub use token::{Approver, BotToken, Identity, Token, Workflow, WorkflowToken};
 pub use transport::Stats;

@@ -402,3 +402,93 @@ mod tests {
         assert!(!pull(false, None).is_merged());
     }
 }
+
+/// A pull request's entry in a merge queue (GraphQL `MergeQueueEntry`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueEntry {
+    /// The entry's GraphQL node id.
+    pub id: String,
+    /// 1-based place in the queue.
+    pub position: u32,
+    pub state: QueueEntryState,
+    /// When it was queued (ISO 8601).
+    pub enqueued_at: String,
+    /// The pull request head that was queued.
+    pub head_sha: String,
+    pub number: u64,
+}
+
+/// GraphQL's `MergeQueueEntryState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum QueueEntryState {
+    /// Waiting for its group to be built.
+    Queued,
+    /// Its merge group's required checks are running.
+    AwaitingChecks,
+    /// Its checks passed; it merges when the entries ahead have.
+    Mergeable,
+    /// A check failed or it conflicts: it is about to be removed.
+    Unmergeable,
+    /// Being merged.
+    Locked,
+    /// A state this client does not know yet.
+    #[serde(other)]
+    Unknown,
+}
+
+/// Why a pull request last left a merge queue without merging (`RemovedFromMergeQueueEvent`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueRemoval {
+    /// GitHub's reason, as text (e.g. a failed or timed-out check, a conflict, a manual removal).
+    pub reason: Option<String>,
+    /// When (ISO 8601).
+    pub at: String,
+}
+
+/// A pull request's standing with the merge queue, read in one GraphQL query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullQueueState {
+    /// The pull request's GraphQL node id (what [`crate::Client::enqueue_pull_request`] takes).
+    pub node_id: String,
+    pub number: u64,
+    pub head_sha: String,
+    pub merged: bool,
+    /// The commit the base branch moved to when it merged.
+    pub merge_commit_sha: Option<String>,
+    /// `OPEN`, `CLOSED` or `MERGED`.
+    pub state: String,
+    /// Its entry while it is queued.
+    pub entry: Option<QueueEntry>,
+    /// The latest removal from a queue, however long ago.
+    pub last_removal: Option<QueueRemoval>,
+}
+
+/// Where a queued pull request stands, for a caller following it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueOutcome {
+    /// Merged: the base branch is at (or past) `merge_commit_sha`.
+    Merged { merge_commit_sha: Option<String> },
+    /// Still in the queue.
+    Queued(QueueEntry),
+    /// Not in the queue, and it was removed from one: why, and when.
+    Removed(QueueRemoval),
+    /// Neither merged, queued nor ever removed (or closed without a removal).
+    NotQueued,
+}
+
+impl PullQueueState {
+    /// The one fact a caller following the queue acts on.
+    pub fn outcome(&self) -> QueueOutcome {
+        if self.merged {
+            return QueueOutcome::Merged {
+                merge_commit_sha: self.merge_commit_sha.clone(),
+            };
+        }
+        match (&self.entry, &self.last_removal) {
+            (Some(entry), _) => QueueOutcome::Queued(entry.clone()),
+            (None, Some(removal)) => QueueOutcome::Removed(removal.clone()),
+            (None, None) => QueueOutcome::NotQueued,
+        }
+    }
+}

@@ -343,7 +343,7 @@ impl Transport {
         body: Option<&Value>,
         mode: Mode,
     ) -> Result<Reply, Failure> {
-        let url = format!("{}{path}", self.base);
+        let url = url_of(&self.base, path);
         let mut builder = self
             .client
             .request(method.clone(), &url)
@@ -396,6 +396,19 @@ impl Transport {
             return Ok(reply);
         }
         Err(classify(request, status, &headers, &bytes))
+    }
+}
+
+/// The request path of GitHub's GraphQL endpoint (see [`url_of`]).
+pub(crate) const GRAPHQL: &str = "/graphql";
+
+/// The URL of `path` under the REST base `base`. GraphQL is `{base}/graphql` on github.com
+/// (`https://api.github.com/graphql`), but on GitHub Enterprise Server, whose REST base is
+/// `https://HOST/api/v3`, it is `https://HOST/api/graphql`.
+fn url_of(base: &str, path: &str) -> String {
+    match base.strip_suffix("/api/v3") {
+        Some(host) if path == GRAPHQL => format!("{host}/api/graphql"),
+        _ => format!("{base}{path}"),
     }
 }
 
@@ -539,4 +552,25 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// reqwest is built without a crypto provider (so kube's and ours cannot clash): install ring once.
 fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{GRAPHQL, url_of};
+
+    #[test]
+    fn graphql_lives_beside_the_rest_base_on_github_enterprise_server() {
+        assert_eq!(
+            url_of("https://api.github.com", GRAPHQL),
+            "https://api.github.com/graphql"
+        );
+        assert_eq!(
+            url_of("https://ghe.example.com/api/v3", GRAPHQL),
+            "https://ghe.example.com/api/graphql"
+        );
+        assert_eq!(
+            url_of("https://ghe.example.com/api/v3", "/repos/a/b"),
+            "https://ghe.example.com/api/v3/repos/a/b"
+        );
+    }
 }

@@ -29,6 +29,19 @@ pub(crate) fn node_id(kind: &str, id: u64) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("0:{kind}{id}"))
 }
 
+/// The kind and id of a [`node_id`] (GraphQL's global ids); `None` for any other text.
+pub(crate) fn parse_node_id(node: &str) -> Option<(String, u64)> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(node)
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let rest = text.strip_prefix("0:")?;
+    let digits = rest.find(|c: char| c.is_ascii_digit())?;
+    let (kind, id) = rest.split_at(digits);
+    Some((kind.to_owned(), id.parse().ok()?))
+}
+
 /// A simple user object.
 pub fn user_obj(base: &str, login: &str, id: u64, kind: &str) -> Value {
     json!({

@@ -16,6 +16,7 @@ mod http;
 mod json;
 pub mod jwt;
 pub mod log;
+pub mod merge_queue;
 mod paginate;
 mod ratelimit;
 mod raw;

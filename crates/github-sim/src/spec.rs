@@ -185,10 +185,92 @@ pub struct ProtectionSpec {
     /// "Dismiss stale pull request approvals when new commits are pushed": every change of the
     /// head dismisses the approvals given so far.
     pub dismiss_stale_reviews: bool,
+    /// "Require merge queue": pull requests land only through the queue (`enqueuePullRequest`);
+    /// the REST merge is refused. The same parameters as a ruleset's `merge_queue` rule.
+    pub merge_queue: Option<MergeQueueSpec>,
+}
+
+/// A merge queue's settings, named as GitHub's ruleset `merge_queue` rule parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MergeQueueSpec {
+    /// How each entry's group commit is made: `merge` (default), `squash` or `rebase`.
+    pub merge_method: QueueMergeMethod,
+    /// Entries built (and checked) at once, each on top of the ones ahead (default 5).
+    pub max_entries_to_build: u32,
+    /// Entries the queue waits for before merging (default 1)…
+    pub min_entries_to_merge: u32,
+    /// …unless the first entry has waited this long (default 5).
+    pub min_entries_to_merge_wait_minutes: u32,
+    /// Entries merged in one go (default 5).
+    pub max_entries_to_merge: u32,
+    /// `ALLGREEN` (default) or `HEADGREEN`; every entry is built and checked on its own here.
+    pub grouping_strategy: GroupingStrategy,
+    /// An entry whose required checks have not all reported after this long is removed
+    /// (default 60).
+    pub check_response_timeout_minutes: u32,
+}
+
+impl Default for MergeQueueSpec {
+    fn default() -> MergeQueueSpec {
+        MergeQueueSpec {
+            merge_method: QueueMergeMethod::Merge,
+            max_entries_to_build: 5,
+            min_entries_to_merge: 1,
+            min_entries_to_merge_wait_minutes: 5,
+            max_entries_to_merge: 5,
+            grouping_strategy: GroupingStrategy::Allgreen,
+            check_response_timeout_minutes: 60,
+        }
+    }
+}
+
+/// A merge queue's merge method (GitHub's ruleset values, upper case, are accepted too).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueMergeMethod {
+    #[default]
+    #[serde(alias = "MERGE")]
+    Merge,
+    #[serde(alias = "SQUASH")]
+    Squash,
+    #[serde(alias = "REBASE")]
+    Rebase,
+}
+
+impl QueueMergeMethod {
+    /// GraphQL's `PullRequestMergeMethod` value.
+    pub fn graphql(self) -> &'static str {
+        match self {
+            QueueMergeMethod::Merge => "MERGE",
+            QueueMergeMethod::Squash => "SQUASH",
+            QueueMergeMethod::Rebase => "REBASE",
+        }
+    }
+}
+
+/// How a merge queue groups entries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum GroupingStrategy {
+    #[default]
+    Allgreen,
+    Headgreen,
+}
+
+/// The events a simulated CI rule runs on, as a workflow's `on:` names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CiEvent {
+    /// A pull request opened, reopened or synchronised (checks on its head).
+    PullRequest,
+    /// A merge queue entry built (checks on its group commit).
+    MergeGroup,
 }
 
 /// A simulated CI rule: when a pull request into `base` of `repo` is opened, reopened or its
-/// head changes, check runs are created on the head commit and complete after a delay.
+/// head changes (`on: [pull_request]`, the default), or a merge queue entry into `base` is built
+/// (`merge_group`), check runs are created on the commit and complete after a delay.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CiRuleSpec {
@@ -199,6 +281,8 @@ pub struct CiRuleSpec {
     /// default `github-actions`).
     pub app: Option<String>,
     pub checks: Vec<CiCheckSpec>,
+    /// The events the rule runs on (default `[pull_request]`).
+    pub on: Option<Vec<CiEvent>>,
 }
 
 /// One check run a CI rule creates.
@@ -210,6 +294,8 @@ pub struct CiCheckSpec {
     pub conclusion: Option<String>,
     /// Simulated milliseconds until completion.
     pub after_ms: u64,
+    /// The conclusion on a merge group commit (default: `conclusion`).
+    pub merge_group_conclusion: Option<String>,
 }
 
 /// `apps[]` — a GitHub App that signs in with a JWT and mints installation tokens.

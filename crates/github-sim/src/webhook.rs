@@ -48,6 +48,16 @@ pub fn payload(base: &str, world: &World, event: &Event) -> Value {
             json!({"action": event.action, "check_run": run, "repository": repository, "sender": sender})
         }
         "push" => push(base, world, event, repository, &sender),
+        "merge_group" => {
+            let mut v = json!({
+                "action": event.action, "merge_group": p["merge_group"],
+                "repository": repository, "sender": sender,
+            });
+            if let Some(reason) = p.get("reason") {
+                v["reason"] = reason.clone();
+            }
+            v
+        }
         _ => {
             json!({"action": event.action, "payload": p, "repository": repository, "sender": sender})
         }

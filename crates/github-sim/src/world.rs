@@ -13,7 +13,7 @@ use crate::apps::{App, Grant, Installation};
 use crate::clock::{Clock, parse_iso_ms};
 use crate::git::{Commit, Files, ObjectStore, Sha, Signature, TagObject};
 use crate::spec::{
-    Access, ActionsSettings, CiRuleSpec, IdentityKind, IdentitySpec, ProtectionSpec,
+    Access, ActionsSettings, CiEvent, CiRuleSpec, IdentityKind, IdentitySpec, ProtectionSpec,
     RepoPermissions, RepoSpec, Role, TagSpec, WorldSpec,
 };
 
@@ -311,7 +311,16 @@ struct CiRule {
     repo: String,
     base: Option<String>,
     app: u64,
-    checks: Vec<(String, String, u64)>,
+    on: Vec<CiEvent>,
+    checks: Vec<CiCheck>,
+}
+
+#[derive(Clone, Debug)]
+struct CiCheck {
+    name: String,
+    conclusion: String,
+    merge_group_conclusion: String,
+    after_ms: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -337,6 +346,8 @@ pub struct World {
     pub repos: BTreeMap<String, Repo>,
     pub objects: ObjectStore,
     pub events: Vec<Event>,
+    /// Merge queues of the branches whose protection requires one.
+    pub merge_queues: crate::merge_queue::Queues,
     ci: Vec<CiRule>,
     scheduled: Vec<Scheduled>,
     next_id: u64,
@@ -363,6 +374,7 @@ impl World {
             repos: BTreeMap::new(),
             objects: ObjectStore::default(),
             events: Vec::new(),
+            merge_queues: crate::merge_queue::Queues::default(),
             ci: Vec::new(),
             scheduled: Vec::new(),
             next_id: 1000,
@@ -683,15 +695,24 @@ impl World {
             repo: spec.repo.clone(),
             base: spec.base.clone(),
             app,
+            on: spec
+                .on
+                .clone()
+                .unwrap_or_else(|| vec![CiEvent::PullRequest]),
             checks: spec
                 .checks
                 .iter()
                 .map(|c| {
-                    (
-                        c.name.clone(),
-                        c.conclusion.clone().unwrap_or_else(|| "success".into()),
-                        c.after_ms,
-                    )
+                    let conclusion = c.conclusion.clone().unwrap_or_else(|| "success".into());
+                    CiCheck {
+                        name: c.name.clone(),
+                        merge_group_conclusion: c
+                            .merge_group_conclusion
+                            .clone()
+                            .unwrap_or_else(|| conclusion.clone()),
+                        conclusion,
+                        after_ms: c.after_ms,
+                    }
                 })
                 .collect(),
         });
@@ -856,25 +877,42 @@ impl World {
 
     /// Starts the check runs of every CI rule matching a pull request into `base`.
     pub fn run_ci(&mut self, repo: &str, base: &str, head_branch: &str, head: Sha) {
+        self.run_ci_on(CiEvent::PullRequest, repo, base, head_branch, head);
+    }
+
+    /// Starts the check runs of every CI rule that runs on `event` for `base`.
+    pub fn run_ci_on(
+        &mut self,
+        event: CiEvent,
+        repo: &str,
+        base: &str,
+        head_branch: &str,
+        head: Sha,
+    ) {
         let rules: Vec<CiRule> = self
             .ci
             .iter()
             .filter(|r| r.repo == repo && r.base.as_deref().is_none_or(|b| b == base))
+            .filter(|r| r.on.contains(&event))
             .cloned()
             .collect();
         let now_ms = self.clock.now_ms();
         for rule in rules {
-            for (name, conclusion, after_ms) in &rule.checks {
+            for check in &rule.checks {
                 let run_id = self.create_check_run(
                     repo,
                     rule.app,
-                    name,
+                    &check.name,
                     head,
                     Some(head_branch),
                     "in_progress",
                 );
+                let conclusion = match event {
+                    CiEvent::PullRequest => &check.conclusion,
+                    CiEvent::MergeGroup => &check.merge_group_conclusion,
+                };
                 self.scheduled.push(Scheduled {
-                    due_ms: now_ms + i64::try_from(*after_ms).unwrap_or(i64::MAX / 4),
+                    due_ms: now_ms + i64::try_from(check.after_ms).unwrap_or(i64::MAX / 4),
                     repo: repo.to_owned(),
                     run_id,
                     conclusion: conclusion.clone(),
@@ -977,21 +1015,28 @@ impl World {
         true
     }
 
-    /// Applies everything that became due by the current simulated time.
+    /// Applies everything that became due by the current simulated time: check runs complete,
+    /// then merge queues move (which may start checks that are due at once).
     pub fn tick(&mut self) {
-        let now = self.clock.now_ms();
-        let mut due: Vec<Scheduled> = Vec::new();
-        self.scheduled.retain(|s| {
-            if s.due_ms <= now {
-                due.push(s.clone());
-                false
-            } else {
-                true
+        loop {
+            let now = self.clock.now_ms();
+            let mut due: Vec<Scheduled> = Vec::new();
+            self.scheduled.retain(|s| {
+                if s.due_ms <= now {
+                    due.push(s.clone());
+                    false
+                } else {
+                    true
+                }
+            });
+            due.sort_by_key(|s| (s.due_ms, s.run_id));
+            let completed = !due.is_empty();
+            for s in due {
+                self.complete_check_run(&s.repo, s.run_id, &s.conclusion);
             }
-        });
-        due.sort_by_key(|s| (s.due_ms, s.run_id));
-        for s in due {
-            self.complete_check_run(&s.repo, s.run_id, &s.conclusion);
+            if !crate::merge_queue::advance(self) && !completed {
+                return;
+            }
         }
     }
 
@@ -1003,8 +1048,25 @@ impl World {
     }
 
     /// Whether a check-run conclusion or status state counts as passing.
-    fn passing(conclusion: &str) -> bool {
+    pub fn passing(conclusion: &str) -> bool {
         matches!(conclusion, "success" | "neutral" | "skipped")
+    }
+
+    /// The latest result per check name / status context on a commit (`None`: not finished).
+    pub fn check_results(repo: &Repo, sha: Sha) -> BTreeMap<&str, Option<&str>> {
+        let mut results: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+        for run in repo.check_runs.iter().filter(|c| c.head_sha == sha) {
+            results.insert(&run.name, run.conclusion.as_deref());
+        }
+        for st in repo.statuses.iter().filter(|s| s.sha == sha) {
+            let state = if st.state == "pending" {
+                None
+            } else {
+                Some(st.state.as_str())
+            };
+            results.insert(&st.context, state);
+        }
+        results
     }
 
     /// Computes the mergeability of an open pull request from git, protection, checks and reviews.
@@ -1018,23 +1080,7 @@ impl World {
         let protection = repo.protection.get(&pull.base_ref);
         let out_of_date = !self.objects.is_ancestor(&base_head, &pull.head_sha);
         let behind = protection.is_some_and(|p| p.strict) && out_of_date;
-        // Latest result per check name / status context on the head commit.
-        let mut results: BTreeMap<&str, Option<&str>> = BTreeMap::new();
-        for run in repo
-            .check_runs
-            .iter()
-            .filter(|c| c.head_sha == pull.head_sha)
-        {
-            results.insert(&run.name, run.conclusion.as_deref());
-        }
-        for st in repo.statuses.iter().filter(|s| s.sha == pull.head_sha) {
-            let state = if st.state == "pending" {
-                None
-            } else {
-                Some(st.state.as_str())
-            };
-            results.insert(&st.context, state);
-        }
+        let results = Self::check_results(repo, pull.head_sha);
         let mut blocked = Vec::new();
         let required: &[String] = protection.map_or(&[], |p| p.required_checks.as_slice());
         for name in required {

@@ -3,6 +3,7 @@
 
 mod network;
 mod pagination;
+mod queue;
 
 use gantry_github::{Client, ClientConfig, Workflow, WorkflowToken};
 use gantry_runner::Secret;

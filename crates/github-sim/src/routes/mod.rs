@@ -5,8 +5,9 @@ pub mod apps;
 mod checks;
 mod compare;
 mod contents;
+mod graphql;
 mod issues;
-mod pulls;
+pub(crate) mod pulls;
 mod refs;
 pub mod release_assets;
 mod releases;
@@ -162,6 +163,7 @@ pub fn dispatch(world: &mut World, ctx: &Ctx<'_>, segs: &[&str]) -> Outcome {
             StatusCode::OK,
             crate::json::identity(ctx.base, world, ctx.who.id),
         )),
+        ["graphql"] if m == Method::POST => graphql::serve(world, ctx),
         ["repos", owner, name, rest @ ..] => {
             let asked = format!("{owner}/{name}");
             // Owner and name are case-insensitive; answers carry the stored spelling.

@@ -300,6 +300,19 @@ fn refuse_merge(world: &World, r: &Repo, p: &Pull, sha: Option<&str>) -> Result<
         )
         .doc(DOC_MERGE));
     }
+    // A base that requires a merge queue takes pull requests only through the queue; GitHub
+    // refuses the REST merge with this message (reported by users of pascalgn/automerge-action,
+    // issue #235, "Failed to merge PR: Changes must be made through the merge queue").
+    if r.protection
+        .get(&p.base_ref)
+        .is_some_and(|pr| pr.merge_queue.is_some())
+    {
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Changes must be made through the merge queue",
+        )
+        .doc(DOC_MERGE));
+    }
     let m = world.mergeability(r, p);
     if m.conflict {
         return Err(not_mergeable());
@@ -388,7 +401,7 @@ pub fn merge(world: &mut World, ctx: &Ctx<'_>, repo: &str, number: u64) -> Outco
 }
 
 /// Replays each commit of the pull request onto the base, one new commit per original.
-fn rebase(
+pub(crate) fn rebase(
     world: &mut World,
     merge_base: Option<Sha>,
     base_head: Sha,

@@ -48,3 +48,8 @@ fn popular_actions_request_sequences_replay_cleanly() {
 fn octokit_signs_in_as_an_app_and_mints_narrowed_installation_tokens() {
     assert!(run_node("octokit_apps.mjs").contains("APPS OK"));
 }
+
+#[test]
+fn octokit_queues_pull_requests_over_graphql_and_is_refused_the_rest_merge() {
+    assert!(run_node("octokit_merge_queue.mjs").contains("MERGE QUEUE OK"));
+}
