@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Many services releasing at once into one landing zone (crates/auto-deploy/tests/it/scaling.rs):
-# 1, 5 and 20 services, each landing zone without and with "require branches to be up to date",
+# 1, 5 and 20 services, each landing zone without and with "require branches to be up to date"
+# and with a merge queue,
 # github-sim at real time enforcing GitHub's secondary limits per identity. Prints the table of
 # BENCHMARKS.md. Usage: benches/landing-zone.sh [filter] (default: every size; `01_service`,
 # `05_services`, `20_services` pick one).

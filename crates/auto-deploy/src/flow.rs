@@ -365,6 +365,7 @@ async fn validate_and_merge(
         };
         let target = Target {
             repo: lz,
+            base: &settings.base,
             number: pull.number,
             sha: &sha,
             method: &settings.merge_method,

@@ -13,6 +13,7 @@ mod lock;
 mod merge;
 mod mirror;
 mod names;
+mod queue;
 mod release;
 mod resume;
 mod settings;

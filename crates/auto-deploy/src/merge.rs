@@ -12,6 +12,7 @@ use gantry_github::models::{PullRequest, Review};
 use gantry_github::{Approver, Client, GithubError, RepoName, Workflow};
 
 use crate::journal::{Journal, Stage};
+use crate::queue;
 
 const FIRST_WAIT: Duration = Duration::from_secs(1);
 /// GitHub makes the update-branch merge commit asynchronously, usually within a moment.
@@ -36,6 +37,8 @@ pub enum Merge {
 /// Who merges what.
 pub struct Target<'a> {
     pub repo: &'a RepoName,
+    /// The base branch.
+    pub base: &'a str,
     pub number: u64,
     pub sha: &'a str,
     pub method: &'a str,
@@ -53,6 +56,7 @@ pub async fn approve_and_merge(
         number,
         sha,
         method,
+        ..
     } = *target;
     let reviews = bot.reviews(repo, number).await.with_context(|| {
         format!("failed to read the reviews of pull request #{number} in {repo}")
@@ -75,6 +79,9 @@ pub async fn approve_and_merge(
                     return Ok(Merge::HeadMoved(pull.head.sha));
                 }
                 error
+            }
+            Err(error) if error.requires_merge_queue() => {
+                return queue::merge_through_queue(bot, reader, target, deadline, journal).await;
             }
             Err(error) if error.status() == Some(405) => {
                 let pull = settled(reader, repo, number, deadline).await?;

@@ -122,6 +122,12 @@ impl GithubError {
         self.status() == Some(404)
     }
 
+    /// True when a merge was refused because the base branch takes pull requests only through a
+    /// merge queue (405 "Changes must be made through the merge queue").
+    pub fn requires_merge_queue(&self) -> bool {
+        matches!(self, Self::Api { status: 405, message, .. } if message.to_ascii_lowercase().contains("merge queue"))
+    }
+
     /// True when a 422 names this validation code (e.g. `already_exists`).
     pub fn is_validation(&self, code: &str) -> bool {
         matches!(self, Self::Api { status: 422, errors, message, .. }

@@ -1,6 +1,6 @@
 //! The scaling benchmark (ignored by default; `benches/landing-zone.sh` runs it for
-//! BENCHMARKS.md): 1, 5 and 20 services releasing at once into one landing zone, with and without
-//! "require branches to be up to date", the simulator's clock at real time and GitHub's secondary
+//! BENCHMARKS.md): 1, 5 and 20 services releasing at once into one landing zone, without and with
+//! "require branches to be up to date", and with a merge queue, the simulator's clock at real time and GitHub's secondary
 //! limits enforced per identity (all services share the workflow identity and the bot, as deploys
 //! minted from one App installation do). It checks every service deployed and prints one table
 //! row per landing zone.
@@ -133,18 +133,23 @@ fn scenario(landing_zone: Shared, label: &str) {
     assert_all_deployed(&sim, &owned);
 }
 
-/// One table row per landing zone kind for `services` services.
+/// One table row per landing zone kind for `services` services: neither strict nor queued,
+/// strict ("require branches to be up to date"), and a merge queue.
 fn services_at_once(services: usize) {
-    for strict in [false, true] {
+    for (kind, strict, merge_queue) in [
+        ("not strict", false, false),
+        ("strict", true, false),
+        ("merge queue", false, true),
+    ] {
         let landing_zone = Shared {
             strict,
+            merge_queue,
             scale: 1,
             ..Shared::strict(services, CI_MS)
         };
         let label = format!(
-            "{services} service{}, {}",
-            if services == 1 { "" } else { "s" },
-            if strict { "strict" } else { "not strict" }
+            "{services} service{}, {kind}",
+            if services == 1 { "" } else { "s" }
         );
         scenario(landing_zone, &label);
     }

@@ -33,6 +33,8 @@ pub struct Shared {
     pub strict: bool,
     /// "Dismiss stale pull request approvals when new commits are pushed".
     pub dismiss_stale: bool,
+    /// "Require merge queue" (squash), with the CI running on merge groups too.
+    pub merge_queue: bool,
     /// Simulated time per real time.
     pub scale: u32,
 }
@@ -44,6 +46,7 @@ impl Shared {
             ci_ms,
             strict: true,
             dismiss_stale: false,
+            merge_queue: false,
             scale: 10,
         }
     }
@@ -54,8 +57,17 @@ impl Shared {
             ci_ms,
             strict,
             dismiss_stale,
+            merge_queue,
             scale,
         } = self;
+        let (queue, events) = if merge_queue {
+            (
+                ", merge_queue: { merge_method: squash }",
+                "\n    on: [pull_request, merge_group]",
+            )
+        } else {
+            ("", "")
+        };
         let (mut repos, mut files) = (String::new(), String::new());
         for i in 0..services {
             let _ = writeln!(
@@ -84,10 +96,10 @@ repos:
         files:
           README.md: landing zone
 {files}    protection:
-      main: {{ required_checks: [test], required_approvals: 1, strict: {strict}, dismiss_stale_reviews: {dismiss_stale} }}
+      main: {{ required_checks: [test], required_approvals: 1, strict: {strict}, dismiss_stale_reviews: {dismiss_stale}{queue} }}
 ci:
   - repo: {LZ}
-    base: main
+    base: main{events}
     checks:
       - {{ name: test, conclusion: success, after_ms: {ci_ms} }}
 "
@@ -274,4 +286,142 @@ fn deploy_and_lock_branches_are_made_under_the_prefixes_given() {
             .all(|r| r.starts_with("refs/heads/bots/gantry/")),
         "{refs:?}"
     );
+}
+
+/// The queue's merges, in order: the pull request numbers of `pull_request` `closed` events.
+fn merged_in_order(sim: &SimHandle) -> Vec<u64> {
+    sim.events()
+        .iter()
+        .filter(|e| e.event == "pull_request" && e.action.as_deref() == Some("closed"))
+        .filter(|e| e.payload["merged"] == true)
+        .filter_map(|e| e.payload["number"].as_u64())
+        .collect()
+}
+
+/// The pull requests in the order the queue built their merge groups first.
+fn queued_in_order(sim: &SimHandle) -> Vec<u64> {
+    let mut order: Vec<u64> = Vec::new();
+    for event in sim.events() {
+        if event.event != "merge_group" || event.action.as_deref() != Some("checks_requested") {
+            continue;
+        }
+        let branch = event.payload["merge_group"]["head_ref"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let number = branch
+            .rsplit('/')
+            .next()
+            .and_then(|leaf| leaf.strip_prefix("pr-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|n| n.parse().ok());
+        if let Some(number) = number
+            && !order.contains(&number)
+        {
+            order.push(number);
+        }
+    }
+    order
+}
+
+/// A landing zone whose base requires a merge queue: the REST merge is refused, so every deploy
+/// enqueues its validated head and follows it; the queue merges them one after another.
+#[test]
+fn services_releasing_into_a_merge_queue_landing_zone_are_merged_in_queue_order() {
+    let sim = Shared {
+        strict: false,
+        merge_queue: true,
+        ..Shared::strict(3, 5_000)
+    }
+    .start();
+    let runs = deploy_all(&sim, 3);
+    assert_all_deployed(&sim, &runs);
+    for run in &runs {
+        assert!(
+            run.stdout.contains("main requires a merge queue: queued #"),
+            "{}",
+            run.render()
+        );
+    }
+    let queued = queued_in_order(&sim);
+    assert_eq!(queued.len(), 3, "{queued:?}");
+    assert_eq!(merged_in_order(&sim), queued, "merged in queue order");
+}
+
+/// One merge group's required check fails: the queue removes only that pull request (its deploy
+/// fails naming the check and leaves nothing merged), the others merge.
+#[test]
+fn a_failing_merge_group_check_dequeues_only_its_pull_request_and_that_deploy_fails_naming_it() {
+    let sim = Shared {
+        strict: false,
+        merge_queue: true,
+        ..Shared::strict(3, 20_000)
+    }
+    .start();
+    // svc1's merge group gets a failing `test` run once its deploy has looked at the group (as a
+    // real check fails some time after the group is built).
+    let failing = std::sync::atomic::AtomicBool::new(false);
+    let runs = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..3)
+            .map(|i| {
+                let sim = &sim;
+                scope.spawn(move || deploy(sim, i).run())
+            })
+            .collect();
+        while !runs.iter().all(std::thread::ScopedJoinHandle::is_finished) {
+            if !failing.load(std::sync::atomic::Ordering::Relaxed) {
+                let looked: Vec<String> = sim
+                    .requests()
+                    .into_iter()
+                    .filter(|r| r.path.contains("/git/ref/heads/gh-readonly-queue/"))
+                    .map(|r| r.path)
+                    .collect();
+                let failed = sim.world(|w| {
+                    let pull = w.repos[LZ]
+                        .pulls
+                        .iter()
+                        .find(|p| p.head_ref.contains("svc1"))?;
+                    let branch = format!(
+                        "gh-readonly-queue/main/pr-{}-{}",
+                        pull.number,
+                        pull.head_sha.hex()
+                    );
+                    let group = w.repos[LZ].branch(&branch)?;
+                    if !looked.iter().any(|path| path.ends_with(&branch)) {
+                        return None;
+                    }
+                    let app = w.identity_by_login("github-actions")?.id;
+                    let run =
+                        w.create_check_run(LZ, app, "test", group, Some(&branch), "in_progress");
+                    Some(w.complete_check_run(LZ, run, "failure"))
+                });
+                if failed == Some(true) {
+                    failing.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        runs.into_iter()
+            .map(|run| run.join().expect("deploy"))
+            .collect::<Vec<_>>()
+    });
+    assert!(failing.into_inner(), "svc1's merge group was never built");
+    for i in [0, 2] {
+        assert_eq!(runs[i].code, 0, "svc{i}: {}", runs[i].render());
+        let text = String::from_utf8(lz_file(&sim, "main", &env_file(i)).unwrap()).unwrap();
+        assert_eq!(text, env_text("v1.1.0"));
+    }
+    let failed = &runs[1];
+    assert_eq!(failed.code, 1, "{}", failed.render());
+    let errors = failed.errors();
+    assert!(
+        errors[0]
+            .contains("was removed from the merge queue of main (CI_FAILURE): on its merge group")
+            && errors[0].contains("check `test` failure ("),
+        "{}",
+        failed.render()
+    );
+    let text = String::from_utf8(lz_file(&sim, "main", &env_file(1)).unwrap()).unwrap();
+    assert_eq!(text, env_text("v1.0.0"), "svc1 was not merged");
+    assert_eq!(merged_in_order(&sim).len(), 2);
 }
