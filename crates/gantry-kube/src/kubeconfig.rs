@@ -1,11 +1,13 @@
 //! Loading a kubeconfig given as file content, as base64 of it, or as a path, in two steps: [`read`]
 //! finds every secret-shaped value so the caller masks them at once, whatever the input form, and
 //! [`Source::load`] parses. The kubeconfig is a secret: no error quotes it, only the kind and
-//! location of the problem.
+//! location of the problem. The proxy to the cluster is the kubeconfig's `proxy-url`, else the
+//! runner's `HTTPS_PROXY` unless `NO_PROXY` names the cluster's host, as kubectl chooses it.
 
 use std::path::Path;
 
 use base64::Engine as _;
+use gantry_runner::NetworkSettings;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 /// Why a kubeconfig could not be loaded. Messages never contain the kubeconfig's text.
@@ -25,6 +27,10 @@ pub enum KubeconfigError {
     NoContext(String),
     #[error("cannot be used for in-cluster access: {0}")]
     InCluster(String),
+    #[error(
+        "names a proxy that is not a URL ({0}); give proxy-url or HTTPS_PROXY as http://host:port"
+    )]
+    Proxy(&'static str),
 }
 
 /// A loaded cluster configuration.
@@ -100,7 +106,11 @@ impl Source {
 
     /// Parses the kubeconfig and selects `context` or the current context. Errors give the kind
     /// and location of the problem, never the document's text.
-    pub async fn load(&self, context: Option<&str>) -> Result<Loaded, KubeconfigError> {
+    pub async fn load(
+        &self,
+        context: Option<&str>,
+        network: &NetworkSettings,
+    ) -> Result<Loaded, KubeconfigError> {
         serde_yaml::from_str::<serde_yaml::Value>(&self.text).map_err(|error| {
             let location = error.location();
             KubeconfigError::Yaml {
@@ -118,13 +128,25 @@ impl Source {
         {
             return Err(KubeconfigError::NoContext(context.to_owned()));
         }
+        let own_proxy = cluster_proxy_url(&kubeconfig, context);
+        // Checked before kube reads them (it reads `HTTPS_PROXY` itself), so the error says where
+        // the bad value came from.
+        for (url, origin) in [
+            (own_proxy.as_deref(), "proxy-url"),
+            (network.https_proxy.as_deref(), "HTTPS_PROXY"),
+        ] {
+            if url.is_some_and(|url| url.parse::<http::Uri>().is_err()) {
+                return Err(KubeconfigError::Proxy(origin));
+            }
+        }
         let options = KubeConfigOptions {
             context: context.map(str::to_owned),
             ..KubeConfigOptions::default()
         };
-        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
             .await
             .map_err(|error| KubeconfigError::Invalid(kind_of(&error.to_string())))?;
+        config.proxy_url = proxy(own_proxy, network, &config.cluster_url)?;
         Ok(Loaded { config })
     }
 }
@@ -169,10 +191,53 @@ fn kind_of(message: &str) -> String {
 }
 
 /// The in-cluster configuration (service account token and CA of the pod).
-pub fn in_cluster() -> Result<Loaded, KubeconfigError> {
-    let config =
+pub fn in_cluster(network: &NetworkSettings) -> Result<Loaded, KubeconfigError> {
+    let mut config =
         kube::Config::incluster().map_err(|error| KubeconfigError::InCluster(error.to_string()))?;
+    config.proxy_url = proxy(None, network, &config.cluster_url)?;
     Ok(Loaded { config })
+}
+
+/// The `proxy-url` of the cluster the chosen context (or the current one) names.
+fn cluster_proxy_url(kubeconfig: &Kubeconfig, context: Option<&str>) -> Option<String> {
+    let context = context.or(kubeconfig.current_context.as_deref())?;
+    let cluster = kubeconfig
+        .contexts
+        .iter()
+        .find(|named| named.name == context)?
+        .context
+        .as_ref()?
+        .cluster
+        .clone();
+    kubeconfig
+        .clusters
+        .iter()
+        .find(|named| named.name == cluster)?
+        .cluster
+        .as_ref()?
+        .proxy_url
+        .clone()
+        .filter(|url| !url.is_empty())
+}
+
+/// The kubeconfig's own proxy, else the runner's for the cluster's host.
+fn proxy(
+    own: Option<String>,
+    network: &NetworkSettings,
+    cluster: &http::Uri,
+) -> Result<Option<http::Uri>, KubeconfigError> {
+    let (chosen, origin) = match own {
+        Some(own) => (Some(own), "proxy-url"),
+        None => (
+            network
+                .proxy_for(cluster.host().unwrap_or_default())
+                .map(str::to_owned),
+            "HTTPS_PROXY",
+        ),
+    };
+    chosen
+        .map(|url| url.parse().map_err(|_| KubeconfigError::Proxy(origin)))
+        .transpose()
 }
 
 /// Whether a key names a secret: `token`, `id-token`, `client-secret`, `password`,
@@ -291,16 +356,16 @@ current-context: ctx
     async fn credentials_are_found_and_the_context_applies() {
         let source = read(YAML).unwrap();
         assert_eq!(source.secrets(), ["sekret-token", "pw"]);
-        let loaded = source.load(Some("ctx")).await.unwrap();
+        let loaded = source.load(Some("ctx"), &NetworkSettings::default()).await.unwrap();
         assert_eq!(loaded.config.default_namespace, "prod");
-        let missing = source.load(Some("nope")).await.unwrap_err();
+        let missing = source.load(Some("nope"), &NetworkSettings::default()).await.unwrap_err();
         assert_eq!(missing.to_string(), "has no context `nope`");
     }
 
     #[tokio::test]
     async fn broken_yaml_reports_only_the_location() {
         let source = read("apiVersion: v1\nclusters: [sekret").unwrap();
-        let message = source.load(None).await.unwrap_err().to_string();
+        let message = source.load(None, &NetworkSettings::default()).await.unwrap_err().to_string();
         assert!(message.starts_with("is not valid YAML"), "{message}");
         assert!(!message.contains("sekret"), "{message}");
     }
@@ -366,7 +431,7 @@ current-context: ctx
             );
         }
         // `user` as a bare string does not fit the schema: kube's parser would quote that line.
-        let message = source.load(None).await.unwrap_err().to_string();
+        let message = source.load(None, &NetworkSettings::default()).await.unwrap_err().to_string();
         assert_eq!(
             message,
             "is not a usable kubeconfig: invalid type (in users[3].user) at line 27, column 9"

@@ -29,6 +29,15 @@ impl NetworkSettings {
             extra_ca_file: env.non_empty(vars::SSL_CERT_FILE)?.map(str::to_owned),
         })
     }
+
+    /// The proxy for a connection to `host`: `HTTPS_PROXY`, unless `NO_PROXY` names the host.
+    pub fn proxy_for(&self, host: &str) -> Option<&str> {
+        let bypassed = self
+            .no_proxy
+            .as_deref()
+            .is_some_and(|list| crate::no_proxy::bypasses(list, host));
+        self.https_proxy.as_deref().filter(|_| !bypassed)
+    }
 }
 
 /// What the runner tells every step about the run. Unset variables are `None`.

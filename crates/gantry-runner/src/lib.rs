@@ -13,6 +13,7 @@ pub mod env_vars;
 pub mod error;
 pub mod file_command;
 pub mod inputs;
+pub mod no_proxy;
 pub mod outputs;
 pub mod secret;
 pub mod spec;

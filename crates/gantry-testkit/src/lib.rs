@@ -12,6 +12,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+pub mod proxy;
+
 use gantry_runner::command::{self, ParsedCommand};
 use gantry_runner::{Env, file_command, spec::input_env_name};
 

@@ -217,15 +217,16 @@ async fn execute(
                 step.console.add_mask(&Secret::new(secret.clone()));
             }
             source
-                .load(settings.context.as_deref())
+                .load(settings.context.as_deref(), &settings.network)
                 .await
-                .map_err(|error| {
-                    let input = if matches!(error, kubeconfig::KubeconfigError::NoContext(_)) {
-                        "context"
-                    } else {
-                        "kubeconfig"
-                    };
-                    ActionError::input(input, error.to_string())
+                .map_err(|error| match error {
+                    kubeconfig::KubeconfigError::NoContext(_) => {
+                        ActionError::input("context", error.to_string())
+                    }
+                    kubeconfig::KubeconfigError::Proxy(origin @ "HTTPS_PROXY") => {
+                        ActionError::environment(origin, "is not a URL; set it as http://host:port")
+                    }
+                    _ => ActionError::input("kubeconfig", error.to_string()),
                 })?
         }
         None if settings.context.is_some() => {
@@ -234,7 +235,7 @@ async fn execute(
                 "needs a kubeconfig; set kubeconfig too, or leave context empty for in-cluster access",
             ));
         }
-        None => kubeconfig::in_cluster().map_err(|error| {
+        None => kubeconfig::in_cluster(&settings.network).map_err(|error| {
             ActionError::input(
                 "kubeconfig",
                 format!("is empty, and in-cluster access failed: {error}"),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use gantry_kube::rollout::PodPolicy;
 use gantry_kube::source::{Source, parse_sequence};
-use gantry_runner::{ActionError, GithubContext, Secret, Step};
+use gantry_runner::{ActionError, GithubContext, NetworkSettings, Secret, Step};
 
 use crate::envfile;
 
@@ -65,6 +65,8 @@ pub struct Settings {
     pub annotations: BTreeMap<String, String>,
     /// Why the rollback happened, for `kubernetes.io/change-cause` on the rollback.
     pub run_url: Option<String>,
+    /// The runner's proxy, for the Kubernetes API.
+    pub network: NetworkSettings,
 }
 
 impl Settings {
@@ -139,6 +141,7 @@ impl Settings {
         let change_cause = inputs.get("change-cause").map(str::to_owned);
         let source = source(inputs.get("source-sequence"), inputs.get("source-revision"))?;
         let dry_run_input = inputs.get("dry-run").unwrap_or("auto").to_owned();
+        let network = NetworkSettings::from_env(step.env())?;
         let github = step.context()?;
         let pull_request = matches!(
             github.event_name.as_deref(),
@@ -163,6 +166,7 @@ impl Settings {
             soak,
             annotations,
             run_url,
+            network,
         })
     }
 }

@@ -11,5 +11,6 @@ mod faults;
 mod flows;
 mod hardening;
 mod order;
+mod proxy;
 mod reruns;
 mod scaling;
