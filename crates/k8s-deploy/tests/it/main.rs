@@ -11,5 +11,6 @@ mod faults;
 mod flows;
 mod hardening;
 mod order;
+mod rbac;
 mod reruns;
 mod scaling;
