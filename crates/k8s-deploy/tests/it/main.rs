@@ -14,3 +14,4 @@ mod order;
 mod rbac;
 mod reruns;
 mod scaling;
+mod sets;
