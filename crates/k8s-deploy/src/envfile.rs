@@ -67,6 +67,14 @@ mod tests {
     }
 
     #[test]
+    fn export_is_optional_and_may_be_followed_by_a_tab() {
+        let values = parse("IMAGE_TAG=1.2\nexport\tNAMESPACE=prod\nexported=x\n").unwrap();
+        assert_eq!(values["IMAGE_TAG"], "1.2");
+        assert_eq!(values["NAMESPACE"], "prod");
+        assert_eq!(values["exported"], "x");
+    }
+
+    #[test]
     fn broken_lines_are_named() {
         assert_eq!(
             parse("export IMAGE_NAME=a\nexport oops\n").unwrap_err(),

@@ -566,6 +566,30 @@ mod tests {
     }
 
     #[test]
+    fn a_deployment_list_is_names_with_optional_containers() {
+        let list = |text: &str, container: Option<&str>| {
+            deployment_list(&input("deployment", text), container.map(str::to_owned))
+        };
+        let named = |name: &str, container: Option<&str>| Named {
+            name: name.to_owned(),
+            container: container.map(str::to_owned),
+        };
+        assert_eq!(list("web", None).unwrap(), [named("web", None)]);
+        assert_eq!(
+            list(" api-web:app , api-grpc", Some("main")).unwrap(),
+            [named("api-web", Some("app")), named("api-grpc", Some("main"))]
+        );
+        for bad in ["", "a,", "a:", "a:b.c", "a,a:x", "A", "a:b:c"] {
+            assert!(list(bad, None).is_err(), "{bad:?} accepted");
+        }
+        let from_file = Given::env_file("DEPLOYMENTS", "web,Web".to_owned());
+        let Err(ActionError::Input { input, .. }) = deployment_list(&from_file, None) else {
+            panic!("accepted");
+        };
+        assert_eq!(input, "env-file");
+    }
+
+    #[test]
     fn names_are_dns_subdomains() {
         assert!(is_dns_label("web-1.prod"));
         assert!(!is_dns_label("Web"));
