@@ -465,7 +465,8 @@ impl<'a, 'c> Deploy<'a, 'c> {
             report.conclusion = Conclusion::Failed;
             let next = match self.after_failure(watch, kind).await {
                 Ok(rolling) => {
-                    report_failure(&mut self.units[watch.unit].report, &failure);
+                    // Set aside for `record` after the rollback's verification.
+                    self.units[watch.unit].report.failure = Some(failure);
                     verifying.push(rolling);
                     continue;
                 }
@@ -559,11 +560,6 @@ impl<'a, 'c> Deploy<'a, 'c> {
             Err(error) => Err(Next::failed(format!("rollback failed: {}", chain(&error)))),
         }
     }
-}
-
-/// Sets a failure message aside for [`DeploymentReport::record`] after the rollback's verification.
-fn report_failure(report: &mut DeploymentReport, failure: &str) {
-    report.failure = Some(failure.to_owned());
 }
 
 /// `, also init container migrate (unchanged)`: the containers left alone, so the log shows which

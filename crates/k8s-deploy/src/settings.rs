@@ -118,7 +118,10 @@ impl Settings {
                     "is required; set it, or pass an env-file with DEPLOYMENTS or DEPLOYMENT_NAME",
                 )
             })?;
-        let deployments = deployment_list(&deployments, container.map(|given| given.value))?;
+        let deployments = deployment_list(
+            &deployments,
+            container.as_ref().map(|given| given.value.as_str()),
+        )?;
         let namespace = given("namespace", "NAMESPACE");
         if let Some(namespace) = &namespace {
             namespace.check_with(
@@ -183,7 +186,7 @@ const CONTAINER_NAME: &str = "a container name (lower-case letters, digits and `
 
 /// `NAME[:CONTAINER][,NAME[:CONTAINER]]...`, spaces around items allowed; `container` (the input
 /// or CONTAINER) applies to the items that name none. Names are unique.
-fn deployment_list(list: &Given, container: Option<String>) -> Result<Vec<Named>, ActionError> {
+fn deployment_list(list: &Given, container: Option<&str>) -> Result<Vec<Named>, ActionError> {
     let mut named: Vec<Named> = Vec::new();
     for item in list.value.split(',').map(str::trim) {
         let (name, own) = match item.split_once(':') {
@@ -214,7 +217,7 @@ fn deployment_list(list: &Given, container: Option<String>) -> Result<Vec<Named>
         }
         named.push(Named {
             name: name.to_owned(),
-            container: own.map(str::to_owned).or_else(|| container.clone()),
+            container: own.or(container).map(str::to_owned),
         });
     }
     Ok(named)
@@ -568,7 +571,7 @@ mod tests {
     #[test]
     fn a_deployment_list_is_names_with_optional_containers() {
         let list = |text: &str, container: Option<&str>| {
-            deployment_list(&input("deployment", text), container.map(str::to_owned))
+            deployment_list(&input("deployment", text), container)
         };
         let named = |name: &str, container: Option<&str>| Named {
             name: name.to_owned(),
@@ -577,7 +580,10 @@ mod tests {
         assert_eq!(list("web", None).unwrap(), [named("web", None)]);
         assert_eq!(
             list(" api-web:app , api-grpc", Some("main")).unwrap(),
-            [named("api-web", Some("app")), named("api-grpc", Some("main"))]
+            [
+                named("api-web", Some("app")),
+                named("api-grpc", Some("main"))
+            ]
         );
         for bad in ["", "a,", "a:", "a:b.c", "a,a:x", "A", "a:b:c"] {
             assert!(list(bad, None).is_err(), "{bad:?} accepted");

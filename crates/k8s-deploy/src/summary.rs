@@ -69,31 +69,7 @@ pub fn write(summary: &mut Summary, place: &str, report: &Report, timeline: &Tim
             .map(|(name, value)| vec![(*name).to_owned(), value.clone()]),
     );
     if several {
-        summary.heading(3, "Deployments");
-        summary.table(
-            &[
-                "deployment",
-                "container",
-                "result",
-                "previous image",
-                "revision",
-                "rollback revision",
-                "image digest",
-                "newer source",
-            ],
-            report.deployments.iter().map(|deployment| {
-                vec![
-                    deployment.target.to_string(),
-                    deployment.container.clone(),
-                    deployment.conclusion.as_str().to_owned(),
-                    code(&deployment.previous_image),
-                    optional(deployment.revision),
-                    optional(deployment.rollback_revision),
-                    deployment.digest.as_deref().map(code).unwrap_or_default(),
-                    source(deployment.newer_source.as_ref()),
-                ]
-            }),
-        );
+        deployments(summary, report);
     }
     let of = |deployment: &DeploymentReport| {
         if several {
@@ -115,6 +91,36 @@ pub fn write(summary: &mut Summary, place: &str, report: &Report, timeline: &Tim
     for deployment in &report.deployments {
         pods(summary, deployment, &of(deployment));
     }
+}
+
+/// The table with a row per Deployment of a set.
+fn deployments(summary: &mut Summary, report: &Report) {
+    let optional = |value: Option<i64>| value.map(|v| v.to_string()).unwrap_or_default();
+    summary.heading(3, "Deployments");
+    summary.table(
+        &[
+            "deployment",
+            "container",
+            "result",
+            "previous image",
+            "revision",
+            "rollback revision",
+            "image digest",
+            "newer source",
+        ],
+        report.deployments.iter().map(|deployment| {
+            vec![
+                deployment.target.to_string(),
+                deployment.container.clone(),
+                deployment.conclusion.as_str().to_owned(),
+                code(&deployment.previous_image),
+                optional(deployment.revision),
+                optional(deployment.rollback_revision),
+                deployment.digest.as_deref().map(code).unwrap_or_default(),
+                source(deployment.newer_source.as_ref()),
+            ]
+        }),
+    );
 }
 
 /// The dry-run diff of one Deployment (`of` names it when the set has several).

@@ -255,7 +255,7 @@ pub fn forbidden(
 mod tests {
     use super::*;
 
-    fn request<'a>(verb: Verb, resource: Resource, subresource: Option<&'a str>) -> Request<'a> {
+    fn request(verb: Verb, resource: Resource, subresource: Option<&str>) -> Request<'_> {
         Request {
             verb,
             resource,

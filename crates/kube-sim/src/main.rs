@@ -37,7 +37,7 @@ struct Args {
     #[arg(long)]
     tls: bool,
     /// Require bearer tokens: TOKEN:USER:ACCESS, ACCESS one of read, deploy (read and patch
-    /// Deployments), admin, or the path of a YAML file of Role and ClusterRole manifests whose
+    /// Deployments), admin, or the path of a YAML file of `Role` and `ClusterRole` manifests whose
     /// rules the token gets (a Role's in its namespace); repeat for several. The kubeconfig uses
     /// the first.
     #[arg(long = "token", value_parser = parse_grant)]

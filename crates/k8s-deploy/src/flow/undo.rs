@@ -42,10 +42,10 @@ impl Deploy<'_, '_> {
 
     async fn undo_all(&mut self, nexts: &mut [Option<Next>]) {
         let mut rolling = Vec::new();
-        for unit in 0..self.units.len() {
+        for (unit, settled) in nexts.iter_mut().enumerate() {
             match self.undo(unit).await {
                 Ok(started) => rolling.push(started),
-                Err(next) => nexts[unit] = Some(next),
+                Err(next) => *settled = Some(next),
             }
         }
         let verified = self.verify_rollbacks(&rolling).await;

@@ -47,7 +47,7 @@ fn documented() -> BTreeMap<&'static str, Grants> {
     columns
 }
 
-/// A Role in `prod` with the column's rules (`apps` for Deployments and ReplicaSets, the core group
+/// A Role in `prod` with the column's rules (`apps` for `deployments` and `replicasets`, the core group
 /// for Pods and Events, as the README says).
 fn role(grants: &Grants) -> Access {
     let mut rules = Vec::new();

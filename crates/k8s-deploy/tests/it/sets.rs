@@ -175,9 +175,7 @@ fn an_env_file_rolls_one_image_out_to_several_deployments_and_only_their_app_con
         "{results:?}"
     );
     assert!(
-        run.stdout.contains(&format!(
-            "Deployment prod/api-web: revision 1, resourceVersion "
-        )) && run.stdout.contains(&format!(
+        run.stdout.contains("Deployment prod/api-web: revision 1, resourceVersion ") && run.stdout.contains(&format!(
             "container app runs {GOOD} (left unchanged: init container migrate, container proxy)"
         )),
         "{}",
@@ -280,8 +278,9 @@ fn a_newer_source_on_one_deployment_leaves_the_whole_set_alone() {
         "{results:?}"
     );
     assert!(
-        run.stdout
-            .contains("not deployed to prod/api-grpc: it records source sequence 12 (revision 1111111"),
+        run.stdout.contains(
+            "not deployed to prod/api-grpc: it records source sequence 12 (revision 1111111"
+        ),
         "{}",
         run.render()
     );

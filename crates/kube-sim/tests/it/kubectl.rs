@@ -715,7 +715,13 @@ fn a_token_with_a_role_file_gets_exactly_its_verbs_on_its_resources_in_its_names
     let bin = Binary::start_with(
         &deployment_yaml("prod", "web", 1, "registry.example/app:1.0", ""),
         SCALE,
-        &["--tls", "--token", "admin-secret:admin:admin", "--token", &grant],
+        &[
+            "--tls",
+            "--token",
+            "admin-secret:admin:admin",
+            "--token",
+            &grant,
+        ],
     );
     let as_deployer = |args: &[&str]| {
         let mut all = vec!["--token=deployer-secret"];
