@@ -1,6 +1,5 @@
 //! The step summary: the outcome (with the sources compared; a row per Deployment of a set), the
-//! dry-run diff (labelled server-side
-//! or client-side), the timeline as a mermaid gantt chart, the
+//! dry-run diff (labelled server-side or client-side), the timeline as a mermaid gantt chart, the
 //! pods of the new replica set and the Events of a failed pod.
 
 use gantry_runner::Summary;
