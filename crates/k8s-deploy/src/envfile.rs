@@ -12,15 +12,15 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, String>, String> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let line = line.strip_prefix("export ").map_or(line, str::trim_start);
+        let line = line
+            .strip_prefix("export")
+            .filter(|rest| rest.starts_with([' ', '\t']))
+            .map_or(line, str::trim_start);
         let Some((name, raw)) = line.split_once('=') else {
             return Err(format!("line {number} is not `export NAME=value`"));
         };
         let name = name.trim();
-        if name.is_empty()
-            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            || name.starts_with(|c: char| c.is_ascii_digit())
-        {
+        if !is_name(name) {
             return Err(format!("line {number}: `{name}` is not a variable name"));
         }
         let value = unquote(raw.trim())
@@ -28,6 +28,13 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, String>, String> {
         values.insert(name.to_owned(), value);
     }
     Ok(values)
+}
+
+/// A shell variable name: letters, digits and `_`, not starting with a digit.
+pub fn is_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
 }
 
 fn unquote(raw: &str) -> Option<String> {
@@ -57,6 +64,14 @@ mod tests {
         assert_eq!(values["IMAGE_VERSION"], "1.4.0");
         assert_eq!(values["NAME"], "web");
         assert_eq!(values["DEPLOYMENT_NAME"], "web");
+    }
+
+    #[test]
+    fn export_is_optional_and_may_be_followed_by_a_tab() {
+        let values = parse("IMAGE_TAG=1.2\nexport\tNAMESPACE=prod\nexported=x\n").unwrap();
+        assert_eq!(values["IMAGE_TAG"], "1.2");
+        assert_eq!(values["NAMESPACE"], "prod");
+        assert_eq!(values["exported"], "x");
     }
 
     #[test]

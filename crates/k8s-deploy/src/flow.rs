@@ -1,121 +1,34 @@
-//! The deploy as a small state machine: read → (superseded | dry-run | patch | already set) → wait
-//! → deployed (or unchanged), or → rollback to the revision before ours (compare-and-swap) → wait →
-//! rolled back, or failed. With a source, a Deployment that records a newer one is left alone
-//! (superseded; [`order`]). A Deployment that already runs the image is only "unchanged" when its
-//! rollout is complete and healthy; otherwise (a re-run after an interrupted deploy) the rollout is
-//! watched like our own. Cancellation (the runner's SIGINT) stops the work and undoes our patch within the
-//! runner's window. Each phase lands on the timeline; every step is logged.
+//! The deploy of one image to a set of Deployments (usually one), as a small state machine: read
+//! every Deployment → (superseded | dry-run | patch | already set) for each → wait for all together
+//! (one deadline, the first failure stops the wait) → deployed (or unchanged), or → roll back every
+//! Deployment we changed to its revision before ours (each a compare-and-swap) → wait → rolled
+//! back, or failed. With a source, a set where any Deployment records a newer one is left alone
+//! entirely (superseded; [`order`]). A Deployment that already runs the image is only "unchanged"
+//! when its rollout is complete and healthy; otherwise (a re-run after an interrupted deploy) the
+//! rollout is watched like our own. Cancellation (the runner's SIGINT) stops the work and undoes
+//! our patches within the runner's window ([`undo`]). Each phase lands on the timeline; every step
+//! is logged.
 
-use gantry_kube::deployment::{self, Change, ImageChange, Written};
+use gantry_kube::deployment::{self, ImageChange, Written};
 use gantry_kube::rollback::{self, Restore, Rollback};
 use gantry_kube::rollout::{self, Status};
-use gantry_kube::source::Source;
-use gantry_kube::watch::{self, Expectation, Failure, FailureKind, Outcome, PodRow, WaitOptions};
+use gantry_kube::watch::{Expectation, Failure, FailureKind, Outcome};
 use gantry_kube::{Error, Target};
 use gantry_runner::Console;
 use gantry_runner::cancel::Cancellation;
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::ResourceExt;
 
-use crate::settings::{DryRun, PROVENANCE_PREFIX, Settings};
+use crate::settings::{DryRun, Named, PROVENANCE_PREFIX, Settings};
 use crate::timeline::Timeline;
 
 mod order;
+mod report;
+mod undo;
+mod wait;
 
-/// How the deploy ended; the `result` output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Conclusion {
-    Deployed,
-    Unchanged,
-    DryRun,
-    /// The Deployment records a newer source than this run's; nothing was changed.
-    Superseded,
-    RolledBack,
-    Failed,
-    /// The step was cancelled and our change could not be undone and verified in time.
-    Cancelled,
-}
-
-impl Conclusion {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Deployed => "deployed",
-            Self::Unchanged => "unchanged",
-            Self::DryRun => "dry-run",
-            Self::Superseded => "superseded",
-            Self::RolledBack => "rolled-back",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    /// Whether the step succeeds.
-    pub fn succeeded(self) -> bool {
-        matches!(
-            self,
-            Self::Deployed | Self::Unchanged | Self::DryRun | Self::Superseded
-        )
-    }
-}
-
-/// Everything the outputs and the summary show.
-#[derive(Debug, Clone)]
-pub struct Report {
-    pub conclusion: Conclusion,
-    pub container: String,
-    pub previous_image: String,
-    pub image: String,
-    /// The Deployment's revision at the end.
-    pub revision: Option<i64>,
-    /// The revision restored by the rollback.
-    pub rollback_revision: Option<i64>,
-    /// The digest the pods resolved the image to.
-    pub digest: Option<String>,
-    pub failure: Option<String>,
-    /// The signal that cancelled the step.
-    pub cancelled_by: Option<&'static str>,
-    /// The kind of dry-run, for a dry-run.
-    pub dry_run: Option<DryRun>,
-    /// Fields a dry-run would change.
-    pub changes: Vec<Change>,
-    /// This run's source.
-    pub source: Option<Source>,
-    /// The newer source the Deployment records (when superseded).
-    pub newer_source: Option<Source>,
-    pub pods: Vec<PodRow>,
-    /// Recent Events of the pod that failed the rollout.
-    pub events: Vec<String>,
-}
-
-impl Report {
-    /// Records a verified rollback, if `next` was one.
-    fn record(&mut self, next: &Next) {
-        if let Some(revision) = next.revision {
-            self.conclusion = Conclusion::RolledBack;
-            self.rollback_revision = next.restored;
-            self.revision = Some(revision);
-        }
-    }
-}
-
-/// What happened after a failed rollout.
-struct Next {
-    message: String,
-    /// The Deployment's revision after a verified rollback; `None` when not rolled back.
-    revision: Option<i64>,
-    /// The revision the rollback restored.
-    restored: Option<i64>,
-}
-
-impl Next {
-    fn failed(message: String) -> Self {
-        Self {
-            message,
-            revision: None,
-            restored: None,
-        }
-    }
-}
+use report::Next;
+pub use report::{Conclusion, DeploymentReport, Report};
 
 /// The Deployment as first read: what the report and an undo need.
 #[derive(Debug, Clone)]
@@ -126,50 +39,90 @@ struct Found {
     recorded: Option<i64>,
 }
 
-/// How far the deploy got, for the undo after a cancellation.
-#[derive(Debug, Default)]
-struct Progress {
+/// One Deployment of the set: where it is, and how far the deploy got with it.
+struct Unit {
+    target: Target,
+    /// The container named for it, if any.
+    wanted: Option<String>,
     found: Option<Found>,
     /// Our patch was sent (its answer may not have arrived).
     patch_sent: bool,
     /// A rollback patch to this revision was sent.
     rolling_back_to: Option<Restore>,
+    report: DeploymentReport,
+}
+
+/// Where a failed rollout of one Deployment goes back to.
+enum Undo {
+    /// The revision recorded before our patch.
+    To(Restore),
+    /// The newest earlier revision with another image (a re-run of our own failing image).
+    Earlier,
+    /// Not rolled back, because…
+    Never(&'static str),
+}
+
+/// A rollout to wait for: the Deployment's, what it must reach, and what its end means.
+struct Watch {
+    unit: usize,
+    /// `rollout` or `verify`.
+    label: &'static str,
+    expect: Expectation,
+    soak: Option<std::time::Duration>,
+    undo: Undo,
+    success: Conclusion,
 }
 
 /// What the deploy works with.
 pub struct Deploy<'a, 'c> {
     client: &'a kube::Client,
-    target: &'a Target,
     settings: &'a Settings,
     console: &'a mut Console<'c>,
     timeline: &'a mut Timeline,
     cancellation: Cancellation,
-    progress: Progress,
+    units: Vec<Unit>,
 }
 
 impl<'a, 'c> Deploy<'a, 'c> {
     pub fn new(
         client: &'a kube::Client,
-        target: &'a Target,
+        namespace: &str,
         settings: &'a Settings,
         console: &'a mut Console<'c>,
         timeline: &'a mut Timeline,
         cancellation: Cancellation,
     ) -> Self {
+        let units = settings
+            .deployments
+            .iter()
+            .map(|Named { name, container }| {
+                let target = Target {
+                    namespace: namespace.to_owned(),
+                    name: name.clone(),
+                };
+                Unit {
+                    report: DeploymentReport::unread(&target),
+                    target,
+                    wanted: container.clone(),
+                    found: None,
+                    patch_sent: false,
+                    rolling_back_to: None,
+                }
+            })
+            .collect();
         Self {
             client,
-            target,
             settings,
             console,
             timeline,
             cancellation,
-            progress: Progress::default(),
+            units,
         }
     }
 
     /// Runs the deploy until it ends or the step is cancelled. Errors are problems before anything
     /// was changed (missing or paused Deployment, unknown container, API failures on the first
-    /// read or the patch).
+    /// reads or the first patch).
     pub async fn run(&mut self) -> Result<Report, Error> {
         let cancellation = self.cancellation.clone();
         let finished = tokio::select! {
@@ -177,47 +130,157 @@ impl<'a, 'c> Deploy<'a, 'c> {
             () = cancellation.cancelled() => None,
         };
         match finished {
-            Some(result) => result,
-            None => Ok(self.cancelled().await),
+            Some(result) => result.map(|()| self.report()),
+            None => {
+                let signal = self.cancelled().await;
+                let mut report = self.report();
+                report.cancelled_by = Some(signal);
+                Ok(report)
+            }
         }
     }
 
-    async fn deploy(&mut self) -> Result<Report, Error> {
-        let (client, target, settings) = (self.client, self.target, self.settings);
+    /// The set's report as it stands.
+    fn report(&self) -> Report {
+        Report {
+            conclusion: Conclusion::Unchanged,
+            image: self.settings.image.clone(),
+            failure: None,
+            cancelled_by: None,
+            dry_run: self.settings.dry_run,
+            source: self.settings.source.clone(),
+            deployments: self.units.iter().map(|unit| unit.report.clone()).collect(),
+        }
+        .conclude()
+    }
+
+    /// `prod/web: ` before a line about one Deployment of several; nothing for a single one.
+    fn about(&self, unit: usize) -> String {
+        if self.units.len() == 1 {
+            String::new()
+        } else {
+            format!("{}: ", self.units[unit].target)
+        }
+    }
+
+    async fn deploy(&mut self) -> Result<(), Error> {
         let start = self.timeline.elapsed();
-        let before = deployment::read_unpaused(client, target).await?;
+        let mut befores = Vec::new();
+        for unit in 0..self.units.len() {
+            befores.push(self.read(unit).await?);
+        }
+        self.timeline.phase("read deployment", start, false);
+        if self.newer_source_on(&befores)? {
+            return Ok(());
+        }
+        let mut watches = Vec::new();
+        for (unit, before) in befores.iter().enumerate() {
+            let started = match self.start(unit, before).await {
+                Ok(started) => started,
+                // Nothing rolls out yet: the set fails as a whole, with nothing changed.
+                Err(error) if !self.units.iter().any(|unit| unit.patch_sent) => return Err(error),
+                Err(error) => Err(chain(&error)),
+            };
+            match started {
+                Ok(Some(watch)) => watches.push(watch),
+                Ok(None) => {}
+                Err(message) => {
+                    // Earlier Deployments of the set were patched: undo them, as after a failure.
+                    self.units[unit].report.conclusion = Conclusion::Failed;
+                    self.units[unit].report.failure = Some(message.clone());
+                    self.console
+                        .info(&format!("{}Not deployed: {message}", self.about(unit)));
+                    self.fail_set(&watches, None, &message).await;
+                    return Ok(());
+                }
+            }
+        }
+        if watches.is_empty() {
+            return Ok(());
+        }
+        let outcomes = self.wait_all(&watches, true).await;
+        let mut failed = None;
+        for (watch, outcome) in watches.iter().zip(&outcomes) {
+            match outcome {
+                Some(Outcome::Complete(snapshot)) => self.succeeded(watch, snapshot.clone()),
+                Some(Outcome::Failed(failure, snapshot)) => {
+                    self.timeline.moment("failure detected");
+                    let report = &mut self.units[watch.unit].report;
+                    report.revision = snapshot.revision;
+                    report.pods.clone_from(&snapshot.pods);
+                    report.events.clone_from(&failure.events);
+                    failed = Some((watch.unit, failure.clone()));
+                }
+                None => {}
+            }
+        }
+        if let Some((unit, failure)) = failed {
+            self.console.info(&format!(
+                "{}Rollout failed: {}",
+                self.about(unit),
+                failure.message
+            ));
+            for event in &failure.events {
+                self.console.info(&format!("  event: {event}"));
+            }
+            let cause = format!(
+                "{} failed, so the set is rolled back",
+                self.units[unit].target
+            );
+            self.fail_set(&watches, Some((unit, &failure)), &cause)
+                .await;
+        }
+        Ok(())
+    }
+
+    /// Reads one Deployment and chooses its container.
+    async fn read(&mut self, unit: usize) -> Result<Deployment, Error> {
+        let (client, settings) = (self.client, self.settings);
+        let target = self.units[unit].target.clone();
+        let before = deployment::read_unpaused(client, &target).await?;
         let container = deployment::choose_container(
             &before,
-            target,
-            settings.container.as_deref(),
+            &target,
+            self.units[unit].wanted.as_deref(),
             &settings.image,
         )?;
         let previous_image = deployment::image_of(&before, &container).unwrap_or_default();
         let recorded = deployment::revision(&before);
-        self.timeline.phase("read deployment", start, false);
         self.console.info(&format!(
-            "Deployment {target}: revision {}, resourceVersion {}, container {container} runs {previous_image}",
+            "Deployment {target}: revision {}, resourceVersion {}, container {container} runs {previous_image}{}",
             recorded.map_or_else(|| "none".to_owned(), |r| r.to_string()),
             before.metadata.resource_version.as_deref().unwrap_or("?"),
+            others(&before, &container),
         ));
-        let found = Found {
-            container: container.clone(),
-            previous_image: previous_image.clone(),
+        let report = &mut self.units[unit].report;
+        report.container.clone_from(&container);
+        report.previous_image.clone_from(&previous_image);
+        report.revision = recorded;
+        self.units[unit].found = Some(Found {
+            container,
+            previous_image,
             recorded,
-        };
-        self.progress.found = Some(found.clone());
-        let report = self.report(&found);
-        if let Some(ours) = &settings.source
-            && let Some(live) = ours.newer_on(&before, target)?
-        {
-            return Ok(self.superseded(report, live));
-        }
-        if previous_image == settings.image {
-            let before = match self.record_source(&before, &container).await? {
+        });
+        Ok(before)
+    }
+
+    /// Starts the change of one Deployment: records the source, dry-runs or patches. `Ok(None)`
+    /// when it needs no waiting (a dry-run); `Err` (a message) when a patch raced a newer deploy.
+    async fn start(
+        &mut self,
+        unit: usize,
+        before: &Deployment,
+    ) -> Result<Result<Option<Watch>, String>, Error> {
+        let (client, settings) = (self.client, self.settings);
+        let target = self.units[unit].target.clone();
+        let found = self.units[unit].found.clone().expect("read before started");
+        let container = found.container.clone();
+        if found.previous_image == settings.image {
+            let before = match self.record_source(unit, before, &container).await? {
                 Written::Applied(written) => *written,
-                Written::Superseded { live } => return Ok(self.superseded(report, live)),
+                Written::Superseded { live } => return Ok(self.raced(unit, live)),
             };
-            return Ok(self.already_set(&before, report).await);
+            return Ok(Ok(Some(self.already_set(unit, &before))));
         }
         let change = ImageChange {
             container: container.clone(),
@@ -227,23 +290,30 @@ impl<'a, 'c> Deploy<'a, 'c> {
         };
         let start = self.timeline.elapsed();
         if settings.dry_run == Some(DryRun::Client) {
-            let after = deployment::with_change(&before, &change);
+            let after = deployment::with_change(before, &change);
             self.timeline.phase("client-side diff", start, false);
-            return Ok(self.dry_run(report, deployment::changes(&before, &after)));
+            self.dry_run(unit, deployment::changes(before, &after));
+            return Ok(Ok(None));
         }
         let server_dry_run = settings.dry_run == Some(DryRun::Server);
-        self.progress.patch_sent = !server_dry_run;
-        let patched =
-            match deployment::set_image(client, target, &before, &change, server_dry_run).await? {
-                Written::Applied(patched) => patched,
-                Written::Superseded { live } => {
-                    self.progress.patch_sent = false;
-                    return Ok(self.superseded(report, live));
-                }
-            };
+        self.units[unit].patch_sent = !server_dry_run;
+        let written = deployment::set_image(client, &target, before, &change, server_dry_run).await;
+        let patched = match written {
+            Ok(Written::Applied(patched)) => patched,
+            Ok(Written::Superseded { live }) => {
+                self.units[unit].patch_sent = false;
+                return Ok(self.raced(unit, live));
+            }
+            Err(error) => {
+                // An error before the server stored anything: nothing of ours to undo here.
+                self.units[unit].patch_sent = false;
+                return Err(error);
+            }
+        };
         if server_dry_run {
             self.timeline.phase("server-side dry-run", start, false);
-            return Ok(self.dry_run(report, deployment::changes(&before, &patched)));
+            self.dry_run(unit, deployment::changes(before, &patched));
+            return Ok(Ok(None));
         }
         self.timeline.phase("patch image", start, false);
         self.console.info(&format!(
@@ -251,25 +321,33 @@ impl<'a, 'c> Deploy<'a, 'c> {
             settings.image,
             patched.metadata.generation.unwrap_or(0)
         ));
-        let expect = Expectation::after(&patched, &container, &settings.image);
-        let outcome = self.wait("rollout", &expect, settings.soak).await;
-        let restore = recorded
-            .map(|revision| Restore {
+        let undo = match found.recorded {
+            Some(revision) => Undo::To(Restore {
                 revision,
-                image: previous_image.clone(),
-            })
-            .ok_or("the deployment had no revision before the patch");
-        Ok(self
-            .conclude(report, outcome, &expect, restore, Conclusion::Deployed)
-            .await)
+                image: found.previous_image.clone(),
+            }),
+            None => Undo::Never("the deployment had no revision before the patch"),
+        };
+        Ok(Ok(Some(Watch {
+            unit,
+            label: "rollout",
+            expect: Expectation::after(&patched, &container, &settings.image),
+            soak: settings.soak,
+            undo,
+            success: Conclusion::Deployed,
+        })))
     }
 
-    /// A dry-run's end: the fields the deploy would change, logged and in the report.
-    fn dry_run(&mut self, mut report: Report, changes: Vec<Change>) -> Report {
+    /// A dry-run's end for one Deployment: the fields the deploy would change, logged and in the
+    /// report.
+    fn dry_run(&mut self, unit: usize, changes: Vec<deployment::Change>) {
+        let about = self.about(unit);
         self.console
-            .info(&match report.dry_run.and_then(DryRun::caveat) {
-                None => "Server-side dry-run accepted the patch; nothing was changed:".to_owned(),
-                Some(caveat) => format!("Client-side diff, {caveat}; nothing was sent:"),
+            .info(&match self.settings.dry_run.and_then(DryRun::caveat) {
+                None => {
+                    format!("{about}Server-side dry-run accepted the patch; nothing was changed:")
+                }
+                Some(caveat) => format!("{about}Client-side diff, {caveat}; nothing was sent:"),
             });
         for change in &changes {
             self.console.info(&format!(
@@ -279,46 +357,50 @@ impl<'a, 'c> Deploy<'a, 'c> {
                 change.after.as_deref().unwrap_or("(none)")
             ));
         }
+        let report = &mut self.units[unit].report;
         report.changes = changes;
         report.conclusion = Conclusion::DryRun;
-        report
     }
 
     /// The container already runs the image: "unchanged" only if the rollout is complete and
     /// healthy. Otherwise (a re-run after an interrupted deploy, say) the rollout is watched, and a
     /// failure rolls back to the revision before the image, if our own provenance shows that
     /// k8s-deploy set it.
-    async fn already_set(&mut self, before: &Deployment, report: Report) -> Report {
-        let (container, image) = (report.container.clone(), self.settings.image.clone());
+    fn already_set(&mut self, unit: usize, before: &Deployment) -> Watch {
+        let container = self.units[unit].report.container.clone();
+        let image = self.settings.image.clone();
+        let about = self.about(unit);
         let complete = matches!(rollout::deployment_status(before), Status::Done(_));
         // A dry-run that watched someone's rollout to its end deployed nothing.
         let (label, success) = if complete || self.settings.dry_run.is_some() {
             self.console.info(&format!(
-                "Container {container} already runs {image}; verifying that its rollout is complete and healthy"
+                "{about}Container {container} already runs {image}; verifying that its rollout is complete and healthy"
             ));
             ("verify", Conclusion::Unchanged)
         } else {
             self.console.info(&format!(
-                "Container {container} already runs {image} but its rollout is not complete (an interrupted deploy?); watching it"
+                "{about}Container {container} already runs {image} but its rollout is not complete (an interrupted deploy?); watching it"
             ));
             ("rollout", Conclusion::Deployed)
         };
-        let expect = Expectation::current(before, &container, &image);
-        let soak = if complete { None } else { self.settings.soak };
-        let outcome = self.wait(label, &expect, soak).await;
-        let restore = if self.set_by_us(before) {
-            rollback::previous_revision(self.client, self.target, &container, &image)
-                .await
-                .ok()
-                .flatten()
-                .ok_or("the deployment's history has no earlier revision with another image")
-        } else {
-            Err(
+        let undo = if !self.set_by_us(before) {
+            Undo::Never(
                 "k8s-deploy did not set this image (no gantry.dev/image or change-cause annotation of ours names it)",
             )
+        } else if complete && self.units.len() > 1 {
+            // Another Deployment of the set failed: this one ran the image before this run.
+            Undo::Never("it ran the image, rolled out, before this run")
+        } else {
+            Undo::Earlier
         };
-        self.conclude(report, outcome, &expect, restore, success)
-            .await
+        Watch {
+            unit,
+            label,
+            expect: Expectation::current(before, &container, &image),
+            soak: if complete { None } else { self.settings.soak },
+            undo,
+            success,
+        }
     }
 
     /// Whether the Deployment's annotations show that k8s-deploy set the image.
@@ -333,294 +415,174 @@ impl<'a, 'c> Deploy<'a, 'c> {
         ours(&format!("{PROVENANCE_PREFIX}image")) || ours(rollback::CHANGE_CAUSE)
     }
 
-    /// Turns the end of a wait into the report: success, or a failure and what came after it.
-    async fn conclude(
-        &mut self,
-        mut report: Report,
-        outcome: Outcome,
-        expect: &Expectation,
-        restore: Result<Restore, &'static str>,
-        success: Conclusion,
-    ) -> Report {
-        let (failure, snapshot) = match outcome {
-            Outcome::Complete(snapshot) => {
-                self.console.info(&format!(
-                    "{} {}: {} of {} pods ready and running it (revision {}{})",
-                    if success == Conclusion::Unchanged {
-                        "Verified"
-                    } else {
-                        "Deployed"
-                    },
-                    expect.image,
-                    snapshot.verified,
-                    snapshot.desired,
-                    snapshot.revision.unwrap_or(0),
-                    snapshot
-                        .digest
-                        .as_deref()
-                        .map(|digest| format!(", digest {digest}"))
-                        .unwrap_or_default(),
-                ));
-                report.conclusion = success;
-                report.revision = snapshot.revision;
-                report.digest = snapshot.digest;
-                report.pods = snapshot.pods;
-                return report;
-            }
-            Outcome::Failed(failure, snapshot) => (failure, snapshot),
-        };
-        self.timeline.moment("failure detected");
-        self.console
-            .info(&format!("Rollout failed: {}", failure.message));
-        for event in &failure.events {
-            self.console.info(&format!("  event: {event}"));
-        }
-        report.conclusion = Conclusion::Failed;
+    /// A rollout (or a verification) that completed.
+    fn succeeded(&mut self, watch: &Watch, snapshot: gantry_kube::watch::Snapshot) {
+        let about = self.about(watch.unit);
+        self.console.info(&format!(
+            "{about}{} {}: {} of {} pods ready and running it (revision {}{})",
+            if watch.success == Conclusion::Unchanged {
+                "Verified"
+            } else {
+                "Deployed"
+            },
+            watch.expect.image,
+            snapshot.verified,
+            snapshot.desired,
+            snapshot.revision.unwrap_or(0),
+            snapshot
+                .digest
+                .as_deref()
+                .map(|digest| format!(", digest {digest}"))
+                .unwrap_or_default(),
+        ));
+        let report = &mut self.units[watch.unit].report;
+        report.conclusion = watch.success;
         report.revision = snapshot.revision;
+        report.digest = snapshot.digest;
         report.pods = snapshot.pods;
-        report.events.clone_from(&failure.events);
-        let next = self.after_failure(&failure, restore, expect).await;
-        report.failure = Some(format!("{}; {}", failure.message, next.message));
-        report.record(&next);
-        report
     }
 
-    fn report(&self, found: &Found) -> Report {
-        Report {
-            conclusion: Conclusion::Unchanged,
-            container: found.container.clone(),
-            previous_image: found.previous_image.clone(),
-            image: self.settings.image.clone(),
-            revision: found.recorded,
-            rollback_revision: None,
-            digest: None,
-            failure: None,
-            cancelled_by: None,
-            dry_run: self.settings.dry_run,
-            changes: Vec::new(),
-            source: self.settings.source.clone(),
-            newer_source: None,
-            pods: Vec::new(),
-            events: Vec::new(),
+    /// After a failure of one Deployment (`failed`, or a `cause` that is no rollout's): rolls back
+    /// every Deployment of `watches` when allowed, waits for those rollbacks together, and records
+    /// what happened to each.
+    async fn fail_set(
+        &mut self,
+        watches: &[Watch],
+        failed: Option<(usize, &Failure)>,
+        cause: &str,
+    ) {
+        let mut verifying = Vec::new();
+        for watch in watches {
+            let own = failed
+                .filter(|(unit, _)| *unit == watch.unit)
+                .map(|(_, f)| f);
+            let failure = match own {
+                Some(failure) => failure.message.clone(),
+                None => cause.to_owned(),
+            };
+            let kind = own.map(|failure| failure.kind);
+            let report = &mut self.units[watch.unit].report;
+            report.conclusion = Conclusion::Failed;
+            let next = match self.after_failure(watch, kind).await {
+                Ok(rolling) => {
+                    // Set aside for `record` after the rollback's verification.
+                    self.units[watch.unit].report.failure = Some(failure);
+                    verifying.push(rolling);
+                    continue;
+                }
+                Err(next) => next,
+            };
+            self.units[watch.unit].report.record(&next, Some(&failure));
+        }
+        let nexts = self.verify_rollbacks(&verifying).await;
+        for (rolling, next) in verifying.iter().zip(nexts) {
+            let failure = self.units[rolling.unit].report.failure.take();
+            self.units[rolling.unit]
+                .report
+                .record(&next, failure.as_deref());
         }
     }
 
-    /// After a failed rollout: rolls back when allowed; says what happened.
+    /// After a failed rollout: sends the rollback when allowed (`Ok`: to be verified), or says
+    /// why not.
     async fn after_failure(
         &mut self,
-        failure: &Failure,
-        restore: Result<Restore, &'static str>,
-        expect: &Expectation,
-    ) -> Next {
-        let refusal = match (failure.kind, restore) {
-            (FailureKind::Superseded, _) => "the deployment now belongs to someone else's change",
-            (_, _) if !self.settings.rollback => "rollback is false",
-            (_, _) if self.settings.dry_run.is_some() => "this is a dry-run, which changes nothing",
-            (_, Err(reason)) => reason,
-            (_, Ok(restore)) => return self.roll_back(restore, expect).await,
-        };
-        Next::failed(format!("not rolled back: {refusal}"))
-    }
-
-    /// After a cancellation: undoes what this run changed, within the runner's window, and
-    /// reports exactly what state the Deployment was left in.
-    async fn cancelled(&mut self) -> Report {
-        let received = self.cancellation.received();
-        let signal = received.map_or("cancellation", |received| received.signal);
-        self.timeline.moment("cancelled");
-        let left = self
-            .cancellation
-            .deadline()
-            .map(|deadline| deadline.saturating_duration_since(std::time::Instant::now()));
-        self.console.info(&format!(
-            "Cancelled by {signal}; {:.1}s left to clean up before the runner ends the step",
-            left.unwrap_or_default().as_secs_f64()
-        ));
-        let Some(found) = self.progress.found.clone() else {
-            let mut report = self.report(&Found {
-                container: String::new(),
-                previous_image: String::new(),
-                recorded: None,
-            });
-            report.conclusion = Conclusion::Cancelled;
-            report.cancelled_by = Some(signal);
-            report.failure = Some(format!(
-                "{target} was not read yet; nothing was changed",
-                target = self.target
-            ));
-            return report;
-        };
-        let mut report = self.report(&found);
-        report.conclusion = Conclusion::Cancelled;
-        report.cancelled_by = Some(signal);
-        let deadline = self
-            .cancellation
-            .deadline()
-            .map_or_else(tokio::time::Instant::now, tokio::time::Instant::from_std);
-        let next = match tokio::time::timeout_at(deadline, self.undo(&found)).await {
-            Ok(next) => next,
-            Err(_) => Next::failed(self.unfinished_undo(&found)),
-        };
-        report.record(&next);
-        report.failure = Some(next.message);
-        report
-    }
-
-    /// What an undo that ran out of time leaves behind.
-    fn unfinished_undo(&self, found: &Found) -> String {
-        match (&self.progress.rolling_back_to, self.progress.patch_sent) {
-            (Some(restore), _) => format!(
-                "a rollback to revision {} ({}) was started but not verified before the cancellation window closed; check `kubectl rollout status deployment/{}`",
-                restore.revision, restore.image, self.target.name
-            ),
-            (None, true) => format!(
-                "the patch to {} was sent and could not be undone before the cancellation window closed; container {} may run it",
-                self.settings.image, found.container
-            ),
-            (None, false) => "nothing was changed by this run".to_owned(),
-        }
-    }
-
-    /// Rolls back our patch if it is in the cluster (or verifies a rollback already sent).
-    async fn undo(&mut self, found: &Found) -> Next {
-        let current = match deployment::read(self.client, self.target).await {
-            Ok(current) => current,
-            Err(error) => {
-                return Next::failed(format!(
-                    "{}; and reading the deployment failed: {}",
-                    self.unfinished_undo(found),
-                    chain(&error)
-                ));
+        watch: &Watch,
+        kind: Option<FailureKind>,
+    ) -> Result<wait::Rolling, Next> {
+        let refusal = match (kind, &watch.undo) {
+            (Some(FailureKind::Superseded), _) => {
+                "the deployment now belongs to someone else's change"
+            }
+            _ if !self.settings.rollback => "rollback is false",
+            _ if self.settings.dry_run.is_some() => "this is a dry-run, which changes nothing",
+            (_, Undo::Never(reason)) => reason,
+            (_, Undo::To(restore)) => {
+                return self
+                    .roll_back(watch.unit, restore.clone(), &watch.expect)
+                    .await;
+            }
+            (_, Undo::Earlier) => {
+                let target = &self.units[watch.unit].target;
+                let earlier = rollback::previous_revision(
+                    self.client,
+                    target,
+                    &watch.expect.container,
+                    &watch.expect.image,
+                )
+                .await
+                .ok()
+                .flatten();
+                match earlier {
+                    Some(restore) => {
+                        return self.roll_back(watch.unit, restore, &watch.expect).await;
+                    }
+                    None => "the deployment's history has no earlier revision with another image",
+                }
             }
         };
-        let container = found.container.as_str();
-        let now = deployment::image_of(&current, container).unwrap_or_default();
-        if let Some(restore) = self.progress.rolling_back_to.clone()
-            && now == restore.image
-        {
-            let expect = Expectation::after(&current, container, &restore.image);
-            return self.verify_rollback(&restore, &expect).await;
-        }
-        let ours = self.progress.patch_sent
-            && now == self.settings.image
-            && found.previous_image != self.settings.image;
-        if ours {
-            let expect = Expectation::after(&current, container, &now);
-            let refusal = match found.recorded {
-                _ if !self.settings.rollback => "rollback is false",
-                None => "the deployment had no revision before the patch",
-                Some(revision) => {
-                    let restore = Restore {
-                        revision,
-                        image: found.previous_image.clone(),
-                    };
-                    return self.roll_back(restore, &expect).await;
-                }
-            };
-            return Next::failed(format!(
-                "our patch is applied and left in place ({refusal}): container {container} runs {now}, {}",
-                describe(&current)
-            ));
-        }
-        Next::failed(format!(
-            "{}: container {container} runs {now}, {}",
-            if self.progress.patch_sent {
-                "left as found after our patch"
-            } else {
-                "nothing was changed by this run"
-            },
-            describe(&current)
-        ))
+        Err(Next::failed(format!("not rolled back: {refusal}")))
     }
-    /// Rolls back to `restore` unless someone else changed the pod template, and verifies it.
-    async fn roll_back(&mut self, restore: Restore, ours: &Expectation) -> Next {
-        let Restore {
-            revision,
-            image: ref previous_image,
-        } = restore;
+
+    /// Sends the rollback of one Deployment to `restore` unless someone else changed its pod
+    /// template; `Ok` when it is to be verified.
+    async fn roll_back(
+        &mut self,
+        unit: usize,
+        restore: Restore,
+        ours: &Expectation,
+    ) -> Result<wait::Rolling, Next> {
+        let revision = restore.revision;
+        let target = self.units[unit].target.clone();
         let start = self.timeline.elapsed();
         self.console.info(&format!(
-            "Rolling back {} to revision {revision} ({previous_image})",
-            self.target
+            "Rolling back {target} to revision {revision} ({})",
+            restore.image
         ));
         let cause = match &self.settings.run_url {
             Some(url) => format!("k8s-deploy rolled back to revision {revision} ({url})"),
             None => format!("k8s-deploy rolled back to revision {revision}"),
         };
-        self.progress.rolling_back_to = Some(restore.clone());
-        let result = rollback::rollback(self.client, self.target, revision, ours, &cause).await;
+        self.units[unit].rolling_back_to = Some(restore.clone());
+        let result = rollback::rollback(self.client, &target, revision, ours, &cause).await;
         self.timeline.phase("rollback patch", start, true);
-        let patched = match result {
-            Ok(Rollback::Applied { deployment }) => deployment,
+        match result {
+            Ok(Rollback::Applied { deployment }) => Ok(wait::Rolling {
+                unit,
+                expect: Expectation::after(&deployment, &ours.container, &restore.image),
+                restore,
+            }),
             Ok(Rollback::Refused { reason }) => {
-                self.console.info(&format!("Not rolled back: {reason}"));
-                return Next::failed(format!("not rolled back: {reason}"));
+                self.console
+                    .info(&format!("{}Not rolled back: {reason}", self.about(unit)));
+                Err(Next::failed(format!("not rolled back: {reason}")))
             }
-            Err(error) => {
-                let message = chain(&error);
-                return Next::failed(format!("rollback failed: {message}"));
-            }
-        };
-        let expect = Expectation::after(&patched, &ours.container, previous_image);
-        self.verify_rollback(&restore, &expect).await
-    }
-
-    /// Waits for the rollback's rollout.
-    async fn verify_rollback(&mut self, restore: &Restore, expect: &Expectation) -> Next {
-        let Restore { revision, image } = restore;
-        match self.wait("rollback rollout", expect, None).await {
-            Outcome::Complete(snapshot) => {
-                self.console.info(&format!(
-                    "Rolled back to revision {revision}: {} of {} pods ready and running {image}",
-                    snapshot.verified, snapshot.desired
-                ));
-                Next {
-                    message: format!("rolled back to revision {revision} ({image}) and verified"),
-                    revision: Some(snapshot.revision.unwrap_or(*revision)),
-                    restored: Some(*revision),
-                }
-            }
-            Outcome::Failed(failure, _) => Next::failed(format!(
-                "the rollback to revision {revision} did not complete: {}",
-                failure.message
-            )),
+            Err(error) => Err(Next::failed(format!("rollback failed: {}", chain(&error)))),
         }
     }
+}
 
-    /// Waits for a rollout, logging progress in a group; a timeline phase.
-    async fn wait(
-        &mut self,
-        label: &str,
-        expect: &Expectation,
-        soak: Option<std::time::Duration>,
-    ) -> Outcome {
-        // After a cancellation, only the runner's window is left.
-        let timeout = self
-            .cancellation
-            .deadline()
-            .map_or(self.settings.timeout, |deadline| {
-                deadline
-                    .saturating_duration_since(std::time::Instant::now())
-                    .min(self.settings.timeout)
-            });
-        let options = WaitOptions {
-            timeout,
-            fail_fast: self.settings.fail_fast,
-            pods: self.settings.pods,
-            soak,
-        };
-        let start = self.timeline.elapsed();
-        self.console
-            .group(&format!("{label} of {} to {}", self.target, expect.image));
-        let console = &mut *self.console;
-        let outcome = watch::wait(self.client, self.target, expect, options, &mut |line| {
-            console.info(line);
-        })
-        .await;
-        self.console.end_group();
-        let critical = !matches!(outcome, Outcome::Complete(_));
-        self.timeline.phase(label, start, critical);
-        outcome
+/// `, also init container migrate (unchanged)`: the containers left alone, so the log shows which
+/// one changes.
+fn others(deployment: &Deployment, container: &str) -> String {
+    let pod = deployment
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.template.spec.as_ref());
+    let Some(pod) = pod else {
+        return String::new();
+    };
+    let mut left = Vec::new();
+    for init in pod.init_containers.iter().flatten() {
+        left.push(format!("init container {}", init.name));
+    }
+    for other in pod.containers.iter().filter(|c| c.name != container) {
+        left.push(format!("container {}", other.name));
+    }
+    if left.is_empty() {
+        String::new()
+    } else {
+        format!(" (left unchanged: {})", left.join(", "))
     }
 }
 

@@ -12,7 +12,7 @@ mod timeline;
 
 use std::time::Instant;
 
-use gantry_kube::{Target, kubeconfig};
+use gantry_kube::kubeconfig;
 use gantry_runner::{ActionError, ActionSpec, InputSpec, OutputSpec, Outputs, Secret, Step};
 
 pub use settings::{DryRun, Settings};
@@ -24,7 +24,7 @@ use crate::timeline::Timeline;
 pub static SPEC: ActionSpec = ActionSpec {
     name: "k8s-deploy",
     title: "Deploy an image to a Kubernetes Deployment, verify it, roll back safely",
-    description: "Sets the image of one container of a Deployment and watches the rollout: kubectl's rules plus the \
+    description: "Sets the image of one container of a Deployment (or of several Deployments, rolled out as one) and watches the rollout: kubectl's rules plus the \
                   new pods' states, so ErrImagePull, CrashLoopBackOff and friends fail it in seconds rather than at \
                   the progress deadline. Verifies that every ready pod runs the image. On failure it rolls back to \
                   the revision recorded before the patch, unless someone else changed the Deployment meanwhile, \
@@ -39,22 +39,22 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::optional(
             "context",
             "",
-            "Kubeconfig context to use. Empty: its current-context",
+            "Kubeconfig context to use. Empty: KUBE_CONTEXT from env-file, else the kubeconfig's current-context",
         ),
         InputSpec::optional(
             "namespace",
             "",
-            "Namespace of the Deployment. Empty: the context's namespace, else default",
+            "Namespace of the Deployments. Empty: NAMESPACE from env-file, else the context's namespace, else default",
         ),
         InputSpec::optional(
             "deployment",
             "",
-            "Name of the Deployment. Empty: DEPLOYMENT_NAME, DEPLOYMENT or NAME from env-file",
+            "The Deployment, or several rolled out as one: NAME[:CONTAINER] items separated by commas (api-web or api-web:app,api-grpc:server; spaces around items allowed, each name once). Empty: the first of DEPLOYMENTS, DEPLOYMENT_NAME, DEPLOYMENT and NAME from env-file that is set, read with the same grammar",
         ),
         InputSpec::optional(
             "container",
             "",
-            "Container to update. Empty: the only container, or the only one whose image repository matches the new image",
+            "Container to update in each Deployment that names none in its item. Empty: CONTAINER from env-file, else the only container, or the only one whose image repository matches the new image (init containers are never updated)",
         ),
         InputSpec::optional(
             "image",
@@ -69,12 +69,17 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::optional(
             "version",
             "",
-            "Image tag (or sha256 digest); with image-name it makes the image. Empty: IMAGE_VERSION from env-file",
+            "Image tag (or sha256 digest); with image-name it makes the image. Empty: the version-key variable from env-file",
+        ),
+        InputSpec::optional(
+            "version-key",
+            "IMAGE_VERSION",
+            "Env-file variable holding the version (IMAGE_TAG, say)",
         ),
         InputSpec::optional(
             "env-file",
             "",
-            "Landing-zone env file (export IMAGE_NAME=..., IMAGE_VERSION, NAME, DEPLOYMENT, DEPLOYMENT_NAME; quotes and comments allowed). Inputs win over its values",
+            "Landing-zone env file (NAME=value lines, export optional, quotes and comments allowed): IMAGE_NAME, the version-key variable, DEPLOYMENTS (or DEPLOYMENT_NAME, DEPLOYMENT, NAME), CONTAINER, NAMESPACE, KUBE_CONTEXT. Inputs win over its values",
         ),
         InputSpec::optional(
             "dry-run",
@@ -132,19 +137,26 @@ pub static SPEC: ActionSpec = ActionSpec {
             "result",
             "deployed, unchanged (already ran the image, rollout complete and healthy), dry-run, superseded (the Deployment records a newer source-sequence; nothing changed), rolled-back (failed or cancelled, then rolled back and verified), failed or cancelled",
         ),
-        OutputSpec::new("previous-image", "Image of the container before the deploy"),
+        OutputSpec::new(
+            "previous-image",
+            "Image of the container before the deploy (of the first Deployment)",
+        ),
         OutputSpec::new("image", "Image the deploy set"),
         OutputSpec::new(
             "image-digest",
-            "The sha256 digest the ready pods run: the one the image names, or the one its tag resolved to (all pods agree, or the deploy fails)",
+            "The sha256 digest the ready pods (of the first Deployment) run: the one the image names, or the one its tag resolved to (all pods agree, or the deploy fails)",
         ),
         OutputSpec::new(
             "revision",
-            "Deployment revision at the end (a rollback gives the restored template a new number)",
+            "Revision of the first Deployment at the end (a rollback gives the restored template a new number)",
         ),
         OutputSpec::new(
             "rollback-revision",
-            "Revision the rollback restored (set when result is rolled-back)",
+            "Revision the rollback of the first Deployment restored (set when it was rolled back)",
+        ),
+        OutputSpec::new(
+            "deployments",
+            "JSON array, one object per Deployment in the order named: namespace, name, container, result, previous-image, image-digest, revision, rollback-revision (numbers or null), failure-reason",
         ),
         OutputSpec::new(
             "failure-reason",
@@ -161,6 +173,7 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
     let runtime = gantry_runner::runtime()?;
     let mut timeline = Timeline::starting_at(started);
     let (target, result) = runtime.block_on(execute(step, &settings, &mut timeline))?;
+    let target = target.as_str();
     let report = match result {
         Ok(report) => report,
         Err(error) => {
@@ -178,11 +191,12 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
                 .set("result", Conclusion::Failed.as_str())
                 .set("image", settings.image.clone())
                 .set("failure-reason", message.clone())
+                .set("deployments", "[]")
                 .set("duration-ms", started.elapsed().as_millis().to_string());
             return Err(ActionError::refused(outputs, anyhow::anyhow!(message)));
         }
     };
-    summary::write(&mut step.summary, &target, &report, &timeline);
+    summary::write(&mut step.summary, target, &report, &timeline);
     let outputs = outputs(&report, started);
     if report.conclusion.succeeded() {
         return Ok(outputs);
@@ -202,12 +216,13 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
     Err(ActionError::refused(outputs, anyhow::anyhow!(message)))
 }
 
-/// Connects (masking the kubeconfig's credentials first) and runs the deploy.
+/// Connects (masking the kubeconfig's credentials first) and runs the deploy. Returns how the
+/// messages name the set (`prod/web`, or `prod/api-web, prod/api-grpc`) and the deploy's result.
 async fn execute(
     step: &mut Step<'_>,
     settings: &Settings,
     timeline: &mut Timeline,
-) -> Result<(Target, Result<Report, gantry_kube::Error>), ActionError> {
+) -> Result<(String, Result<Report, gantry_kube::Error>), ActionError> {
     let loaded = match &settings.kubeconfig {
         Some(kubeconfig) => {
             let source = kubeconfig::read(kubeconfig.expose())
@@ -242,13 +257,16 @@ async fn execute(
             )
         })?,
     };
-    let target = Target {
-        namespace: settings
-            .namespace
-            .clone()
-            .unwrap_or_else(|| loaded.config.default_namespace.clone()),
-        name: settings.deployment.clone(),
-    };
+    let namespace = settings
+        .namespace
+        .clone()
+        .unwrap_or_else(|| loaded.config.default_namespace.clone());
+    let target = settings
+        .deployments
+        .iter()
+        .map(|deployment| format!("{namespace}/{}", deployment.name))
+        .collect::<Vec<_>>()
+        .join(", ");
     step.console.info(&format!(
         "{} {} to {target} at {}{}{}",
         if settings.dry_run.is_some() {
@@ -274,7 +292,7 @@ async fn execute(
     let cancellation = step.cancellation();
     let mut deploy = Deploy::new(
         &client,
-        &target,
+        &namespace,
         settings,
         &mut step.console,
         timeline,
@@ -287,15 +305,25 @@ async fn execute(
 
 fn outputs(report: &Report, started: Instant) -> Outputs {
     let optional = |value: Option<i64>| value.map(|v| v.to_string()).unwrap_or_default();
+    let first = report.first();
+    let deployments: Vec<_> = report
+        .deployments
+        .iter()
+        .map(flow::DeploymentReport::to_json)
+        .collect();
     let mut outputs = Outputs::new();
     outputs
         .set("result", report.conclusion.as_str())
-        .set("previous-image", report.previous_image.clone())
+        .set("previous-image", first.previous_image.clone())
         .set("image", report.image.clone())
-        .set("image-digest", report.digest.clone().unwrap_or_default())
-        .set("revision", optional(report.revision))
-        .set("rollback-revision", optional(report.rollback_revision))
+        .set("image-digest", first.digest.clone().unwrap_or_default())
+        .set("revision", optional(first.revision))
+        .set("rollback-revision", optional(first.rollback_revision))
         .set("failure-reason", report.failure.clone().unwrap_or_default())
+        .set(
+            "deployments",
+            serde_json::Value::from(deployments).to_string(),
+        )
         .set("duration-ms", started.elapsed().as_millis().to_string());
     outputs
 }

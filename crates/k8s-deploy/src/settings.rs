@@ -48,8 +48,8 @@ pub struct Settings {
     pub kubeconfig: Option<Secret>,
     pub context: Option<String>,
     pub namespace: Option<String>,
-    pub deployment: String,
-    pub container: Option<String>,
+    /// The Deployments rolled out as one, each with the container to update when named.
+    pub deployments: Vec<Named>,
     pub image: String,
     /// `None`: deploy.
     pub dry_run: Option<DryRun>,
@@ -69,17 +69,29 @@ pub struct Settings {
     pub network: NetworkSettings,
 }
 
+/// The env-file keys that name the Deployments, in order of preference.
+const DEPLOYMENT_KEYS: [&str; 4] = ["DEPLOYMENTS", "DEPLOYMENT_NAME", "DEPLOYMENT", "NAME"];
+
 impl Settings {
     pub fn from_step(step: &mut Step<'_>) -> Result<Self, ActionError> {
         let inputs = &step.inputs;
         let env_file = read_env_file(inputs.get("env-file"))?;
         let from_file = |name: &str| env_file.get(name).filter(|v| !v.is_empty()).cloned();
-        let given = |input: &'static str, key: &'static str| {
+        let given = |input: &'static str, key: &str| {
             inputs
                 .get(input)
                 .map(|value| Given::input(input, value))
                 .or_else(|| from_file(key).map(|value| Given::env_file(key, value)))
         };
+        let version_key = inputs.get("version-key").unwrap_or("IMAGE_VERSION");
+        if !envfile::is_name(version_key) {
+            return Err(ActionError::input(
+                "version-key",
+                format!(
+                    "`{version_key}` is not an env-file variable name (letters, digits and `_`, not starting with a digit)"
+                ),
+            ));
+        }
         let image = match inputs.get("image") {
             Some(full) => image(
                 Some(full),
@@ -92,36 +104,34 @@ impl Settings {
             None => image(
                 None,
                 given("image-name", "IMAGE_NAME"),
-                given("version", "IMAGE_VERSION"),
+                given("version", version_key),
             )?,
         };
-        let deployment = inputs
-            .get("deployment")
-            .map(str::to_owned)
-            .or_else(|| from_file("DEPLOYMENT_NAME"))
-            .or_else(|| from_file("DEPLOYMENT"))
-            .or_else(|| from_file("NAME"))
+        let container = given("container", "CONTAINER");
+        if let Some(container) = &container {
+            container.check_with(is_container_name, CONTAINER_NAME)?;
+        }
+        let deployments = DEPLOYMENT_KEYS
+            .iter()
+            .find_map(|key| given("deployment", key))
             .ok_or_else(|| {
                 ActionError::input(
                     "deployment",
-                    "is required; set it, or pass an env-file with DEPLOYMENT_NAME",
+                    "is required; set it, or pass an env-file with DEPLOYMENTS or DEPLOYMENT_NAME",
                 )
             })?;
-        if !is_dns_label(&deployment) {
-            return Err(ActionError::input(
-                "deployment",
-                format!(
-                    "`{deployment}` is not a Deployment name (lower-case letters, digits, `-` and `.`)"
-                ),
-            ));
+        let deployments = deployment_list(
+            &deployments,
+            container.as_ref().map(|given| given.value.as_str()),
+        )?;
+        let namespace = given("namespace", "NAMESPACE");
+        if let Some(namespace) = &namespace {
+            namespace.check_with(
+                is_dns_label,
+                "a namespace name (lower-case letters, digits, `-` and `.`)",
+            )?;
         }
-        let namespace = inputs.get("namespace").map(str::to_owned);
-        if let Some(namespace) = namespace.as_deref().filter(|ns| !is_dns_label(ns)) {
-            return Err(ActionError::input(
-                "namespace",
-                format!("`{namespace}` is not a namespace name"),
-            ));
-        }
+        let namespace = namespace.map(|given| given.value);
         let timeout = inputs
             .duration("timeout")?
             .unwrap_or(Duration::from_secs(600));
@@ -136,8 +146,7 @@ impl Settings {
         let rollback = inputs.flag("rollback")?;
         let provenance = inputs.flag("provenance")?;
         let kubeconfig = inputs.secret("kubeconfig").cloned();
-        let context = inputs.get("context").map(str::to_owned);
-        let container = inputs.get("container").map(str::to_owned);
+        let context = given("context", "KUBE_CONTEXT").map(|given| given.value);
         let change_cause = inputs.get("change-cause").map(str::to_owned);
         let source = source(inputs.get("source-sequence"), inputs.get("source-revision"))?;
         let dry_run_input = inputs.get("dry-run").unwrap_or("auto").to_owned();
@@ -154,8 +163,7 @@ impl Settings {
             kubeconfig,
             context,
             namespace,
-            deployment,
-            container,
+            deployments,
             image,
             dry_run,
             source,
@@ -169,6 +177,59 @@ impl Settings {
             network,
         })
     }
+}
+
+/// A Deployment of the set, and the container to update in it when one is named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    pub name: String,
+    pub container: Option<String>,
+}
+
+const CONTAINER_NAME: &str = "a container name (lower-case letters, digits and `-`)";
+
+/// `NAME[:CONTAINER][,NAME[:CONTAINER]]...`, spaces around items allowed; `container` (the input
+/// or CONTAINER) applies to the items that name none. Names are unique.
+fn deployment_list(list: &Given, container: Option<&str>) -> Result<Vec<Named>, ActionError> {
+    let mut named: Vec<Named> = Vec::new();
+    for item in list.value.split(',').map(str::trim) {
+        let (name, own) = match item.split_once(':') {
+            Some((name, own)) => (name.trim(), Some(own.trim())),
+            None => (item, None),
+        };
+        let problem = if item.is_empty() {
+            Some(format!(
+                "`{}` has an empty item; write NAME or NAME:CONTAINER, separated by commas",
+                list.value
+            ))
+        } else if !is_dns_label(name) {
+            Some(format!(
+                "`{name}` is not a Deployment name (lower-case letters, digits, `-` and `.`)"
+            ))
+        } else if let Some(own) = own.filter(|own| !is_container_name(own)) {
+            Some(format!("`{own}` (after `{name}:`) is not {CONTAINER_NAME}"))
+        } else if named.iter().any(|other| other.name == name) {
+            Some(format!("names `{name}` twice"))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(ActionError::input(
+                list.input,
+                format!("{}{problem}", list.place),
+            ));
+        }
+        named.push(Named {
+            name: name.to_owned(),
+            container: own.or(container).map(str::to_owned),
+        });
+    }
+    Ok(named)
+}
+
+/// A DNS-1123 label, as Kubernetes requires for container names.
+fn is_container_name(name: &str) -> bool {
+    name.len() <= 63 && !name.contains('.') && is_dns_label(name)
 }
 
 /// `dry-run`: `false`, `true` or `server`, `client`, or `auto` (`server` on pull requests).
@@ -292,6 +353,17 @@ impl Given {
             input,
             place: String::new(),
         }
+    }
+
+    /// Checks the value with `valid`, which it must be: `what`.
+    fn check_with(&self, valid: fn(&str) -> bool, what: &str) -> Result<(), ActionError> {
+        if valid(&self.value) {
+            return Ok(());
+        }
+        Err(ActionError::input(
+            self.input,
+            format!("{}`{}` is not {what}", self.place, self.value),
+        ))
     }
 
     fn env_file(key: &str, value: String) -> Self {
@@ -498,6 +570,33 @@ mod tests {
         assert_eq!(refused(Some("12"), Some(&not_hex)), "source-revision");
         assert_eq!(refused(Some("12"), None), "source-revision");
         assert_eq!(refused(None, Some(sha)), "source-sequence");
+    }
+
+    #[test]
+    fn a_deployment_list_is_names_with_optional_containers() {
+        let list = |text: &str, container: Option<&str>| {
+            deployment_list(&input("deployment", text), container)
+        };
+        let named = |name: &str, container: Option<&str>| Named {
+            name: name.to_owned(),
+            container: container.map(str::to_owned),
+        };
+        assert_eq!(list("web", None).unwrap(), [named("web", None)]);
+        assert_eq!(
+            list(" api-web:app , api-grpc", Some("main")).unwrap(),
+            [
+                named("api-web", Some("app")),
+                named("api-grpc", Some("main"))
+            ]
+        );
+        for bad in ["", "a,", "a:", "a:b.c", "a,a:x", "A", "a:b:c"] {
+            assert!(list(bad, None).is_err(), "{bad:?} accepted");
+        }
+        let from_file = Given::env_file("DEPLOYMENTS", "web,Web".to_owned());
+        let Err(ActionError::Input { input, .. }) = deployment_list(&from_file, None) else {
+            panic!("accepted");
+        };
+        assert_eq!(input, "env-file");
     }
 
     #[test]

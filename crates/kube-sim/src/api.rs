@@ -212,9 +212,13 @@ async fn handle(
         return refuse(&inner, &method, full, None, Some(&target), e);
     };
     if let Some(grant) = grant
-        && !grant
-            .access
-            .allows(verb, target.resource, target.subresource.as_deref())
+        && !grant.access.allows(&crate::auth::Request {
+            verb,
+            resource: target.resource,
+            subresource: target.subresource.as_deref(),
+            namespace: target.namespace.as_deref(),
+            name: target.name.as_deref(),
+        })
     {
         let e = crate::auth::forbidden(
             &grant.user,

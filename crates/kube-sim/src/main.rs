@@ -37,7 +37,9 @@ struct Args {
     #[arg(long)]
     tls: bool,
     /// Require bearer tokens: TOKEN:USER:ACCESS, ACCESS one of read, deploy (read and patch
-    /// Deployments) or admin; repeat for several. The kubeconfig uses the first.
+    /// Deployments), admin, or the path of a YAML file of `Role` and `ClusterRole` manifests whose
+    /// rules the token gets (a Role's in its namespace); repeat for several. The kubeconfig uses
+    /// the first.
     #[arg(long = "token", value_parser = parse_grant)]
     tokens: Vec<TokenGrant>,
 }
@@ -51,13 +53,14 @@ fn parse_grant(s: &str) -> Result<TokenGrant, String> {
         return Err("expected TOKEN:USER:ACCESS".to_owned());
     };
     let access = match access {
-        "read" => Access::Read,
-        "deploy" => Access::PatchDeployments,
-        "admin" => Access::Admin,
-        other => {
-            return Err(format!(
-                "access must be read, deploy or admin, got {other:?}"
-            ));
+        "read" => Access::read(),
+        "deploy" => Access::deploy(),
+        "admin" => Access::admin(),
+        path => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                format!("access must be read, deploy, admin or a file of Roles and ClusterRoles; cannot read {path:?}: {e}")
+            })?;
+            Access::from_yaml(&text).map_err(|e| format!("{path:?}: {e}"))?
         }
     };
     if token.is_empty() || user.is_empty() {

@@ -24,12 +24,12 @@ fn secured() -> SimHandle {
         token: TOKEN.to_owned(),
         tls: true,
         tokens: vec![
-            TokenGrant::new(TOKEN, "admin", Access::Admin),
-            TokenGrant::new(READER, "system:serviceaccount:ci:reader", Access::Read),
+            TokenGrant::new(TOKEN, "admin", Access::admin()),
+            TokenGrant::new(READER, "system:serviceaccount:ci:reader", Access::read()),
             TokenGrant::new(
                 DEPLOYER,
                 "system:serviceaccount:ci:deployer",
-                Access::PatchDeployments,
+                Access::deploy(),
             ),
         ],
         ..Config::default()

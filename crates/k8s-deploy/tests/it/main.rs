@@ -12,5 +12,7 @@ mod flows;
 mod hardening;
 mod order;
 mod proxy;
+mod rbac;
 mod reruns;
 mod scaling;
+mod sets;

@@ -61,3 +61,25 @@ fn rejects_unserved_kinds_invalid_objects_and_bad_catalogues() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_token_policy_file_must_hold_roles() {
+    let (code, _, stderr) = run(
+        &["--token", "t:user:r.yaml"],
+        &[(
+            "r.yaml",
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: x, namespace: prod}\n",
+        )],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("expected kind Role or ClusterRole, got RoleBinding"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&["--token", "t:user:missing.yaml"], &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("access must be read, deploy, admin or a file of Roles and ClusterRoles"),
+        "{stderr}"
+    );
+}

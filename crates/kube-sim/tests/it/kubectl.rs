@@ -690,6 +690,107 @@ fn tls_and_tokens_are_checked_as_a_real_server_checks_them() {
     );
 }
 
+/// A deploy tool's Role in `prod`: what kubectl may and may not do with it.
+const DEPLOYER_ROLE: &str = "apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: deployer, namespace: prod}
+rules:
+- apiGroups: [apps]
+  resources: [deployments]
+  verbs: [get, list, watch, patch]
+- apiGroups: [apps]
+  resources: [replicasets]
+  verbs: [list, watch]
+";
+
+#[test]
+fn a_token_with_a_role_file_gets_exactly_its_verbs_on_its_resources_in_its_namespace() {
+    let roles = tempfile::tempdir().expect("tempdir");
+    let role = roles.path().join("deployer.yaml");
+    std::fs::write(&role, DEPLOYER_ROLE).expect("write role");
+    let grant = format!(
+        "deployer-secret:system:serviceaccount:ci:deployer:{}",
+        role.display()
+    );
+    let bin = Binary::start_with(
+        &deployment_yaml("prod", "web", 1, "registry.example/app:1.0", ""),
+        SCALE,
+        &[
+            "--tls",
+            "--token",
+            "admin-secret:admin:admin",
+            "--token",
+            &grant,
+        ],
+    );
+    let as_deployer = |args: &[&str]| {
+        let mut all = vec!["--token=deployer-secret"];
+        all.extend_from_slice(args);
+        bin.kubectl(&all)
+    };
+    let out = as_deployer(&["-n", "prod", "get", "deploy", "web", "-o", "name"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "deployment.apps/web\n"),
+        "{out:?}"
+    );
+    let out = as_deployer(&[
+        "-n",
+        "prod",
+        "set",
+        "image",
+        "deploy/web",
+        "app=registry.example/app:1.1",
+    ]);
+    assert_eq!(out.code, 0, "patch is allowed: {out:?}");
+    assert_eq!(image_of(&bin), "registry.example/app:1.1");
+    let forbidden = |out: &Out, rest: &str| {
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            out.stderr
+                .contains(&format!("Error from server (Forbidden): {rest}")),
+            "{out:?}"
+        );
+    };
+    // A verb the rules do not list.
+    forbidden(
+        &as_deployer(&["-n", "prod", "delete", "deploy", "web"]),
+        "deployments.apps \"web\" is forbidden: User \"system:serviceaccount:ci:deployer\" cannot delete resource \"deployments\" in API group \"apps\" in the namespace \"prod\"",
+    );
+    // A subresource is its own resource.
+    forbidden(
+        &as_deployer(&["-n", "prod", "scale", "deploy/web", "--replicas=2"]),
+        "deployments.apps \"web\" is forbidden: User \"system:serviceaccount:ci:deployer\" cannot patch resource \"deployments/scale\" in API group \"apps\" in the namespace \"prod\"",
+    );
+    // A resource of another group the rules do not name.
+    forbidden(
+        &as_deployer(&["-n", "prod", "get", "pods"]),
+        "pods is forbidden: User \"system:serviceaccount:ci:deployer\" cannot list resource \"pods\" in API group \"\" in the namespace \"prod\"",
+    );
+    // A Role applies in its namespace only.
+    forbidden(
+        &as_deployer(&["-n", "default", "get", "deploy"]),
+        "deployments.apps is forbidden: User \"system:serviceaccount:ci:deployer\" cannot list resource \"deployments\" in API group \"apps\" in the namespace \"default\"",
+    );
+    forbidden(
+        &as_deployer(&["get", "deploy", "--all-namespaces"]),
+        "deployments.apps is forbidden: User \"system:serviceaccount:ci:deployer\" cannot list resource \"deployments\" in API group \"apps\" at the cluster scope",
+    );
+    let out = bin.kubectl(&[
+        "--token=admin-secret",
+        "-n",
+        "prod",
+        "get",
+        "pods",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(
+        out.code, 0,
+        "the admin shorthand still allows everything: {out:?}"
+    );
+}
+
 #[test]
 fn delete_with_foreground_cascade_waits_for_the_pods() {
     let bin = started("");
