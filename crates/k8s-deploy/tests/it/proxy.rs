@@ -17,7 +17,7 @@ fn cluster() -> SimHandle {
         manifests: manifests("", ""),
         token: TOKEN.to_owned(),
         tls: true,
-        tokens: vec![TokenGrant::new(TOKEN, "admin", Access::Admin)],
+        tokens: vec![TokenGrant::new(TOKEN, "admin", Access::admin())],
         ..Config::default()
     })
     .expect("simulator starts");
