@@ -15,6 +15,7 @@ mod events;
 mod faults;
 mod fidelity;
 mod keys;
+mod limits;
 mod octocrab_models;
 mod octokit;
 mod pulls;
