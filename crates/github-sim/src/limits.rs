@@ -145,9 +145,16 @@ pub struct LimitsReport {
 struct Windows {
     /// Simulated ms of the content-generating requests admitted in the last hour, oldest first.
     content: VecDeque<i64>,
-    /// Per endpoint, simulated ms and points of the requests admitted in the last minute.
-    points: HashMap<String, VecDeque<(i64, u32)>>,
+    /// Per endpoint, the requests admitted in the last minute.
+    points: HashMap<String, Points>,
     usage: Usage,
+}
+
+/// One endpoint's last minute: simulated ms and points of each request, and their sum.
+#[derive(Default)]
+struct Points {
+    admitted: VecDeque<(i64, u64)>,
+    sum: u64,
 }
 
 /// Every identity's windows and counters.
@@ -189,24 +196,30 @@ impl SecondaryLimiter {
     ) -> Result<(), Refusal> {
         let w = self.identities.entry(who.to_owned()).or_default();
         let writes = is_content(method);
-        let cost = if writes { 5 } else { 1 };
+        let cost: u64 = if writes { 5 } else { 1 };
+        let max_points = u64::from(limits.points_per_minute);
         let endpoint = endpoint(method, path);
         while w.content.front().is_some_and(|t| *t <= now_ms - HOUR_MS) {
             w.content.pop_front();
         }
         let points = w.points.entry(endpoint).or_default();
-        while points.front().is_some_and(|(t, _)| *t <= now_ms - MINUTE_MS) {
-            points.pop_front();
+        while let Some((_, p)) = points
+            .admitted
+            .front()
+            .copied()
+            .filter(|(t, _)| *t <= now_ms - MINUTE_MS)
+        {
+            points.admitted.pop_front();
+            points.sum -= p;
         }
-        let spent: u32 = points.iter().map(|(_, p)| p).sum();
-        if spent + cost > limits.points_per_minute {
+        if points.sum + cost > max_points {
             // The oldest requests leave the window until the new one fits.
-            let mut freed = 0;
+            let mut left = points.sum;
             let mut until = now_ms;
-            for (t, p) in points.iter() {
-                freed += p;
+            for (t, p) in &points.admitted {
+                left -= p;
                 until = t + MINUTE_MS;
-                if spent - freed + cost <= limits.points_per_minute {
+                if left + cost <= max_points {
                     break;
                 }
             }
@@ -223,17 +236,13 @@ impl SecondaryLimiter {
                 }
             }
         }
-        points.push_back((now_ms, cost));
+        points.admitted.push_back((now_ms, cost));
+        points.sum += cost;
         w.usage.requests += 1;
         if writes {
             w.content.push_back(now_ms);
             w.usage.writes += 1;
-            let last_minute = w
-                .content
-                .iter()
-                .rev()
-                .take_while(|t| **t > now_ms - MINUTE_MS)
-                .count();
+            let last_minute = w.content.len() - first_inside(&w.content, now_ms, MINUTE_MS);
             let last_minute = u32::try_from(last_minute).unwrap_or(u32::MAX);
             w.usage.peak_writes_per_minute = w.usage.peak_writes_per_minute.max(last_minute);
         }
@@ -282,17 +291,19 @@ impl Windows {
 /// When `max` is reached within `window` before `now_ms`: the time the oldest request that must
 /// leave the window for one more to fit leaves it; `None` when one more fits now.
 fn frees_at(admitted: &VecDeque<i64>, now_ms: i64, window: i64, max: u32) -> Option<i64> {
-    let inside: Vec<i64> = admitted
-        .iter()
-        .copied()
-        .filter(|t| *t > now_ms - window)
-        .collect();
-    let max = usize::try_from(max).unwrap_or(usize::MAX);
-    if inside.len() < max {
+    let first = first_inside(admitted, now_ms, window);
+    let inside = admitted.len() - first;
+    let max = usize::try_from(max.max(1)).unwrap_or(usize::MAX);
+    if inside < max {
         return None;
     }
-    // `inside.len() - max + 1` requests must leave; the last of them is at this index.
-    Some(inside[inside.len() - max] + window)
+    // `inside - max + 1` requests must leave; the last of them is at this index.
+    Some(admitted[first + inside - max] + window)
+}
+
+/// The index of the first of the (sorted) times inside `window` before `now_ms`.
+fn first_inside(admitted: &VecDeque<i64>, now_ms: i64, window: i64) -> usize {
+    admitted.partition_point(|t| *t <= now_ms - window)
 }
 
 /// Whether GitHub may count the request as content-generating. It does not say which are: every
