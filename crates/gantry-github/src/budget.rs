@@ -219,6 +219,16 @@ impl RateLimitLog {
     pub fn take(&self) -> Vec<RateLimitWait> {
         std::mem::take(&mut *self.0.lock().expect("rate-limit log"))
     }
+
+    /// Writes the waits logged since the last call as warnings (the token is never in them).
+    pub fn warn(&self, console: &mut gantry_runner::Console<'_>) {
+        for wait in self.take() {
+            console.warning(
+                &wait.to_string(),
+                &gantry_runner::Annotation::titled("GitHub rate limit"),
+            );
+        }
+    }
 }
 
 impl fmt::Display for RateLimitWait {
