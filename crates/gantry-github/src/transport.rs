@@ -291,9 +291,7 @@ impl Transport {
         };
         loop {
             attempts.count += 1;
-            self.pace(&request, mode)
-                .await
-                .map_err(Stopped::Final)?;
+            self.pace(&request, mode).await.map_err(Stopped::Final)?;
             let failure = match self.attempt(&request, method, path, body, mode).await {
                 Ok(reply) => return Ok(reply),
                 Err(failure) => failure,
@@ -308,10 +306,7 @@ impl Transport {
                     return Err(Stopped::Ambiguous(error));
                 }
                 Failure::Retry {
-                    error,
-                    wait,
-                    limit,
-                    ..
+                    error, wait, limit, ..
                 } => {
                     let wait = match limit {
                         Some(answer) => {
@@ -361,7 +356,8 @@ impl Transport {
             .lock()
             .expect("write budget")
             .reserve(now, mode.mutates());
-        if start <= now {
+        let ahead = start.saturating_sub(now);
+        if ahead.is_zero() {
             return Ok(());
         }
         if start >= self.config.deadline {
@@ -375,12 +371,12 @@ impl Transport {
                     message: format!(
                         "not sent: GitHub's secondary limits on writes (80 a minute, 500 an hour) \
                          let it start only in {:.0}s",
-                        (start - now).as_secs_f64()
+                        ahead.as_secs_f64()
                     ),
                 }),
             });
         }
-        tokio::time::sleep(start - now).await;
+        tokio::time::sleep(ahead).await;
         Ok(())
     }
 
@@ -597,36 +593,17 @@ fn unix_of_http_date(date: &str) -> Option<u64> {
     }
     // Days from the civil date (Howard Hinnant's algorithm, March-based years).
     let month = month as u64 + 1;
-    let (y, mp) = if month > 2 { (year, month - 3) } else { (year - 1, month + 9) };
+    let (y, mp) = if month > 2 {
+        (year, month - 3)
+    } else {
+        (year - 1, month + 9)
+    };
     let era = y / 400;
     let yoe = y - era * 400;
     let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = (era * 146_097 + doe).checked_sub(719_468)?;
     Some(days * 86_400 + h * 3600 + m * 60 + sec)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::unix_of_http_date;
-
-    #[test]
-    fn http_dates() {
-        assert_eq!(unix_of_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
-        assert_eq!(
-            unix_of_http_date("Tue, 10 Oct 2017 16:00:00 GMT"),
-            Some(1_507_651_200)
-        );
-        assert_eq!(
-            unix_of_http_date("Thu, 01 Jan 2026 00:00:00 GMT"),
-            Some(1_767_225_600)
-        );
-        assert_eq!(
-            unix_of_http_date("Sun, 29 Feb 2032 23:59:59 GMT"),
-            Some(1_961_711_999)
-        );
-        assert_eq!(unix_of_http_date("yesterday"), None);
-    }
 }
 
 fn describe_validation_error(error: &Value) -> String {
@@ -658,4 +635,27 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// reqwest is built without a crypto provider (so kube's and ours cannot clash): install ring once.
 fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unix_of_http_date;
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(unix_of_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(
+            unix_of_http_date("Tue, 10 Oct 2017 16:00:00 GMT"),
+            Some(1_507_651_200)
+        );
+        assert_eq!(
+            unix_of_http_date("Thu, 01 Jan 2026 00:00:00 GMT"),
+            Some(1_767_225_600)
+        );
+        assert_eq!(
+            unix_of_http_date("Sun, 29 Feb 2032 23:59:59 GMT"),
+            Some(1_961_711_999)
+        );
+        assert_eq!(unix_of_http_date("yesterday"), None);
+    }
 }

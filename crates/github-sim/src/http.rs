@@ -377,8 +377,12 @@ struct InFlight {
 }
 
 impl InFlight {
-    /// Counts a request with a known token (App JWTs are counted when admitted, not here).
-    fn enter(shared: &Arc<Shared>, headers: &HeaderMap) -> Option<InFlight> {
+    /// Counts a request with a known token (App JWTs are counted when admitted, not here);
+    /// admin and raw-file requests are not counted.
+    fn enter(shared: &Arc<Shared>, headers: &HeaderMap, uncounted: bool) -> Option<InFlight> {
+        if uncounted {
+            return None;
+        }
         let token = credentials(headers)?;
         let world = lock(&shared.world);
         let who = world.identity_by_token(&token)?.login;
@@ -390,6 +394,16 @@ impl InFlight {
             who,
             refused,
         })
+    }
+}
+
+impl InFlight {
+    /// The answer when this request is one too many in flight.
+    fn refusal(&self, shared: &Shared, headers: &HeaderMap, request_id: &str) -> Option<Answer> {
+        let rate = peek_rate_headers(shared, headers);
+        let mut a = limit_answer(shared, rate, self.refused?, request_id);
+        a.identity = Some(self.who.clone());
+        Some(a)
     }
 }
 
@@ -423,6 +437,10 @@ fn record(shared: &Shared, entry: LoggedRequest) {
     log.push(entry);
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the pipeline reads best as one sequence of stages"
+)]
 async fn handle(
     shared: Arc<Shared>,
     reset: Arc<AtomicBool>,
@@ -459,12 +477,11 @@ async fn handle(
     };
     let mut cut_body = false;
     let mut after_apply = None;
-    let in_flight = if admin || path.starts_with(crate::raw::PREFIX) {
-        None
-    } else {
-        InFlight::enter(&shared, &parts.headers)
-    };
-    let refused = in_flight.as_ref().and_then(|f| f.refused);
+    let in_flight = InFlight::enter(
+        &shared,
+        &parts.headers,
+        admin || path.starts_with(crate::raw::PREFIX),
+    );
     let answer = match fault {
         Some(FaultAction::Latency { ms }) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -488,12 +505,9 @@ async fn handle(
             cut_body = true;
             None
         }
-        None => refused.map(|r| {
-            let rate = peek_rate_headers(&shared, &parts.headers);
-            let mut a = limit_answer(&shared, rate, r, &request_id);
-            a.identity = in_flight.as_ref().map(|f| f.who.clone());
-            a
-        }),
+        None => in_flight
+            .as_ref()
+            .and_then(|f| f.refusal(&shared, &parts.headers, &request_id)),
     };
     let mut answer = match answer {
         Some(a) => a,
@@ -954,6 +968,10 @@ fn before_routing(mut answer: Answer, budget: &Budget, login: String) -> Answer 
 }
 
 /// The authenticated REST pipeline.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the pipeline reads best as one sequence of stages"
+)]
 fn api(
     shared: &Shared,
     method: &Method,
@@ -997,9 +1015,11 @@ fn api(
     );
     if let Err(refusal) = admitted {
         drop((world, limiter));
-        let mut a = limit_answer(shared, rate_headers(&budget), refusal, request_id);
-        a.identity = Some(who.login);
-        return a;
+        let a = limit_answer(shared, rate_headers(&budget), refusal, request_id);
+        return Answer {
+            identity: Some(who.login),
+            ..a
+        };
     }
     if path == "/rate_limit" && method == Method::GET {
         let body = rate_limit_body(&budget, &who);

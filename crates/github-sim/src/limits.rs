@@ -18,8 +18,7 @@ const MINUTE_MS: i64 = 60_000;
 const HOUR_MS: i64 = 3_600_000;
 
 /// Where GitHub's secondary-limit answers point.
-const DOCS: &str =
-    "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits";
+const DOCS: &str = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits";
 
 /// `limits:` in the world file (and `PATCH /_sim/world`); a field left out keeps its value
 /// (GitHub's documented one in a new world).
@@ -227,7 +226,11 @@ impl SecondaryLimiter {
         }
         if writes {
             let per = [
-                (Limit::ContentPerMinute, MINUTE_MS, limits.content_per_minute),
+                (
+                    Limit::ContentPerMinute,
+                    MINUTE_MS,
+                    limits.content_per_minute,
+                ),
                 (Limit::ContentPerHour, HOUR_MS, limits.content_per_hour),
             ];
             for (limit, window, max) in per {
@@ -259,10 +262,7 @@ impl SecondaryLimiter {
         LimitsReport {
             limits,
             answer,
-            limited: identities
-                .values()
-                .flat_map(|u| u.limited.values())
-                .sum(),
+            limited: identities.values().flat_map(|u| u.limited.values()).sum(),
             identities,
         }
     }
@@ -328,8 +328,10 @@ pub fn endpoint(method: &Method, path: &str) -> String {
         let seg = segs[i];
         let previous = if i > 0 { segs[i - 1] } else { "" };
         let before = if i > 1 { segs[i - 2] } else { "" };
-        let rest_is_one = matches!(previous, "contents" | "compare" | "branches" | "matching-refs")
-            || (matches!(previous, "refs" | "ref") && before == "git")
+        let rest_is_one = matches!(
+            previous,
+            "contents" | "compare" | "branches" | "matching-refs"
+        ) || (matches!(previous, "refs" | "ref") && before == "git")
             || (previous == "tags" && before == "releases");
         if rest_is_one {
             out.push_str("/{rest}");
@@ -365,16 +367,16 @@ pub fn endpoint(method: &Method, path: &str) -> String {
 /// Real seconds, rounded up, the client must wait for `wait_ms` simulated milliseconds on a
 /// clock running `scale` times real time (a frozen clock: simulated seconds, as a test advances
 /// it).
+#[expect(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "a positive wait of at most an hour"
+)]
 pub fn real_seconds(wait_ms: i64, scale: f64) -> u64 {
     let sim = i64::max(wait_ms, 1) as f64 / 1000.0;
     let real = if scale > 0.0 { sim / scale } else { sim };
-    #[expect(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "a positive wait of at most an hour"
-    )]
-    let secs = real.ceil() as u64;
-    secs.max(1)
+    (real.ceil() as u64).max(1)
 }
 
 /// GitHub's secondary-limit error for request `request_id` with this status.

@@ -7,8 +7,7 @@
 use github_sim::WorldSpec;
 
 use crate::common::{
-    LZ, PROD_FILE, SOURCE, WORKFLOW_TOKEN, action, assert_deployed, concurrently,
-    prerelease, sim,
+    LZ, PROD_FILE, SOURCE, WORKFLOW_TOKEN, action, assert_deployed, concurrently, prerelease, sim,
 };
 
 /// The warnings a run wrote about rate-limit waits.
@@ -29,7 +28,10 @@ fn a_deploy_under_a_low_content_limit_waits_as_told_and_names_the_limit() {
     let run = action(&sim, "v1.4.0").run();
     assert_deployed(&run);
     let limits = sim.limits();
-    assert!(limits.limited >= 1, "the deploy ran into the limit: {limits:?}");
+    assert!(
+        limits.limited >= 1,
+        "the deploy ran into the limit: {limits:?}"
+    );
     let warnings = limit_warnings(&run);
     assert!(!warnings.is_empty(), "{}", run.render());
     for warning in &warnings {
@@ -48,7 +50,11 @@ fn deploys_sharing_one_identity_all_deploy_within_the_limits() {
     let sim = sim();
     let files = ["deploy/a.env", "deploy/b.env", "deploy/c.env"];
     let tags = ["v3.1.0", "v3.2.0", "v3.3.0"];
-    let tokens = ["ghs_runa0123456789", "ghs_runb0123456789", "ghs_runc0123456789"];
+    let tokens = [
+        "ghs_runa0123456789",
+        "ghs_runb0123456789",
+        "ghs_runc0123456789",
+    ];
     sim.world(|w| {
         w.limits.content_per_minute = 10;
         let env: Vec<(&str, Option<&str>)> = files.iter().map(|f| (*f, Some(PROD_FILE))).collect();
@@ -100,7 +106,10 @@ fn deploys_sharing_one_identity_all_deploy_within_the_limits() {
     assert!(limits.limited >= 1, "{limits:?}");
     let shared = &limits.identities["github-actions"];
     assert!(shared.peak_writes_per_minute <= 10, "{limits:?}");
-    assert!(shared.writes >= 3 * 5, "three deploys' writes, one identity: {limits:?}");
+    assert!(
+        shared.writes >= 3 * 5,
+        "three deploys' writes, one identity: {limits:?}"
+    );
     let waits: usize = runs.iter().map(|run| limit_warnings(run).len()).sum();
     assert_eq!(
         u64::try_from(waits).unwrap(),

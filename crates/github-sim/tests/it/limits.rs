@@ -55,7 +55,10 @@ async fn installation_tokens_share_one_content_budget_and_a_refused_write_is_not
     assert_eq!(refused.header("retry-after"), Some("60"));
     assert_ne!(refused.header("x-ratelimit-remaining"), Some("0"));
     assert_eq!(
-        first.get("/repos/acme/landing-zone/git/ref/heads/two").await.status,
+        first
+            .get("/repos/acme/landing-zone/git/ref/heads/two")
+            .await
+            .status,
         404,
         "a refused create is not applied"
     );
@@ -74,7 +77,10 @@ async fn installation_tokens_share_one_content_budget_and_a_refused_write_is_not
 
     let counted = report(&sim);
     assert_eq!(counted.limits.content_per_minute, 3);
-    assert_eq!(counted.limits.content_per_hour, 500, "GitHub's default kept");
+    assert_eq!(
+        counted.limits.content_per_hour, 500,
+        "GitHub's default kept"
+    );
     assert_eq!(counted.limited, 1);
     let bot = &counted.identities[BOT];
     assert_eq!(bot.limited.get(&Limit::ContentPerMinute), Some(&1));
@@ -82,7 +88,10 @@ async fn installation_tokens_share_one_content_budget_and_a_refused_write_is_not
     assert_eq!(bot.peak_writes_per_minute, 3);
     assert_eq!(counted.identities["alice"].writes, 1);
     let over_http = admin.get("/_sim/limits").await;
-    assert_eq!(over_http.json["identities"][BOT]["peak_writes_per_minute"], 3);
+    assert_eq!(
+        over_http.json["identities"][BOT]["peak_writes_per_minute"],
+        3
+    );
 }
 
 #[tokio::test]
@@ -160,13 +169,13 @@ async fn the_answer_style_is_a_fault_switch() {
         reset.header("x-ratelimit-reset"),
         Some((start + 60).to_string().as_str())
     );
-    assert_eq!(
-        reset.header("date"),
-        Some("Thu, 01 Jan 2026 00:00:00 GMT")
-    );
+    assert_eq!(reset.header("date"), Some("Thu, 01 Jan 2026 00:00:00 GMT"));
 
     admin
-        .put("/_sim/faults/secondary-limit", json!({"headers": "neither"}))
+        .put(
+            "/_sim/faults/secondary-limit",
+            json!({"headers": "neither"}),
+        )
         .await;
     let neither = alice.get("/repos/acme/service").await;
     assert_eq!(neither.status, 403);
@@ -178,7 +187,10 @@ async fn the_answer_style_is_a_fault_switch() {
     let usual = alice.get("/repos/acme/service").await;
     assert_eq!(usual.status, 403);
     assert_eq!(usual.header("retry-after"), Some("60"));
-    assert_eq!(report(&sim).identities["alice"].limited[&Limit::PointsPerMinute], 3);
+    assert_eq!(
+        report(&sim).identities["alice"].limited[&Limit::PointsPerMinute],
+        3
+    );
 }
 
 #[tokio::test]
@@ -208,7 +220,13 @@ async fn requests_in_flight_beyond_the_concurrent_limit_are_refused() {
     assert!(refused.message().contains("secondary rate limit"));
     assert_eq!(refused.header("retry-after"), Some("1"));
     // Another identity is not held up.
-    assert_eq!(Api::new(&sim, "bob-token").get("/repos/acme/service/branches").await.status, 200);
+    assert_eq!(
+        Api::new(&sim, "bob-token")
+            .get("/repos/acme/service/branches")
+            .await
+            .status,
+        200
+    );
     assert_eq!(slow.await.expect("slow request"), 200);
     let usage = &report(&sim).identities["alice"];
     assert_eq!(usage.limited.get(&Limit::Concurrent), Some(&1));
@@ -228,7 +246,9 @@ repos: [{ name: acme/service, branches: { main: { files: { "a": "a\n" } } } }]
 "#,
     )
     .expect("world loads");
-    let sim = github_sim::GithubSim::start(world).await.expect("sim starts");
+    let sim = github_sim::GithubSim::start(world)
+        .await
+        .expect("sim starts");
     let alice = Api::new(&sim, "alice-token");
     let main = head(&alice, "acme/service", "main").await;
     let create = |name: &str| {
