@@ -1,8 +1,10 @@
 //! What the deploy tells people while it runs and afterwards: a log line for every step and every
-//! change, and a timeline (seconds since start) that the step summary shows.
+//! change, a warning for every rate-limit wait, and a timeline (seconds since start) that the step
+//! summary shows.
 
 use std::time::{Duration, Instant};
 
+use gantry_github::RateLimitLog;
 use gantry_runner::Console;
 
 /// The steps of the flow, as logs, errors and the summary name them.
@@ -40,19 +42,30 @@ pub struct Journal<'s, 'c> {
     console: &'s mut Console<'c>,
     started: Instant,
     pub timeline: Vec<(Duration, Stage, String)>,
+    /// The clients' rate-limit waits, written before the next line.
+    rate_limits: Vec<RateLimitLog>,
 }
 
 impl<'s, 'c> Journal<'s, 'c> {
-    pub fn new(console: &'s mut Console<'c>) -> Self {
+    pub fn new(console: &'s mut Console<'c>, rate_limits: Vec<RateLimitLog>) -> Self {
         Self {
             console,
             started: Instant::now(),
             timeline: Vec::new(),
+            rate_limits,
+        }
+    }
+
+    /// Writes the rate-limit waits the clients made since the last line, as warnings.
+    pub fn rate_limit_waits(&mut self) {
+        for log in &self.rate_limits {
+            log.warn(self.console);
         }
     }
 
     /// Logs a line and keeps it on the timeline.
     pub fn note(&mut self, stage: Stage, message: impl Into<String>) {
+        self.rate_limit_waits();
         let message = message.into();
         let elapsed = self.started.elapsed();
         self.console.info(&format!(
@@ -65,6 +78,7 @@ impl<'s, 'c> Journal<'s, 'c> {
 
     /// A warning annotation, also kept on the timeline.
     pub fn warn(&mut self, stage: Stage, message: impl Into<String>) {
+        self.rate_limit_waits();
         let message = message.into();
         self.console
             .warning(&message, &gantry_runner::Annotation::titled("auto-deploy"));

@@ -50,7 +50,10 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
     ));
     let mut outcome = flow::Outcome::default();
     let cancellation = step.cancellation();
-    let mut journal = journal::Journal::new(&mut step.console);
+    let rate_limits = std::iter::once(clients.workflow.rate_limit_log())
+        .chain(clients.bot.as_ref().map(Client::rate_limit_log))
+        .collect();
+    let mut journal = journal::Journal::new(&mut step.console, rate_limits);
     let result = runtime.block_on(flow::deploy(
         &clients,
         &settings,
@@ -58,6 +61,7 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
         &mut journal,
         &mut outcome,
     ));
+    journal.rate_limit_waits();
     let timeline = std::mem::take(&mut journal.timeline);
     let stats = clients.workflow.stats();
     let bot_stats = clients.bot.as_ref().map(Client::stats).unwrap_or_default();

@@ -112,7 +112,9 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
         client.api_url()
     ));
     let cancellation = step.cancellation();
-    let outcome = match runtime.block_on(plan::release(&client, &settings, &cancellation)) {
+    let released = runtime.block_on(plan::release(&client, &settings, &cancellation));
+    client.rate_limit_log().warn(&mut step.console);
+    let outcome = match released {
         Ok(outcome) => outcome,
         Err(error) => {
             if cancellation.is_cancelled() {

@@ -39,6 +39,11 @@ impl<I: Identity> Client<I> {
         self.transport.stats()
     }
 
+    /// The rate-limit waits this client makes, for the caller to log (each says which limit).
+    pub fn rate_limit_log(&self) -> crate::RateLimitLog {
+        self.transport.rate_limit_log()
+    }
+
     /// The API base URL in use.
     pub fn api_url(&self) -> &str {
         self.transport.base_url()

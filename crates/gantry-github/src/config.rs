@@ -22,8 +22,6 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// Budget for everything this client does, retries and waits included.
     pub deadline: Duration,
-    /// Least time between two mutating requests (GitHub asks for at least one second).
-    pub mutation_interval: Duration,
     /// Items per page of a paginated list (GitHub allows at most 100); every page is read.
     pub page_size: u32,
 }
@@ -38,7 +36,6 @@ impl Default for ClientConfig {
             extra_ca_file: None,
             request_timeout: Duration::from_secs(30),
             deadline: Duration::from_secs(300),
-            mutation_interval: Duration::from_secs(1),
             page_size: 100,
         }
     }

@@ -1,9 +1,11 @@
 //! GitHub REST client layer, shared by every action that talks to GitHub. It knows nothing of
 //! action inputs: actions build a [`ClientConfig`] and [`Token`]s and call typed methods.
 //!
-//! Retries live here and nowhere else ([`transport`]); tokens are identities ([`token`]); errors
+//! Retries live here and nowhere else ([`transport`]), and so does the pacing of writes under
+//! GitHub's secondary limits ([`budget`]); tokens are identities ([`token`]); errors
 //! name the request, GitHub's message and request id ([`error`]).
 
+mod budget;
 mod checks;
 mod client;
 mod commits;
@@ -18,6 +20,7 @@ mod queue;
 pub mod token;
 mod transport;
 
+pub use budget::{RateLimitLog, RateLimitWait};
 pub use client::Client;
 pub use config::ClientConfig;
 pub use error::{GithubError, GraphqlError};

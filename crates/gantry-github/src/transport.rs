@@ -1,13 +1,19 @@
-//! The one place requests are sent and retried. Transient failures (5xx, resets, timeouts) and rate
-//! limits (`retry-after`, else `x-ratelimit-reset`, else backoff) are retried with jittered
-//! exponential backoff inside one overall deadline; requests that cannot succeed are not. A create
-//! (POST) whose outcome is unknown is never blindly re-sent: the caller's reconcile read runs first.
+//! The one place requests are sent and retried. Every request first books its place in the write
+//! budget (GitHub's secondary limits, [`crate::budget`]). Transient failures (5xx, resets, timeouts)
+//! are retried with jittered exponential backoff inside one overall deadline, rate limits as GitHub
+//! says (`retry-after`, else `x-ratelimit-reset`, else a minute, doubling), each such wait logged;
+//! requests that cannot succeed are not. A create (POST) whose outcome is unknown is never blindly
+//! re-sent: the caller's reconcile read runs first (one refused by a rate limit was not applied).
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::budget::{
+    Budget, LimitAnswer, LimitWait, Limits, RateLimitLog, RateLimitWait, limit_wait,
+};
 
 use backon::BackoffBuilder as _;
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -18,9 +24,6 @@ use serde_json::Value;
 use crate::config::ClientConfig;
 use crate::error::{GithubError, RequestLine};
 use gantry_runner::Secret;
-
-/// GitHub's advice for a secondary rate limit without `retry-after`: wait at least a minute.
-const SECONDARY_LIMIT_WAIT: Duration = Duration::from_secs(60);
 
 /// How a request may be repeated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,18 +80,21 @@ pub(crate) struct Transport {
     config: ClientConfig,
     started: Instant,
     etags: Mutex<HashMap<String, (HeaderValue, Reply)>>,
-    last_mutation: tokio::sync::Mutex<Option<Instant>>,
+    budget: Mutex<Budget>,
+    waits: RateLimitLog,
     requests: AtomicU32,
     not_modified: AtomicU32,
 }
 
 /// One failed attempt, classified.
 enum Failure {
-    /// Worth another attempt after `wait` (when given) or the next backoff delay.
+    /// Worth another attempt after `wait` (when given) or the next backoff delay, or after what
+    /// a rate-limit answer says.
     Retry {
         error: GithubError,
         wait: Option<Duration>,
         may_have_applied: bool,
+        limit: Option<LimitAnswer>,
     },
     /// Will not succeed however often it is sent.
     Final(GithubError),
@@ -114,6 +120,8 @@ impl Stopped {
 struct Attempts {
     backoff: backon::ExponentialBackoff,
     count: u32,
+    /// Answers that were a rate limit.
+    limited: u32,
 }
 
 impl Transport {
@@ -166,7 +174,8 @@ impl Transport {
             config,
             started: Instant::now(),
             etags: Mutex::default(),
-            last_mutation: tokio::sync::Mutex::default(),
+            budget: Mutex::new(Budget::new(Limits::GITHUB)),
+            waits: RateLimitLog::default(),
             requests: AtomicU32::new(0),
             not_modified: AtomicU32::new(0),
         })
@@ -177,6 +186,10 @@ impl Transport {
             requests: self.requests.load(Ordering::Relaxed),
             not_modified: self.not_modified.load(Ordering::Relaxed),
         }
+    }
+
+    pub(crate) fn rate_limit_log(&self) -> RateLimitLog {
+        self.waits.clone()
     }
 
     pub(crate) fn base_url(&self) -> &str {
@@ -257,7 +270,11 @@ impl Transport {
             .with_jitter()
             .without_max_times()
             .build();
-        Attempts { backoff, count: 0 }
+        Attempts {
+            backoff,
+            count: 0,
+            limited: 0,
+        }
     }
 
     async fn send_with(
@@ -274,9 +291,7 @@ impl Transport {
         };
         loop {
             attempts.count += 1;
-            if mode.mutates() {
-                self.pace_mutation().await;
-            }
+            self.pace(&request, mode).await.map_err(Stopped::Final)?;
             let failure = match self.attempt(&request, method, path, body, mode).await {
                 Ok(reply) => return Ok(reply),
                 Err(failure) => failure,
@@ -290,10 +305,18 @@ impl Transport {
                 } if mode == Mode::Create => {
                     return Err(Stopped::Ambiguous(error));
                 }
-                Failure::Retry { error, wait, .. } => {
-                    let wait = wait.unwrap_or_else(|| {
-                        attempts.backoff.next().unwrap_or(Duration::from_secs(1))
-                    });
+                Failure::Retry {
+                    error, wait, limit, ..
+                } => {
+                    let wait = match limit {
+                        Some(answer) => {
+                            attempts.limited += 1;
+                            self.limited(&request, limit_wait(answer, attempts.limited))
+                        }
+                        None => wait.unwrap_or_else(|| {
+                            attempts.backoff.next().unwrap_or(Duration::from_secs(1))
+                        }),
+                    };
                     self.wait_or_give_up(&request, attempts, wait, error)
                         .await
                         .map_err(Stopped::Final)?;
@@ -324,15 +347,51 @@ impl Transport {
         Ok(())
     }
 
-    async fn pace_mutation(&self) {
-        let mut last = self.last_mutation.lock().await;
-        if let Some(previous) = *last {
-            let since = previous.elapsed();
-            if since < self.config.mutation_interval {
-                tokio::time::sleep(self.config.mutation_interval.saturating_sub(since)).await;
-            }
+    /// Waits until the write budget lets this request start; fails when that is after the
+    /// deadline.
+    async fn pace(&self, request: &RequestLine, mode: Mode) -> Result<(), GithubError> {
+        let now = self.started.elapsed();
+        let start = self
+            .budget
+            .lock()
+            .expect("write budget")
+            .reserve(now, mode.mutates());
+        let ahead = start.saturating_sub(now);
+        if ahead.is_zero() {
+            return Ok(());
         }
-        *last = Some(Instant::now());
+        if start >= self.config.deadline {
+            return Err(GithubError::Deadline {
+                request: request.clone(),
+                attempts: 0,
+                elapsed: now,
+                deadline: self.config.deadline,
+                last: Box::new(GithubError::Transport {
+                    request: request.clone(),
+                    message: format!(
+                        "not sent: GitHub's secondary limits on writes (80 a minute, 500 an hour) \
+                         let it start only in {:.0}s",
+                        ahead.as_secs_f64()
+                    ),
+                }),
+            });
+        }
+        tokio::time::sleep(ahead).await;
+        Ok(())
+    }
+
+    /// A rate-limit answer: holds every request of this client for the wait and logs it (unless
+    /// the wait would end after the deadline: then the caller gives up). Returns the wait.
+    fn limited(&self, request: &RequestLine, wait: LimitWait) -> Duration {
+        let now = self.started.elapsed();
+        if now + wait.wait < self.config.deadline {
+            self.budget
+                .lock()
+                .expect("write budget")
+                .hold(now + wait.wait);
+            self.waits.push(RateLimitWait::new(request, wait));
+        }
+        wait.wait
     }
 
     async fn attempt(
@@ -450,6 +509,7 @@ fn transport_failure(request: &RequestLine, error: &reqwest::Error, mode: Mode) 
         },
         wait: None,
         may_have_applied,
+        limit: None,
     }
 }
 
@@ -481,46 +541,82 @@ fn classify(
         .and_then(|s| s.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
     let exhausted = header_text(headers, "x-ratelimit-remaining") == Some("0");
-    let reset_wait = header_text(headers, "x-ratelimit-reset")
+    let reset = header_text(headers, "x-ratelimit-reset")
         .and_then(|s| s.trim().parse::<u64>().ok())
-        .map(|reset| {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs();
-            Duration::from_secs(reset.saturating_sub(now) + 1)
-        });
+        .filter(|_| exhausted)
+        .map(|reset| Duration::from_secs(reset.saturating_sub(server_now(headers)) + 1));
     let secondary = message
         .to_ascii_lowercase()
         .contains("secondary rate limit");
-    match status.as_u16() {
-        429 | 403 if retry_after.is_some() => Failure::Retry {
-            error,
-            wait: retry_after,
-            may_have_applied: false,
-        },
-        429 | 403 if exhausted => Failure::Retry {
-            error,
-            wait: reset_wait,
-            may_have_applied: false,
-        },
-        429 => Failure::Retry {
+    let limit = LimitAnswer {
+        retry_after,
+        reset,
+        secondary,
+    };
+    let rate_limited = match status.as_u16() {
+        429 => true,
+        403 => retry_after.is_some() || exhausted || secondary,
+        _ => false,
+    };
+    if rate_limited {
+        return Failure::Retry {
             error,
             wait: None,
             may_have_applied: false,
-        },
-        403 if secondary => Failure::Retry {
-            error,
-            wait: Some(SECONDARY_LIMIT_WAIT),
-            may_have_applied: false,
-        },
-        500..=599 => Failure::Retry {
+            limit: Some(limit),
+        };
+    }
+    if status.is_server_error() {
+        return Failure::Retry {
             error,
             wait: retry_after,
             may_have_applied: true,
-        },
-        _ => Failure::Final(error),
+            limit: None,
+        };
     }
+    Failure::Final(error)
+}
+
+/// GitHub's clock as its `Date` header gives it (a reset time is on that clock), else ours.
+fn server_now(headers: &HeaderMap) -> u64 {
+    header_text(headers, "date")
+        .and_then(unix_of_http_date)
+        .unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs()
+        })
+}
+
+/// Unix seconds of an HTTP `Date` (`Thu, 01 Jan 2026 00:00:00 GMT`, the only form GitHub sends).
+fn unix_of_http_date(date: &str) -> Option<u64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut parts = date.split_once(", ")?.1.split(' ');
+    let day: u64 = parts.next()?.parse().ok()?;
+    let name = parts.next()?;
+    let month = MONTHS.iter().position(|m| *m == name)?;
+    let year: u64 = parts.next()?.parse().ok()?;
+    let mut clock = parts.next()?.split(':').map(|n| n.parse::<u64>().ok());
+    let (h, m, sec) = (clock.next()??, clock.next()??, clock.next()??);
+    if parts.next() != Some("GMT") || year < 1970 {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm, March-based years).
+    let month = month as u64 + 1;
+    let (y, mp) = if month > 2 {
+        (year, month - 3)
+    } else {
+        (year - 1, month + 9)
+    };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    Some(days * 86_400 + h * 3600 + m * 60 + sec)
 }
 
 fn describe_validation_error(error: &Value) -> String {
@@ -556,7 +652,25 @@ fn install_crypto_provider() {
 
 #[cfg(test)]
 mod tests {
-    use super::{GRAPHQL, url_of};
+    use super::{GRAPHQL, unix_of_http_date, url_of};
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(unix_of_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(
+            unix_of_http_date("Tue, 10 Oct 2017 16:00:00 GMT"),
+            Some(1_507_651_200)
+        );
+        assert_eq!(
+            unix_of_http_date("Thu, 01 Jan 2026 00:00:00 GMT"),
+            Some(1_767_225_600)
+        );
+        assert_eq!(
+            unix_of_http_date("Sun, 29 Feb 2032 23:59:59 GMT"),
+            Some(1_961_711_999)
+        );
+        assert_eq!(unix_of_http_date("yesterday"), None);
+    }
 
     #[test]
     fn graphql_lives_beside_the_rest_base_on_github_enterprise_server() {

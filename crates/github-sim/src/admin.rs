@@ -1,5 +1,5 @@
 //! The control surface under `/_sim/` (no auth): load or patch the world, read the request log and
-//! events, add or clear faults, complete a check run, advance simulated time. The same operations
+//! events, add or clear faults, read the secondary-limit counters, complete a check run, advance simulated time. The same operations
 //! exist in Rust on [`crate::Control`].
 
 use std::collections::BTreeMap;
@@ -14,6 +14,7 @@ use crate::clock::iso;
 use crate::error::ApiError;
 use crate::faults::Fault;
 use crate::http::{Answer, Shared};
+use crate::limits::LimitAnswer;
 use crate::spec::WorldSpec;
 
 #[derive(Deserialize)]
@@ -85,6 +86,24 @@ fn route(
             let fault: Fault = parse(body)?;
             control.add_fault(fault);
             Ok((StatusCode::CREATED, json!(control.faults())))
+        }
+        ["_sim", "faults", "secondary-limit"] if m == Method::GET => {
+            ok(json!(control.limits().answer))
+        }
+        ["_sim", "faults", "secondary-limit"] if m == Method::PUT => {
+            let answer: LimitAnswer = parse(body)?;
+            if ![403, 429].contains(&answer.status) {
+                return Err(ApiError::unprocessable(
+                    "a secondary limit is answered with status 403 or 429",
+                ));
+            }
+            control.set_limit_answer(answer);
+            ok(json!(answer))
+        }
+        ["_sim", "limits"] if m == Method::GET => ok(json!(control.limits())),
+        ["_sim", "limits"] if m == Method::DELETE => {
+            control.clear_limits();
+            ok(json!({"cleared": true}))
         }
         ["_sim", "faults"] if m == Method::DELETE => {
             control.clear_faults();

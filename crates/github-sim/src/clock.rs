@@ -44,6 +44,11 @@ impl Clock {
         self.sim_origin_ms + real + self.offset_ms
     }
 
+    /// Simulated seconds per real second (0: frozen).
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+
     /// Simulated now, in unix seconds.
     pub fn now_secs(&self) -> i64 {
         self.now_ms().div_euclid(1000)

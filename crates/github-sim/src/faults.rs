@@ -89,10 +89,11 @@ impl Fault {
     }
 }
 
-/// The active fault rules and their RNG.
+/// The active fault rules and their RNG, and the style of secondary-limit answers.
 pub struct Faults {
     rules: Vec<Fault>,
     rng: StdRng,
+    pub limit_answer: crate::limits::LimitAnswer,
 }
 
 impl Faults {
@@ -100,6 +101,7 @@ impl Faults {
         Faults {
             rules: Vec::new(),
             rng: StdRng::seed_from_u64(seed),
+            limit_answer: crate::limits::LimitAnswer::default(),
         }
     }
 
@@ -109,6 +111,7 @@ impl Faults {
 
     pub fn clear(&mut self) {
         self.rules.clear();
+        self.limit_answer = crate::limits::LimitAnswer::default();
     }
 
     pub fn list(&self) -> Vec<Fault> {

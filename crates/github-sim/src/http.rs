@@ -29,6 +29,7 @@ use crate::clock::http_date;
 use crate::error::ApiError;
 use crate::faults::{FaultAction, Faults};
 use crate::jwt::{self, JwtError};
+use crate::limits::{self, Refusal, SecondaryLimiter};
 use crate::log::LoggedRequest;
 use crate::paginate::paginate;
 use crate::ratelimit::{Budget, RateLimiter};
@@ -44,6 +45,7 @@ pub struct Shared {
     pub log: Mutex<Vec<LoggedRequest>>,
     pub faults: Mutex<Faults>,
     pub limiter: Mutex<RateLimiter>,
+    pub secondary: Mutex<SecondaryLimiter>,
     pub cache: Mutex<ResponseCache>,
     pub base: String,
     next_request: AtomicU64,
@@ -89,6 +91,7 @@ impl Shared {
             log: Mutex::new(Vec::new()),
             faults: Mutex::new(Faults::new(seed)),
             limiter: Mutex::new(RateLimiter::default()),
+            secondary: Mutex::new(SecondaryLimiter::default()),
             cache: Mutex::new(ResponseCache::default()),
             base,
             next_request: AtomicU64::new(1),
@@ -327,15 +330,7 @@ fn fault_answer(action: &FaultAction, request_id: &str) -> Answer {
             retry_after,
         } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
-            let e = ApiError::new(
-                status,
-                format!(
-                    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. \
-                     If you reach out to GitHub Support for help, please include the request ID {request_id}."
-                ),
-            )
-            .doc("https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits");
-            let mut a = Answer::error(&e);
+            let mut a = Answer::error(&limits::error(status, request_id));
             a.headers
                 .push((header::RETRY_AFTER, retry_after.to_string()));
             a
@@ -374,6 +369,65 @@ fn request_id(n: u64) -> String {
     )
 }
 
+/// One request counted against its identity's concurrent limit until dropped.
+struct InFlight {
+    shared: Arc<Shared>,
+    who: String,
+    refused: Option<Refusal>,
+}
+
+impl InFlight {
+    /// Counts a request with a known token (App JWTs are counted when admitted, not here);
+    /// admin and raw-file requests are not counted.
+    fn enter(shared: &Arc<Shared>, headers: &HeaderMap, uncounted: bool) -> Option<InFlight> {
+        if uncounted {
+            return None;
+        }
+        let token = credentials(headers)?;
+        let world = lock(&shared.world);
+        let who = world.identity_by_token(&token)?.login;
+        let limits = world.limits;
+        drop(world);
+        let refused = lock(&shared.secondary).enter(&who, &limits).err();
+        Some(InFlight {
+            shared: Arc::clone(shared),
+            who,
+            refused,
+        })
+    }
+}
+
+impl InFlight {
+    /// The answer when this request is one too many in flight.
+    fn refusal(&self, shared: &Shared, headers: &HeaderMap, request_id: &str) -> Option<Answer> {
+        let rate = peek_rate_headers(shared, headers);
+        let mut a = limit_answer(shared, rate, self.refused?, request_id);
+        a.identity = Some(self.who.clone());
+        Some(a)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        lock(&self.shared.secondary).leave(&self.who);
+    }
+}
+
+/// The secondary-limit answer to a refused request, in the style the fault switch chose.
+fn limit_answer(
+    shared: &Shared,
+    rate: Vec<(HeaderName, String)>,
+    refusal: Refusal,
+    request_id: &str,
+) -> Answer {
+    let world = lock(&shared.world);
+    let (now, scale) = (world.clock.now_secs(), world.clock.scale());
+    drop(world);
+    let style = lock(&shared.faults).limit_answer;
+    let wait = limits::real_seconds(refusal.wait_ms, scale);
+    limits::answer(style, wait, now, request_id, rate)
+}
+
 /// Appends to the request log, dropping the oldest tenth when it is full.
 fn record(shared: &Shared, entry: LoggedRequest) {
     let mut log = lock(&shared.log);
@@ -383,6 +437,10 @@ fn record(shared: &Shared, entry: LoggedRequest) {
     log.push(entry);
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the pipeline reads best as one sequence of stages"
+)]
 async fn handle(
     shared: Arc<Shared>,
     reset: Arc<AtomicBool>,
@@ -419,6 +477,11 @@ async fn handle(
     };
     let mut cut_body = false;
     let mut after_apply = None;
+    let in_flight = InFlight::enter(
+        &shared,
+        &parts.headers,
+        admin || path.starts_with(crate::raw::PREFIX),
+    );
     let answer = match fault {
         Some(FaultAction::Latency { ms }) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -442,7 +505,9 @@ async fn handle(
             cut_body = true;
             None
         }
-        None => None,
+        None => in_flight
+            .as_ref()
+            .and_then(|f| f.refusal(&shared, &parts.headers, &request_id)),
     };
     let mut answer = match answer {
         Some(a) => a,
@@ -464,6 +529,7 @@ async fn handle(
                 &query_str,
                 &parts.headers,
                 &body,
+                &request_id,
             )
         }),
     };
@@ -484,6 +550,7 @@ async fn handle(
     if !admin {
         record(&shared, entry);
     }
+    drop(in_flight);
     Ok(into_response(answer, cut_body, api_version))
 }
 
@@ -901,6 +968,10 @@ fn before_routing(mut answer: Answer, budget: &Budget, login: String) -> Answer 
 }
 
 /// The authenticated REST pipeline.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the pipeline reads best as one sequence of stages"
+)]
 fn api(
     shared: &Shared,
     method: &Method,
@@ -908,6 +979,7 @@ fn api(
     query_str: &str,
     headers: &HeaderMap,
     body: &[u8],
+    request_id: &str,
 ) -> Answer {
     let credential = credentials(headers);
     let decoded = decoded_segments(path);
@@ -934,6 +1006,21 @@ fn api(
     } else {
         method
     };
+    let admitted = lock(&shared.secondary).admit(
+        &who.login,
+        method,
+        path,
+        world.clock.now_ms(),
+        &world.limits,
+    );
+    if let Err(refusal) = admitted {
+        drop((world, limiter));
+        let a = limit_answer(shared, rate_headers(&budget), refusal, request_id);
+        return Answer {
+            identity: Some(who.login),
+            ..a
+        };
+    }
     if path == "/rate_limit" && method == Method::GET {
         let body = rate_limit_body(&budget, &who);
         return before_routing(Answer::json(StatusCode::OK, &body), &budget, who.login);

@@ -15,6 +15,7 @@ pub mod git;
 mod http;
 mod json;
 pub mod jwt;
+pub mod limits;
 pub mod log;
 pub mod merge_queue;
 mod paginate;
@@ -85,6 +86,7 @@ impl Control {
         let seed = world.seed;
         *lock(&self.shared.world) = world;
         lock(&self.shared.limiter).reset();
+        lock(&self.shared.secondary).reset();
         *lock(&self.shared.faults) = faults::Faults::new(seed);
     }
 
@@ -133,6 +135,23 @@ impl Control {
     /// Active fault rules (counted ones disappear when used up).
     pub fn faults(&self) -> Vec<Fault> {
         lock(&self.shared.faults).list()
+    }
+
+    /// The secondary limits in force, the answer style and every identity's usage.
+    pub fn limits(&self) -> limits::LimitsReport {
+        let limits = lock(&self.shared.world).limits;
+        let answer = lock(&self.shared.faults).limit_answer;
+        lock(&self.shared.secondary).report(limits, answer)
+    }
+
+    /// Forgets the secondary-limit windows and counters.
+    pub fn clear_limits(&self) {
+        lock(&self.shared.secondary).reset();
+    }
+
+    /// How secondary-limit answers look (a fault switch; cleared with the faults).
+    pub fn set_limit_answer(&self, answer: limits::LimitAnswer) {
+        lock(&self.shared.faults).limit_answer = answer;
     }
 
     /// Moves simulated time forward and applies what became due (e.g. CI check completions).

@@ -21,6 +21,8 @@ pub struct WorldSpec {
     pub ci: Vec<CiRuleSpec>,
     /// GitHub Apps: their keys (for JWT sign-in) and installations (for installation tokens).
     pub apps: Vec<AppSpec>,
+    /// Secondary rate limits per identity (GitHub's documented values when absent).
+    pub limits: Option<crate::limits::LimitsSpec>,
 }
 
 /// `clock:` — when simulated time starts and how fast it runs.

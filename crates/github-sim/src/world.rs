@@ -335,6 +335,8 @@ struct Scheduled {
 pub struct World {
     pub clock: Clock,
     pub seed: u64,
+    /// Secondary rate limits, per identity.
+    pub limits: crate::limits::Limits,
     pub identities: BTreeMap<u64, Identity>,
     pub(crate) tokens: HashMap<String, u64>,
     /// GitHub Apps by App ID.
@@ -366,6 +368,7 @@ impl World {
         World {
             clock: Clock::new(None, 1.0),
             seed: 0,
+            limits: crate::limits::Limits::default(),
             identities: BTreeMap::new(),
             tokens: HashMap::new(),
             apps: BTreeMap::new(),
@@ -409,6 +412,9 @@ impl World {
     /// protection and CI rules, Apps and installations (replaced by id). Nothing is removed.
     pub fn patch(&mut self, spec: &WorldSpec) -> Result<(), WorldError> {
         self.touch();
+        if let Some(limits) = &spec.limits {
+            self.limits.apply(limits);
+        }
         for ident in &spec.identities {
             self.upsert_identity(ident)?;
         }

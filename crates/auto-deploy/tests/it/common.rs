@@ -327,8 +327,8 @@ pub fn assert_deployed(run: &Transcript) {
 }
 
 /// Runs independent stories at once, each on a thread named after it. A full deploy mostly waits
-/// (one second between mutating requests), so the default two test threads would serialise what
-/// can overlap; a failing story still names itself in its panic.
+/// (on simulated checks and polls), so the default two test threads would serialise what can
+/// overlap; a failing story still names itself in its panic.
 pub fn concurrently<'a>(stories: Vec<(String, Box<dyn FnOnce() + Send + 'a>)>) {
     std::thread::scope(|scope| {
         for (name, story) in stories {

@@ -105,6 +105,16 @@ fn a_foreign_commit_pushed_before_the_checks_is_never_approved() {
 
 fn a_foreign_commit_pushed_between_approval_and_merge_withdraws_the_approval() {
     let sim = sim_with(PREPROD_FILE, PROD_FILE, SLOW);
+    // The merge follows the approval at once (no fixed gap between writes): the first merge
+    // request is held for a real second and a half, so the foreign push lands before it is served.
+    sim.add_fault(
+        github_sim::Fault::new(
+            "PUT",
+            "/repos/*/*/pulls/*/merge",
+            github_sim::FaultAction::Latency { ms: 1500 },
+        )
+        .times(1),
+    );
     let run = deploy_while(&sim, approved, || push_notes(&sim));
     assert_left_for_a_person(&sim, &run);
     assert!(

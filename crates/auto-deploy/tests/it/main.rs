@@ -11,6 +11,7 @@ mod faults;
 mod flows;
 mod guard;
 mod hardening;
+mod limits;
 mod lock;
 mod provenance;
 mod reruns;

@@ -46,18 +46,18 @@ apps:
     )
 }
 
-async fn start() -> GithubSim {
+pub(crate) async fn start() -> GithubSim {
     install_crypto();
     let world = World::from_yaml(&world(&key().pkcs1)).expect("world with an app loads");
     GithubSim::start(world).await.expect("sim starts")
 }
 
 /// A JWT of App 4242 issued a minute ago, valid for nine more minutes.
-fn app_jwt() -> String {
+pub(crate) fn app_jwt() -> String {
     key().jwt(&json!({"iss": 4242, "iat": NOW - 60, "exp": NOW + 540}))
 }
 
-async fn mint(app: &Api, installation: u64, body: Value) -> String {
+pub(crate) async fn mint(app: &Api, installation: u64, body: Value) -> String {
     let r = app
         .post(
             &format!("/app/installations/{installation}/access_tokens"),

@@ -79,6 +79,7 @@ impl Resp {
 }
 
 /// A client authenticated with one token (or an App's JWT).
+#[derive(Clone)]
 pub struct Api {
     base: String,
     token: Option<String>,

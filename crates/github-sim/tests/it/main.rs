@@ -15,6 +15,7 @@ mod events;
 mod faults;
 mod fidelity;
 mod keys;
+mod limits;
 mod merge_queue;
 mod octocrab_models;
 mod octokit;

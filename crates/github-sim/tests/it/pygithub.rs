@@ -1,5 +1,5 @@
-//! An independent client, `PyGitHub`, drives the core flows, release assets and GitHub App
-//! sign-in against the standalone binary.
+//! An independent client, `PyGitHub`, drives the core flows, release assets, GitHub App sign-in
+//! and secondary rate limits (its own retry honouring them) against the standalone binary.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -64,5 +64,16 @@ fn pygithub_signs_in_as_an_app_and_mints_narrowed_installation_tokens() {
         "APPS OK",
         "github, jwt, cryptography",
         "run .ci/install or pip install PyGitHub 'PyJWT[crypto]'",
+    );
+}
+
+#[test]
+fn pygithub_retry_honours_the_secondary_rate_limit() {
+    run_script(
+        "pygithub_limits.py",
+        "pygithub_limits.yaml",
+        "LIMITS OK",
+        "github",
+        "run .ci/install or pip install PyGitHub",
     );
 }
