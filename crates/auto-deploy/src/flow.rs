@@ -693,15 +693,21 @@ async fn after_merge(
 ) -> Result<(), Failure> {
     let workflow = &clients.workflow;
     if let Some(check) = &settings.verify {
-        verify::verify(check, &settings.version, deadline, journal)
-            .await
-            .map_err(|error| {
-                outcome.verified = Some(false);
-                Failure {
-                    stage: Stage::Verify,
-                    error,
-                }
-            })?;
+        verify::verify(
+            check,
+            &settings.client,
+            &settings.version,
+            deadline,
+            journal,
+        )
+        .await
+        .map_err(|error| {
+            outcome.verified = Some(false);
+            Failure {
+                stage: Stage::Verify,
+                error,
+            }
+        })?;
         outcome.verified = Some(true);
         journal.note(
             Stage::Verify,

@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
+use gantry_github::ClientConfig;
 
 use crate::journal::{Journal, Stage};
 use crate::settings::{Matcher, Verify};
@@ -18,14 +19,17 @@ const QUOTE_LIMIT: usize = 200;
 /// Polls until `version` shows `verify.consecutive` times in a row, or fails at the deadline.
 pub async fn verify(
     verify: &Verify,
+    network: &ClientConfig,
     version: &str,
     deadline: Instant,
     journal: &mut Journal<'_, '_>,
 ) -> anyhow::Result<u32> {
-    // The GitHub clients were built first, which installed the TLS crypto provider reqwest needs.
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
+    // The runner's proxy and CA bundle, as for GitHub; one probe takes at most 10 s.
+    let config = ClientConfig {
+        request_timeout: Duration::from_secs(10),
+        ..network.clone()
+    };
+    let client = gantry_github::http::client(&config)
         .map_err(|error| anyhow!("cannot build the HTTP client for verify-url: {error}"))?;
     let deadline = deadline.min(Instant::now() + verify.timeout);
     let (mut streak, mut polls, mut wait) = (0, 0, FIRST_WAIT);

@@ -16,7 +16,8 @@ pub struct ClientConfig {
     pub proxy: Option<String>,
     /// Hosts that bypass the proxy (`NO_PROXY` syntax).
     pub no_proxy: Option<String>,
-    /// Extra PEM certificates trusted in addition to the platform's roots (`SSL_CERT_FILE`).
+    /// The trust store the platform verifier reads (`SSL_CERT_FILE`, which replaces the system
+    /// roots); its certificates are added explicitly so a bad file is an error naming it.
     pub extra_ca_file: Option<PathBuf>,
     /// Budget for one HTTP attempt.
     pub request_timeout: Duration,

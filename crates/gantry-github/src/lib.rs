@@ -12,6 +12,7 @@ mod commits;
 pub mod config;
 pub mod error;
 mod git;
+pub mod http;
 pub mod models;
 pub mod origin;
 pub mod path;

@@ -126,38 +126,8 @@ struct Attempts {
 
 impl Transport {
     pub(crate) fn new(config: ClientConfig, token: &Secret) -> Result<Self, GithubError> {
-        install_crypto_provider();
         let setup = |message: String| GithubError::Setup(message);
-        let mut builder = reqwest::Client::builder()
-            .user_agent(config.user_agent.clone())
-            .timeout(config.request_timeout)
-            .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
-            .no_proxy();
-        if let Some(proxy) = &config.proxy {
-            let mut proxy = reqwest::Proxy::all(proxy.as_str())
-                .map_err(|e| setup(format!("bad proxy URL: {e}")))?;
-            if let Some(no_proxy) = &config.no_proxy {
-                proxy = proxy.no_proxy(reqwest::NoProxy::from_string(no_proxy));
-            }
-            builder = builder.proxy(proxy);
-        }
-        if let Some(path) = &config.extra_ca_file {
-            let pem = std::fs::read(path)
-                .map_err(|e| setup(format!("cannot read CA bundle {}: {e}", path.display())))?;
-            let certificates = reqwest::Certificate::from_pem_bundle(&pem)
-                .ok()
-                .filter(|certificates| !certificates.is_empty())
-                .ok_or_else(|| {
-                    setup(format!(
-                        "CA bundle {} holds no PEM certificates",
-                        path.display()
-                    ))
-                })?;
-            builder = builder.tls_certs_merge(certificates);
-        }
-        let client = builder
-            .build()
-            .map_err(|e| setup(e.without_url().to_string()))?;
+        let client = crate::http::client(&config)?;
         let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
             .map_err(|_| {
                 setup("the token contains characters that cannot be sent in a header".to_owned())
@@ -643,11 +613,6 @@ fn describe_validation_error(error: &Value) -> String {
 
 fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|value| value.to_str().ok())
-}
-
-/// reqwest is built without a crypto provider (so kube's and ours cannot clash): install ring once.
-fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 #[cfg(test)]

@@ -356,16 +356,26 @@ current-context: ctx
     async fn credentials_are_found_and_the_context_applies() {
         let source = read(YAML).unwrap();
         assert_eq!(source.secrets(), ["sekret-token", "pw"]);
-        let loaded = source.load(Some("ctx"), &NetworkSettings::default()).await.unwrap();
+        let loaded = source
+            .load(Some("ctx"), &NetworkSettings::default())
+            .await
+            .unwrap();
         assert_eq!(loaded.config.default_namespace, "prod");
-        let missing = source.load(Some("nope"), &NetworkSettings::default()).await.unwrap_err();
+        let missing = source
+            .load(Some("nope"), &NetworkSettings::default())
+            .await
+            .unwrap_err();
         assert_eq!(missing.to_string(), "has no context `nope`");
     }
 
     #[tokio::test]
     async fn broken_yaml_reports_only_the_location() {
         let source = read("apiVersion: v1\nclusters: [sekret").unwrap();
-        let message = source.load(None, &NetworkSettings::default()).await.unwrap_err().to_string();
+        let message = source
+            .load(None, &NetworkSettings::default())
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(message.starts_with("is not valid YAML"), "{message}");
         assert!(!message.contains("sekret"), "{message}");
     }
@@ -431,7 +441,11 @@ current-context: ctx
             );
         }
         // `user` as a bare string does not fit the schema: kube's parser would quote that line.
-        let message = source.load(None, &NetworkSettings::default()).await.unwrap_err().to_string();
+        let message = source
+            .load(None, &NetworkSettings::default())
+            .await
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             message,
             "is not a usable kubeconfig: invalid type (in users[3].user) at line 27, column 9"

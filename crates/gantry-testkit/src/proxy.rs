@@ -68,12 +68,31 @@ impl Tinyproxy {
 
     /// The `host:port` of every `CONNECT` tunnel the proxy was asked for, in order.
     pub fn connects(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .filter_map(|request| request.strip_prefix("CONNECT "))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Every request the proxy was asked to forward, as `METHOD target` (`CONNECT host:port`,
+    /// `GET http://host:port/path`), in order.
+    pub fn requests(&self) -> Vec<String> {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()
-            .filter_map(|line| line.split_once("): CONNECT ").map(|(_, rest)| rest))
-            .filter_map(|rest| rest.split_whitespace().next())
-            .map(str::to_owned)
+            .filter_map(|line| {
+                line.split_once("Request (file descriptor ")
+                    .map(|(_, rest)| rest)
+            })
+            .filter_map(|rest| rest.split_once("): ").map(|(_, request)| request))
+            .filter_map(|rest| {
+                let mut words = rest.split_whitespace();
+                let (method, target) = (words.next()?, words.next()?);
+                let http = words.next()?;
+                http.starts_with("HTTP/")
+                    .then(|| format!("{method} {target}"))
+            })
             .collect()
     }
 }

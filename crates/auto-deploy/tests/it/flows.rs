@@ -238,7 +238,33 @@ fn a_service_reporting_the_pep440_form_of_the_version_is_verified() {
     );
 }
 
+/// Self-hosted runners behind a proxy: the verify-url request goes through `HTTPS_PROXY` (a real
+/// tinyproxy) like every GitHub request, and `NO_PROXY` sends GitHub's around it.
+fn verification_goes_through_the_runner_proxy() {
+    let sim = sim();
+    let service = following_service(&sim);
+    let proxy = gantry_testkit::proxy::Tinyproxy::start();
+    // Both listen on 127.0.0.1; the service is named `localhost` so NO_PROXY can tell them apart.
+    let verify_url = service.url.replace("127.0.0.1", "localhost");
+    let run = action(&sim, "v1.4.0")
+        .input("verify-url", &verify_url)
+        .env("HTTPS_PROXY", &proxy.url)
+        .env("NO_PROXY", "example.com, 127.0.0.1")
+        .run();
+    assert_deployed(&run);
+    let requests = proxy.requests();
+    assert!(
+        requests.iter().any(|r| *r == format!("GET {verify_url}")),
+        "the proxy saw {requests:?}"
+    );
+    assert!(
+        requests.iter().all(|r| !r.contains("/repos/")),
+        "GitHub went around the proxy (NO_PROXY): {requests:?}"
+    );
+}
+
 crate::stories!(
+    verification_goes_through_the_runner_proxy,
     a_service_reporting_the_pep440_form_of_the_version_is_verified,
     a_prerelease_is_deployed_merged_verified_and_promoted,
     an_env_file_already_at_the_version_is_unchanged_without_a_pull_request,
