@@ -85,7 +85,9 @@ impl Shared {
             r"
 clock: {{ scale: {scale} }}
 identities:
-  - {{ login: github-actions, kind: github_token, tokens: [{WORKFLOW_TOKEN}] }}
+  # The deploy token of every service, minted from one App installation: they share its
+  # 5,000 requests an hour (a workflow's own GITHUB_TOKEN would have 1,000).
+  - {{ login: github-actions, kind: github_token, tokens: [{WORKFLOW_TOKEN}], rate_limit: 5000 }}
   - {{ login: {BOT}, kind: bot, tokens: [{BOT_TOKEN}] }}
   - {{ login: {RELEASE_APP}, kind: app, tokens: [ghs_releaseapp0123456789] }}
 repos:
