@@ -32,7 +32,8 @@ STEP = re.compile(
 )
 # The chain up to the promoted release. The landing zone's runs are its CI (the dry-run) and part of
 # the rollout wait (the deploy), so they are not counted.
-HAPPY = ("pr-ci", "tag-ci", "release", "deploy-prerelease")
+# (The prerelease is a job of the tag's CI run; the deploy runs on its `prereleased` event.)
+HAPPY = ("pr-ci", "tag-ci", "prereleased-deploy-prerelease")
 UNIT = {"µs": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
@@ -99,6 +100,10 @@ def main() -> int:
             per_action[action] = per_action.get(action, 0.0) + seconds
         listed = ", ".join(f"{action} {seconds:.2f} s" for action, seconds in per_action.items())
         print(f"| {run['label']} | {run['seconds']:.1f} s | {listed} |")
+    missing = set(HAPPY) - {run["label"] for run in timings["act"]}
+    if missing:
+        # A renamed run must not silently drop out of the sum.
+        raise SystemExit(f"the chain ran no act run named {sorted(missing)}: update HAPPY")
     waits = timings["waits"]
     overhead = total - waits["landing_zone_ci"] - waits["rollout"]
     print(
