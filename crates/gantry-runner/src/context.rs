@@ -114,6 +114,14 @@ impl GithubContext {
         self.event.pointer(pointer).and_then(Value::as_str)
     }
 
+    /// A run for a pull request (`pull_request` or `pull_request_target`).
+    pub fn is_pull_request(&self) -> bool {
+        matches!(
+            self.event_name.as_deref(),
+            Some("pull_request" | "pull_request_target")
+        )
+    }
+
     /// Link to this run (and attempt), when the run is known.
     pub fn run_url(&self) -> Option<String> {
         let repository = self.repository.as_deref()?;

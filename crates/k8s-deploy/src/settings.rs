@@ -152,11 +152,7 @@ impl Settings {
         let dry_run_input = inputs.get("dry-run").unwrap_or("auto").to_owned();
         let network = NetworkSettings::from_env(step.env())?;
         let github = step.context()?;
-        let pull_request = matches!(
-            github.event_name.as_deref(),
-            Some("pull_request" | "pull_request_target")
-        );
-        let dry_run = dry_run(&dry_run_input, pull_request)?;
+        let dry_run = dry_run(&dry_run_input, github.is_pull_request())?;
         let run_url = github.run_url();
         let annotations = annotations(github, &image, change_cause, provenance);
         Ok(Self {

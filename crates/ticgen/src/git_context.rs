@@ -90,10 +90,7 @@ pub struct Overrides {
 /// `GITHUB_REF` decides; the SHA is the `sha` input, else the PR head from the payload, else
 /// `GITHUB_SHA`.
 pub fn resolve(context: &GithubContext, overrides: &Overrides) -> Result<GitContext, ContextError> {
-    let is_pr_event = matches!(
-        context.event_name.as_deref(),
-        Some("pull_request" | "pull_request_target")
-    );
+    let is_pr_event = context.is_pull_request();
     let (git_ref, ref_origin) = match (&overrides.git_ref, is_pr_event) {
         (Some(git_ref), _) => (Some(git_ref.clone()), Origin::Input("ref")),
         (None, true) => (None, Origin::Env(GITHUB_EVENT_PATH)),
