@@ -6,6 +6,7 @@
 mod action_yml;
 mod install_binary;
 mod pins;
+mod poetry_lock;
 mod release;
 mod release_workflow;
 mod repository;

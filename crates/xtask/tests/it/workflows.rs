@@ -511,7 +511,7 @@ fn the_deploy_workflows_pass_who_may_release_and_from_which_branch() {
 }
 
 /// The `run:` script of the step named `name` in `job` of service-ci.yml.
-fn service_ci_script(job: &str, name: &str) -> String {
+pub(crate) fn service_ci_script(job: &str, name: &str) -> String {
     let workflow = reusable_named("service-ci.yml");
     step(&workflow.yaml["jobs"][job], |s| {
         s["name"].as_str() == Some(name)
