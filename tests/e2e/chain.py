@@ -247,6 +247,20 @@ def tree_files(root: Path, substitutions: dict[str, str]) -> dict[str, bytes]:
     return files
 
 
+def as_text(files: dict[str, bytes]) -> dict[str, str]:
+    """Files as github-sim's world takes them."""
+    return {path: content.decode() for path, content in files.items()}
+
+
+def landing_zone_ci(repo: str) -> dict:
+    """The landing zone's simulated CI: one check, `validate`, done LANDING_ZONE_CI_MS after each push."""
+    return {
+        "repo": repo,
+        "base": "main",
+        "checks": [{"name": "validate", "conclusion": "success", "after_ms": LANDING_ZONE_CI_MS}],
+    }
+
+
 def workflows_of(example: str) -> dict[str, bytes]:
     root = EXAMPLES / example
     return {
@@ -351,10 +365,12 @@ def kube_get(kube_url: str, path: str) -> dict:
 
 
 class VersionEndpoint:
-    """The pre-production service's /version: the image tag its Deployment has fully rolled out."""
+    """A service's /version: the image tag its Deployment has fully rolled out (in `container`, or
+    the first container)."""
 
-    def __init__(self, kube_url: str, namespace: str, deployment: str):
+    def __init__(self, kube_url: str, namespace: str, deployment: str, container: str | None = None):
         self.first_seen: dict[str, float] = {}
+        self.container = container
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -384,48 +400,60 @@ class VersionEndpoint:
         )
         if not settled:
             return None
-        version = spec["template"]["spec"]["containers"][0]["image"].rsplit(":", 1)[1]
+        containers = spec["template"]["spec"]["containers"]
+        image = next(c["image"] for c in containers if self.container in (None, c["name"]))
+        version = image.rsplit(":", 1)[1]
         self.first_seen.setdefault(version, time.monotonic())
         return version
 
 
-class Chain:  # pylint: disable=too-many-instance-attributes
-    """The world, the servers and the two repositories, and each stage of the pipeline."""
+class Harness:  # pylint: disable=too-many-instance-attributes,too-many-public-methods
+    """The servers (registry, github-sim, kube-sim), act, and the stages every scenario shares: a
+    scenario (Chain, tests/e2e/monorepo.py's Monorepo) gives the world, the cluster and the code
+    repository (`self.code`, named `self.code_name`)."""
+
+    code: LocalRepo
+    code_name: str
+    lz: LocalRepo
+    github: Github
 
     def __init__(self, work: Path):
         self.work = work
         self.logs = work / "logs"
         self.logs.mkdir()
         self.timings: list[tuple[str, float]] = []
-        # Set by the stages, for the stages after them.
-        self.pr_number = 0
-        self.tag_payload: dict = {}
-        self.release_sha = ""
-        self.prereleased = 0
-        self.released: tuple[int, dict] | None = None
         self.waits: dict[str, float] = {}
         self.act_runs: list[dict] = []
         self.servers: list[Server] = []
+        self.endpoints: list[VersionEndpoint] = []
+        # Set by start_simulators.
+        self.kube_url = self.kubeconfig = self.kubeconfig_readonly = ""
+        # Repository variables every act run gets (the scenario adds its own).
+        self.act_vars: dict[str, str] = {
+            "GANTRY_BIN_DIR": str(BIN_DIR),
+            "RELEASE_AUTHORS": "release-bot",
+            "DEPLOY_APP_ID": str(APP_ID),
+        }
         self.registry = self.start_registry()
         self.gantry = snapshot(work / "gantry")
-        self.image = f"{self.registry}/acme/service"
-        self.subst = {"@REGISTRY@": self.registry}
-        self.service_files = tree_files(HERE / "fixtures" / "service", {}) | workflows_of("service")
-        self.lz_files = tree_files(HERE / "fixtures" / "landing-zone", self.subst) | workflows_of(
-            "landing-zone"
-        )
         # The deploy App's private key, made for this run (PKCS#1, as GitHub hands them out).
         self.app_key = run("openssl", "genrsa", "-traditional", "2048")
-        self.github = Github(self.start("github-sim", "--port", "0", "--world", str(self.world())))
-        kubeconfig = work / "kubeconfig"
+        self.containers = self.container_config()
+        self.prepare_python()
+
+    def start_simulators(self, world: Path, manifests: bytes, images: str) -> None:
+        """github-sim with `world`; kube-sim with `manifests` and the image catalogue `images`,
+        and the two kubeconfigs the landing zone's secrets hold."""
+        self.github = Github(self.start("github-sim", "--port", "0", "--world", str(world)))
+        kubeconfig = self.work / "kubeconfig"
         self.kube_url = self.start(
             "kube-sim",
             "--port",
             "0",
             "--manifests",
-            str(self.write("manifests.yaml", self.lz_files["k8s/service.yaml"])),
+            str(self.write("manifests.yaml", manifests)),
             "--images",
-            str(self.write("images.yaml", self.images().encode())),
+            str(self.write("images.yaml", images.encode())),
             "--kubeconfig-out",
             str(kubeconfig),
             "--time-scale",
@@ -440,17 +468,81 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         expect(KUBE_DEPLOY in text, "kube-sim's kubeconfig does not carry the deploy token")
         self.kubeconfig = base64.b64encode(text.encode()).decode()
         self.kubeconfig_readonly = base64.b64encode(text.replace(KUBE_DEPLOY, KUBE_READ).encode()).decode()
-        self.version_endpoint = VersionEndpoint(self.kube_url, "default", "service")
-        self.containers = self.container_config()
-        self.prepare_python()
-        self.service = LocalRepo(work / "service", SERVICE, self.github)
-        self.lz = LocalRepo(work / "landing-zone", LANDING_ZONE, self.github)
-        service_main = self.branch_sha(SERVICE, "main")
-        self.service.mirror(service_main, self.service_files)
-        self.service.checkout(service_main)
-        lz_main = self.branch_sha(LANDING_ZONE, "main")
-        self.lz.mirror(lz_main, self.lz_files)
-        self.lz.checkout(lz_main)
+
+    def local_repo(self, name: str, files: dict[str, bytes]) -> LocalRepo:
+        """The local twin of github-sim's repository `name`, at its main branch (holding `files`)."""
+        repo = LocalRepo(self.work / name.split("/")[1], name, self.github)
+        main = self.branch_sha(name, "main")
+        repo.mirror(main, files)
+        repo.checkout(main)
+        return repo
+
+    def version_endpoint_of(self, namespace: str, deployment: str, container: str | None = None):
+        endpoint = VersionEndpoint(self.kube_url, namespace, deployment, container)
+        self.endpoints.append(endpoint)
+        return endpoint
+
+    def world_of(self, code: str, gitops: str, repos: list[dict], ci: list[dict]) -> Path:
+        """github-sim's world: the people and bots, the deploy App installed on `code` and
+        `gitops`, the repositories and the landing zone's simulated CI."""
+        world = {
+            # The wall clock: create-github-app-token signs its JWT with it.
+            "clock": {"scale": 1},
+            "identities": [
+                {"login": "alice", "kind": "user", "tokens": [ALICE]},
+                {"login": "release-bot", "kind": "bot", "tokens": [RELEASE_BOT]},
+                {
+                    "login": "deploy-approver",
+                    "kind": "bot",
+                    "tokens": [APPROVER],
+                    "permissions": {
+                        gitops: {
+                            "contents": "write",
+                            "pull_requests": "write",
+                            "checks": "read",
+                            "statuses": "read",
+                        }
+                    },
+                },
+                {
+                    "login": "github-actions",
+                    "kind": "github_token",
+                    "tokens": [WORKFLOW],
+                    "permissions": {
+                        code: {
+                            "contents": "write",
+                            "pull_requests": "write",
+                            "checks": "write",
+                            "statuses": "write",
+                        }
+                    },
+                },
+            ],
+            "apps": [
+                {
+                    "id": APP_ID,
+                    "slug": APP_SLUG,
+                    "key": self.app_key,
+                    "installations": [
+                        {
+                            "id": APP_INSTALLATION,
+                            "account": "acme",
+                            "account_type": "Organization",
+                            "repositories": [code.split("/")[1], gitops.split("/")[1]],
+                            "permissions": {
+                                "contents": "write",
+                                "pull_requests": "write",
+                                "checks": "write",
+                                "statuses": "read",
+                            },
+                        }
+                    ],
+                }
+            ],
+            "repos": repos,
+            "ci": ci,
+        }
+        return self.write("world.json", json.dumps(world).encode())
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -495,122 +587,6 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         except (urllib.error.URLError, ConnectionError):
             return False
 
-    def world(self) -> Path:
-        def text(files: dict[str, bytes]) -> dict[str, str]:
-            return {path: content.decode() for path, content in files.items()}
-
-        feature = dict(self.service_files)
-        feature["pyproject.toml"] = self.version_of(RC_VERSION)
-        bad_lint = {
-            "src/service/extra.py": b'"""Badly formatted."""\n\n\ndef add(a:int,b:int)->int:\n    return a+b\n'
-        }
-        self.feature_files = feature
-        self.bad_lint_files = dict(self.service_files) | bad_lint
-        failing = {
-            "pyproject.toml": self.version_of(FAILING_VERSION),
-            "tests/test_release_blocker.py": (
-                b'"""A test the tagged commit fails."""\n\n\n'
-                b'def test_release_blocker() -> None:\n    """One plus one is not three."""\n'
-                b"    assert 1 + 1 == 3\n"
-            ),
-        }
-        self.failing_files = dict(self.service_files) | failing
-        self.token_files = dict(self.service_files) | {"pyproject.toml": self.version_of(TOKEN_VERSION)}
-        world = {
-            # The wall clock: create-github-app-token signs its JWT with it.
-            "clock": {"scale": 1},
-            "identities": [
-                {"login": "alice", "kind": "user", "tokens": [ALICE]},
-                {"login": "release-bot", "kind": "bot", "tokens": [RELEASE_BOT]},
-                {
-                    "login": "deploy-approver",
-                    "kind": "bot",
-                    "tokens": [APPROVER],
-                    "permissions": {
-                        LANDING_ZONE: {
-                            "contents": "write",
-                            "pull_requests": "write",
-                            "checks": "read",
-                            "statuses": "read",
-                        }
-                    },
-                },
-                {
-                    "login": "github-actions",
-                    "kind": "github_token",
-                    "tokens": [WORKFLOW],
-                    "permissions": {
-                        SERVICE: {
-                            "contents": "write",
-                            "pull_requests": "write",
-                            "checks": "write",
-                            "statuses": "write",
-                        }
-                    },
-                },
-            ],
-            "apps": [
-                {
-                    "id": APP_ID,
-                    "slug": APP_SLUG,
-                    "key": self.app_key,
-                    "installations": [
-                        {
-                            "id": APP_INSTALLATION,
-                            "account": "acme",
-                            "account_type": "Organization",
-                            "repositories": [SERVICE.split("/")[1], LANDING_ZONE.split("/")[1]],
-                            "permissions": {
-                                "contents": "write",
-                                "pull_requests": "write",
-                                "checks": "write",
-                                "statuses": "read",
-                            },
-                        }
-                    ],
-                }
-            ],
-            "repos": [
-                {
-                    "name": SERVICE,
-                    "branches": {
-                        "main": {"files": text(self.service_files)},
-                        "feature": {
-                            "from": "main",
-                            "files": {"pyproject.toml": feature["pyproject.toml"].decode()},
-                        },
-                        "bad-lint": {"from": "main", "files": text(bad_lint)},
-                        "failing-test": {"from": "main", "files": text(failing)},
-                        "next": {"from": "main", "files": {"pyproject.toml": self.version_of(TOKEN_VERSION).decode()}},
-                    },
-                },
-                {
-                    "name": LANDING_ZONE,
-                    "branches": {"main": {"files": text(self.lz_files)}},
-                    "protection": {"main": {"required_checks": ["validate"], "required_approvals": 1}},
-                },
-            ],
-            "ci": [
-                {
-                    "repo": LANDING_ZONE,
-                    "base": "main",
-                    "checks": [{"name": "validate", "conclusion": "success", "after_ms": LANDING_ZONE_CI_MS}],
-                }
-            ],
-        }
-        return self.write("world.json", json.dumps(world).encode())
-
-    def version_of(self, version: str) -> bytes:
-        """The service's pyproject.toml at another version."""
-        return self.service_files["pyproject.toml"].replace(b'version = "1.1.0"', f'version = "{version}"'.encode())
-
-    def images(self) -> str:
-        return (
-            "images:\n"
-            f'  - image: "{self.image}:{BROKEN_TAG}"\n    pull: fail\n'
-            f'  - image: "{self.image}:*"\n    pull: ok\n    pull_time: 1s\n    ready_after: 2s\n'
-        )
-
     def container_config(self) -> dict[str, str]:
         """Private container storage and a registries.conf that lets buildah and skopeo use the
         plain-HTTP registry, as a runner's own configuration would."""
@@ -643,7 +619,8 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         return ref["object"]["sha"]
 
     def stop(self) -> None:
-        self.version_endpoint.server.shutdown()
+        for endpoint in self.endpoints:
+            endpoint.server.shutdown()
         for server in reversed(self.servers):
             server.stop()
 
@@ -693,21 +670,13 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             f"GANTRY_TEST_ARTIFACTS={artifacts}",
             "--env",
             f"GANTRY_TEST_REMOTE={repo.path}",
-            "--var",
-            f"GANTRY_BIN_DIR={BIN_DIR}",
-            "--var",
-            f"IMAGE_NAME={self.image}",
-            "--var",
-            f"PREPROD_VERSION_URL={self.version_endpoint.url}",
-            "--var",
-            "RELEASE_AUTHORS=release-bot",
-            "--var",
-            f"DEPLOY_APP_ID={APP_ID}",
             "-s",
             f"GITHUB_TOKEN={WORKFLOW}",
         ]
         for key, value in self.containers.items():
             args += ["--env", f"{key}={value}"]
+        for key, value in self.act_vars.items():
+            args += ["--var", f"{key}={value}"]
         for name, directory in pins(self.gantry).items():
             args += ["--local-repository", f"{name}={directory}"]
         for name, value in (secrets or {}).items():
@@ -751,23 +720,291 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         if record["rc"] != 0:
             raise self.act_failed(record)
 
-    # -- stages -----------------------------------------------------------------------------------
-
     def open_pull_request_and_run_ci(self, title: str, branch: str, files: dict, label: str) -> tuple:
         """Alice opens a pull request from `branch`; its head (with `files`) runs the service CI
         under act on the event GitHub sent. Returns the pull request and the act record."""
         since = len(self.github.events())
         pr = self.github.call(
-            "POST", f"/repos/{SERVICE}/pulls", ALICE, {"title": title, "head": branch, "base": "main"}
+            "POST", f"/repos/{self.code_name}/pulls", ALICE, {"title": title, "head": branch, "base": "main"}
         )
         index, _ = wait_for(
-            "the pull_request event", lambda: self.github.find_event(since, "pull_request", SERVICE, "opened")
+            "the pull_request event", lambda: self.github.find_event(since, "pull_request", self.code_name, "opened")
         )
         payload = self.github.webhook(index)
         head = payload["pull_request"]["head"]["sha"]
-        self.service.mirror(head, files)
-        self.service.checkout(head, branch)
-        return pr, self.act(self.service, "pull_request", "ci.yml", payload, label)
+        self.code.mirror(head, files)
+        self.code.checkout(head, branch)
+        return pr, self.act(self.code, "pull_request", "ci.yml", payload, label)
+
+    def landing_zone_leg(self, since: int, deploy: dict, env_file: str, label: str, after_dry_run):
+        """The landing-zone half of a deploy-prerelease run `deploy` (started after event `since`):
+        its pull request bumping `env_file` is dry-run by the landing zone's deploy.yml (read-only
+        credential; `after_dry_run` checks the cluster is untouched), merged by auto-deploy, and the
+        merge's push deploys. Returns the pull request's payload and when the merge was seen, with
+        `deploy` finished and successful."""
+        lz = self.lz
+        opened = wait_for(
+            "the landing-zone pull request",
+            lambda: self.github.find_event(since, "pull_request", lz.name, "opened") or self.exited(deploy),
+            timeout=300,
+        )
+        if "proc" in opened:
+            raise self.act_failed(self.finish(opened))
+        payload = self.github.webhook(opened[0])
+        head, base = payload["pull_request"]["head"]["sha"], payload["pull_request"]["base"]["sha"]
+        head_files = dict(lz.files[base]) | {env_file: self.github.file(lz.name, env_file, head)}
+        lz.mirror(head, head_files)
+        lz.checkout(head, payload["pull_request"]["head"]["ref"])
+        dry_run = self.act(
+            lz,
+            "pull_request",
+            "deploy.yml",
+            payload,
+            f"{label}-dry-run",
+            {"KUBECONFIG_READONLY": self.kubeconfig_readonly},
+        )
+        self.succeeded(dry_run)
+        expect(f"target: {env_file}" in dry_run["text"], f"the dry-run did not target {env_file}")
+        after_dry_run()
+        merged = wait_for(
+            "the landing-zone merge",
+            lambda: self.github.find_event(since, "push", lz.name, ref="refs/heads/main") or self.exited(deploy),
+            timeout=300,
+        )
+        if "proc" in merged:
+            raise self.act_failed(self.finish(merged))
+        merge_seen = time.monotonic()
+        push = self.github.webhook(merged[0])
+        lz.mirror(push["after"], head_files)
+        lz.checkout(push["after"])
+        self.succeeded(self.act(lz, "push", "deploy.yml", push, f"{label}-deploy", {"KUBECONFIG": self.kubeconfig}))
+        self.finish(deploy)
+        self.succeeded(deploy)
+        return payload, merge_seen
+
+    def merge_env_version(self, env_file: str, key: str, version: str, branch: str) -> dict:
+        """Alice sets `key` in the landing zone's `env_file` to `version` on `branch` and merges it
+        through a reviewed pull request, as branch protection demands; returns the push to main,
+        with the merge commit mirrored and checked out locally."""
+        lz = self.lz
+        since = len(self.github.events())
+        current = self.github.call("GET", f"/repos/{lz.name}/contents/{env_file}", ALICE)
+        changed = re.sub(
+            rf"(?m)^((?:export )?{key})=.*$".encode(),
+            rb"\g<1>=" + version.encode(),
+            base64.b64decode(current["content"]),
+        )
+        base = self.branch_sha(lz.name, "main")
+        self.github.call(
+            "POST", f"/repos/{lz.name}/git/refs", ALICE, {"ref": f"refs/heads/{branch}", "sha": base}
+        )
+        self.github.call(
+            "PUT",
+            f"/repos/{lz.name}/contents/{env_file}",
+            ALICE,
+            {
+                "message": f"Deploy {version}",
+                "content": base64.b64encode(changed).decode(),
+                "sha": current["sha"],
+                "branch": branch,
+            },
+        )
+        pr = self.github.call(
+            "POST",
+            f"/repos/{lz.name}/pulls",
+            ALICE,
+            {"title": f"Deploy {version}", "head": branch, "base": "main"},
+        )
+        head = pr["head"]["sha"]
+
+        def checks_passed() -> bool:
+            runs = self.github.call("GET", f"/repos/{lz.name}/commits/{head}/check-runs", ALICE)
+            return bool(runs["check_runs"]) and all(
+                r["status"] == "completed" and r["conclusion"] == "success" for r in runs["check_runs"]
+            )
+
+        wait_for("the landing zone's checks", checks_passed, timeout=60)
+        self.github.call(
+            "POST", f"/repos/{lz.name}/pulls/{pr['number']}/reviews", APPROVER, {"event": "APPROVE"}
+        )
+        wait_for(
+            "a mergeable pull request",
+            lambda: self.github.call("GET", f"/repos/{lz.name}/pulls/{pr['number']}", ALICE)["mergeable"],
+            timeout=30,
+        )
+        self.github.call(
+            "PUT",
+            f"/repos/{lz.name}/pulls/{pr['number']}/merge",
+            ALICE,
+            {"merge_method": "squash", "sha": head},
+        )
+        index, _ = wait_for(
+            "the landing-zone push",
+            lambda: self.github.find_event(since, "push", lz.name, ref="refs/heads/main"),
+        )
+        push = self.github.webhook(index)
+        lz.mirror(push["after"], dict(lz.files[base]) | {env_file: changed})
+        lz.checkout(push["after"])
+        return push
+
+    def run_triggered(self, repo: LocalRepo, files: dict, event: str, payload: dict, label: str, secrets: dict):
+        """Starts, all at once as GitHub does, every workflow of `repo` (with `files`) that `event`
+        with `payload` starts; returns their act records, still running."""
+        workflows = triggered(files, event, payload)
+        return [
+            self.act(repo, event, workflow, payload, f"{label}-{Path(workflow).stem}", secrets, background=True)
+            for workflow in workflows
+        ]
+
+    def push_tag(self, tag: str, sha: str, files: dict, branch: str) -> dict:
+        """Alice pushes `tag` at `sha` (a commit of `branch` holding `files`); returns the push's
+        webhook payload, with the local repository at that commit."""
+        since = len(self.github.events())
+        self.github.call("POST", f"/repos/{self.code_name}/git/refs", ALICE, {"ref": f"refs/tags/{tag}", "sha": sha})
+        self.code.mirror(sha, files)
+        self.code.checkout(sha, branch)
+        self.code.tag(tag, sha)
+        index, _ = wait_for(
+            "the tag push", lambda: self.github.find_event(since, "push", self.code_name, ref=f"refs/tags/{tag}")
+        )
+        return self.github.webhook(index)
+
+    def run_tag_workflows(
+        self, payload: dict, files: dict, label: str, secrets: dict, image_tag: str, repository: str = "acme/service"
+    ):
+        """Every workflow the tag push starts, at once. Returns their finished records and, when a
+        prerelease appeared, its event and whether the registry held the image at that moment."""
+        since = len(self.github.events())
+        records = self.run_triggered(self.code, files, "push", payload, label, secrets)
+        expect(records, "the tag push starts no workflow")
+        seen: dict = {}
+
+        def prereleased_or_done():
+            found = self.github.find_event(since, "release", self.code_name, "prereleased")
+            if found:
+                # The moment the deploy would start: its image must already be there.
+                seen["event"], seen["image"] = found, image_tag in self.registry_tags(repository)
+                return True
+            return all(self.exited(r) for r in records)
+
+        wait_for("the tag's workflows", prereleased_or_done, timeout=900, interval=0.1)
+        for record in records:
+            self.finish(record)
+        return records, seen
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def exited(record: dict):
+        return record if record["proc"].poll() is not None else None
+
+    def registry_tags(self, repository: str = "acme/service") -> list[str]:
+        try:
+            with urllib.request.urlopen(
+                f"http://{self.registry}/v2/{repository}/tags/list", timeout=5
+            ) as response:
+                return json.loads(response.read()).get("tags") or []
+        except urllib.error.HTTPError:
+            return []
+
+    def kube_deployment(self, name: str, namespace: str = "default") -> dict:
+        return kube_get(self.kube_url, f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}")
+
+    def kube_images(self, deployment: str, namespace: str = "default") -> dict[str, str]:
+        """Each container's image, by container name."""
+        containers = self.kube_deployment(deployment, namespace)["spec"]["template"]["spec"]["containers"]
+        return {c["name"]: c["image"] for c in containers}
+
+    def kube_image(self, deployment: str, namespace: str = "default") -> str:
+        return next(iter(self.kube_images(deployment, namespace).values()))
+
+    def kube_revision(self, deployment: str, namespace: str = "default") -> int:
+        return int(
+            self.kube_deployment(deployment, namespace)["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+        )
+
+
+class Chain(Harness):
+    """examples/service and examples/landing-zone: the service's two repositories, and each stage
+    of the pipeline."""
+
+    def __init__(self, work: Path):
+        super().__init__(work)
+        # Set by the stages, for the stages after them.
+        self.pr_number = 0
+        self.tag_payload: dict = {}
+        self.release_sha = ""
+        self.prereleased = 0
+        self.released: tuple[int, dict] | None = None
+        self.image = f"{self.registry}/acme/service"
+        self.subst = {"@REGISTRY@": self.registry}
+        self.service_files = tree_files(HERE / "fixtures" / "service", {}) | workflows_of("service")
+        self.lz_files = tree_files(HERE / "fixtures" / "landing-zone", self.subst) | workflows_of(
+            "landing-zone"
+        )
+        self.code_name = SERVICE
+        self.start_simulators(self.world(), self.lz_files["k8s/service.yaml"], self.images())
+        self.version_endpoint = self.version_endpoint_of("default", "service")
+        self.act_vars |= {"IMAGE_NAME": self.image, "PREPROD_VERSION_URL": self.version_endpoint.url}
+        self.code = self.local_repo(SERVICE, self.service_files)
+        self.lz = self.local_repo(LANDING_ZONE, self.lz_files)
+
+    def world(self) -> Path:
+        feature = dict(self.service_files)
+        feature["pyproject.toml"] = self.version_of(RC_VERSION)
+        bad_lint = {
+            "src/service/extra.py": b'"""Badly formatted."""\n\n\ndef add(a:int,b:int)->int:\n    return a+b\n'
+        }
+        self.feature_files = feature
+        self.bad_lint_files = dict(self.service_files) | bad_lint
+        failing = {
+            "pyproject.toml": self.version_of(FAILING_VERSION),
+            "tests/test_release_blocker.py": (
+                b'"""A test the tagged commit fails."""\n\n\n'
+                b'def test_release_blocker() -> None:\n    """One plus one is not three."""\n'
+                b"    assert 1 + 1 == 3\n"
+            ),
+        }
+        self.failing_files = dict(self.service_files) | failing
+        self.token_files = dict(self.service_files) | {"pyproject.toml": self.version_of(TOKEN_VERSION)}
+        return self.world_of(
+            SERVICE,
+            LANDING_ZONE,
+            [
+                {
+                    "name": SERVICE,
+                    "branches": {
+                        "main": {"files": as_text(self.service_files)},
+                        "feature": {
+                            "from": "main",
+                            "files": {"pyproject.toml": feature["pyproject.toml"].decode()},
+                        },
+                        "bad-lint": {"from": "main", "files": as_text(bad_lint)},
+                        "failing-test": {"from": "main", "files": as_text(failing)},
+                        "next": {"from": "main", "files": {"pyproject.toml": self.version_of(TOKEN_VERSION).decode()}},
+                    },
+                },
+                {
+                    "name": LANDING_ZONE,
+                    "branches": {"main": {"files": as_text(self.lz_files)}},
+                    "protection": {"main": {"required_checks": ["validate"], "required_approvals": 1}},
+                },
+            ],
+            [landing_zone_ci(LANDING_ZONE)],
+        )
+
+    def version_of(self, version: str) -> bytes:
+        """The service's pyproject.toml at another version."""
+        return self.service_files["pyproject.toml"].replace(b'version = "1.1.0"', f'version = "{version}"'.encode())
+
+    def images(self) -> str:
+        return (
+            "images:\n"
+            f'  - image: "{self.image}:{BROKEN_TAG}"\n    pull: fail\n'
+            f'  - image: "{self.image}:*"\n    pull: ok\n    pull_time: 1s\n    ready_after: 2s\n'
+        )
+
+    # -- stages -----------------------------------------------------------------------------------
 
     def pull_request_ci(self) -> None:
         """Alice opens a pull request bumping the version; CI runs every job and the gate passes."""
@@ -814,49 +1051,6 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         merged = self.branch_sha(SERVICE, "main")
         self.tag_payload = self.push_tag(RC_TAG, merged, self.feature_files, "main")
         self.release_sha = merged
-
-    def run_triggered(self, repo: LocalRepo, files: dict, event: str, payload: dict, label: str, secrets: dict):
-        """Starts, all at once as GitHub does, every workflow of `repo` (with `files`) that `event`
-        with `payload` starts; returns their act records, still running."""
-        workflows = triggered(files, event, payload)
-        return [
-            self.act(repo, event, workflow, payload, f"{label}-{Path(workflow).stem}", secrets, background=True)
-            for workflow in workflows
-        ]
-
-    def push_tag(self, tag: str, sha: str, files: dict, branch: str) -> dict:
-        """Alice pushes `tag` at `sha` (a commit of `branch` holding `files`); returns the push's
-        webhook payload, with the local repository at that commit."""
-        since = len(self.github.events())
-        self.github.call("POST", f"/repos/{SERVICE}/git/refs", ALICE, {"ref": f"refs/tags/{tag}", "sha": sha})
-        self.service.mirror(sha, files)
-        self.service.checkout(sha, branch)
-        self.service.tag(tag, sha)
-        index, _ = wait_for(
-            "the tag push", lambda: self.github.find_event(since, "push", SERVICE, ref=f"refs/tags/{tag}")
-        )
-        return self.github.webhook(index)
-
-    def run_tag_workflows(self, payload: dict, files: dict, label: str, secrets: dict, image_tag: str):
-        """Every workflow the tag push starts, at once. Returns their finished records and, when a
-        prerelease appeared, its event and whether the registry held the image at that moment."""
-        since = len(self.github.events())
-        records = self.run_triggered(self.service, files, "push", payload, label, secrets)
-        expect(records, "the tag push starts no workflow")
-        seen: dict = {}
-
-        def prereleased_or_done():
-            found = self.github.find_event(since, "release", SERVICE, "prereleased")
-            if found:
-                # The moment the deploy would start: its image must already be there.
-                seen["event"], seen["image"] = found, image_tag in self.registry_tags()
-                return True
-            return all(self.exited(r) for r in records)
-
-        wait_for("the tag's workflows", prereleased_or_done, timeout=900, interval=0.1)
-        for record in records:
-            self.finish(record)
-        return records, seen
 
     def tag_pushed(self) -> None:
         """The tag push: CI builds and pushes the image with ticgen's tags and labels, then, in the
@@ -924,9 +1118,9 @@ class Chain:  # pylint: disable=too-many-instance-attributes
         """deploy-prerelease: landing-zone PR, dry-run, mirrored checks, approval, merge; the
         landing zone's push deploys to kube-sim; the version is verified; the release promoted."""
         since = len(self.github.events())
-        self.service.checkout(self.release_sha)
+        self.code.checkout(self.release_sha)
         started = self.run_triggered(
-            self.service,
+            self.code,
             self.feature_files,
             "release",
             self.github.webhook(self.prereleased),
@@ -938,54 +1132,15 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             f"the prereleased event starts {[r['label'] for r in started]}",
         )
         deploy = started[0]
-        opened = wait_for(
-            "the landing-zone pull request",
-            lambda: self.github.find_event(since, "pull_request", LANDING_ZONE, "opened")
-            or self.exited(deploy),
-            timeout=300,
+        payload, merge_seen = self.landing_zone_leg(
+            since,
+            deploy,
+            "deploy/preprod.env",
+            "landing-zone",
+            lambda: expect(
+                self.kube_image("service") == f"{self.image}:{PREVIOUS_TAG}", "the dry-run changed the Deployment"
+            ),
         )
-        if "proc" in opened:
-            raise self.act_failed(self.finish(opened))
-        payload = self.github.webhook(opened[0])
-        head, base = payload["pull_request"]["head"]["sha"], payload["pull_request"]["base"]["sha"]
-        head_files = dict(self.lz.files[base]) | {
-            "deploy/preprod.env": self.github.file(LANDING_ZONE, "deploy/preprod.env", head)
-        }
-        self.lz.mirror(head, head_files)
-        self.lz.checkout(head, payload["pull_request"]["head"]["ref"])
-        dry_run = self.act(
-            self.lz,
-            "pull_request",
-            "deploy.yml",
-            payload,
-            "landing-zone-dry-run",
-            {"KUBECONFIG_READONLY": self.kubeconfig_readonly},
-        )
-        self.succeeded(dry_run)
-        expect(
-            "target: deploy/preprod.env" in dry_run["text"], "the dry-run did not target deploy/preprod.env"
-        )
-        expect(
-            self.kube_image("service") == f"{self.image}:{PREVIOUS_TAG}", "the dry-run changed the Deployment"
-        )
-        merged = wait_for(
-            "the landing-zone merge",
-            lambda: self.github.find_event(since, "push", LANDING_ZONE, ref="refs/heads/main")
-            or self.exited(deploy),
-            timeout=300,
-        )
-        if "proc" in merged:
-            raise self.act_failed(self.finish(merged))
-        merge_seen = time.monotonic()
-        push = self.github.webhook(merged[0])
-        self.lz.mirror(push["after"], head_files)
-        self.lz.checkout(push["after"])
-        rollout = self.act(
-            self.lz, "push", "deploy.yml", push, "landing-zone-deploy", {"KUBECONFIG": self.kubeconfig}
-        )
-        self.succeeded(rollout)
-        self.finish(deploy)
-        self.succeeded(deploy)
         self.waits = {
             "landing_zone_ci": LANDING_ZONE_CI_MS / 1000,
             "rollout": self.version_endpoint.first_seen[RC_IMAGE_TAG] - merge_seen,
@@ -1057,7 +1212,7 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             f"the promotion's release events start {starts}",
         )
         started = self.run_triggered(
-            self.service,
+            self.code,
             self.feature_files,
             "release",
             self.github.webhook(self.released[0]),
@@ -1076,74 +1231,10 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             "production changed without a merge",
         )
 
-    def merge_preprod_version(self, version: str, branch: str) -> dict:
-        """Alice sets preprod.env's IMAGE_VERSION to `version` on `branch` and merges it through a
-        reviewed pull request, as branch protection demands; returns the push to main, with the
-        merge commit mirrored and checked out locally."""
-        since = len(self.github.events())
-        current = self.github.call("GET", f"/repos/{LANDING_ZONE}/contents/deploy/preprod.env", ALICE)
-        changed = re.sub(
-            rb"(?m)^export IMAGE_VERSION=.*$",
-            f"export IMAGE_VERSION={version}".encode(),
-            base64.b64decode(current["content"]),
-        )
-        base = self.branch_sha(LANDING_ZONE, "main")
-        self.github.call(
-            "POST", f"/repos/{LANDING_ZONE}/git/refs", ALICE, {"ref": f"refs/heads/{branch}", "sha": base}
-        )
-        self.github.call(
-            "PUT",
-            f"/repos/{LANDING_ZONE}/contents/deploy/preprod.env",
-            ALICE,
-            {
-                "message": f"Deploy {version}",
-                "content": base64.b64encode(changed).decode(),
-                "sha": current["sha"],
-                "branch": branch,
-            },
-        )
-        pr = self.github.call(
-            "POST",
-            f"/repos/{LANDING_ZONE}/pulls",
-            ALICE,
-            {"title": f"Deploy {version}", "head": branch, "base": "main"},
-        )
-        head = pr["head"]["sha"]
-
-        def checks_passed() -> bool:
-            runs = self.github.call("GET", f"/repos/{LANDING_ZONE}/commits/{head}/check-runs", ALICE)
-            return bool(runs["check_runs"]) and all(
-                r["status"] == "completed" and r["conclusion"] == "success" for r in runs["check_runs"]
-            )
-
-        wait_for("the landing zone's checks", checks_passed, timeout=60)
-        self.github.call(
-            "POST", f"/repos/{LANDING_ZONE}/pulls/{pr['number']}/reviews", APPROVER, {"event": "APPROVE"}
-        )
-        wait_for(
-            "a mergeable pull request",
-            lambda: self.github.call("GET", f"/repos/{LANDING_ZONE}/pulls/{pr['number']}", ALICE)["mergeable"],
-            timeout=30,
-        )
-        self.github.call(
-            "PUT",
-            f"/repos/{LANDING_ZONE}/pulls/{pr['number']}/merge",
-            ALICE,
-            {"merge_method": "squash", "sha": head},
-        )
-        index, _ = wait_for(
-            "the landing-zone push",
-            lambda: self.github.find_event(since, "push", LANDING_ZONE, ref="refs/heads/main"),
-        )
-        push = self.github.webhook(index)
-        self.lz.mirror(push["after"], dict(self.lz.files[base]) | {"deploy/preprod.env": changed})
-        self.lz.checkout(push["after"])
-        return push
-
     def broken_image(self) -> None:
         """Someone merges a version that cannot be pulled: the deploy fails, rolls back, and its
         summary says why."""
-        push = self.merge_preprod_version(BROKEN_TAG, "broken")
+        push = self.merge_env_version("deploy/preprod.env", "IMAGE_VERSION", BROKEN_TAG, "broken")
         revision = self.kube_revision("service")
         record = self.act(
             self.lz, "push", "deploy.yml", push, "landing-zone-broken", {"KUBECONFIG": self.kubeconfig}
@@ -1175,8 +1266,8 @@ class Chain:  # pylint: disable=too-many-instance-attributes
     def late_deploy(self) -> None:
         """Two merges, A then B; B's deploy job runs first, A's late (queued, re-run): A's job
         deploys what the head of main says (B), so preprod never goes back to A's version."""
-        first = self.merge_preprod_version(LATE_FIRST, "late-first")
-        second = self.merge_preprod_version(LATE_SECOND, "late-second")
+        first = self.merge_env_version("deploy/preprod.env", "IMAGE_VERSION", LATE_FIRST, "late-first")
+        second = self.merge_env_version("deploy/preprod.env", "IMAGE_VERSION", LATE_SECOND, "late-second")
         self.succeeded(
             self.act(self.lz, "push", "deploy.yml", second, "landing-zone-newer", {"KUBECONFIG": self.kubeconfig})
         )
@@ -1213,35 +1304,11 @@ class Chain:  # pylint: disable=too-many-instance-attributes
             "create-prerelease did not warn about GITHUB_TOKEN",
         )
 
-    # -- helpers ----------------------------------------------------------------------------------
 
-    @staticmethod
-    def exited(record: dict):
-        return record if record["proc"].poll() is not None else None
-
-    def registry_tags(self) -> list[str]:
-        try:
-            with urllib.request.urlopen(
-                f"http://{self.registry}/v2/acme/service/tags/list", timeout=5
-            ) as response:
-                return json.loads(response.read()).get("tags") or []
-        except urllib.error.HTTPError:
-            return []
-
-    def kube_deployment(self, name: str) -> dict:
-        return kube_get(self.kube_url, f"/apis/apps/v1/namespaces/default/deployments/{name}")
-
-    def kube_image(self, deployment: str) -> str:
-        return self.kube_deployment(deployment)["spec"]["template"]["spec"]["containers"][0]["image"]
-
-    def kube_revision(self, deployment: str) -> int:
-        return int(
-            self.kube_deployment(deployment)["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
-        )
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_main(description: str, scenario, stages: list[tuple[str, str]]) -> int:
+    """Runs `scenario` (a Harness class)'s `stages` (title, method name) in order; the command line
+    of chain.py and its siblings."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--timings", type=Path, help="write stage and act-run wall times (JSON) here")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     options = parser.parse_args()
@@ -1255,20 +1322,12 @@ def main() -> int:
         "k8s-deploy",
     ):
         expect((BIN_DIR / binary).exists(), f"no {binary} in {BIN_DIR}: cargo build --workspace --bins")
-    work = Path(tempfile.mkdtemp(prefix="gantry-e2e-"))
+    work = Path(tempfile.mkdtemp(prefix=f"gantry-e2e-{scenario.__name__.lower()}-"))
     chain = None
     try:
-        chain = Chain(work)
-        chain.timed("pull request CI", chain.pull_request_ci)
-        chain.timed("merge and tag", chain.merge_and_tag)
-        chain.timed("tag: CI, image, then the prerelease", chain.tag_pushed)
-        chain.timed("deploy prerelease", chain.deploy_prerelease)
-        chain.timed("deploy release (production PR)", chain.deploy_release)
-        chain.timed("failure: lint", chain.lint_failure)
-        chain.timed("failure: a tag whose tests fail", chain.failing_tag)
-        chain.timed("failure: broken image", chain.broken_image)
-        chain.timed("failure: GITHUB_TOKEN prerelease", chain.github_token_prerelease)
-        chain.timed("a late deploy never goes backwards", chain.late_deploy)
+        chain = scenario(work)
+        for title, stage in stages:
+            chain.timed(title, getattr(chain, stage))
         for name, seconds in chain.timings:
             print(f"{seconds:7.1f} s  {name}")
         if options.timings:
@@ -1288,7 +1347,10 @@ def main() -> int:
                     }
                 )
             )
-        print("e2e: the whole chain ran under act; end states hold in github-sim, kube-sim and the registry")
+        print(
+            f"e2e ({scenario.__name__}): the whole chain ran under act; "
+            "end states hold in github-sim, kube-sim and the registry"
+        )
         return 0
     except Failed as failure:
         print(f"e2e FAILED: {failure}\nlogs: {work / 'logs'}", file=sys.stderr)
@@ -1302,4 +1364,21 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(
+        run_main(
+            __doc__.splitlines()[0],
+            Chain,
+            [
+                ("pull request CI", "pull_request_ci"),
+                ("merge and tag", "merge_and_tag"),
+                ("tag: CI, image, then the prerelease", "tag_pushed"),
+                ("deploy prerelease", "deploy_prerelease"),
+                ("deploy release (production PR)", "deploy_release"),
+                ("failure: lint", "lint_failure"),
+                ("failure: a tag whose tests fail", "failing_tag"),
+                ("failure: broken image", "broken_image"),
+                ("failure: GITHUB_TOKEN prerelease", "github_token_prerelease"),
+                ("a late deploy never goes backwards", "late_deploy"),
+            ],
+        )
+    )
