@@ -110,6 +110,22 @@ fn a_poetry_2_lock_gives_every_main_and_dev_package_pinned_with_its_hashes_and_m
 }
 
 #[test]
+fn a_project_without_poetry_installs_with_pip_as_before() {
+    let worker = std::fs::read_to_string(
+        repo_root().join("examples/monorepo/services/worker/pyproject.toml"),
+    )
+    .unwrap();
+    let dir = project(&worker, None);
+    let (out, requirements) = run_step(dir.path(), "black pylint");
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(requirements.is_empty());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("output")).unwrap(),
+        "poetry=false\n"
+    );
+}
+
+#[test]
 fn a_missing_or_stale_lock_and_an_unlocked_tool_are_refused() {
     let pyproject = example("pyproject.toml");
     let (out, _) = run_step(project(&pyproject, None).path(), "black");
@@ -309,4 +325,44 @@ fn pip_refuses_a_file_whose_hash_is_not_the_locked_one() {
                 .next()
                 .is_none()
     );
+}
+
+#[test]
+fn a_poetry_2_lock_keeps_only_the_main_and_dev_groups_and_their_markers() {
+    let sha = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+    let package = |name: &str, groups: &str, markers: &str, hash: &str| {
+        format!(
+            "[[package]]\nname = \"{name}\"\nversion = \"1.0\"\ndescription = \"\"\noptional = false\n\
+             python-versions = \"*\"\ngroups = {groups}\n{markers}\
+             files = [{{file = \"{name}-1.0-py3-none-any.whl\", hash = \"{hash}\"}}]\n\n"
+        )
+    };
+    let lock = [
+        package("black", "[\"dev\"]", "", &sha('a')),
+        package("pytest", "[\"dev\"]", "", &sha('b')),
+        // Markers per group: the install takes the union of those of the groups it installs.
+        package(
+            "tomli",
+            "[\"main\", \"dev\"]",
+            "markers = {main = \"python_version < \\\"3.11\\\"\", dev = \"sys_platform == \\\"linux\\\"\"}\n",
+            &sha('c'),
+        ),
+        package("sphinx", "[\"docs\"]", "", &sha('d')),
+        format!(
+            "[metadata]\nlock-version = \"2.1\"\npython-versions = \"^3.11\"\ncontent-hash = \"{}\"\n",
+            example_content_hash()
+        ),
+    ]
+    .concat();
+    let dir = project(&example("pyproject.toml"), Some(&lock));
+    let (out, requirements) = run_step(dir.path(), "black");
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert_eq!(line(&requirements, "black"), Some("black==1.0"));
+    assert_eq!(
+        line(&requirements, "tomli"),
+        Some("tomli==1.0 ; (sys_platform == \"linux\") or (python_version < \"3.11\")")
+    );
+    // The docs group is not installed.
+    assert_eq!(line(&requirements, "sphinx"), None);
+    assert_eq!(requirements.lines().count(), 3, "{requirements}");
 }
