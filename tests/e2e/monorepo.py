@@ -269,6 +269,8 @@ class Monorepo(Harness):
         expect(len(summary) == 2, "the deploy job wrote no failure summary")
         expect("- result: rolled-back" in summary[1], "the summary does not say it rolled back")
         expect(re.search(r"CrashLoopBackOff", summary[1]) is not None, "the summary does not say why")
+        # k8s-deploy stops at the first Deployment that fails and rolls the whole set back.
+        expect("failed, so the set is rolled back" in summary[1], "the summary does not say the set was rolled back")
 
     # -- helpers ----------------------------------------------------------------------------------
 
