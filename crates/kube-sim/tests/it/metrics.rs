@@ -2,7 +2,7 @@
 //! `promtool check metrics` (Prometheus's own parser and linter) and scraped by a real
 //! Prometheus whose query engine computes the error ratio of each Deployment.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -47,7 +47,10 @@ fn start(time_scale: f64) -> kube_sim::SimHandle {
 
 /// `GET /metrics`: the content type and the body.
 fn scrape(sim: &KubeSim) -> (String, String) {
-    let url = sim.metrics_url().expect("metrics served");
+    get_metrics(&sim.metrics_url().expect("metrics served"))
+}
+
+fn get_metrics(url: &str) -> (String, String) {
     let addr = url
         .strip_prefix("http://")
         .and_then(|rest| rest.strip_suffix("/metrics"))
@@ -198,4 +201,55 @@ fn a_real_prometheus_sees_the_error_ratio_of_each_deployment() {
         .and_then(|v| v.parse().ok())
         .expect("a number");
     assert!((ratio - 0.2).abs() < 0.02, "{answer}");
+}
+
+#[test]
+fn the_binary_prints_the_metrics_url_second() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifests = deployment_yaml("prod", "web", 1, "registry.example/app:bad", "");
+    std::fs::write(dir.path().join("m.yaml"), manifests).expect("write manifests");
+    std::fs::write(
+        dir.path().join("images.yaml"),
+        "- image: registry.example/app:bad\n  ready_after: 0s\n  pull_time: 0s\n  traffic: {rps: 100, error_ratio: 0.5}\n",
+    )
+    .expect("write images");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kube-sim"))
+        .args([
+            "--port",
+            "0",
+            "--metrics-port",
+            "0",
+            "--manifests",
+            "m.yaml",
+        ])
+        .args(["--images", "images.yaml"])
+        .current_dir(dir.path())
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn kube-sim");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let api = lines.next().and_then(Result::ok).unwrap_or_default();
+    let metrics = lines.next().and_then(Result::ok).unwrap_or_default();
+    assert!(api.starts_with("http://127.0.0.1:"), "{api}");
+    assert!(
+        metrics.starts_with("http://127.0.0.1:") && metrics.ends_with("/metrics") && metrics != api,
+        "{metrics}"
+    );
+    let mut text = String::new();
+    for _ in 0..200 {
+        text = get_metrics(&metrics).1;
+        if text.contains("code=\"500\"") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        text.contains("deployment=\"web\",replicaset=\"web-"),
+        "{text}"
+    );
+    promtool_accepts(&text);
 }
