@@ -48,6 +48,8 @@ struct Served {
 #[derive(Debug, Default)]
 pub struct TrafficState {
     pods: BTreeMap<ObjKey, Served>,
+    /// The store's resourceVersion at the last look: readiness changes only with a write.
+    seen_rv: u64,
 }
 
 /// What one pod has served up to a moment.
@@ -118,6 +120,10 @@ impl World {
     /// now, one that turned unready (or is gone) stops. Run after every controller round and
     /// before every scrape.
     pub fn observe_traffic(&mut self) {
+        if self.traffic.seen_rv == self.store.current_rv() {
+            return;
+        }
+        self.traffic.seen_rv = self.store.current_rv();
         let now = self.clock.elapsed();
         let mut seen = BTreeMap::new();
         for pod in self.store.list(Resource::Pods, None) {
