@@ -10,6 +10,12 @@
 //! there is none here, so it fails), or errors in a row exceed `consecutive-error-limit`; it
 //! passes when `count` measurements are taken without that. An error is not one of the `count`
 //! (it is taken again after the interval), so an analysis never passes on errors.
+//!
+//! Use: `AnalysisSpec` deserialises from the step's YAML (a field of a step, or
+//! `AnalysisSpec::from_yaml`; its errors name the key, for exit 2); build the client once with
+//! `http_client(settings.network.clone())`; then `spec.run(&client, &Substitutions::new(image,
+//! version, namespace, deployment, canary), &cancellation, &mut |m| …)` reports each
+//! `Measurement` as it is taken and returns the `AnalysisOutcome` (or `Cancelled`).
 
 mod condition;
 mod measure;

@@ -95,7 +95,10 @@ fn duration(key: &str, text: Option<&str>) -> Result<Option<Duration>, String> {
 fn http_url(key: &str, url: &str) -> Result<String, String> {
     let url = url.trim();
     vars::check(url).map_err(|e| format!("analysis `{key}` {e}"))?;
-    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+    // Placeholders stand for names and tags: any such value keeps a URL valid.
+    let example = vars::Substitutions::new("x", "x", "x", "x", "x").apply(url);
+    let parsed = reqwest::Url::parse(&example).ok();
+    if !parsed.is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some()) {
         return Err(format!(
             "analysis `{key}`: {url:?} is not an http:// or https:// URL; write the full URL, e.g. http://prometheus.monitoring:9090"
         ));
@@ -249,7 +252,8 @@ initial-delay: 1m
         );
         assert_eq!((spec.count, spec.failure_limit), (1, 0));
         assert_eq!(spec.initial_delay, Duration::ZERO);
-        let bare = AnalysisSpec::from_yaml("http:\n  url: http://web/healthz\n  status: 204\n");
+        let bare =
+            AnalysisSpec::from_yaml("http:\n  url: http://{{canary}}/healthz\n  status: 204\n");
         assert!(bare.unwrap().success_condition.is_none());
     }
 
@@ -273,6 +277,11 @@ initial-delay: 1m
                 "prometheus: {address: p:9090, query: up}\nsuccess-condition: result < 1\n",
                 "`prometheus.address`",
             ),
+            (
+                "prometheus: {address: 'http://', query: up}\nsuccess-condition: result < 1\n",
+                "`prometheus.address`",
+            ),
+            ("http: {url: 'ftp://x/y'}\n", "`http.url`"),
             (
                 "prometheus: {address: http://p:9090, query: 'up{pod=\"{{pod}}\"}'}\nsuccess-condition: result < 1\n",
                 "unknown placeholder {{pod}}",
