@@ -4,6 +4,7 @@
 //! heal, rolls back to the revision recorded before the patch with a compare-and-swap, and
 //! verifies that the pods run the image.
 
+pub mod analysis;
 mod envfile;
 mod flow;
 mod settings;

@@ -13,4 +13,5 @@ mod controllers;
 mod fidelity;
 mod kube_client;
 mod kubectl;
+mod metrics;
 mod python_client;
