@@ -12,6 +12,7 @@ mod commits;
 pub mod config;
 pub mod error;
 mod git;
+pub mod history;
 pub mod http;
 pub mod models;
 pub mod origin;
@@ -22,9 +23,10 @@ pub mod token;
 mod transport;
 
 pub use budget::{RateLimitLog, RateLimitWait};
-pub use client::Client;
+pub use client::{Client, Pages};
 pub use config::ClientConfig;
 pub use error::{GithubError, GraphqlError};
+pub use history::{CommitRange, Deployment, DeploymentStatus};
 pub use models::{
     PullQueueState, QueueEntry, QueueEntryState, QueueOutcome, QueueRemoval, RepoName,
 };
