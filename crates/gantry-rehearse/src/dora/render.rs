@@ -320,3 +320,71 @@ fn number(value: f64) -> String {
     let text = format!("{value:.2}");
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use time::macros::datetime;
+
+    use super::{Scope, duration, html, json, text};
+    use crate::dora::history::{Deployment, History, Status};
+    use crate::dora::keys::compute;
+    use crate::dora::period::Period;
+
+    #[test]
+    fn durations_read_as_days_hours_minutes_seconds() {
+        assert_eq!(duration(0.0), "0s");
+        assert_eq!(duration(0.4), "0s");
+        assert_eq!(duration(59.5), "1m");
+        assert_eq!(duration(5400.0), "1h 30m");
+        assert_eq!(duration(79_800.0), "22h 10m");
+        assert_eq!(duration(86_461.0), "1d 1m 1s");
+    }
+
+    /// One deployment whose ref carries the runner's legacy command syntax.
+    fn hostile() -> (Scope, crate::dora::keys::Keys) {
+        let at = datetime!(2026-11-02 10:00 UTC);
+        let history = History {
+            deployments: vec![Deployment {
+                id: 7,
+                sha: "0123456789abcdef".to_owned(),
+                reference: "##[error]v1<b>".to_owned(),
+                created_at: at,
+                statuses: vec![Status {
+                    id: 1,
+                    state: "success".to_owned(),
+                    at,
+                }],
+            }],
+            delivered: HashMap::new(),
+            releases: HashMap::new(),
+        };
+        let period = Period {
+            since: datetime!(2026-11-01 00:00 UTC),
+            until: datetime!(2026-11-03 00:00 UTC),
+        };
+        let scope = Scope::new("acme/service".to_owned(), "production".to_owned(), &period);
+        let keys = compute(&history, &period);
+        (scope, keys)
+    }
+
+    #[test]
+    fn no_output_form_carries_a_workflow_command_or_markup() {
+        let (scope, keys) = hostile();
+        let json = json(&scope, &keys);
+        assert!(!json.contains("##["), "{json}");
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            value["deployments"][0]["ref"], "##[error]v1<b>",
+            "still the same JSON"
+        );
+        assert_eq!(value["days"], 2.0);
+        let page = html(&scope, &keys);
+        assert!(page.contains("##[error]v1&lt;b&gt;") && !page.contains("<b>"));
+        assert!(page.contains("<svg class=\"chart\""));
+        assert!(page.contains("<title>2026-11-02: 1 succeeded, 0 failed</title>"));
+        let table = crate::progress::plain_text(&text(&scope, &keys));
+        assert!(gantry_runner::command::obeyed(&table).is_empty(), "{table}");
+    }
+}
