@@ -56,6 +56,7 @@ fn dora_command() -> Command {
         .arg(text("until", "DATE", "End of the period, excluded (default: now)"))
         .arg(text("days", "N", "Length of the period in days (default 30, ending at --until)"))
         .arg(text("api-url", "URL", "GitHub REST API base URL").default_value(dora::GITHUB_API))
+        .arg(text("per-page", "N", "Items per page of each list read (1 to 100; default 100)"))
         .arg(
             Arg::new("json")
                 .long("json")
@@ -100,6 +101,7 @@ fn run_dora(matches: &ArgMatches) -> ExitCode {
         until: text("until"),
         days: text("days"),
         api_url: text("api-url").unwrap_or_default(),
+        per_page: text("per-page"),
         json: matches.get_flag("json"),
         html: matches.get_one::<PathBuf>("html").cloned(),
         deadline: std::time::Duration::from_secs(600),

@@ -43,6 +43,8 @@ pub struct Options {
     pub until: Option<String>,
     pub days: Option<String>,
     pub api_url: String,
+    /// Items per page of every list (1 to 100; GitHub's maximum, 100, by default).
+    pub per_page: Option<String>,
     pub json: bool,
     pub html: Option<PathBuf>,
     /// Budget for all requests, retries and rate-limit waits included.
@@ -104,8 +106,23 @@ pub fn run(
             options.api_url
         ))
     })?;
+    let page_size = match options.per_page.as_deref() {
+        None => 100,
+        Some(text) => text
+            .parse()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| {
+                DoraError::Input(format!(
+                    "--per-page must be a whole number from 1 to 100, not `{text}`"
+                ))
+            })?,
+    };
     let network = NetworkSettings::from_env(env).map_err(input)?;
-    let config = ClientConfig::for_step(&options.api_url, network, "dora", options.deadline);
+    let config = ClientConfig {
+        page_size,
+        ..ClientConfig::for_step(&options.api_url, network, "dora", options.deadline)
+    };
     let client = Client::<Workflow>::new(config, &Token::new(secret))
         .map_err(|error| DoraError::Input(format!("--api-url: {error}")))?;
 
@@ -123,6 +140,9 @@ pub fn run(
         &period,
         progress,
     ))?;
+    for wait in client.rate_limit_log().take() {
+        progress.line(&wait.to_string());
+    }
     let keys = keys::compute(&history, &period);
     let scope = Scope::new(repo.to_string(), options.environment.clone(), &period);
 
