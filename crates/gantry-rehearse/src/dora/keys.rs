@@ -19,12 +19,12 @@
 //! Median: the middle value, or the mean of the two middle values. p90: nearest rank, the value
 //! at rank ⌈0.9·n⌉ of the values in ascending order.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::history::{History, Outcome, successes};
+use super::history::{Deployment, History, Outcome, successes};
 use super::period::Period;
 
 /// The four keys and the deployments of the period they were computed from.
@@ -100,107 +100,107 @@ struct Failure {
     status: u64,
 }
 
-/// Computes the keys of `history` over `period`.
-pub fn compute(history: &History, period: &Period) -> Keys {
-    let successes = successes(&history.deployments);
-    let rolled_back: HashSet<u64> = successes
-        .windows(2)
-        .filter(|pair| {
-            history
-                .delivered
-                .get(&pair[1].0.id)
-                .is_some_and(|d| d.status == "behind")
-        })
-        .map(|pair| pair[0].0.id)
-        .collect();
+/// The successful deployments in the order they succeeded, and which of them were rolled back.
+struct Successes<'a> {
+    list: Vec<(&'a Deployment, OffsetDateTime, u64)>,
+    rolled_back: HashSet<u64>,
+}
 
-    let mut seen = HashSet::new();
-    let mut lead_seconds = Vec::new();
-    let mut first_delivered = std::collections::HashMap::new();
-    for (index, (deployment, at, _)) in successes.iter().enumerate() {
-        let Some(delivered) = history.delivered.get(&deployment.id).filter(|_| index > 0) else {
-            continue;
-        };
-        let new: Vec<_> = delivered
-            .commits
-            .iter()
-            .filter(|c| seen.insert(c.sha.clone()))
+impl<'a> Successes<'a> {
+    fn of(history: &'a History) -> Successes<'a> {
+        let list = successes(&history.deployments);
+        let rolled_back = list
+            .windows(2)
+            .filter(|pair| {
+                history
+                    .delivered
+                    .get(&pair[1].0.id)
+                    .is_some_and(|d| d.status == "behind")
+            })
+            .map(|pair| pair[0].0.id)
             .collect();
-        first_delivered.insert(deployment.id, new.len());
-        if period.contains(*at) {
-            lead_seconds.extend(new.iter().map(|c| (*at - c.at).whole_seconds().max(0)));
-        }
+        Successes { list, rolled_back }
     }
 
-    let failures: Vec<Failure> = history
-        .deployments
-        .iter()
-        .filter_map(|d| match d.outcome() {
-            Outcome::Failed { at, status, .. } => Some(Failure {
-                deployment: d.id,
-                at,
-                status,
-            }),
-            Outcome::Success { at, status } if rolled_back.contains(&d.id) => Some(Failure {
-                deployment: d.id,
-                at,
-                status,
-            }),
-            _ => None,
-        })
-        .filter(|f| period.contains(f.at))
-        .collect();
-    let restored_at = |failure: &Failure| {
-        successes
+    /// Lead times (seconds) of the commits first delivered in the period, and how many commits
+    /// each successful deployment after the first delivered first.
+    fn lead_times(&self, history: &History, period: &Period) -> (Vec<i64>, HashMap<u64, usize>) {
+        let mut seen = HashSet::new();
+        let mut seconds = Vec::new();
+        let mut first_delivered = HashMap::new();
+        for (deployment, at, _) in self.list.iter().skip(1) {
+            let Some(delivered) = history.delivered.get(&deployment.id) else {
+                continue;
+            };
+            let new: Vec<_> = delivered
+                .commits
+                .iter()
+                .filter(|c| seen.insert(c.sha.clone()))
+                .collect();
+            first_delivered.insert(deployment.id, new.len());
+            if period.contains(*at) {
+                seconds.extend(new.iter().map(|c| (*at - c.at).whole_seconds().max(0)));
+            }
+        }
+        (seconds, first_delivered)
+    }
+
+    /// The failed deployments of the period.
+    fn failures(&self, history: &History, period: &Period) -> Vec<Failure> {
+        history
+            .deployments
+            .iter()
+            .filter_map(|d| {
+                match d.outcome() {
+                    Outcome::Failed { at, status, .. } => Some((at, status)),
+                    Outcome::Success { at, status } if self.rolled_back.contains(&d.id) => {
+                        Some((at, status))
+                    }
+                    _ => None,
+                }
+                .map(|(at, status)| Failure {
+                    deployment: d.id,
+                    at,
+                    status,
+                })
+            })
+            .filter(|f| period.contains(f.at))
+            .collect()
+    }
+
+    /// The next successful deployment after `failure` that was not itself rolled back.
+    fn restored_at(&self, failure: &Failure) -> Option<OffsetDateTime> {
+        self.list
             .iter()
             .find(|(d, at, status)| {
                 d.id != failure.deployment
-                    && !rolled_back.contains(&d.id)
+                    && !self.rolled_back.contains(&d.id)
                     && (*at, *status) > (failure.at, failure.status)
             })
             .map(|(_, at, _)| *at)
-    };
-    let restores: Vec<(u64, Option<OffsetDateTime>)> = failures
+    }
+}
+
+/// Computes the keys of `history` over `period`.
+pub fn compute(history: &History, period: &Period) -> Keys {
+    let successes = Successes::of(history);
+    let (lead_seconds, first_delivered) = successes.lead_times(history, period);
+    let failures = successes.failures(history, period);
+    let restores: HashMap<u64, Option<OffsetDateTime>> = failures
         .iter()
-        .map(|f| (f.deployment, restored_at(f)))
+        .map(|f| (f.deployment, successes.restored_at(f)))
         .collect();
     let restore_seconds: Vec<i64> = failures
         .iter()
-        .zip(&restores)
-        .filter_map(|(f, (_, at))| at.map(|at| (at - f.at).whole_seconds()))
+        .filter_map(|f| restores[&f.deployment].map(|at| (at - f.at).whole_seconds()))
         .collect();
-
-    let mut rows: Vec<Row> = history
-        .deployments
-        .iter()
-        .filter_map(|d| {
-            let (state, finished_at) = match d.outcome() {
-                Outcome::Success { at, .. } => ("success", Some(at)),
-                Outcome::Failed { at, error, .. } => {
-                    (if error { "error" } else { "failure" }, Some(at))
-                }
-                Outcome::Pending => ("pending", None),
-            };
-            period
-                .contains(finished_at.unwrap_or(d.created_at))
-                .then(|| Row {
-                    id: d.id,
-                    sha: d.sha.clone(),
-                    reference: d.reference.clone(),
-                    release: history.releases.get(&d.reference).cloned(),
-                    state,
-                    created_at: d.created_at,
-                    finished_at,
-                    rolled_back: rolled_back.contains(&d.id),
-                    commits: first_delivered.get(&d.id).copied(),
-                    restored_at: restores
-                        .iter()
-                        .find(|(id, _)| *id == d.id)
-                        .and_then(|(_, at)| *at),
-                })
-        })
-        .collect();
-    rows.sort_by_key(|r| (r.finished_at.unwrap_or(r.created_at), r.id));
+    let rows = rows(
+        history,
+        period,
+        &successes.rolled_back,
+        &first_delivered,
+        &restores,
+    );
 
     let successful = rows.iter().filter(|r| r.state == "success").count();
     let finished = rows.iter().filter(|r| r.state != "pending").count();
@@ -232,6 +232,46 @@ pub fn compute(history: &History, period: &Period) -> Keys {
     }
 }
 
+/// The deployments that finished in the period, and those created in it still pending, in the
+/// order they finished (or were created), then by id.
+fn rows(
+    history: &History,
+    period: &Period,
+    rolled_back: &HashSet<u64>,
+    first_delivered: &HashMap<u64, usize>,
+    restores: &HashMap<u64, Option<OffsetDateTime>>,
+) -> Vec<Row> {
+    let mut rows: Vec<Row> = history
+        .deployments
+        .iter()
+        .filter_map(|d| {
+            let (state, finished_at) = match d.outcome() {
+                Outcome::Success { at, .. } => ("success", Some(at)),
+                Outcome::Failed { at, error, .. } => {
+                    (if error { "error" } else { "failure" }, Some(at))
+                }
+                Outcome::Pending => ("pending", None),
+            };
+            period
+                .contains(finished_at.unwrap_or(d.created_at))
+                .then(|| Row {
+                    id: d.id,
+                    sha: d.sha.clone(),
+                    reference: d.reference.clone(),
+                    release: history.releases.get(&d.reference).cloned(),
+                    state,
+                    created_at: d.created_at,
+                    finished_at,
+                    rolled_back: rolled_back.contains(&d.id),
+                    commits: first_delivered.get(&d.id).copied(),
+                    restored_at: restores.get(&d.id).copied().flatten(),
+                })
+        })
+        .collect();
+    rows.sort_by_key(|r| (r.finished_at.unwrap_or(r.created_at), r.id));
+    rows
+}
+
 #[expect(
     clippy::cast_precision_loss,
     reason = "counts of deployments and commits are far below 2^52"
@@ -260,7 +300,10 @@ pub fn median(values: &[i64]) -> Option<f64> {
     match n {
         0 => None,
         _ if n % 2 == 1 => Some(sorted[n / 2] as f64),
-        _ => Some((sorted[n / 2 - 1] as f64 + sorted[n / 2] as f64) / 2.0),
+        _ => Some(f64::midpoint(
+            sorted[n / 2 - 1] as f64,
+            sorted[n / 2] as f64,
+        )),
     }
 }
 

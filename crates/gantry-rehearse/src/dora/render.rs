@@ -47,6 +47,10 @@ impl Scope {
 }
 
 /// The four keys, one per line, as the table and the HTML page word them.
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "durations in seconds are far below 2^52"
+)]
 fn key_lines(keys: &Keys) -> [(&'static str, String); 4] {
     let f = &keys.deployment_frequency;
     let l = &keys.lead_time;
@@ -121,8 +125,8 @@ pub fn text(scope: &Scope, keys: &Keys) -> String {
     }
     let _ = writeln!(
         out,
-        "\n  {:<10} {:<16} {:<8} {:<11} {:<21} {:>7}  {}",
-        "deployment", "ref", "sha", "state", "finished", "commits", "restored"
+        "\n  {:<10} {:<16} {:<8} {:<11} {:<21} {:>7}  restored",
+        "deployment", "ref", "sha", "state", "finished", "commits"
     );
     for row in &keys.deployments {
         let _ = writeln!(
@@ -236,8 +240,8 @@ fn chart(scope: &Scope, keys: &Keys) -> String {
     }
     for row in &keys.deployments {
         let Some(at) = row.finished_at else { continue };
-        let index = ((at - scope.since).whole_seconds() / step.whole_seconds()) as usize;
-        if let Some(bucket) = buckets.get_mut(index) {
+        let index = usize::try_from((at - scope.since).whole_seconds() / step.whole_seconds());
+        if let Some(bucket) = index.ok().and_then(|index| buckets.get_mut(index)) {
             if row.state == "success" && !row.rolled_back {
                 bucket.succeeded += 1;
             } else {

@@ -1,4 +1,8 @@
 //! The keys of hand-made histories; every expected number is worked out in the comments.
+#![expect(
+    clippy::float_cmp,
+    reason = "the expected rates are exact binary fractions computed the same way"
+)]
 
 use std::collections::HashMap;
 
@@ -48,7 +52,7 @@ fn period(since: OffsetDateTime, until: OffsetDateTime) -> Period {
     Period { since, until }
 }
 
-fn row<'a>(rows: &'a [Row], id: u64) -> &'a Row {
+fn row(rows: &[Row], id: u64) -> &Row {
     rows.iter()
         .find(|r| r.id == id)
         .expect("row of the deployment")
