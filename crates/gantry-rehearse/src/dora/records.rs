@@ -113,8 +113,9 @@ async fn read_deployments(
         }
     }
     counter.done(&format!(
-        "read {} deployments to {environment} ({page_number} pages) and their statuses",
-        deployments.len()
+        "read {} to {environment} ({}) and their statuses",
+        count(deployments.len(), "deployment"),
+        count(page_number, "page")
     ));
     Ok(deployments)
 }
@@ -131,7 +132,7 @@ async fn read_releases(
             counter.note(&format!("releases: {} more", page.len()));
         })
         .await?;
-    counter.done(&format!("read {} releases", releases.len()));
+    counter.done(&format!("read {}", count(releases.len(), "release")));
     Ok(releases
         .into_iter()
         .map(|r| {
@@ -188,10 +189,19 @@ async fn read_commits(
         counter.add(1);
     }
     counter.done(&format!(
-        "compared {} successive deployed commits",
-        delivered.len()
+        "compared {} of successive deployed commits",
+        count(delivered.len(), "pair")
     ));
     Ok(delivered)
+}
+
+/// `1 page`, `2 pages`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn time_of(what: &str, value: &str) -> Result<OffsetDateTime, ReadError> {

@@ -129,11 +129,11 @@ pub fn text(scope: &Scope, keys: &Keys) -> String {
         "deployment", "ref", "sha", "state", "finished", "commits"
     );
     for row in &keys.deployments {
-        let _ = writeln!(
+        let _ = write!(
             out,
             "  {:<10} {:<16} {:<8} {:<11} {:<21} {:>7}  {}",
             row.id,
-            row.reference,
+            short_ref(row),
             row.sha.get(..7).unwrap_or(&row.sha),
             state(row),
             row.finished_at.map_or_else(|| "-".to_owned(), format_time),
@@ -141,8 +141,23 @@ pub fn text(scope: &Scope, keys: &Keys) -> String {
                 .map_or_else(|| "-".to_owned(), |n| n.to_string()),
             row.restored_at.map_or_else(String::new, format_time),
         );
+        out.truncate(out.trim_end().len());
+        out.push('\n');
     }
     out
+}
+
+/// The ref as the table shows it: a SHA as its first seven characters, anything longer than the
+/// column cut short.
+fn short_ref(row: &Row) -> String {
+    let is_sha = row.reference.len() == 40 && row.reference.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_sha {
+        row.reference[..7].to_owned()
+    } else if row.reference.chars().count() > 16 {
+        row.reference.chars().take(15).chain(['…']).collect()
+    } else {
+        row.reference.clone()
+    }
 }
 
 fn state(row: &Row) -> &'static str {
