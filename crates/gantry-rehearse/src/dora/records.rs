@@ -117,6 +117,11 @@ async fn read_deployments(
         count(deployments.len(), "deployment"),
         count(page_number, "page")
     ));
+    if deployments.is_empty() {
+        progress.line(&format!(
+            "warning: {repo} has no deployments to `{environment}` at all: check --environment"
+        ));
+    }
     Ok(deployments)
 }
 

@@ -195,10 +195,20 @@ impl Seed {
     /// A deployment of `reference` to production created at `at`, then each status at its time;
     /// the deployment's id.
     fn deploy(&self, reference: &str, at: &str, statuses: &[(&str, &str)]) -> u64 {
+        self.deploy_to("production", reference, at, statuses)
+    }
+
+    fn deploy_to(
+        &self,
+        environment: &str,
+        reference: &str,
+        at: &str,
+        statuses: &[(&str, &str)],
+    ) -> u64 {
         self.at(at);
         let deployment = self.post(
             "deployments",
-            &json!({"ref": reference, "environment": "production", "auto_merge": false, "required_contexts": []}),
+            &json!({"ref": reference, "environment": environment, "auto_merge": false, "required_contexts": []}),
         );
         let id = deployment["id"].as_u64().unwrap();
         for (state, at) in statuses {
@@ -214,8 +224,8 @@ impl Seed {
 
 /// The ten days of the unit test `ten_days_of_deployments`, played through the REST API: a base
 /// before the period, a failure restored, a rollback, an error restored, a commit delivered
-/// before and after the rollback, a failure never restored, a deployment still running; and one
-/// older deployment that the reader must never need.
+/// before and after the rollback, a failure never restored, a deployment still running; one
+/// older deployment that the reader must never need; two deployments to staging.
 fn ten_days() -> (Seed, Vec<u64>) {
     let seed = Seed::new();
     let c0 = seed.commit("2026-10-30T08:00:00Z", "c0");
@@ -261,6 +271,19 @@ fn ten_days() -> (Seed, Vec<u64>) {
         &c4,
         "2026-11-04T10:00:00Z",
         &[("success", "2026-11-04T10:30:00Z")],
+    );
+    // Another environment's deployments count for nothing here.
+    seed.deploy_to(
+        "staging",
+        &c4,
+        "2026-11-05T10:00:00Z",
+        &[("failure", "2026-11-05T10:01:00Z")],
+    );
+    seed.deploy_to(
+        "staging",
+        &c4,
+        "2026-11-05T11:00:00Z",
+        &[("success", "2026-11-05T11:01:00Z")],
     );
     let c5 = seed.commit("2026-11-06T09:00:00Z", "c5");
     let d5 = seed.deploy(
@@ -482,5 +505,33 @@ fn the_keys_of_ten_days_as_a_table_and_a_page_despite_faults() {
     assert!(
         !html.contains("<script") && !html.contains("<link"),
         "nothing fetched"
+    );
+}
+
+#[test]
+fn an_environment_without_deployments_has_zero_frequency_and_a_warning() {
+    let (seed, _) = ten_days();
+    let output = dora_of(&seed, &["--environment", "prod", "--json"]);
+    let keys: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(keys["environment"], "prod");
+    assert_eq!(
+        keys["deployment_frequency"],
+        json!({"successful": 0, "per_day": 0.0, "per_week": 0.0})
+    );
+    assert_eq!(
+        keys["lead_time"],
+        json!({"commits": 0, "median_seconds": null, "p90_seconds": null})
+    );
+    assert_eq!(
+        keys["change_failure_rate"],
+        json!({"finished": 0, "failed": 0, "rate": null, "pending": 0})
+    );
+    assert_eq!(keys["deployments"], json!([]));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(
+            "warning: acme/service has no deployments to `prod` at all: check --environment"
+        ),
+        "{stderr}"
     );
 }
