@@ -26,7 +26,6 @@ pub use budget::{RateLimitLog, RateLimitWait};
 pub use client::{Client, Pages};
 pub use config::ClientConfig;
 pub use error::{GithubError, GraphqlError};
-pub use history::{CommitRange, Deployment, DeploymentStatus};
 pub use models::{
     PullQueueState, QueueEntry, QueueEntryState, QueueOutcome, QueueRemoval, RepoName,
 };
