@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::client::{Client, Pages, decode};
 use crate::error::GithubError;
-use crate::models::{Release, RepoCommit, RepoName};
+use crate::models::{Release, RepoName};
 use crate::path::encode;
 use crate::token::Identity;
 use crate::transport::Mode;
@@ -44,7 +44,43 @@ pub struct CommitRange {
     /// `ahead`, `behind`, `diverged` or `identical`.
     pub status: String,
     /// Oldest first.
-    pub commits: Vec<RepoCommit>,
+    pub commits: Vec<DatedCommit>,
+}
+
+/// A commit of a range: its SHA and when it was committed (RFC 3339, the committer's date).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "ListedCommit")]
+pub struct DatedCommit {
+    pub sha: String,
+    /// Empty when GitHub gave none.
+    pub committed_at: String,
+}
+
+/// The part of a listed commit a [`DatedCommit`] needs.
+#[derive(Deserialize)]
+struct ListedCommit {
+    sha: String,
+    commit: ListedDetail,
+}
+
+#[derive(Deserialize)]
+struct ListedDetail {
+    committer: Option<ListedSignature>,
+}
+
+#[derive(Deserialize)]
+struct ListedSignature {
+    #[serde(default)]
+    date: String,
+}
+
+impl From<ListedCommit> for DatedCommit {
+    fn from(listed: ListedCommit) -> Self {
+        DatedCommit {
+            sha: listed.sha,
+            committed_at: listed.commit.committer.map(|c| c.date).unwrap_or_default(),
+        }
+    }
 }
 
 impl<I: Identity> Client<I> {
@@ -112,7 +148,7 @@ impl<I: Identity> Client<I> {
             let commits = page.get_mut("commits").map(Value::take).unwrap_or_default();
             range
                 .commits
-                .extend(decode::<Vec<RepoCommit>>(commits, request)?);
+                .extend(decode::<Vec<DatedCommit>>(commits, request)?);
             Ok(true)
         })
         .await?;

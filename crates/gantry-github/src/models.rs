@@ -175,9 +175,6 @@ pub struct WrittenCommit {
 pub struct GitActor {
     pub name: String,
     pub email: String,
-    /// RFC 3339; present in commits as the REST API shows them.
-    #[serde(default)]
-    pub date: Option<String>,
 }
 
 impl std::fmt::Display for GitActor {

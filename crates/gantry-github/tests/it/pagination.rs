@@ -64,13 +64,12 @@ fn a_comparison_and_releases_are_read_page_by_page() {
     let shas: Vec<&str> = range.commits.iter().map(|c| c.sha.as_str()).collect();
     assert_eq!(shas, added, "every commit, oldest first, over 3 pages");
     assert!(
-        range.commits.iter().all(|c| c
-            .commit
-            .committer
-            .as_ref()
-            .and_then(|a| a.date.as_ref())
-            .is_some()),
-        "each with its committer date"
+        range
+            .commits
+            .iter()
+            .all(|c| c.committed_at.starts_with("20") && c.committed_at.ends_with('Z')),
+        "each with its committer date: {:?}",
+        range.commits
     );
     let compares = sim
         .requests()

@@ -177,9 +177,8 @@ async fn read_commits(
             .commits
             .into_iter()
             .map(|c| {
-                let date = c.commit.committer.and_then(|a| a.date).unwrap_or_default();
                 Ok(Commit {
-                    at: time_of(&format!("commit {}", c.sha), &date)?,
+                    at: time_of(&format!("commit {}", c.sha), &c.committed_at)?,
                     sha: c.sha,
                 })
             })
