@@ -65,6 +65,12 @@ pub const NO_PROXY_LOWER: &str = "no_proxy";
 /// A PEM bundle of extra CA certificates to trust (a private corporate CA).
 pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 
+/// A GitHub token for `gantry dora` (read first, as the GitHub CLI reads it).
+pub const GH_TOKEN: &str = "GH_TOKEN";
+/// A GitHub token for `gantry dora` when [`GH_TOKEN`] is not set (a workflow's `GITHUB_TOKEN`
+/// passed through `env:`; the runner does not set it by itself).
+pub const GITHUB_TOKEN: &str = "GITHUB_TOKEN";
+
 /// Set by Kubernetes inside a pod: the API server's address. Read by kube-rs itself (not through
 /// [`crate::env::Env`]) when k8s-deploy is given no kubeconfig and falls back to in-cluster config.
 pub const KUBERNETES_SERVICE_HOST: &str = "KUBERNETES_SERVICE_HOST";
@@ -106,6 +112,8 @@ pub const ALL: &[&str] = &[
     NO_PROXY,
     NO_PROXY_LOWER,
     SSL_CERT_FILE,
+    GH_TOKEN,
+    GITHUB_TOKEN,
     KUBERNETES_SERVICE_HOST,
     KUBERNETES_SERVICE_PORT,
 ];

@@ -25,7 +25,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub use console::{Annotation, Console};
-pub use context::{GithubContext, NetworkSettings};
+pub use context::{GithubContext, NetworkSettings, api_token};
 pub use env::Env;
 pub use error::{ActionError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_SUCCESS};
 pub use inputs::Inputs;

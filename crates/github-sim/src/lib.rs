@@ -9,6 +9,7 @@
 mod admin;
 pub mod apps;
 pub mod clock;
+pub mod deployments;
 mod error;
 pub mod faults;
 pub mod git;

@@ -77,3 +77,14 @@ fn pygithub_retry_honours_the_secondary_rate_limit() {
         "run .ci/install or pip install PyGitHub",
     );
 }
+
+#[test]
+fn pygithub_records_deployments_statuses_and_environments() {
+    run_script(
+        "pygithub_deployments.py",
+        "pygithub_deployments.yaml",
+        "DEPLOYMENTS OK",
+        "github",
+        "run .ci/install or pip install PyGitHub",
+    );
+}
