@@ -14,3 +14,4 @@ mod fidelity;
 mod kube_client;
 mod kubectl;
 mod python_client;
+mod services;
