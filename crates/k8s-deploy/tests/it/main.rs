@@ -3,6 +3,8 @@
 //! that keeps deploys from going backwards.
 
 mod access;
+mod blue_green;
+mod canary;
 mod cancellation;
 mod common;
 mod digests;
