@@ -12,6 +12,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+pub mod prometheus;
 pub mod proxy;
 
 use gantry_runner::command::{self, ParsedCommand};

@@ -1,5 +1,5 @@
 //! The blue-green strategy: a `<name>-green` Deployment with the new image at the main one's size,
-//! waited until ready, then the Service's selector switched to its pods (a compare-and-swap on the
+//! waited until ready (and analysed, with an analysis), then the Service's selector switched to its pods (a compare-and-swap on the
 //! Service). The old pods stay ready for the rollback window; then the main Deployment takes the
 //! image through the ordinary guarded rolling update ([`crate::flow::Deploy`]) while the traffic
 //! is on green, the selector is switched back and green removed. A failure before the switch
@@ -12,6 +12,7 @@ use std::time::Duration;
 use gantry_kube::watch::Outcome;
 use gantry_runner::ActionError;
 
+use crate::analysis::AnalysisSpec;
 use crate::derived::{self, Context, Plan};
 use crate::flow::{Conclusion, Report, Stage};
 
@@ -26,6 +27,7 @@ enum Stopped {
 pub async fn run(
     mut cx: Context<'_, '_>,
     window: Duration,
+    analysis: Option<&AnalysisSpec>,
 ) -> Result<Result<Report, gantry_kube::Error>, ActionError> {
     let mut plan = derived::plan(cx.client, cx.namespace, cx.settings, "green", true).await?;
     if cx.settings.dry_run.is_some() {
@@ -54,7 +56,7 @@ pub async fn run(
     }
     let cancellation = cx.cancellation.clone();
     let prepared = tokio::select! {
-        result = prepare(&mut cx, &mut plan, resumed, window, &mut stages) => result,
+        result = prepare(&mut cx, &mut plan, resumed, (window, analysis), &mut stages) => result,
         () = cancellation.cancelled() => Err(Stopped::Cancelled),
     };
     let mut report = match prepared {
@@ -110,7 +112,7 @@ async fn prepare(
     cx: &mut Context<'_, '_>,
     plan: &mut Plan,
     resumed: bool,
-    window: Duration,
+    (window, analysis): (Duration, Option<&AnalysisSpec>),
     stages: &mut Vec<Stage>,
 ) -> Result<(), Stopped> {
     let service = plan.service_name();
@@ -157,6 +159,24 @@ async fn prepare(
                     "green {} did not get ready: {}",
                     plan.derived, failure.message
                 )));
+            }
+        }
+        if let Some(spec) = analysis {
+            let name = format!("analysis of {}", plan.derived);
+            match cx.analyse(plan, spec).await {
+                Ok(measurements) => stages.push(Stage {
+                    name,
+                    outcome: "passed".to_owned(),
+                    measurements,
+                }),
+                Err((measurements, why)) => {
+                    stages.push(Stage {
+                        name,
+                        outcome: format!("failed: {why}"),
+                        measurements,
+                    });
+                    return Err(Stopped::Failed(format!("green {}: {why}", plan.derived)));
+                }
             }
         }
         plan.switch(cx.client, true).await.map_err(|message| {

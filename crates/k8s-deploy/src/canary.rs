@@ -1,5 +1,6 @@
 //! The canary strategy: a `<name>-canary` Deployment with the new image, grown through the steps
-//! (each waited until its pods are ready, then held for its pause); when every step passed, the
+//! (each waited until its pods are ready, analysed when it has an analysis, then held for its
+//! pause); when every step passed, the
 //! main Deployment takes the image through the ordinary guarded rolling update ([`Deploy`]) and
 //! the canary is removed. A failed step, or a cancellation, removes the canary and changes
 //! nothing else. A re-run takes over the canary an earlier run left.
@@ -134,6 +135,16 @@ async fn walk(
                 return Err(fail(stages, vec![seen], failure.message));
             }
         };
+        let mut measurements = vec![measured];
+        if let Some(spec) = &step.analysis {
+            match cx.analyse(plan, spec).await {
+                Ok(seen) => measurements.extend(seen),
+                Err((seen, why)) => {
+                    measurements.extend(seen);
+                    return Err(fail(stages, measurements, why));
+                }
+            }
+        }
         if !step.pause.is_zero() {
             cx.console.info(&format!(
                 "Canary {name}: holding for {}",
@@ -144,7 +155,7 @@ async fn walk(
         stages.push(Stage {
             name,
             outcome: "passed".to_owned(),
-            measurements: vec![measured],
+            measurements,
         });
     }
     Ok(())

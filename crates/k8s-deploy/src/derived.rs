@@ -15,6 +15,7 @@ use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
 
+use crate::analysis::{self, AnalysisError, AnalysisSpec, Measurement, Substitutions};
 use crate::flow::{Conclusion, Deploy, DeploymentReport, Report, Stage, chain};
 use crate::settings::Settings;
 use crate::timeline::Timeline;
@@ -487,5 +488,72 @@ fn said(error: &kube::Error) -> String {
     match error {
         kube::Error::Api(response) => format!("{} ({})", response.message, response.code),
         error => chain(error),
+    }
+}
+
+impl Context<'_, '_> {
+    /// Runs `spec` against the derived Deployment's pods, logging each measurement. `Ok` holds
+    /// the measurements as the summary shows them; `Err` why it failed (the limit, the first
+    /// failing measurement). A cancellation never ends: the caller's own wait for it wins.
+    pub async fn analyse(
+        &mut self,
+        plan: &Plan,
+        spec: &AnalysisSpec,
+    ) -> Result<Vec<String>, (Vec<String>, String)> {
+        let client = analysis::http_client(self.settings.network.clone())
+            .map_err(|error| (Vec::new(), error.to_string()))?;
+        let image = &self.settings.image;
+        let version = image
+            .rsplit_once('@')
+            .or_else(|| image.rsplit_once(':').filter(|(_, tag)| !tag.contains('/')))
+            .map_or("", |(_, version)| version);
+        let vars = Substitutions::new(
+            image,
+            version,
+            &plan.target.namespace,
+            &plan.target.name,
+            &plan.derived.name,
+        );
+        let seen = std::sync::Mutex::new(Vec::new());
+        let outcome = spec
+            .run(
+                &client,
+                &vars,
+                &self.cancellation,
+                &mut |m: &Measurement| {
+                    let line = format!("{:.1}s: {} ({})", m.at.as_secs_f64(), m.value, m.phase);
+                    seen.lock().expect("not poisoned").push(line);
+                },
+            )
+            .await;
+        let measurements = seen.into_inner().expect("not poisoned");
+        for line in &measurements {
+            self.console
+                .info(&format!("Analysis of {}: {line}", plan.derived));
+        }
+        match outcome {
+            Ok(outcome) if outcome.passed => Ok(measurements),
+            Ok(outcome) => {
+                let first =
+                    outcome
+                        .measurements
+                        .iter()
+                        .find(|m| !m.ok)
+                        .map_or_else(String::new, |m| {
+                            format!(
+                                " (first failing measurement: {} ({}) at {:.1}s)",
+                                m.value,
+                                m.phase,
+                                m.at.as_secs_f64()
+                            )
+                        });
+                let reason = outcome
+                    .reason
+                    .unwrap_or_else(|| "it did not pass".to_owned());
+                Err((measurements, format!("analysis failed: {reason}{first}")))
+            }
+            Err(AnalysisError::Cancelled(_)) => std::future::pending().await,
+            Err(error) => Err((measurements, format!("analysis failed: {error}"))),
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! heal, rolls back to the revision recorded before the patch with a compare-and-swap, and
 //! verifies that the pods run the image.
 
+pub mod analysis;
 mod blue_green;
 mod canary;
 mod derived;
@@ -134,7 +135,12 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::optional(
             "steps",
             "",
-            "With strategy canary: a YAML list of steps, each weight (the canary's replicas in percent of the Deployment's, rounded up, at least 1; 1 to 100, increasing) and pause (optional duration held once the canary's pods are ready), such as [{weight: 25, pause: 5m}, {weight: 50, pause: 5m}]",
+            "With strategy canary: a YAML list of steps, each weight (the canary's replicas in percent of the Deployment's, rounded up, at least 1; 1 to 100, increasing), pause (optional duration held once the canary's pods are ready and analysed) and analysis (optional, as the analysis input: measured once the canary's pods are ready; a failed one fails the step), such as [{weight: 25, pause: 5m}, {weight: 50, pause: 5m}]",
+        ),
+        InputSpec::optional(
+            "analysis",
+            "",
+            "With strategy blue-green: an analysis (YAML) of green once it is ready, before the switch; a failed one removes green. prometheus: {address, query} or http: {url, status, json-pointer}, success-condition (such as result < 0.01), interval, count, failure-limit, inconclusive-limit, consecutive-error-limit, initial-delay; {{image}}, {{version}}, {{namespace}}, {{deployment}} and {{canary}} (the canary or green Deployment) in the query or URL are substituted. A canary takes one per step, under steps",
         ),
         InputSpec::optional(
             "service",
@@ -326,9 +332,10 @@ async fn execute(
     let result = match &settings.strategy {
         Strategy::Rolling => cx.rolling().await,
         Strategy::Canary(steps) => Box::pin(canary::run(cx, steps)).await?,
-        Strategy::BlueGreen { rollback_window } => {
-            Box::pin(blue_green::run(cx, *rollback_window)).await?
-        }
+        Strategy::BlueGreen {
+            rollback_window,
+            analysis,
+        } => Box::pin(blue_green::run(cx, *rollback_window, analysis.as_ref())).await?,
     };
     Ok((target, result))
 }

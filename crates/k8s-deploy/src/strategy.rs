@@ -7,10 +7,11 @@ use gantry_runner::ActionError;
 use gantry_runner::inputs::Inputs;
 use serde::Deserialize;
 
+use crate::analysis::AnalysisSpec;
 use crate::settings::is_dns_label;
 
 /// How the new image reaches the Deployment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Strategy {
     /// The Deployment's own rolling update (the default).
     Rolling,
@@ -20,16 +21,20 @@ pub enum Strategy {
     BlueGreen {
         /// How long the old pods stay, ready to take the traffic back.
         rollback_window: Duration,
+        /// Measured once green is ready, before the switch.
+        analysis: Option<AnalysisSpec>,
     },
 }
 
 /// One step of a canary.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CanaryStep {
     /// The canary's replicas as a percentage of the main Deployment's (rounded up, at least 1).
     pub weight: u32,
-    /// How long the step holds once the canary's pods are ready.
+    /// How long the step holds once the canary's pods are ready (and analysed).
     pub pause: Duration,
+    /// Measured once the canary's pods are ready; a failed analysis fails the step.
+    pub analysis: Option<AnalysisSpec>,
 }
 
 impl CanaryStep {
@@ -47,9 +52,11 @@ struct RawStep {
     weight: u32,
     #[serde(default)]
     pause: Option<String>,
+    #[serde(default)]
+    analysis: Option<AnalysisSpec>,
 }
 
-const STEPS_GRAMMAR: &str = "write a YAML list such as `[{weight: 25, pause: 30s}, {weight: 50}]` (weight: the canary's replicas in percent of the Deployment's, 1 to 100, increasing; pause: optional duration)";
+const STEPS_GRAMMAR: &str = "write a YAML list such as `[{weight: 25, pause: 30s}, {weight: 50}]` (weight: the canary's replicas in percent of the Deployment's, 1 to 100, increasing; pause: optional duration; analysis: optional, as the analysis input)";
 
 impl Strategy {
     /// The strategy and the `service` input; `several` says whether the step deploys a set.
@@ -57,12 +64,23 @@ impl Strategy {
         inputs: &Inputs,
         several: bool,
     ) -> Result<(Self, Option<String>), ActionError> {
-        let strategy = Self::from_inputs(
+        let mut strategy = Self::from_inputs(
             inputs.get("strategy"),
             inputs.get("steps"),
             inputs.duration("rollback-window")?,
             several,
         )?;
+        if let Some(text) = inputs.get("analysis") {
+            let Self::BlueGreen { analysis, .. } = &mut strategy else {
+                return Err(ActionError::input(
+                    "analysis",
+                    "is only read with strategy blue-green; a canary takes one per step, under steps",
+                ));
+            };
+            *analysis = Some(AnalysisSpec::from_yaml(text).map_err(|error| {
+                ActionError::input("analysis", format!("is not an analysis: {error}"))
+            })?);
+        }
         let service = inputs.get("service").map(str::to_owned);
         if let Some(service) = &service
             && !is_dns_label(service)
@@ -93,6 +111,7 @@ impl Strategy {
             })?)?),
             "blue-green" => Self::BlueGreen {
                 rollback_window: rollback_window.unwrap_or(Duration::from_secs(300)),
+                analysis: None,
             },
             other => {
                 return Err(ActionError::input(
@@ -155,6 +174,7 @@ fn parse_steps(text: &str) -> Result<Vec<CanaryStep>, ActionError> {
         steps.push(CanaryStep {
             weight: step.weight,
             pause,
+            analysis: step.analysis,
         });
     }
     Ok(steps)

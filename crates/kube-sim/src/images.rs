@@ -1,6 +1,7 @@
 //! The image catalogue: per image reference or glob pattern, whether it pulls, how long the
 //! container takes to become ready, and whether it crashes. Unknown images fail to pull, as with
-//! a real registry.
+//! a real registry. An image also declares the traffic its ready pods serve (`traffic`), so that
+//! a bad version is measurably bad to a metrics query.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -27,6 +28,31 @@ pub struct ImageSpec {
     pub logs: Vec<String>,
     /// What a crashing container prints before it exits (`kubectl logs --previous`).
     pub last_words: Vec<String>,
+    /// What a ready pod of this image serves (see [`crate::traffic`]).
+    pub traffic: TrafficSpec,
+}
+
+/// The requests a ready pod of an image serves: a steady rate, a share answered 500, and
+/// latencies drawn from a log-normal distribution with the given median and 99th percentile.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrafficSpec {
+    /// Requests per simulated second per ready pod.
+    pub rps: f64,
+    /// Share of requests answered with status 500 (0 to 1); the rest are 200.
+    pub error_ratio: f64,
+    pub latency_p50: Duration,
+    pub latency_p99: Duration,
+}
+
+impl Default for TrafficSpec {
+    fn default() -> Self {
+        Self {
+            rps: 10.0,
+            error_ratio: 0.0,
+            latency_p50: Duration::from_millis(20),
+            latency_p99: Duration::from_millis(100),
+        }
+    }
 }
 
 impl ImageSpec {
@@ -41,7 +67,14 @@ impl ImageSpec {
             digest: None,
             logs: Vec::new(),
             last_words: Vec::new(),
+            traffic: TrafficSpec::default(),
         }
+    }
+
+    #[must_use]
+    pub fn traffic(mut self, traffic: TrafficSpec) -> Self {
+        self.traffic = traffic;
+        self
     }
 
     #[must_use]
@@ -98,6 +131,61 @@ struct RawEntry {
     logs: Vec<String>,
     #[serde(default)]
     last_words: Vec<String>,
+    #[serde(default)]
+    traffic: Option<RawTraffic>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTraffic {
+    #[serde(default)]
+    rps: Option<f64>,
+    #[serde(default)]
+    error_ratio: Option<f64>,
+    #[serde(default)]
+    latency_p50: Option<serde_yaml::Value>,
+    #[serde(default)]
+    latency_p99: Option<serde_yaml::Value>,
+}
+
+impl RawTraffic {
+    fn parse(&self, image: &str) -> Result<TrafficSpec, String> {
+        let base = TrafficSpec::default();
+        let rps = self.rps.unwrap_or(base.rps);
+        if !rps.is_finite() || rps < 0.0 {
+            return Err(format!(
+                "image {image}: traffic.rps must be a number of requests per second, 0 or more"
+            ));
+        }
+        let error_ratio = self.error_ratio.unwrap_or(base.error_ratio);
+        if !(0.0..=1.0).contains(&error_ratio) {
+            return Err(format!(
+                "image {image}: traffic.error_ratio must be between 0 and 1"
+            ));
+        }
+        let latency_p50 = yaml_duration(
+            self.latency_p50.as_ref(),
+            "traffic.latency_p50",
+            base.latency_p50,
+        )?;
+        // Without a 99th percentile the tail is five times the median, as with the defaults.
+        let latency_p99 = yaml_duration(
+            self.latency_p99.as_ref(),
+            "traffic.latency_p99",
+            latency_p50 * 5,
+        )?;
+        if latency_p50.is_zero() || latency_p99 < latency_p50 {
+            return Err(format!(
+                "image {image}: traffic.latency_p50 must be above 0 and at most traffic.latency_p99"
+            ));
+        }
+        Ok(TrafficSpec {
+            rps,
+            error_ratio,
+            latency_p50,
+            latency_p99,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -216,6 +304,10 @@ impl ImageCatalogue {
                 digest: e.digest,
                 logs: e.logs,
                 last_words: e.last_words,
+                traffic: match &e.traffic {
+                    Some(t) => t.parse(&e.image)?,
+                    None => TrafficSpec::default(),
+                },
                 pattern: e.image,
             });
         }
@@ -301,6 +393,28 @@ mod tests {
             "docker.io/library/nginx@sha256:0123"
         );
         assert!(ImageCatalogue::from_yaml("- image: x\n  pull: maybe\n").is_err());
+    }
+
+    #[test]
+    fn traffic_behaviour() {
+        let cat = ImageCatalogue::from_yaml(
+            "- image: app:bad\n  traffic:\n    rps: 50\n    error_ratio: 0.2\n    latency_p50: 40ms\n- image: app:*\n",
+        )
+        .unwrap();
+        let bad = cat.lookup("app:bad").unwrap().traffic;
+        assert!((bad.rps - 50.0).abs() < 1e-9 && (bad.error_ratio - 0.2).abs() < 1e-9);
+        assert_eq!(bad.latency_p99, Duration::from_millis(200));
+        assert_eq!(cat.lookup("app:1").unwrap().traffic, TrafficSpec::default());
+        for wrong in [
+            "error_ratio: 1.5",
+            "rps: -1",
+            "latency_p50: 0s",
+            "latency_p50: 2s\n    latency_p99: 1s",
+            "errors: 0.1",
+        ] {
+            let yaml = format!("- image: x\n  traffic:\n    {wrong}\n");
+            assert!(ImageCatalogue::from_yaml(&yaml).is_err(), "{wrong}");
+        }
     }
 
     #[test]

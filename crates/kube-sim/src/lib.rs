@@ -27,6 +27,7 @@ pub mod images;
 pub mod kubeconfig;
 pub mod logs;
 pub mod manifests;
+pub mod metrics;
 pub mod patch;
 pub mod protobuf;
 pub mod resources;
@@ -36,6 +37,7 @@ pub mod sim;
 pub mod store;
 pub mod table;
 pub mod tls;
+pub mod traffic;
 pub mod watch;
 pub mod world;
 

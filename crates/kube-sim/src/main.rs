@@ -42,6 +42,10 @@ struct Args {
     /// the first.
     #[arg(long = "token", value_parser = parse_grant)]
     tokens: Vec<TokenGrant>,
+    /// Serve the pods' traffic counters for Prometheus at http://127.0.0.1:PORT/metrics (0 picks
+    /// a free port); the URL is the second stdout line.
+    #[arg(long)]
+    metrics_port: Option<u16>,
 }
 
 fn parse_grant(s: &str) -> Result<TokenGrant, String> {
@@ -109,6 +113,7 @@ fn main() -> anyhow::Result<()> {
             .map_or_else(|| Config::default().token, |g| g.token.clone()),
         tls: args.tls,
         tokens: args.tokens,
+        metrics_port: args.metrics_port,
         ..Config::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -127,6 +132,9 @@ fn main() -> anyhow::Result<()> {
         {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", sim.url()).context("failed to write the URL to stdout")?;
+            if let Some(url) = sim.metrics_url() {
+                writeln!(out, "{url}").context("failed to write the metrics URL to stdout")?;
+            }
             out.flush().context("failed to flush stdout")?;
         }
         tokio::signal::ctrl_c()

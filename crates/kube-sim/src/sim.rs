@@ -70,6 +70,9 @@ pub struct Config {
     /// When not empty, every request must carry one of these tokens (401 otherwise) and may do
     /// only what its access allows (403 otherwise).
     pub tokens: Vec<TokenGrant>,
+    /// Serve the pods' traffic counters at `GET /metrics` (Prometheus text format, plain HTTP)
+    /// on this port of 127.0.0.1 (0 picks a free one); `None` serves no metrics.
+    pub metrics_port: Option<u16>,
 }
 
 impl Default for Config {
@@ -85,6 +88,7 @@ impl Default for Config {
             token: "kube-sim-token".to_owned(),
             tls: false,
             tokens: Vec::new(),
+            metrics_port: None,
         }
     }
 }
@@ -140,6 +144,7 @@ pub struct KubeSim {
     addr: SocketAddr,
     token: String,
     tls: Option<Tls>,
+    metrics_addr: Option<SocketAddr>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -221,15 +226,26 @@ impl KubeSim {
                 })
             }
         };
+        let mut tasks = vec![server];
+        let metrics_addr = match config.metrics_port {
+            Some(port) => {
+                let (addr, task) = serve_metrics(&inner, port).await?;
+                tasks.push(task);
+                Some(addr)
+            }
+            None => None,
+        };
         let ctrl_inner = Arc::clone(&inner);
         let controllers = tokio::spawn(async move { controller_loop(ctrl_inner).await });
+        tasks.push(controllers);
         inner.notify.notify_one();
         Ok(Self {
             inner,
             addr,
             token: config.token,
             tls,
-            tasks: vec![server, controllers],
+            metrics_addr,
+            tasks,
         })
     }
 
@@ -280,6 +296,7 @@ impl KubeSim {
             addr: self.addr,
             token: self.token.clone(),
             tls: self.tls.clone(),
+            metrics_addr: self.metrics_addr,
             tasks: Vec::new(),
         }
     }
@@ -292,6 +309,11 @@ impl KubeSim {
     pub fn url(&self) -> String {
         let scheme = if self.tls.is_some() { "https" } else { "http" };
         format!("{scheme}://{}", self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT/metrics`, when serving metrics (`Config::metrics_port`).
+    pub fn metrics_url(&self) -> Option<String> {
+        self.metrics_addr.map(|a| format!("http://{a}/metrics"))
     }
 
     /// The generated CA certificate (PEM), when serving TLS.
@@ -617,6 +639,25 @@ fn load_manifests(world: &mut World, yaml: &str) -> Result<(), SimError> {
         })?;
     }
     Ok(())
+}
+
+/// The exporter's own plain-HTTP listener.
+async fn serve_metrics(
+    inner: &Arc<Inner>,
+    port: u16,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), SimError> {
+    let bind = |source| SimError::Bind { port, source };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(bind)?;
+    let addr = listener.local_addr().map_err(bind)?;
+    let app = crate::metrics::router(Arc::clone(inner));
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "kube-sim metrics server stopped");
+        }
+    });
+    Ok((addr, task))
 }
 
 async fn controller_loop(inner: Arc<Inner>) {

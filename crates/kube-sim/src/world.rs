@@ -56,6 +56,8 @@ pub struct World {
     /// How long (simulated) a deleted Pod's containers take to stop: it stays Terminating that
     /// long, at most its grace period.
     pub pod_termination: std::time::Duration,
+    /// What the ready pods have served (`traffic`).
+    pub(crate) traffic: crate::traffic::TrafficState,
 }
 
 const SUFFIX_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -76,6 +78,7 @@ impl World {
             pod_quota: HashMap::new(),
             node_allocatable: (4000, 16 << 30),
             pod_termination: std::time::Duration::from_secs(1),
+            traffic: crate::traffic::TrafficState::default(),
         }
     }
 

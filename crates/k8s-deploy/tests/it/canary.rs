@@ -5,12 +5,14 @@
 
 use std::time::Duration;
 
+use gantry_testkit::prometheus::Prometheus;
 use k8s_openapi::api::apps::v1::Deployment;
-use kube_sim::{KubeSim, Resource, SimHandle, Verb};
+use kube_sim::images::TrafficSpec;
+use kube_sim::{Config, ImageCatalogue, ImageSpec, KubeSim, Resource, SimHandle, Verb};
 
 use crate::common::{
     CRASHING, DEPLOYMENT, GOOD, NAMESPACE, NEXT, OTHER, action, assert_exit, deployment,
-    generated_run_line, image, manifests, sim_of,
+    generated_run_line, image, manifests, rolled_out, sim_of,
 };
 
 pub const SERVICE: &str = "---
@@ -269,4 +271,112 @@ fn bad_steps_are_refused_before_any_request() {
         sim.with_world(|world| world.requests.is_empty()),
         "no request reached the cluster"
     );
+}
+
+/// An image that answers a fifth of its requests with 500.
+const BAD: &str = "registry.example/app:bad";
+
+/// Steps gated on the canary's error ratio over the last 5 s in the real Prometheus at
+/// `PROMETHEUS` (`rate` needs two scrapes of the new pods: the initial delay).
+const ANALYSED: &str = r#"
+- weight: 50
+  analysis:
+    prometheus:
+      address: PROMETHEUS
+      query: >-
+        (sum(rate(http_requests_total{namespace="{{namespace}}",deployment="{{canary}}",code=~"5.."}[5s])) or vector(0))
+        / sum(rate(http_requests_total{namespace="{{namespace}}",deployment="{{canary}}"}[5s]))
+    success-condition: result < 0.01
+    interval: 1s
+    count: 3
+    initial-delay: 3s
+"#;
+
+/// kube-sim with the Service, serving per-pod metrics, and Prometheus scraping them.
+fn measured() -> (SimHandle, Prometheus) {
+    let sim = KubeSim::spawn(Config {
+        time_scale: 10.0,
+        images: ImageCatalogue::new(vec![
+            ImageSpec::ok(BAD).traffic(TrafficSpec {
+                error_ratio: 0.2,
+                ..TrafficSpec::default()
+            }),
+            ImageSpec::ok("registry.example/app:1.*"),
+        ]),
+        manifests: format!("{}{SERVICE}", manifests("", "")),
+        metrics_port: Some(0),
+        ..Config::default()
+    })
+    .expect("simulator starts");
+    assert!(sim.wait_until_blocking(Duration::from_secs(20), rolled_out));
+    let prometheus = Prometheus::start(&[&sim.metrics_url().expect("metrics served")]);
+    prometheus.wait_until_scraped(Duration::from_secs(30));
+    (sim, prometheus)
+}
+
+#[test]
+fn a_canary_whose_analysis_passes_in_prometheus_is_promoted() {
+    let (sim, prometheus) = measured();
+    let run = action(&sim, NEXT)
+        .input("strategy", "canary")
+        .input("steps", ANALYSED.replace("PROMETHEUS", &prometheus.url))
+        .run();
+    assert_exit(&run, 0);
+    assert_eq!(image(&sim), NEXT);
+    assert!(canary(&sim).is_none());
+    let step = run
+        .summary
+        .lines()
+        .find(|line| line.starts_with("| step 1 (weight 50%: 1 of 2 pods) | passed | "))
+        .unwrap_or_else(|| panic!("{}", run.summary));
+    assert_eq!(step.matches("(successful)").count(), 3, "{step}");
+}
+
+#[test]
+#[expect(
+    clippy::print_stderr,
+    reason = "reports the time from the first failing measurement to the canary's removal, measured, not asserted"
+)]
+fn a_canary_failing_its_analysis_in_prometheus_is_removed() {
+    let (sim, prometheus) = measured();
+    let step = action(&sim, BAD)
+        .input("strategy", "canary")
+        .input("steps", ANALYSED.replace("PROMETHEUS", &prometheus.url))
+        .start_as_script(&generated_run_line());
+    // The canary's pod ready: from here the analysis measures it.
+    assert!(sim.wait_until_blocking(Duration::from_secs(30), |sim| {
+        canary(sim)
+            .and_then(|d| d.status)
+            .is_some_and(|s| s.ready_replicas == Some(1))
+    }));
+    let mut first_failure = None;
+    assert!(sim.wait_until_blocking(Duration::from_secs(60), |sim| {
+        if first_failure.is_none() {
+            first_failure = prometheus
+                .query(r#"sum(rate(http_requests_total{deployment="web-canary",code=~"5.."}[5s])) > 0"#)
+                .pointer("/data/result/0")
+                .map(|_| std::time::Instant::now());
+        }
+        canary(sim).is_none()
+    }));
+    let removed = std::time::Instant::now();
+    let run = step.finish();
+    assert_exit(&run, 1);
+    assert_eq!(run.output("result"), "failed", "{}", run.render());
+    let errors = run.errors();
+    assert_eq!(errors.len(), 1, "{}", run.render());
+    assert!(
+        errors[0].contains("canary step 1 (weight 50%: 1 of 2 pods) failed: analysis failed: 1 failed measurement(s), more than the failure-limit of 0 (first failing measurement: ")
+            && errors[0].ends_with("prod/web-canary was removed and prod/web left unchanged"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(image(&sim), GOOD);
+    assert_eq!(deployment(&sim).metadata.generation, Some(1));
+    if let Some(first) = first_failure {
+        eprintln!(
+            "bad canary: {:.2} s from Prometheus first showing its 5xx rate to its removal",
+            removed.duration_since(first).as_secs_f64()
+        );
+    }
 }

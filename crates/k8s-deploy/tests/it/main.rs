@@ -3,6 +3,7 @@
 //! that keeps deploys from going backwards.
 
 mod access;
+mod analysis;
 mod blue_green;
 mod canary;
 mod cancellation;

@@ -169,7 +169,16 @@ impl World {
     }
 
     /// One round of the controllers over what changed or fell due; false when nothing did.
+    /// Readiness changes are recorded for the traffic counters after each round.
     pub fn reconcile_round(&mut self) -> bool {
+        let changed = self.controllers_round();
+        if changed {
+            self.observe_traffic();
+        }
+        changed
+    }
+
+    fn controllers_round(&mut self) -> bool {
         {
             let now = self.clock.elapsed();
             self.fire_scheduled(now);

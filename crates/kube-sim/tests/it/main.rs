@@ -13,5 +13,6 @@ mod controllers;
 mod fidelity;
 mod kube_client;
 mod kubectl;
+mod metrics;
 mod python_client;
 mod services;
