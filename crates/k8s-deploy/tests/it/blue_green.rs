@@ -174,3 +174,25 @@ spec:
         assert_eq!(sim.count_requests(verb, None), 0);
     }
 }
+
+#[test]
+fn an_analysis_that_cannot_be_read_is_refused_before_any_request() {
+    let sim = sim_with_service("");
+    let run = action(&sim, NEXT)
+        .input("strategy", "blue-green")
+        .input("analysis", "http: {url: 'ftp://probe', status: 200}\n")
+        .run();
+    assert_exit(&run, 2);
+    let errors = run.errors();
+    assert_eq!(errors.len(), 1, "{}", run.render());
+    assert!(
+        errors[0].contains("input `analysis`: is not an analysis: ")
+            && errors[0].contains("is not an http:// or https:// URL"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        sim.with_world(|world| world.requests.is_empty()),
+        "no request reached the cluster"
+    );
+}

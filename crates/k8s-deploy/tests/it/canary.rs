@@ -253,6 +253,14 @@ fn bad_steps_are_refused_before_any_request() {
         ("weight: 50\n", "is not a list of steps"),
         ("- weight: 50\n  pause: later\n", "step 1 has pause `later`"),
         ("- weight: 50\n  wait: 1m\n", "unknown field `wait`"),
+        (
+            "- weight: 50\n  analysis: {interval: 1s}\n",
+            "analysis needs `prometheus` (address, query) or `http`",
+        ),
+        (
+            "- weight: 50\n  analysis:\n    prometheus: {address: 'http://p:9090', query: 'up{job=\"{{pod}}\"}'}\n    success-condition: result == 1\n",
+            "analysis `prometheus.query`",
+        ),
     ] {
         let run = action(&sim, NEXT)
             .input("strategy", "canary")
