@@ -1,7 +1,10 @@
 //! The deployed service as auto-deploy's verification sees it: a small HTTP endpoint that answers
 //! `{"version": …}` with the image tag the Deployment's ready pods run, read from kube-sim, so the
 //! verification checks the cluster and not the landing zone. While the ready pods disagree (a
-//! rollout in progress) or none is ready it answers 503, which auto-deploy retries.
+//! rollout in progress) or none is ready it answers 503, which auto-deploy retries. It also
+//! answers `/error-ratio/{namespace}/{deployment}` with the share of 5xx among what that
+//! Deployment's pods have served (kube-sim's per-pod traffic, the exporter's data), which the
+//! canary's HTTP-probe analysis measures without a Prometheus.
 
 use std::sync::Arc;
 
@@ -12,7 +15,10 @@ use kube_sim::KubeSim;
 
 /// A running endpoint; stops with its runtime.
 pub struct Endpoint {
+    /// The `/version` URL auto-deploy verifies.
     pub url: String,
+    /// `http://127.0.0.1:PORT`, the root of every route.
+    pub base: String,
 }
 
 impl Endpoint {
@@ -24,8 +30,9 @@ impl Endpoint {
         deployment: &str,
     ) -> anyhow::Result<Endpoint> {
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-        let url = format!("http://{}/version", listener.local_addr()?);
+        let base = format!("http://{}", listener.local_addr()?);
         let (namespace, deployment) = (namespace.to_owned(), deployment.to_owned());
+        let traffic = Arc::clone(&cluster);
         let app = axum::Router::new().route(
             "/version",
             axum::routing::get(move || {
@@ -41,9 +48,31 @@ impl Endpoint {
                 };
                 async move { answer }
             }),
+        )
+        .route(
+            "/error-ratio/{namespace}/{deployment}",
+            axum::routing::get(
+                move |axum::extract::Path((namespace, deployment)): axum::extract::Path<(
+                    String,
+                    String,
+                )>| {
+                    let answer = match error_ratio(&traffic, &namespace, &deployment) {
+                        Some(served) => (StatusCode::OK, served.to_string()),
+                        None => (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            serde_json::json!({ "message": format!("{namespace}/{deployment} has served nothing") })
+                                .to_string(),
+                        ),
+                    };
+                    async move { answer }
+                },
+            ),
         );
         runtime.spawn(async move { axum::serve(listener, app).await });
-        Ok(Endpoint { url })
+        Ok(Endpoint {
+            url: format!("{base}/version"),
+            base,
+        })
     }
 }
 
@@ -80,6 +109,30 @@ pub fn served_version(
         [image] => Ok(tag_of(image).to_owned()),
         several => Err(format!("ready pods run {}", several.join(", "))),
     }
+}
+
+/// `{"error_ratio", "errors", "requests"}` over every pod of `namespace/deployment` kube-sim has
+/// seen serve; `None` before its first request.
+pub fn error_ratio(
+    cluster: &KubeSim,
+    namespace: &str,
+    deployment: &str,
+) -> Option<serde_json::Value> {
+    let (errors, requests) = cluster
+        .with_world(kube_sim::world::World::traffic)
+        .into_iter()
+        .filter(|pod| pod.identity.namespace == namespace && pod.identity.deployment == deployment)
+        .fold((0_u64, 0_u64), |(errors, requests), pod| {
+            (errors + pod.errors, requests + pod.ok + pod.errors)
+        });
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "request counts are far below 2^52"
+    )]
+    let ratio = errors as f64 / requests as f64;
+    (requests > 0).then(
+        || serde_json::json!({ "error_ratio": ratio, "errors": errors, "requests": requests }),
+    )
 }
 
 fn is_ready(pod: &Pod) -> bool {

@@ -90,6 +90,8 @@ pub fn lines_changed(before: &str, after: &str) -> usize {
 pub struct DeploymentFacts {
     pub image: String,
     pub revision: String,
+    /// `metadata.generation`: changes with every change of the spec.
+    pub generation: i64,
     /// (revision, image) of each `ReplicaSet` it owns, oldest revision first.
     pub history: Vec<(u64, String)>,
 }
@@ -104,6 +106,7 @@ pub fn deployment(cluster: &kube_sim::KubeSim, namespace: &str, name: &str) -> D
         .as_ref()
         .and_then(|a| a.get(REVISION).cloned())
         .unwrap_or_default();
+    let generation = deployment.metadata.generation.unwrap_or_default();
     let image = first_image(deployment.spec.and_then(|s| s.template.spec));
     let uid = deployment.metadata.uid;
     let mut history: Vec<(u64, String)> = cluster
@@ -134,6 +137,7 @@ pub fn deployment(cluster: &kube_sim::KubeSim, namespace: &str, name: &str) -> D
     DeploymentFacts {
         image,
         revision,
+        generation,
         history,
     }
 }

@@ -52,6 +52,10 @@ pub struct Layout {
     pub deployment: String,
     pub good_version: String,
     pub bad_version: String,
+    /// A release whose image starts but answers a fifth of its requests with 500, rolled out as
+    /// a canary gated on its error ratio; no canary act without it.
+    #[serde(default)]
+    pub canary_version: Option<String>,
     pub verify_timeout: String,
     pub tokens: Tokens,
     /// The github-sim world, passed to it unchanged (apart from `--time-scale`).
@@ -129,6 +133,10 @@ impl Layout {
         let problems: Vec<String> = [
             (self.good_version == self.bad_version)
                 .then(|| "good_version and bad_version must differ".to_owned()),
+            self.canary_version
+                .as_ref()
+                .filter(|v| **v == self.good_version || **v == self.bad_version)
+                .map(|_| "canary_version must differ from good_version and bad_version".to_owned()),
             (self.service == self.landing_zone)
                 .then(|| "service and landing_zone must be different repositories".to_owned()),
             (!is_duration(&self.verify_timeout)).then(|| format!("verify_timeout `{}` is not a duration such as 5s", self.verify_timeout)),

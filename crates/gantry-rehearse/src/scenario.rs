@@ -3,7 +3,9 @@
 //! and the tag (ticgen, create-prerelease), then the deploy: auto-deploy on the `prereleased`
 //! event and, when its landing-zone merge lands, k8s-deploy from the merged env file, while
 //! auto-deploy verifies over HTTP what the cluster serves. The first release is good; the second
-//! one's image cannot start. After each step the expectations compare what the actions said with
+//! one's image cannot start. Then, when the layout has a `canary_version`, k8s-deploy rolls an
+//! image that answers a fifth of its requests with 500 out as a canary, whose first step's
+//! analysis must catch it. After each step the expectations compare what the actions said with
 //! what the simulators hold.
 
 use std::time::{Duration, Instant};
@@ -23,6 +25,22 @@ use crate::step::{Context, Step, StepRunner, checkout};
 const DEPLOY_TIMEOUT: &str = "3m";
 /// How long k8s-deploy waits for each rollout.
 const ROLLOUT_TIMEOUT: &str = "2m";
+
+/// The canary's steps: the first (a quarter of the pods) gated on the canary's error ratio as the
+/// stage's endpoint measures it (`BASE`); the second is only reached by a good image.
+const CANARY_STEPS: &str = "
+- weight: 25
+  analysis:
+    http:
+      url: BASE/error-ratio/{{namespace}}/{{canary}}
+      json-pointer: /error_ratio
+    success-condition: result < 0.05
+    interval: 500ms
+    count: 3
+    initial-delay: 500ms
+- weight: 50
+  pause: 1s
+";
 
 /// The landing zone's branch deploys merge into (auto-deploy's default `base-branch`).
 const LANDING_ZONE_BRANCH: &str = "refs/heads/main";
@@ -88,6 +106,9 @@ pub fn rehearse(
     };
     rehearsal.release(&layout.good_version, true)?;
     rehearsal.release(&layout.bad_version, false)?;
+    if let Some(version) = &layout.canary_version {
+        rehearsal.canary(version)?;
+    }
     Ok(Report {
         steps: rehearsal.steps,
         expectations: rehearsal.expectations,
@@ -498,6 +519,111 @@ impl Rehearsal<'_> {
             workspace,
             run_id: 9000 + u64::try_from(index).unwrap_or_default(),
         })
+    }
+
+    /// k8s-deploy rolling `version` out as a canary, in the landing-zone workflow of the last
+    /// merge with the `version` input (a person re-running it for a canary); its first step's
+    /// analysis must catch the errors and leave the Deployment as it was.
+    fn canary(&mut self, version: &str) -> anyhow::Result<()> {
+        let layout = self.layout;
+        let image = layout.image_of(version);
+        self.progress.line(&format!(
+            "── canary {version} (an image that answers a fifth of its requests with 500)"
+        ));
+        let merge = self
+            .github()
+            .events()
+            .iter()
+            .rposition(|e| {
+                e.event == "push"
+                    && e.repo == layout.landing_zone
+                    && e.payload["ref"] == LANDING_ZONE_BRANCH
+            })
+            .context(
+                "no merge reached the landing zone, so there is no workflow to run the canary in",
+            )?;
+        let after = self.github().events()[merge].payload["after"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let context =
+            Rehearsal::landing_zone_context(self.stage, layout, self.github(), merge, &after)?;
+        let before = facts::deployment(&self.stage.cluster, &layout.namespace, &layout.deployment);
+        let kubeconfig = std::fs::read_to_string(&self.stage.kubeconfig)?;
+        let steps = CANARY_STEPS.replace("BASE", &self.stage.endpoint.base);
+        let rollout = self.run(
+            &format!("k8s-deploy canary of {version}"),
+            "k8s-deploy",
+            &context,
+            &[
+                ("kubeconfig", kubeconfig.as_str()),
+                ("namespace", &layout.namespace),
+                ("deployment", &layout.deployment),
+                ("env-file", &layout.env_file),
+                ("version", version),
+                ("strategy", "canary"),
+                ("steps", &steps),
+                ("timeout", ROLLOUT_TIMEOUT),
+            ],
+        );
+        let after = facts::deployment(&self.stage.cluster, &layout.namespace, &layout.deployment);
+        let step = &self.steps[rollout];
+        let error = step.transcript.errors().pop().unwrap_or_default();
+        let failed_on_analysis = step.transcript.code == 1
+            && step.output("result") == "failed"
+            && error.contains("canary step 1 ")
+            && error.contains("analysis failed");
+        let outcome = step.outcome();
+        let measured = step
+            .transcript
+            .summary
+            .lines()
+            .find(|line| line.starts_with("| step 1 "))
+            .unwrap_or_default()
+            .to_owned();
+        self.expect(
+            format!("k8s-deploy to fail the canary of {image} at its first step, on its analysis"),
+            failed_on_analysis,
+            outcome,
+        );
+        self.expect(
+            "the first step's measurements to show the canary's errors",
+            measured.contains("(failed)"),
+            if measured.is_empty() {
+                "no step 1 in the summary".to_owned()
+            } else {
+                measured
+            },
+        );
+        let canary = format!("{}-canary", layout.deployment);
+        let left = self
+            .stage
+            .cluster
+            .get::<k8s_openapi::api::apps::v1::Deployment>(&layout.namespace, &canary);
+        self.expect(
+            format!(
+                "the canary Deployment {}/{canary} removed",
+                layout.namespace
+            ),
+            left.is_none(),
+            if left.is_some() {
+                "still there"
+            } else {
+                "gone"
+            },
+        );
+        self.expect(
+            format!(
+                "the Deployment {}/{} untouched: same image, same generation",
+                layout.namespace, layout.deployment
+            ),
+            after.image == before.image && after.generation == before.generation,
+            format!(
+                "image {} (was {}), generation {} (was {})",
+                after.image, before.image, after.generation, before.generation
+            ),
+        );
+        Ok(())
     }
 
     fn expect_landing_zone(&mut self, facts: &ReleaseFacts, env_after: &str) {

@@ -141,6 +141,25 @@ impl Rehearsed {
         (image, revision)
     }
 
+    /// The Deployment's `metadata.generation`, from kube-sim.
+    pub fn generation(&self) -> i64 {
+        self.stage
+            .cluster
+            .get::<Deployment>(&self.layout.namespace, &self.layout.deployment)
+            .unwrap()
+            .metadata
+            .generation
+            .unwrap()
+    }
+
+    /// The canary Deployment k8s-deploy derives (`<deployment>-canary`), if it is there.
+    pub fn canary(&self) -> Option<Deployment> {
+        self.stage.cluster.get::<Deployment>(
+            &self.layout.namespace,
+            &format!("{}-canary", self.layout.deployment),
+        )
+    }
+
     /// (revision, image) of every `ReplicaSet` in the namespace, by revision.
     pub fn history(&self) -> Vec<(String, String)> {
         let mut history: Vec<_> = self

@@ -1,5 +1,6 @@
 //! The embedded default: 1.4.0 deploys, is verified and promoted; 1.5.0 cannot pull, is rolled
-//! back, and stays a prerelease.
+//! back, and stays a prerelease; the canary of 1.6.0, which answers a fifth of its requests with
+//! 500, is caught by its first step's analysis and leaves the Deployment as it was.
 
 use gantry_rehearse::{Layout, report};
 
@@ -7,6 +8,7 @@ use crate::common::{differing_lines, rehearse_layout};
 
 const GOOD: &str = "registry.example/acme/service:1.4.0";
 const BAD: &str = "registry.example/acme/service:1.5.0";
+const CANARY: &str = "registry.example/acme/service:1.6.0";
 
 #[test]
 fn a_good_and_a_bad_release_through_the_real_actions() {
@@ -22,7 +24,7 @@ fn a_good_and_a_bad_release_through_the_real_actions() {
     ];
     assert_eq!(
         run.actions(),
-        [release, release].concat(),
+        [&release[..], &release[..], &["k8s-deploy"]].concat(),
         "{}",
         run.transcript
     );
@@ -87,21 +89,51 @@ fn a_good_and_a_bad_release_through_the_real_actions() {
     assert!(run.is_prerelease("v1.5.0"), "v1.5.0 stays a prerelease");
     assert_eq!(bad.prerelease, Some(true));
 
+    // The canary: measured at 20 % errors by its first step, removed, the Deployment untouched.
+    let canary = run.report.steps.last().unwrap();
+    assert_eq!(canary.transcript.code, 1, "{}", run.transcript);
+    assert_eq!(run.output("k8s-deploy", 2, "result"), "failed");
+    let error = canary.transcript.errors().pop().unwrap();
+    assert!(
+        error.contains(&format!("deploy of {CANARY} to preprod/service failed: canary step 1 (weight 25%: 1 of 3 pods) failed: analysis failed"))
+            && error.contains("(first failing measurement: 0.2 (failed)")
+            && error.ends_with("preprod/service-canary was removed and preprod/service left unchanged"),
+        "{error}"
+    );
+    let step = canary
+        .transcript
+        .summary
+        .lines()
+        .find(|line| line.starts_with("| step 1 "))
+        .unwrap_or_else(|| panic!("{}", canary.transcript.summary));
+    assert!(step.contains("0.2 (failed)"), "{step}");
+    assert!(run.canary().is_none(), "the canary Deployment is removed");
+    assert_eq!(
+        run.deployment(),
+        (GOOD.to_owned(), "4".to_owned()),
+        "the canary changed nothing of the Deployment"
+    );
+    assert_eq!(
+        run.report.releases[1].deployment.generation,
+        run.generation(),
+        "the Deployment's spec unchanged since the bad release"
+    );
+
     // What a person reads: one line per step, the timeline, the report.
     assert_eq!(
         run.transcript
             .lines()
             .filter(|l| l.starts_with('✓') || l.starts_with('✗'))
             .count(),
-        12,
+        13,
         "{}",
         run.transcript
     );
     let timeline = report::timeline_text(&run.report);
-    assert_eq!(timeline.lines().count(), 13, "{timeline}");
+    assert_eq!(timeline.lines().count(), 14, "{timeline}");
     let html = report::html(&run.report, "rehearsal");
     assert!(html.contains("<svg"), "a timeline chart");
-    assert_eq!(html.matches("<section").count(), 12);
+    assert_eq!(html.matches("<section").count(), 13);
     assert!(
         html.contains("<table>"),
         "summaries' tables rendered as HTML"
