@@ -87,7 +87,7 @@ impl<I: Identity> Client<I> {
     /// The deployments to `environment`, newest first as GitHub lists them, to be read a page
     /// at a time with [`Client::next_page`] (so a caller can stop once it has gone far enough
     /// back).
-    pub fn deployments(&self, repo: &RepoName, environment: &str) -> Pages<Deployment> {
+    pub fn environment_deployments(&self, repo: &RepoName, environment: &str) -> Pages<Deployment> {
         self.list(&format!(
             "{}/deployments?environment={}",
             repo.path(),
@@ -96,7 +96,7 @@ impl<I: Identity> Client<I> {
     }
 
     /// Every status of one deployment (GitHub lists the newest first).
-    pub async fn deployment_statuses(
+    pub async fn status_history(
         &self,
         repo: &RepoName,
         deployment: u64,

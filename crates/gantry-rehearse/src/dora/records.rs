@@ -71,14 +71,14 @@ async fn read_deployments(
     progress: &Progress,
 ) -> Result<Vec<Deployment>, ReadError> {
     let counter = progress.counter(&format!("deployments to {environment}"), None);
-    let mut pages = client.deployments(repo, environment);
+    let mut pages = client.environment_deployments(repo, environment);
     let mut deployments = Vec::new();
     let mut page_number = 0;
     while let Some(page) = client.next_page(&mut pages).await? {
         page_number += 1;
         for listed in page {
             let statuses = client
-                .deployment_statuses(repo, listed.id)
+                .status_history(repo, listed.id)
                 .await?
                 .into_iter()
                 .map(|s| {
