@@ -124,6 +124,13 @@ impl Layout {
             .unwrap_or(1.0)
     }
 
+    /// The environment the deploys are recorded in: the env file's name without its extension
+    /// (`deploy/preprod.env` → `preprod`), passed to auto-deploy as `deployment-environment`.
+    pub fn environment(&self) -> &str {
+        let name = self.env_file.rsplit('/').next().unwrap_or(&self.env_file);
+        name.split_once('.').map_or(name, |(stem, _)| stem)
+    }
+
     /// The image reference of `version`, as the env file and k8s-deploy build it.
     pub fn image_of(&self, version: &str) -> String {
         format!("{}:{version}", self.image)

@@ -140,6 +140,12 @@ fn run(matches: &ArgMatches, progress: &Progress) -> anyhow::Result<bool> {
     let report = rehearse(&layout, &stage, &binaries, progress)?;
     progress.line("");
     progress.line(&report::timeline_text(&report));
+    if let Some(dora) = &report.dora {
+        progress.line(&gantry_rehearse::progress::plain_text(&dora::render::text(
+            &dora.scope,
+            &dora.keys,
+        )));
+    }
     let file = path("report").context("--report has a default")?;
     report::write_html(
         file,

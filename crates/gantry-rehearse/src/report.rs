@@ -96,7 +96,12 @@ pub fn html(report: &Report, title: &str) -> String {
             escape(&e.found)
         );
     }
-    page.push_str("</table>\n<h2>Steps</h2>\n");
+    page.push_str("</table>\n");
+    if let Some(dora) = &report.dora {
+        let _ = writeln!(page, "<h2>{}</h2>", escape(&dora.scope.title()));
+        page.push_str(&crate::dora::render::html_keys(&dora.scope, &dora.keys));
+    }
+    page.push_str("<h2>Steps</h2>\n");
     for (index, step) in report.steps.iter().enumerate() {
         let _ = writeln!(
             page,

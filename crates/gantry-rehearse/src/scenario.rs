@@ -15,6 +15,7 @@ use serde_json::json;
 
 use crate::binaries::Binaries;
 use crate::developer::Developer;
+use crate::dora::rehearsed::{self, Rehearsed};
 use crate::facts::{self, DeploymentFacts, PullFacts};
 use crate::layout::Layout;
 use crate::progress::Progress;
@@ -73,6 +74,8 @@ pub struct Report {
     pub expectations: Vec<Expectation>,
     pub releases: Vec<ReleaseFacts>,
     pub total: Duration,
+    /// The DORA keys of the deploys' GitHub records, when they could be read.
+    pub dora: Option<Rehearsed>,
 }
 
 impl Report {
@@ -109,11 +112,14 @@ pub fn rehearse(
     if let Some(version) = &layout.canary_version {
         rehearsal.canary(version)?;
     }
+    let total = started.elapsed();
+    let dora = rehearsal.dora();
     Ok(Report {
         steps: rehearsal.steps,
         expectations: rehearsal.expectations,
         releases: rehearsal.releases,
-        total: started.elapsed(),
+        total,
+        dora,
     })
 }
 
@@ -425,6 +431,7 @@ impl Rehearsal<'_> {
             ("image-version", tic),
             ("verify-url", self.stage.endpoint.url.as_str()),
             ("verify-timeout", layout.verify_timeout.as_str()),
+            ("deployment-environment", layout.environment()),
             ("timeout", DEPLOY_TIMEOUT),
         ];
         let kubeconfig = std::fs::read_to_string(&self.stage.kubeconfig)?;
@@ -624,6 +631,34 @@ impl Rehearsal<'_> {
             ),
         );
         Ok(())
+    }
+
+    /// The DORA keys of the records the deploys left; each release's auto-deploy recorded one
+    /// deployment, which failed when the release was bad.
+    fn dora(&mut self) -> Option<Rehearsed> {
+        let keys = match rehearsed::keys_of(self.layout, self.stage, self.progress) {
+            Ok(keys) => keys,
+            Err(error) => {
+                self.expect(
+                    "the deployment records read back",
+                    false,
+                    format!("{error:#}"),
+                );
+                return None;
+            }
+        };
+        let releases = self.releases.len();
+        let failed = self.releases.iter().filter(|r| !r.good).count();
+        let rate = &keys.keys.change_failure_rate;
+        self.expect(
+            format!(
+                "{releases} deployments recorded in {} ({failed} failed), so a change failure rate of {failed}/{releases}",
+                keys.scope.environment
+            ),
+            rate.finished == releases && rate.failed == failed,
+            format!("{} finished, {} failed, {} pending", rate.finished, rate.failed, rate.pending),
+        );
+        Some(keys)
     }
 
     fn expect_landing_zone(&mut self, facts: &ReleaseFacts, env_after: &str) {

@@ -2,12 +2,14 @@
 //! records GitHub keeps (deployments and their statuses, the commits between deployed SHAs,
 //! releases), read through gantry-github from github.com or github-sim alike.
 //!
-//! `records` reads, `keys` computes (no I/O; the definitions are written there), `render` prints.
+//! `records` reads, `keys` computes (no I/O; the definitions are written there), `render` prints;
+//! `rehearsed` does the same for the deploys a rehearsal just made.
 
 pub mod history;
 pub mod keys;
 pub mod period;
 pub mod records;
+pub mod rehearsed;
 pub mod render;
 
 use std::io::Write;

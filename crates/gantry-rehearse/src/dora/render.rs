@@ -34,7 +34,8 @@ impl Scope {
         }
     }
 
-    fn title(&self) -> String {
+    /// `DORA keys of <repository> in <environment>, <since> to <until> (<n> days)`.
+    pub fn title(&self) -> String {
         format!(
             "DORA keys of {} in {}, {} to {} ({} days)",
             self.repository,
@@ -187,11 +188,18 @@ pub fn json(scope: &Scope, keys: &Keys) -> String {
 /// The HTML page.
 pub fn html(scope: &Scope, keys: &Keys) -> String {
     let title = scope.title();
-    let mut page = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>{STYLE}</style></head><body>\n<h1>{}</h1>\n<table class=\"keys\">\n",
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>{STYLE}</style></head><body>\n<h1>{}</h1>\n{}</body></html>\n",
         escape(&title),
-        escape(&title)
-    );
+        escape(&title),
+        html_keys(scope, keys)
+    )
+}
+
+/// The keys table, the chart and the deployments table, for a page of its own or the
+/// rehearsal's report.
+pub fn html_keys(scope: &Scope, keys: &Keys) -> String {
+    let mut page = "<table class=\"keys\">\n".to_owned();
     for (name, value) in key_lines(keys) {
         let _ = writeln!(
             page,
@@ -218,7 +226,7 @@ pub fn html(scope: &Scope, keys: &Keys) -> String {
             row.restored_at.map_or_else(String::new, format_time),
         );
     }
-    page.push_str("</table>\n</body></html>\n");
+    page.push_str("</table>\n");
     page
 }
 

@@ -119,6 +119,23 @@ fn a_good_and_a_bad_release_through_the_real_actions() {
         "the Deployment's spec unchanged since the bad release"
     );
 
+    // The DORA keys of the deploys' records (one GitHub deployment per release, made by
+    // auto-deploy; the canary's k8s-deploy step records none): 1.4.0 succeeded, 1.5.0 failed and
+    // nothing restored it.
+    let dora = run.report.dora.as_ref().expect("the records were read");
+    assert_eq!(dora.scope.environment, "preprod");
+    let keys = &dora.keys;
+    assert_eq!(keys.deployments.len(), 2, "{:?}", keys.deployments);
+    assert_eq!(keys.deployment_frequency.successful, 1);
+    let rate = &keys.change_failure_rate;
+    assert_eq!((rate.finished, rate.failed, rate.pending), (2, 1, 0));
+    assert_eq!(rate.rate, Some(0.5), "change failure rate 1/2");
+    let restore = &keys.time_to_restore;
+    assert_eq!(
+        (restore.failures, restore.restored, restore.unrestored),
+        (1, 0, 1)
+    );
+
     // What a person reads: one line per step, the timeline, the report.
     assert_eq!(
         run.transcript
@@ -133,6 +150,16 @@ fn a_good_and_a_bad_release_through_the_real_actions() {
     assert_eq!(timeline.lines().count(), 14, "{timeline}");
     let html = report::html(&run.report, "rehearsal");
     assert!(html.contains("<svg"), "a timeline chart");
+    assert!(
+        html.contains("<h2>DORA keys of acme/service in preprod, "),
+        "the DORA keys in the report"
+    );
+    assert!(
+        html.contains(
+            "<th>change failure rate</th><td>50.0% (1 of 2 finished deployments failed)</td>"
+        ),
+        "the change failure rate in the report"
+    );
     assert_eq!(html.matches("<section").count(), 13);
     assert!(
         html.contains("<table>"),
