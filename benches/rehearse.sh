@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Wall time of `gantry rehearse` on its embedded default world (two releases: one deployed,
-# verified and promoted; one rolled back), process start to exit, with hyperfine.
+# verified and promoted; one rolled back; then a canary caught by its analysis, and the DORA
+# keys), process start to exit, with hyperfine.
 # Needs: hyperfine. Usage: benches/rehearse.sh [debug|release] (default debug, what `cargo run -p
 # gantry-rehearse` builds).
 set -euo pipefail

@@ -141,6 +141,7 @@ fn run(matches: &ArgMatches, progress: &Progress) -> anyhow::Result<bool> {
     progress.line("");
     progress.line(&report::timeline_text(&report));
     if let Some(dora) = &report.dora {
+        progress.line("");
         progress.line(&gantry_rehearse::progress::plain_text(&dora::render::text(
             &dora.scope,
             &dora.keys,

@@ -4,14 +4,14 @@
 
 use gantry_rehearse::{Layout, report};
 
-use crate::common::{differing_lines, rehearse_layout};
+use crate::common::{Rehearsed, differing_lines, rehearse_layout};
 
 const GOOD: &str = "registry.example/acme/service:1.4.0";
 const BAD: &str = "registry.example/acme/service:1.5.0";
 const CANARY: &str = "registry.example/acme/service:1.6.0";
 
 #[test]
-fn a_good_and_a_bad_release_through_the_real_actions() {
+fn a_good_and_a_bad_release_and_a_bad_canary_through_the_real_actions() {
     let run = rehearse_layout(Layout::embedded().unwrap());
     run.assert_all_held();
     let release = [
@@ -89,7 +89,14 @@ fn a_good_and_a_bad_release_through_the_real_actions() {
     assert!(run.is_prerelease("v1.5.0"), "v1.5.0 stays a prerelease");
     assert_eq!(bad.prerelease, Some(true));
 
-    // The canary: measured at 20 % errors by its first step, removed, the Deployment untouched.
+    canary_caught_at_its_first_step(&run);
+    dora_keys_of_the_deploys(&run);
+
+    what_a_person_reads(&run);
+}
+
+/// The canary: measured at 20 % errors by its first step, removed, the Deployment untouched.
+fn canary_caught_at_its_first_step(run: &Rehearsed) {
     let canary = run.report.steps.last().unwrap();
     assert_eq!(canary.transcript.code, 1, "{}", run.transcript);
     assert_eq!(run.output("k8s-deploy", 2, "result"), "failed");
@@ -118,10 +125,12 @@ fn a_good_and_a_bad_release_through_the_real_actions() {
         run.generation(),
         "the Deployment's spec unchanged since the bad release"
     );
+}
 
-    // The DORA keys of the deploys' records (one GitHub deployment per release, made by
-    // auto-deploy; the canary's k8s-deploy step records none): 1.4.0 succeeded, 1.5.0 failed and
-    // nothing restored it.
+/// The DORA keys of the deploys' records (one GitHub deployment per release, made by auto-deploy;
+/// the canary's k8s-deploy step records none): 1.4.0 succeeded, 1.5.0 failed and nothing
+/// restored it.
+fn dora_keys_of_the_deploys(run: &Rehearsed) {
     let dora = run.report.dora.as_ref().expect("the records were read");
     assert_eq!(dora.scope.environment, "preprod");
     let keys = &dora.keys;
@@ -135,8 +144,10 @@ fn a_good_and_a_bad_release_through_the_real_actions() {
         (restore.failures, restore.restored, restore.unrestored),
         (1, 0, 1)
     );
+}
 
-    // What a person reads: one line per step, the timeline, the report.
+/// What a person reads: one line per step, the timeline, the DORA keys, the report.
+fn what_a_person_reads(run: &Rehearsed) {
     assert_eq!(
         run.transcript
             .lines()
