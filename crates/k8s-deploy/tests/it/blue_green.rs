@@ -11,7 +11,9 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Service;
 use kube_sim::{KubeSim, Resource, Verb};
 
-use crate::canary::{left_by_an_earlier_run, ready_endpoints, sim_with_service};
+use crate::canary::{
+    ANALYSED, BAD, left_by_an_earlier_run, measured, ready_endpoints, sim_with_service,
+};
 use crate::common::{
     CRASHING, DEPLOYMENT, GOOD, NAMESPACE, NEXT, action, assert_exit, generated_run_line, image,
 };
@@ -195,4 +197,35 @@ fn an_analysis_that_cannot_be_read_is_refused_before_any_request() {
         sim.with_world(|world| world.requests.is_empty()),
         "no request reached the cluster"
     );
+}
+
+#[test]
+fn a_green_failing_its_analysis_in_prometheus_is_removed_and_the_service_untouched() {
+    let (sim, prometheus) = measured();
+    // The analysis of a canary step, as the blue-green input: `{{canary}}` names green.
+    let analysis: String = ANALYSED
+        .replace("PROMETHEUS", &prometheus.url)
+        .lines()
+        .skip_while(|line| !line.starts_with("  analysis:"))
+        .skip(1)
+        .map(|line| format!("{}\n", line.strip_prefix("    ").unwrap_or(line)))
+        .collect();
+    let run = action(&sim, BAD)
+        .input("strategy", "blue-green")
+        .input("rollback-window", "0s")
+        .input("analysis", analysis)
+        .run();
+    assert_exit(&run, 1);
+    let errors = run.errors();
+    assert_eq!(errors.len(), 1, "{}", run.render());
+    assert!(
+        errors[0].contains("green prod/web-green: analysis failed: 1 failed measurement(s)")
+            && errors[0].ends_with("service prod/web was not switched; prod/web-green was removed and prod/web left unchanged"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(selector(&sim), original());
+    assert!(green(&sim).is_none());
+    assert_eq!(image(&sim), GOOD);
+    assert_eq!(sim.count_requests(Verb::Patch, Some(Resource::Services)), 0);
 }
