@@ -208,8 +208,9 @@ fn a_green_failing_its_analysis_in_prometheus_is_removed_and_the_service_untouch
         .lines()
         .skip_while(|line| !line.starts_with("  analysis:"))
         .skip(1)
-        .map(|line| format!("{}\n", line.strip_prefix("    ").unwrap_or(line)))
-        .collect();
+        .map(|line| line.strip_prefix("    ").unwrap_or(line))
+        .collect::<Vec<_>>()
+        .join("\n");
     let run = action(&sim, BAD)
         .input("strategy", "blue-green")
         .input("rollback-window", "0s")
