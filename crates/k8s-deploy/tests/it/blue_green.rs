@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use gantry_testkit::Transcript;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Service;
 use kube_sim::{KubeSim, Resource, Verb};
@@ -76,20 +77,26 @@ fn a_green_that_never_gets_ready_is_removed_and_the_service_untouched() {
         .input("strategy", "blue-green")
         .input("rollback-window", "0s")
         .run();
-    assert_exit(&run, 1);
+    assert_never_switched(&sim, &run, "green prod/web-green did not get ready: ");
+    assert_eq!(sim.count_requests(Verb::Patch, None), 0);
+}
+
+/// Green failed for `why`: removed, the Service never patched, the Deployment on its old image.
+fn assert_never_switched(sim: &KubeSim, run: &Transcript, why: &str) {
+    assert_exit(run, 1);
     assert_eq!(run.output("result"), "failed", "{}", run.render());
     let errors = run.errors();
     assert_eq!(errors.len(), 1, "{}", run.render());
     assert!(
-        errors[0].contains("green prod/web-green did not get ready: ")
+        errors[0].contains(why)
             && errors[0].ends_with("service prod/web was not switched; prod/web-green was removed and prod/web left unchanged"),
         "{}",
         errors[0]
     );
-    assert_eq!(selector(&sim), original());
-    assert!(green(&sim).is_none());
-    assert_eq!(image(&sim), GOOD);
-    assert_eq!(sim.count_requests(Verb::Patch, None), 0);
+    assert_eq!(selector(sim), original());
+    assert!(green(sim).is_none());
+    assert_eq!(image(sim), GOOD);
+    assert_eq!(sim.count_requests(Verb::Patch, Some(Resource::Services)), 0);
 }
 
 #[test]
@@ -216,17 +223,9 @@ fn a_green_failing_its_analysis_in_prometheus_is_removed_and_the_service_untouch
         .input("rollback-window", "0s")
         .input("analysis", analysis)
         .run();
-    assert_exit(&run, 1);
-    let errors = run.errors();
-    assert_eq!(errors.len(), 1, "{}", run.render());
-    assert!(
-        errors[0].contains("green prod/web-green: analysis failed: 1 failed measurement(s)")
-            && errors[0].ends_with("service prod/web was not switched; prod/web-green was removed and prod/web left unchanged"),
-        "{}",
-        errors[0]
+    assert_never_switched(
+        &sim,
+        &run,
+        "green prod/web-green: analysis failed: 1 failed measurement(s)",
     );
-    assert_eq!(selector(&sim), original());
-    assert!(green(&sim).is_none());
-    assert_eq!(image(&sim), GOOD);
-    assert_eq!(sim.count_requests(Verb::Patch, Some(Resource::Services)), 0);
 }
