@@ -33,7 +33,6 @@ pub mod selectors;
 pub mod sim;
 pub mod store;
 pub mod table;
-pub mod tls;
 pub mod watch;
 pub mod world;
 
