@@ -260,10 +260,7 @@ impl SimHandle {
     }
 
     /// As [`SimHandle::spawn`], over HTTPS with `tls`'s certificate when given.
-    pub fn spawn_with(
-        world: World,
-        tls: Option<sim_tls::Identity>,
-    ) -> Result<SimHandle, SimError> {
+    pub fn spawn_with(world: World, tls: Option<sim_tls::Identity>) -> Result<SimHandle, SimError> {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -71,7 +71,7 @@ fn main() -> anyhow::Result<()> {
         .context("failed to start the tokio runtime")?;
     runtime.block_on(async {
         let sim = GithubSim::start_with(SocketAddr::new(args.bind, args.port), world, tls.as_ref())
-                .await?;
+            .await?;
         {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", sim.url()).context("failed to write the URL to stdout")?;

@@ -293,7 +293,9 @@ impl KubeSim {
 
     /// The CA certificate (PEM) that signed the server's, when serving TLS with a known CA.
     pub fn ca_pem(&self) -> Option<&str> {
-        self.tls.as_ref().and_then(|identity| identity.ca_pem.as_deref())
+        self.tls
+            .as_ref()
+            .and_then(|identity| identity.ca_pem.as_deref())
     }
 
     pub fn kubeconfig_yaml(&self) -> String {

@@ -142,12 +142,11 @@ impl Identity {
                 what: "the server certificate".to_owned(),
                 expected: "certificate",
             })?;
-        let key = PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).map_err(|_| {
-            TlsError::Pem {
+        let key =
+            PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).map_err(|_| TlsError::Pem {
                 what: "the server key".to_owned(),
                 expected: "private key",
-            }
-        })?;
+            })?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
@@ -171,10 +170,7 @@ mod tests {
         assert!(identity.acceptor().is_ok());
         let other = Ca::new("other CA").unwrap().issue("server").unwrap();
         let mismatched = Identity::from_pem(identity.cert_pem, other.key_pem, None);
-        assert!(matches!(
-            mismatched.acceptor(),
-            Err(TlsError::Rustls(_))
-        ));
+        assert!(matches!(mismatched.acceptor(), Err(TlsError::Rustls(_))));
         let garbage = Identity::from_pem("hello".into(), "key".into(), None);
         assert_eq!(
             garbage.acceptor().err().unwrap().to_string(),

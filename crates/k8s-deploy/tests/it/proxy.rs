@@ -140,7 +140,11 @@ fn without_the_ca_the_cluster_is_refused_naming_the_certificate_and_ssl_cert_fil
         run.render()
     );
     assert_eq!(image(&sim), crate::common::GOOD, "nothing changed");
-    assert_eq!(proxy.connects(), [authority(&sim)], "tried once, not retried");
+    assert_eq!(
+        proxy.connects(),
+        [authority(&sim)],
+        "tried once, not retried"
+    );
 
     // The runner's trust store, when the kubeconfig names no CA.
     let dir = tempfile::tempdir().unwrap();
