@@ -99,7 +99,7 @@ fn pygithub_retry_honours_the_secondary_rate_limit() {
     );
 }
 
-/// The binary over HTTPS with a certificate a private CA signed: PyGitHub (through `requests`)
+/// The binary over HTTPS with a certificate a private CA signed: `PyGitHub` (through `requests`)
 /// trusts that CA from `REQUESTS_CA_BUNDLE`, runs the core flows, and finds every URL the API
 /// reports (`url`, `html_url`, `download_url`, `upload_url`, pagination links) on https; without
 /// the CA it refuses the server.

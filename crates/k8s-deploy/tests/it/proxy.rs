@@ -90,11 +90,12 @@ fn the_kubeconfig_proxy_url_is_used_and_no_proxy_goes_around_the_runner_proxy() 
 
 /// The kubeconfig without its `certificate-authority-data` line.
 fn without_ca(kubeconfig: &str) -> String {
-    let trimmed: String = kubeconfig
+    let mut trimmed = kubeconfig
         .lines()
         .filter(|line| !line.contains("certificate-authority-data:"))
-        .map(|line| format!("{line}\n"))
-        .collect();
+        .collect::<Vec<_>>()
+        .join("\n");
+    trimmed.push('\n');
     assert_ne!(trimmed, kubeconfig, "the kubeconfig named a CA");
     trimmed
 }
