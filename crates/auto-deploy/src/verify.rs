@@ -1,8 +1,8 @@
 //! Step 9: polls the service until it reports the deployed version a number of times in a row.
 //! Connection errors and 5xx are retried (an untrusted certificate is not: it fails at once);
-//! the failure says what the service showed last. The
-//! endpoint is the team's own (no GitHub rate limit), so it is polled every half second at first
-//! and never less often than every two: the deploy is reported within moments of the rollout.
+//! the failure says what the service showed last. The endpoint is the team's own (no GitHub rate
+//! limit), so it is polled every half second at first and never less often than every two: the
+//! deploy is reported within moments of the rollout.
 
 use std::time::{Duration, Instant};
 
