@@ -19,6 +19,7 @@ use crate::journal::{Journal, Stage};
 use crate::lock::{self, Owner};
 use crate::merge::{self, Merge, Target};
 use crate::mirror::Mirror;
+use crate::record;
 use crate::release;
 use crate::resume;
 use crate::settings::Settings;
@@ -54,6 +55,8 @@ pub struct Outcome {
     pub checks: Vec<Check>,
     pub promoted: bool,
     pub branch_deleted: bool,
+    /// The GitHub deployment recording this deploy, once started.
+    pub deployment: Option<record::Recorded>,
 }
 
 /// A failed step.
@@ -128,6 +131,9 @@ pub async fn deploy(
                 ),
             })
         });
+    if !cancellation.is_cancelled() {
+        record_end(clients, settings, &result, journal, outcome).await;
+    }
     let released = cancellation
         .finish_within_window(lock::release(
             &clients.workflow,
@@ -163,6 +169,37 @@ pub async fn deploy(
         ),
     }
     result
+}
+
+/// Records how the deploy ended on its GitHub deployment, if one was started.
+async fn record_end(
+    clients: &Clients,
+    settings: &Settings,
+    result: &Result<(), Failure>,
+    journal: &mut Journal<'_, '_>,
+    outcome: &Outcome,
+) {
+    let Some(recorded) = outcome.deployment else {
+        return;
+    };
+    let reason;
+    let end = match result {
+        Ok(()) if outcome.result == "deployed" => record::End::Success,
+        Ok(()) => {
+            reason = match &outcome.pr {
+                Some((number, _)) => {
+                    format!("waiting for people to merge #{number} ({})", outcome.result)
+                }
+                None => outcome.result.to_owned(),
+            };
+            record::End::Queued(&reason)
+        }
+        Err(failure) => {
+            reason = format!("failed at {}: {:#}", failure.stage.label(), failure.error);
+            record::End::Failure(&reason)
+        }
+    };
+    record::finish(&clients.workflow, settings, recorded, end, journal).await;
 }
 
 /// Notes the environment file the deploy writes, and which kind of environment it is.
@@ -238,6 +275,7 @@ async fn locked(
         {
             outcome.previous = Some(previous);
         }
+        outcome.deployment = record::start(workflow, settings, release_sha, journal).await;
         outcome.checks = resume::mirror_merged(workflow, settings, release_sha, merged, journal)
             .await
             .map_err(at(Stage::Checks))?;
@@ -265,6 +303,7 @@ async fn locked(
         return Ok(());
     }
     outcome.deployed = Some(settings.version.clone());
+    outcome.deployment = record::start(workflow, settings, release_sha, journal).await;
 
     // Step 5: branch, commit, pull request, superseded ones closed.
     let pull = open_pull(

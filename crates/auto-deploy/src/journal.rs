@@ -19,6 +19,7 @@ pub enum Stage {
     Merge,
     Verify,
     Cleanup,
+    Record,
 }
 
 impl Stage {
@@ -33,6 +34,7 @@ impl Stage {
             Self::Merge => "8. approve and merge",
             Self::Verify => "9. verify the deployment",
             Self::Cleanup => "10. clean up",
+            Self::Record => "deployment record",
         }
     }
 }

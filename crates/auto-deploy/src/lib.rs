@@ -14,6 +14,7 @@ mod merge;
 mod mirror;
 mod names;
 mod queue;
+mod record;
 mod release;
 mod resume;
 mod settings;

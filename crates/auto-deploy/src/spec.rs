@@ -16,7 +16,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::secret(
             "token",
             "${{ github.token }}",
-            "Workflow token: reads both repositories, pushes the deploy branch, opens and closes pull requests, comments, mirrors check runs and promotes the release. Needs contents, pull-requests and checks write on the landing zone and the source repository",
+            "Workflow token: reads both repositories, pushes the deploy branch, opens and closes pull requests, comments, mirrors check runs, records the deployment and promotes the release. Needs contents, pull-requests and checks write on the landing zone and the source repository, and deployments write on the source repository (record-deployment)",
         ),
         InputSpec::secret(
             "bot-token",
@@ -136,6 +136,21 @@ pub static SPEC: ActionSpec = ActionSpec {
             "verify-timeout",
             "10m",
             "How long to poll verify-url (within timeout)",
+        ),
+        InputSpec::optional(
+            "record-deployment",
+            "true",
+            "Record the deploy as a GitHub deployment of the tag's commit in the source repository, so its Deployments page and pull requests show where each version runs: in_progress when it starts, success (with environment-url and this run's URL) once merged and verified, failure with the reason, queued with skip-merge; the deployments it replaced become inactive. A re-run continues the same deployment. token then needs deployments: write on the source repository; a refusal is a warning, never a failed deploy",
+        ),
+        InputSpec::optional(
+            "deployment-environment",
+            "",
+            "Environment the deployment is recorded in (A-Z a-z 0-9 . _ -). Empty: the env file's name without directory and extension (deploy/preprod.env → preprod), as the k8s-deploy workflow names its environments",
+        ),
+        InputSpec::optional(
+            "environment-url",
+            "",
+            "URL of the environment, shown on the successful deployment (environment_url). Empty: none",
         ),
         InputSpec::optional(
             "timeout",

@@ -10,6 +10,7 @@ mod checks;
 mod client;
 mod commits;
 pub mod config;
+pub mod deployments;
 pub mod error;
 mod git;
 pub mod history;
@@ -25,6 +26,10 @@ mod transport;
 pub use budget::{RateLimitLog, RateLimitWait};
 pub use client::{Client, Pages};
 pub use config::ClientConfig;
+pub use deployments::{
+    Deployment, DeploymentFields, DeploymentFilter, DeploymentState, DeploymentStatus,
+    DeploymentStatusFields,
+};
 pub use error::{GithubError, GraphqlError};
 pub use models::{
     PullQueueState, QueueEntry, QueueEntryState, QueueOutcome, QueueRemoval, RepoName,

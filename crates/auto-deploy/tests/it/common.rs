@@ -473,3 +473,12 @@ fn following_service_over(
         serde_json::json!({ "version": spell(&version) }).to_string()
     })
 }
+
+/// Deploys `tag` against a service that keeps showing v1.3.0: the verification fails after 3 s.
+pub fn never_verified(sim: &SimHandle, tag: &str) -> Transcript {
+    let stale = service(|| r#"{"version":"v1.3.0"}"#.to_owned());
+    action(sim, tag)
+        .input("verify-url", &stale.url)
+        .input("verify-timeout", "3s")
+        .run()
+}

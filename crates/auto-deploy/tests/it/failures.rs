@@ -5,7 +5,7 @@ use gantry_testkit::Transcript;
 
 use crate::common::{
     PASSING, PREPROD, PREPROD_FILE, PROD_FILE, action, assert_roles, is_prerelease, lz_branches,
-    lz_text, prerelease, pulls, service, sim, sim_with,
+    lz_text, never_verified, prerelease, pulls, sim, sim_with,
 };
 
 fn assert_failed(run: &Transcript, parts: &[&str]) {
@@ -109,11 +109,7 @@ fn a_hand_made_release_is_refused_when_origin_is_required() {
 
 fn a_deployment_that_never_shows_the_version_fails_at_the_verify_deadline() {
     let sim = sim();
-    let stale = service(|| r#"{"version":"v1.3.0"}"#.to_owned());
-    let run = action(&sim, "v1.4.0")
-        .input("verify-url", &stale.url)
-        .input("verify-timeout", "3s")
-        .run();
+    let run = never_verified(&sim, "v1.4.0");
     assert_failed(
         &run,
         &[

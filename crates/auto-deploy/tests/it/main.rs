@@ -6,6 +6,7 @@ mod bench;
 mod cancellation;
 mod common;
 mod continuation;
+mod deployments;
 mod failures;
 mod faults;
 mod flows;
