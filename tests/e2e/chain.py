@@ -534,6 +534,7 @@ class Harness:  # pylint: disable=too-many-instance-attributes,too-many-public-m
                                 "pull_requests": "write",
                                 "checks": "write",
                                 "statuses": "read",
+                                "deployments": "write",
                             },
                         }
                     ],
@@ -1189,6 +1190,15 @@ class Chain(Harness):
             any(run_["name"].endswith("validate") for run_ in mirrored["check_runs"]),
             f"checks not mirrored: {mirrored}",
         )
+        # The deploy is recorded in the service repository: a deployment of the tag's commit in
+        # the environment named after the env file, its last status success.
+        deployments = self.github.call("GET", f"/repos/{SERVICE}/deployments?sha={self.release_sha}", ALICE)
+        expect(
+            [d["environment"] for d in deployments] == ["preprod"],
+            f"deployments of the release commit: {deployments}",
+        )
+        statuses = self.github.call("GET", f"/repos/{SERVICE}/deployments/{deployments[0]['id']}/statuses", ALICE)
+        expect(statuses and statuses[0]["state"] == "success", f"deployment statuses: {statuses}")
         release = self.github.call("GET", f"/repos/{SERVICE}/releases/tags/{RC_TAG}", ALICE)
         expect(not release["prerelease"], "the prerelease was not promoted")
         self.released = wait_for(

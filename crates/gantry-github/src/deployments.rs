@@ -59,7 +59,8 @@ pub struct DeploymentFilter {
 }
 
 impl DeploymentFilter {
-    fn query(&self) -> String {
+    /// The filter as a query string (`?sha=…&environment=…`), empty when nothing is filtered.
+    pub(crate) fn query(&self) -> String {
         let pairs = [
             ("sha", &self.sha),
             ("ref", &self.git_ref),
@@ -89,6 +90,21 @@ pub enum DeploymentState {
     Queued,
     Pending,
     Success,
+}
+
+impl DeploymentState {
+    /// The state as GitHub writes it (`in_progress`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Failure => "failure",
+            Self::Inactive => "inactive",
+            Self::InProgress => "in_progress",
+            Self::Queued => "queued",
+            Self::Pending => "pending",
+            Self::Success => "success",
+        }
+    }
 }
 
 /// A deployment status.

@@ -1,4 +1,4 @@
-//! What was delivered, read back: deployments of an environment and their statuses, releases,
+//! What was delivered, read back: deployments of an environment page by page, releases,
 //! and every commit between two deployed SHAs, each list read page by page with a callback per
 //! page so a caller can show progress and stop reading once it has gone far enough back.
 
@@ -6,37 +6,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::client::{Client, Pages, decode};
+use crate::deployments::{Deployment, DeploymentFilter};
 use crate::error::GithubError;
 use crate::models::{Release, RepoName};
 use crate::path::encode;
 use crate::token::Identity;
 use crate::transport::Mode;
-
-/// A deployment as `GET /repos/{o}/{r}/deployments` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Deployment {
-    pub id: u64,
-    /// The commit deployed.
-    pub sha: String,
-    /// What was asked for: a branch, a tag or a SHA.
-    #[serde(rename = "ref")]
-    pub reference: String,
-    pub environment: String,
-    /// RFC 3339.
-    pub created_at: String,
-}
-
-/// One status of a deployment: `error`, `failure`, `inactive`, `in_progress`, `queued`,
-/// `pending` or `success`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct DeploymentStatus {
-    pub id: u64,
-    pub state: String,
-    /// RFC 3339.
-    pub created_at: String,
-    #[serde(default)]
-    pub description: Option<String>,
-}
 
 /// Every commit `head` adds over its merge base with `base`, over all pages of the comparison.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,25 +59,15 @@ impl From<ListedCommit> for DatedCommit {
 }
 
 impl<I: Identity> Client<I> {
-    /// The deployments to `environment`, newest first as GitHub lists them, to be read a page
+    /// The deployments `filter` selects, newest first as GitHub lists them, to be read a page
     /// at a time with [`Client::next_page`] (so a caller can stop once it has gone far enough
     /// back).
-    pub fn environment_deployments(&self, repo: &RepoName, environment: &str) -> Pages<Deployment> {
-        self.list(&format!(
-            "{}/deployments?environment={}",
-            repo.path(),
-            encode(environment, false)
-        ))
-    }
-
-    /// Every status of one deployment (GitHub lists the newest first).
-    pub async fn status_history(
+    pub fn deployment_pages(
         &self,
         repo: &RepoName,
-        deployment: u64,
-    ) -> Result<Vec<DeploymentStatus>, GithubError> {
-        let path = format!("{}/deployments/{deployment}/statuses", repo.path());
-        self.get_all(&path, Mode::Read, None).await
+        filter: &DeploymentFilter,
+    ) -> Pages<Deployment> {
+        self.list(&format!("{}/deployments{}", repo.path(), filter.query()))
     }
 
     /// Every release (drafts included for a token that may push), one page at a time.

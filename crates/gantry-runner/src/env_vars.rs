@@ -62,7 +62,8 @@ pub const HTTPS_PROXY_LOWER: &str = "https_proxy";
 pub const NO_PROXY: &str = "NO_PROXY";
 /// Lower-case spelling of [`NO_PROXY`].
 pub const NO_PROXY_LOWER: &str = "no_proxy";
-/// A PEM bundle of extra CA certificates to trust (a private corporate CA).
+/// The trust store, as OpenSSL reads it: a PEM bundle that replaces the system roots (a private
+/// corporate CA together with the public roots).
 pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 
 /// A GitHub token for `gantry dora` (read first, as the GitHub CLI reads it).

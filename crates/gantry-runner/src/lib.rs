@@ -4,6 +4,7 @@
 
 #[cfg(feature = "async")]
 pub mod cancel;
+pub mod certificate;
 mod cli;
 pub mod command;
 pub mod console;

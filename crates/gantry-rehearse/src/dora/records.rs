@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use gantry_github::{Client, GithubError, RepoName, Workflow};
+use gantry_github::{Client, DeploymentFilter, GithubError, RepoName, Workflow};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -71,14 +71,18 @@ async fn read_deployments(
     progress: &Progress,
 ) -> Result<Vec<Deployment>, ReadError> {
     let counter = progress.counter(&format!("deployments to {environment}"), None);
-    let mut pages = client.environment_deployments(repo, environment);
+    let filter = DeploymentFilter {
+        environment: Some(environment.to_owned()),
+        ..DeploymentFilter::default()
+    };
+    let mut pages = client.deployment_pages(repo, &filter);
     let mut deployments = Vec::new();
     let mut page_number = 0;
     while let Some(page) = client.next_page(&mut pages).await? {
         page_number += 1;
         for listed in page {
             let statuses = client
-                .status_history(repo, listed.id)
+                .deployment_statuses(repo, listed.id)
                 .await?
                 .into_iter()
                 .map(|s| {
@@ -88,7 +92,7 @@ async fn read_deployments(
                             &s.created_at,
                         )?,
                         id: s.id,
-                        state: s.state,
+                        state: s.state.as_str().to_owned(),
                     })
                 })
                 .collect::<Result<_, ReadError>>()?;
@@ -96,7 +100,7 @@ async fn read_deployments(
                 created_at: time_of(&format!("deployment {}", listed.id), &listed.created_at)?,
                 id: listed.id,
                 sha: listed.sha,
-                reference: listed.reference,
+                reference: listed.git_ref,
                 statuses,
             });
             counter.add(1);
