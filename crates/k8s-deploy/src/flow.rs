@@ -28,7 +28,7 @@ mod undo;
 mod wait;
 
 use report::Next;
-pub use report::{Conclusion, DeploymentReport, Report};
+pub use report::{Conclusion, DeploymentReport, Report, Stage};
 
 /// The Deployment as first read: what the report and an undo need.
 #[derive(Debug, Clone)]
@@ -150,6 +150,7 @@ impl<'a, 'c> Deploy<'a, 'c> {
             dry_run: self.settings.dry_run,
             source: self.settings.source.clone(),
             deployments: self.units.iter().map(|unit| unit.report.clone()).collect(),
+            stages: Vec::new(),
         }
         .conclude()
     }

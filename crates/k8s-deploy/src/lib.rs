@@ -5,9 +5,13 @@
 //! verifies that the pods run the image.
 
 pub mod analysis;
+mod blue_green;
+mod canary;
+mod derived;
 mod envfile;
 mod flow;
 mod settings;
+mod strategy;
 mod summary;
 mod timeline;
 
@@ -18,7 +22,8 @@ use gantry_runner::{ActionError, ActionSpec, InputSpec, OutputSpec, Outputs, Sec
 
 pub use settings::{DryRun, Settings};
 
-use crate::flow::{Conclusion, Deploy, Report};
+use crate::flow::{Conclusion, Report};
+use crate::strategy::Strategy;
 use crate::timeline::Timeline;
 
 /// Inputs and outputs of `k8s-deploy`.
@@ -121,6 +126,31 @@ pub static SPEC: ActionSpec = ActionSpec {
             "soak",
             "",
             "After success, a period (such as 60s) in which no new pod may restart; a restart fails the deploy",
+        ),
+        InputSpec::optional(
+            "strategy",
+            "rolling",
+            "rolling: the Deployment's own rolling update; canary: a <name>-canary Deployment with the new image grown through steps, then the rolling update, the canary removed (a failed step removes it and changes nothing else); blue-green: a full-size <name>-green Deployment, the Service's selector switched to it, the old pods kept for rollback-window, then the rolling update, the selector switched back and green removed. canary and blue-green take one Deployment whose selector is matchLabels only",
+        ),
+        InputSpec::optional(
+            "steps",
+            "",
+            "With strategy canary: a YAML list of steps, each weight (the canary's replicas in percent of the Deployment's, rounded up, at least 1; 1 to 100, increasing), pause (optional duration held once the canary's pods are ready and analysed) and analysis (optional, as the analysis input: measured once the canary's pods are ready; a failed one fails the step), such as [{weight: 25, pause: 5m}, {weight: 50, pause: 5m}]",
+        ),
+        InputSpec::optional(
+            "analysis",
+            "",
+            "With strategy blue-green: an analysis (YAML) of green once it is ready, before the switch; a failed one removes green. prometheus: {address, query} or http: {url, status, json-pointer}, success-condition (such as result < 0.01), interval, count, failure-limit, inconclusive-limit, consecutive-error-limit, initial-delay; {{image}}, {{version}}, {{namespace}}, {{deployment}} and {{canary}} (the canary or green Deployment) in the query or URL are substituted. A canary takes one per step, under steps",
+        ),
+        InputSpec::optional(
+            "service",
+            "",
+            "The Service in front of the Deployment. blue-green switches its selector; empty: the one Service of the namespace whose selector picks the Deployment's pods (none or several: the step fails before any write). canary checks that it selects the canary's pods too",
+        ),
+        InputSpec::optional(
+            "rollback-window",
+            "5m",
+            "With strategy blue-green: how long the old pods stay ready to take the traffic back after the switch",
         ),
         InputSpec::optional(
             "change-cause",
@@ -290,17 +320,23 @@ async fn execute(
     ));
     let client = gantry_kube::client(loaded.config)
         .map_err(|error| ActionError::Failed(anyhow::anyhow!(flow::chain(&error))))?;
-    let cancellation = step.cancellation();
-    let mut deploy = Deploy::new(
-        &client,
-        &namespace,
+    let mut cx = derived::Context {
+        client: &client,
+        namespace: &namespace,
         settings,
-        &mut step.console,
+        cancellation: step.cancellation(),
+        console: &mut step.console,
         timeline,
-        cancellation,
-    );
-    // Boxed: the deploy's state machine is a large future.
-    let result = Box::pin(deploy.run()).await;
+    };
+    // Boxed: the strategies' state machines are large futures.
+    let result = match &settings.strategy {
+        Strategy::Rolling => cx.rolling().await,
+        Strategy::Canary(steps) => Box::pin(canary::run(cx, steps)).await?,
+        Strategy::BlueGreen {
+            rollback_window,
+            analysis,
+        } => Box::pin(blue_green::run(cx, *rollback_window, analysis.as_ref())).await?,
+    };
     Ok((target, result))
 }
 

@@ -9,6 +9,7 @@ use gantry_kube::source::{Source, parse_sequence};
 use gantry_runner::{ActionError, GithubContext, NetworkSettings, Secret, Step};
 
 use crate::envfile;
+use crate::strategy::Strategy;
 
 /// Annotation prefix of the provenance annotations.
 pub const PROVENANCE_PREFIX: &str = "gantry.dev/";
@@ -67,6 +68,9 @@ pub struct Settings {
     pub run_url: Option<String>,
     /// The runner's proxy, for the Kubernetes API.
     pub network: NetworkSettings,
+    pub strategy: Strategy,
+    /// The Service named by the `service` input.
+    pub service: Option<String>,
 }
 
 /// The env-file keys that name the Deployments, in order of preference.
@@ -150,6 +154,7 @@ impl Settings {
         let change_cause = inputs.get("change-cause").map(str::to_owned);
         let source = source(inputs.get("source-sequence"), inputs.get("source-revision"))?;
         let dry_run_input = inputs.get("dry-run").unwrap_or("auto").to_owned();
+        let (strategy, service) = Strategy::from_step_inputs(inputs, deployments.len() > 1)?;
         let network = NetworkSettings::from_env(step.env())?;
         let github = step.context()?;
         let dry_run = dry_run(&dry_run_input, github.is_pull_request())?;
@@ -171,6 +176,8 @@ impl Settings {
             annotations,
             run_url,
             network,
+            strategy,
+            service,
         })
     }
 }
@@ -438,7 +445,7 @@ fn image(
 }
 
 /// A DNS-1123 subdomain, as Kubernetes requires for Deployment and namespace names.
-fn is_dns_label(name: &str) -> bool {
+pub(crate) fn is_dns_label(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 253
         && name

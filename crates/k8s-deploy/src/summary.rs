@@ -1,6 +1,7 @@
 //! The step summary: the outcome (with the sources compared; a row per Deployment of a set), the
-//! dry-run diff (labelled server-side or client-side), the timeline as a mermaid gantt chart, the
-//! pods of the new replica set and the Events of a failed pod.
+//! stages of a canary or blue-green rollout, the dry-run diff (labelled server-side or
+//! client-side), the timeline as a mermaid gantt chart, the pods of the new replica set and the
+//! Events of a failed pod.
 
 use gantry_runner::Summary;
 use gantry_runner::summary::code;
@@ -78,6 +79,19 @@ pub fn write(summary: &mut Summary, place: &str, report: &Report, timeline: &Tim
             String::new()
         }
     };
+    if !report.stages.is_empty() {
+        summary.heading(3, "Stages");
+        summary.table(
+            &["stage", "outcome", "measurements"],
+            report.stages.iter().map(|stage| {
+                vec![
+                    stage.name.clone(),
+                    stage.outcome.clone(),
+                    stage.measurements.join("; "),
+                ]
+            }),
+        );
+    }
     if let Some(dry_run) = report.dry_run {
         for deployment in &report.deployments {
             diff(summary, dry_run, deployment, &of(deployment));

@@ -119,7 +119,8 @@ pub fn apply_defaults(resource: Resource, obj: &mut Value) {
             );
             set_default(ensure_object(obj, "status"), "phase", json!("Active"));
         }
-        Resource::Events => {}
+        Resource::Services => crate::services::apply_defaults(obj),
+        Resource::Events | Resource::Endpoints => {}
     }
 }
 
@@ -136,7 +137,7 @@ pub fn valid_name(name: &str) -> bool {
 
 /// A label value: empty, or at most 63 alphanumerics, '-', '_' or '.', starting and ending with
 /// an alphanumeric (`validation.IsValidLabelValue`).
-fn valid_label_value(v: &str) -> bool {
+pub(crate) fn valid_label_value(v: &str) -> bool {
     v.is_empty()
         || (v.len() <= 63
             && v.chars()
@@ -146,7 +147,7 @@ fn valid_label_value(v: &str) -> bool {
 }
 
 /// A label key: an optional DNS-subdomain prefix and `/`, then a name of the label-value form.
-fn valid_label_key(k: &str) -> bool {
+pub(crate) fn valid_label_key(k: &str) -> bool {
     let (prefix, name) = match k.split_once('/') {
         Some((p, n)) => (Some(p), n),
         None => (None, k),
@@ -333,7 +334,8 @@ pub fn validate(resource: Resource, obj: &Value, old: Option<&Value>) -> Vec<(St
             }
         }
         Resource::Pods => validate_pod_spec(&obj["spec"], "spec", &mut causes),
-        Resource::Namespaces | Resource::Events => {}
+        Resource::Services => crate::services::validate(obj, old, &mut causes),
+        Resource::Namespaces | Resource::Events | Resource::Endpoints => {}
     }
     causes
 }

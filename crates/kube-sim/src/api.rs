@@ -88,7 +88,7 @@ fn parse_path(path: &str, server: &str) -> Result<Route, ApiError> {
     }
     if let Some(s) = &sub {
         let ok = match s.as_str() {
-            "status" => resource != Resource::Events,
+            "status" => !matches!(resource, Resource::Events | Resource::Endpoints),
             "scale" => matches!(resource, Resource::Deployments | Resource::ReplicaSets),
             "log" => resource == Resource::Pods,
             _ => false,
@@ -613,7 +613,8 @@ fn serve(
             let pending = removed
                 .pointer("/metadata/deletionTimestamp")
                 .is_some_and(|v| !v.is_null());
-            if r == Resource::Pods || pending {
+            // Pods and Services (`ReturnDeletedObject` in their registries) answer with the object.
+            if matches!(r, Resource::Pods | Resource::Services) || pending {
                 return Ok((200, json_response(StatusCode::OK, &removed)));
             }
             let status = json!({

@@ -73,7 +73,7 @@ fn resource_entry(r: Resource) -> Value {
     });
     if matches!(
         r,
-        Resource::Pods | Resource::Deployments | Resource::ReplicaSets
+        Resource::Pods | Resource::Deployments | Resource::ReplicaSets | Resource::Services
     ) {
         e["categories"] = json!(["all"]);
     }
@@ -93,7 +93,7 @@ pub fn resource_list(group: &str) -> Value {
     let mut resources = Vec::new();
     for r in Resource::ALL.into_iter().filter(|r| r.group() == group) {
         resources.push(resource_entry(r));
-        if r != Resource::Events {
+        if !matches!(r, Resource::Events | Resource::Endpoints) {
             resources.push(sub_entry(
                 r,
                 "status",

@@ -1,6 +1,7 @@
-//! Kubernetes API simulator: apps/v1 Deployments and ReplicaSets, Pods, Events and Namespaces
-//! served over HTTP to real clients (kubectl, kube-rs), with a simulated deployment controller,
-//! ReplicaSet controller and kubelet driven by an image catalogue and a scalable clock.
+//! Kubernetes API simulator: apps/v1 Deployments and ReplicaSets, Pods, Services and Endpoints,
+//! Events and Namespaces served over HTTP to real clients (kubectl, kube-rs), with a simulated
+//! deployment controller, ReplicaSet controller, endpoints controller and kubelet driven by an
+//! image catalogue and a scalable clock.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), kube_sim::SimError> {
@@ -31,6 +32,7 @@ pub mod patch;
 pub mod protobuf;
 pub mod resources;
 pub mod selectors;
+pub mod services;
 pub mod sim;
 pub mod store;
 pub mod table;

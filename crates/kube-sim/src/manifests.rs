@@ -75,9 +75,9 @@ mod tests {
         assert_eq!(objs[0].resource, Resource::Namespaces);
         assert_eq!(objs[1].namespace, "prod");
         assert!(
-            parse("apiVersion: v1\nkind: Service\nmetadata: {name: x}\n")
+            parse("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
                 .unwrap_err()
-                .contains("does not serve Service")
+                .contains("does not serve ConfigMap")
         );
     }
 }

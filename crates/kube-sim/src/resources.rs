@@ -2,7 +2,7 @@
 //! through k8s-openapi (so stored objects are always the real Kubernetes types).
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Event, Namespace, Pod};
+use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Pod, Service};
 use serde_json::Value;
 
 use crate::error::ApiError;
@@ -15,15 +15,19 @@ pub enum Resource {
     Events,
     Deployments,
     ReplicaSets,
+    Services,
+    Endpoints,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 5] = [
+    pub const ALL: [Resource; 7] = [
         Resource::Namespaces,
         Resource::Pods,
         Resource::Events,
         Resource::Deployments,
         Resource::ReplicaSets,
+        Resource::Services,
+        Resource::Endpoints,
     ];
 
     pub fn group(self) -> &'static str {
@@ -47,6 +51,8 @@ impl Resource {
             Resource::Events => "Event",
             Resource::Deployments => "Deployment",
             Resource::ReplicaSets => "ReplicaSet",
+            Resource::Services => "Service",
+            Resource::Endpoints => "Endpoints",
         }
     }
 
@@ -57,6 +63,8 @@ impl Resource {
             Resource::Events => "events",
             Resource::Deployments => "deployments",
             Resource::ReplicaSets => "replicasets",
+            Resource::Services => "services",
+            Resource::Endpoints => "endpoints",
         }
     }
 
@@ -67,6 +75,8 @@ impl Resource {
             Resource::Events => "event",
             Resource::Deployments => "deployment",
             Resource::ReplicaSets => "replicaset",
+            Resource::Services => "service",
+            Resource::Endpoints => "endpoints",
         }
     }
 
@@ -77,6 +87,8 @@ impl Resource {
             Resource::Events => &["ev"],
             Resource::Deployments => &["deploy"],
             Resource::ReplicaSets => &["rs"],
+            Resource::Services => &["svc"],
+            Resource::Endpoints => &["ep"],
         }
     }
 
@@ -116,6 +128,8 @@ impl Resource {
             Resource::Events => rt::<Event>(value),
             Resource::Deployments => rt::<Deployment>(value),
             Resource::ReplicaSets => rt::<ReplicaSet>(value),
+            Resource::Services => rt::<Service>(value),
+            Resource::Endpoints => rt::<Endpoints>(value),
         };
         let mut out = out.map_err(|e| {
             ApiError::bad_request(format!(

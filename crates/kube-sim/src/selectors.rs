@@ -271,7 +271,7 @@ fn supported_field(resource: Resource, path: &str) -> bool {
         }
         Resource::Namespaces => path == "status.phase",
         Resource::ReplicaSets => path == "status.replicas",
-        Resource::Deployments => false,
+        Resource::Deployments | Resource::Services | Resource::Endpoints => false,
     }
 }
 

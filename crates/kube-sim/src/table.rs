@@ -1,6 +1,7 @@
 //! Server-side printing: `meta.k8s.io/v1` Tables with the columns the real API server prints,
 //! which is what `kubectl get` asks for and shows.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -173,6 +174,7 @@ pub fn columns(r: Resource) -> Vec<Value> {
             col("Status", "string", "", 0, "The status of the namespace"),
             age,
         ],
+        Resource::Services | Resource::Endpoints => network_columns(r, name, age),
         Resource::Events => vec![
             col(
                 "Last Seen",
@@ -246,6 +248,111 @@ pub fn columns(r: Resource) -> Vec<Value> {
             ),
         ],
     }
+}
+
+/// The columns of `kubectl get services` and `kubectl get endpoints`.
+fn network_columns(r: Resource, name: Value, age: Value) -> Vec<Value> {
+    if r == Resource::Endpoints {
+        let eps = col("Endpoints", "string", "", 0, "Endpoints of the endpoints.");
+        return vec![name, eps, age];
+    }
+    vec![
+        name,
+        col("Type", "string", "", 0, "The type of the service."),
+        col(
+            "Cluster-IP",
+            "string",
+            "",
+            0,
+            "The IP address of the service.",
+        ),
+        col(
+            "External-IP",
+            "string",
+            "",
+            0,
+            "The external IP address of the service.",
+        ),
+        col("Port(s)", "string", "", 0, "The ports of the service."),
+        age,
+        col(
+            "Selector",
+            "string",
+            "",
+            1,
+            "Route service traffic to pods with label keys and values matching this selector.",
+        ),
+    ]
+}
+
+/// A row of [`network_columns`]: ports as `80/TCP`, endpoints as `ip:port` (three, then
+/// `+ N more...`), `<none>` for nothing.
+fn network_cells(r: Resource, obj: &Value, age: Value) -> Vec<Value> {
+    let name = json!(meta_str(obj, "name"));
+    let or_none = |s: String| if s.is_empty() { "<none>".to_owned() } else { s };
+    if r == Resource::Endpoints {
+        let mut all = Vec::new();
+        for subset in obj["subsets"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            let ports = subset["ports"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for a in subset["addresses"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                let ip = a["ip"].as_str().unwrap_or_default();
+                if ports.is_empty() {
+                    all.push(ip.to_owned());
+                }
+                all.extend(ports.iter().map(|p| format!("{ip}:{}", num(p, "/port"))));
+            }
+        }
+        let mut shown = all.iter().take(3).cloned().collect::<Vec<_>>().join(",");
+        if all.len() > 3 {
+            let _ = write!(shown, " + {} more...", all.len() - 3);
+        }
+        return vec![name, json!(or_none(shown)), age];
+    }
+    let spec = &obj["spec"];
+    let ports = spec["ports"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .map(|p| {
+                    format!(
+                        "{}/{}",
+                        num(p, "/port"),
+                        p["protocol"].as_str().unwrap_or("TCP")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    let selector = spec["selector"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    vec![
+        name,
+        json!(spec["type"].as_str().unwrap_or("ClusterIP")),
+        json!(spec["clusterIP"].as_str().unwrap_or("<none>")),
+        json!("<none>"),
+        json!(or_none(ports)),
+        age,
+        json!(or_none(selector)),
+    ]
 }
 
 fn age(ts: Option<&str>, now: time::OffsetDateTime) -> String {
@@ -419,6 +526,7 @@ pub fn cells(r: Resource, obj: &Value, now: time::OffsetDateTime) -> Vec<Value> 
             ),
             json!(age(created, now)),
         ],
+        Resource::Services | Resource::Endpoints => network_cells(r, obj, json!(age(created, now))),
         Resource::Events => {
             let involved = &obj["involvedObject"];
             let kind = involved["kind"].as_str().unwrap_or_default().to_lowercase();

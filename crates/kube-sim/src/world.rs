@@ -18,6 +18,7 @@ use crate::faults::{Fault, Verb};
 use crate::images::ImageCatalogue;
 use crate::patch::{self, PatchType};
 use crate::resources::Resource;
+use crate::services;
 use crate::store::{ObjKey, Store, meta_str};
 
 /// One request as the simulator saw it.
@@ -99,6 +100,13 @@ impl World {
             &hex[17..20],
             &hex[20..32]
         )
+    }
+
+    /// The next address of the service range (10.96.0.0/12, as kubeadm sets it) for a Service.
+    fn allocate_cluster_ip(&mut self) -> String {
+        self.ctrl.next_cluster_ip += 1;
+        let n = self.ctrl.next_cluster_ip + 9;
+        format!("10.96.{}.{}", n / 250, n % 250 + 1)
     }
 
     /// Five characters as `generateName` appends them.
@@ -186,6 +194,9 @@ impl World {
         obj["apiVersion"] = json!(resource.api_version());
         obj["kind"] = json!(resource.kind());
         admission::apply_defaults(resource, &mut obj);
+        if resource == Resource::Services {
+            services::settle_cluster_ip(&mut obj, None, || self.allocate_cluster_ip());
+        }
         let causes = admission::validate(resource, &obj, None);
         if !causes.is_empty() {
             return Err(ApiError::invalid(
@@ -213,6 +224,7 @@ impl World {
         }
         match resource {
             Resource::Deployments | Resource::ReplicaSets => obj["status"] = json!({}),
+            Resource::Services => obj["status"] = json!({"loadBalancer": {}}),
             Resource::Pods => {
                 let qos = qos_class(&obj);
                 obj["status"] = json!({"phase": "Pending", "qosClass": qos});
@@ -299,6 +311,9 @@ impl World {
                 obj["status"] = status.clone();
             }
             admission::apply_defaults(resource, &mut obj);
+            if resource == Resource::Services {
+                services::settle_cluster_ip(&mut obj, Some(&old), || self.allocate_cluster_ip());
+            }
             obj
         };
         let spec_changed = !status_only && new.get("spec") != old.get("spec");

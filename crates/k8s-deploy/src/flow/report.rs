@@ -59,11 +59,24 @@ pub struct Report {
     pub source: Option<Source>,
     /// One per Deployment, in the order they were named.
     pub deployments: Vec<DeploymentReport>,
+    /// The stages of a canary or blue-green rollout, in order (none for a rolling one).
+    pub stages: Vec<Stage>,
+}
+
+/// One stage of a canary or blue-green rollout, as the summary shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage {
+    /// `step 1 (weight 25%: 1 pod)`, `switch`, …
+    pub name: String,
+    /// `passed`, or what went wrong.
+    pub outcome: String,
+    /// What was measured (ready pods, analysis samples).
+    pub measurements: Vec<String>,
 }
 
 impl Report {
     /// The set's conclusion and failure from its Deployments'.
-    pub(super) fn conclude(mut self) -> Self {
+    pub(crate) fn conclude(mut self) -> Self {
         self.conclusion = self
             .deployments
             .iter()
@@ -117,7 +130,7 @@ pub struct DeploymentReport {
 
 impl DeploymentReport {
     /// A Deployment not read yet.
-    pub(super) fn unread(target: &Target) -> Self {
+    pub(crate) fn unread(target: &Target) -> Self {
         Self {
             target: target.clone(),
             conclusion: Conclusion::Unchanged,

@@ -64,15 +64,24 @@ pub fn sim() -> SimHandle {
 /// As [`sim`], with extra lines in the Deployment's spec (indented by two spaces) and in its
 /// container (indented by eight).
 pub fn sim_with(extra_spec: &str, extra_container: &str) -> SimHandle {
+    sim_of(
+        manifests(extra_spec, extra_container),
+        !extra_spec.contains("paused"),
+    )
+}
+
+/// A simulator holding `manifests` (which define `prod/web`), once `web` has rolled out when
+/// `wait` says so.
+pub fn sim_of(manifests: String, wait: bool) -> SimHandle {
     let sim = KubeSim::spawn(Config {
         time_scale: TIME_SCALE,
         images: images(),
-        manifests: manifests(extra_spec, extra_container),
+        manifests,
         token: TOKEN.to_owned(),
         ..Config::default()
     })
     .expect("simulator starts");
-    if !extra_spec.contains("paused") {
+    if wait {
         assert!(
             sim.wait_until_blocking(Duration::from_secs(20), rolled_out),
             "the initial rollout finishes"

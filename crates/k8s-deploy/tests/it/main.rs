@@ -4,6 +4,8 @@
 
 mod access;
 mod analysis;
+mod blue_green;
+mod canary;
 mod cancellation;
 mod common;
 mod digests;

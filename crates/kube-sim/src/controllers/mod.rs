@@ -1,9 +1,10 @@
-//! The simulated control plane: the deployment controller, the ReplicaSet controller and the
-//! kubelet, run as reconcile functions over the world after every change and when a timer on
-//! the simulated clock falls due.
+//! The simulated control plane: the deployment controller, the ReplicaSet controller, the
+//! kubelet and the endpoints controller, run as reconcile functions over the world after every
+//! change and when a timer on the simulated clock falls due.
 
 pub mod adoption;
 pub mod deployment;
+pub mod endpoints;
 pub mod kubelet;
 pub mod replicaset;
 pub mod scaling;
@@ -29,6 +30,7 @@ pub struct ControllerState {
     pub(crate) scheduled: Vec<Scheduled>,
     pub(crate) pulled_images: HashSet<String>,
     pub(crate) next_pod_ip: u32,
+    pub(crate) next_cluster_ip: u32,
     /// Largest delay (simulated) between a timer falling due and the controllers handling it.
     pub(crate) max_timer_lag: Duration,
     /// Terminating pods and when their containers will have stopped.
@@ -197,6 +199,7 @@ impl World {
             let mut deployments = BTreeSet::new();
             let mut replicasets = BTreeSet::new();
             let mut pods = BTreeSet::new();
+            let services = endpoints::Changed::of(&keys, &self.store);
             for k in keys {
                 match k.resource {
                     Resource::Deployments => {
@@ -243,7 +246,7 @@ impl World {
                         }
                         pods.insert(k);
                     }
-                    Resource::Namespaces | Resource::Events => {}
+                    _ => {}
                 }
             }
             for k in &deployments {
@@ -277,6 +280,7 @@ impl World {
             for k in &pods {
                 kubelet::sync(self, k);
             }
+            endpoints::sync(self, &services);
         }
         true
     }

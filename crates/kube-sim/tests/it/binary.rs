@@ -26,12 +26,12 @@ fn rejects_unserved_kinds_invalid_objects_and_bad_catalogues() {
         &["--manifests", "m.yaml"],
         &[(
             "m.yaml",
-            "apiVersion: v1\nkind: Service\nmetadata: {name: x}\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
         )],
     );
     assert_eq!((code, stdout.as_str()), (1, ""));
     assert!(
-        stderr.contains("kube-sim does not serve Service (v1)"),
+        stderr.contains("kube-sim does not serve ConfigMap (v1)"),
         "{stderr}"
     );
 

@@ -19,6 +19,8 @@ pub const IMAGES_YAML: &str = "images:
     last_words: [\"panic: no database configured\"]
   - image: \"registry.example/app:slow\"
     ready_after: 120s
+  - image: \"registry.example/app:never-ready\"
+    ready_after: 1000000s
 ";
 
 pub fn deployment_yaml(
@@ -233,6 +235,18 @@ pub fn kubectl(kubeconfig: &Path, home: &Path, args: &[&str]) -> Out {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Polls `kubectl get` with a jsonpath until it prints `want` (30 s at most).
+pub fn wait_for_jsonpath(bin: &Binary, ns: &str, what: &str, path: &str, want: &str) {
+    for _ in 0..300 {
+        let out = bin.kubectl(&["-n", ns, "get", what, "-o", &format!("jsonpath={path}")]);
+        if out.stdout == want {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what} never had {path} = {want}");
 }
 
 /// Replaces every run of spaces with one space, so table columns compare regardless of width.

@@ -15,3 +15,4 @@ mod kube_client;
 mod kubectl;
 mod metrics;
 mod python_client;
+mod services;
