@@ -116,68 +116,58 @@ async fn prepare(
     stages: &mut Vec<Stage>,
 ) -> Result<(), Stopped> {
     let service = plan.service_name();
-    if !resumed {
-        let replicas = plan
-            .main
-            .spec
-            .as_ref()
-            .and_then(|s| s.replicas)
-            .unwrap_or(1);
-        let start = cx.timeline.elapsed();
-        cx.console.info(&format!(
-            "Green: {} runs {} at {replicas} pods",
-            plan.derived, cx.settings.image
-        ));
-        let written = plan
-            .write(cx.client, cx.settings, replicas)
-            .await
-            .map_err(Stopped::Failed)?;
-        let outcome = plan
-            .wait(cx.client, cx.settings, &written, cx.console)
-            .await;
-        cx.timeline.phase("green rollout", start, false);
-        let name = format!("{} ready", plan.derived);
-        match outcome {
-            Outcome::Complete(snapshot) => stages.push(Stage {
+    let start = cx.timeline.elapsed();
+    // A resumed green already has the traffic: it is only checked to be ready still.
+    let written = match plan.existing.clone().filter(|_| resumed) {
+        Some(existing) => existing,
+        None => {
+            let replicas = plan
+                .main
+                .spec
+                .as_ref()
+                .and_then(|s| s.replicas)
+                .unwrap_or(1);
+            cx.console.info(&format!(
+                "Green: {} runs {} at {replicas} pods",
+                plan.derived, cx.settings.image
+            ));
+            plan.write(cx.client, cx.settings, replicas)
+                .await
+                .map_err(Stopped::Failed)?
+        }
+    };
+    let outcome = plan
+        .wait(cx.client, cx.settings, &written, cx.console)
+        .await;
+    cx.timeline.phase("green rollout", start, false);
+    let name = format!("{} ready", plan.derived);
+    match outcome {
+        Outcome::Complete(snapshot) => stages.push(Stage {
+            name,
+            outcome: "passed".to_owned(),
+            measurements: vec![format!(
+                "{} of {} pods ready and running the image",
+                snapshot.verified, snapshot.desired
+            )],
+        }),
+        Outcome::Failed(failure, snapshot) => {
+            stages.push(Stage {
                 name,
-                outcome: "passed".to_owned(),
+                outcome: format!("failed: {}", failure.message),
                 measurements: vec![format!(
-                    "{} of {} pods ready and running the image",
+                    "{} of {} pods ready",
                     snapshot.verified, snapshot.desired
                 )],
-            }),
-            Outcome::Failed(failure, snapshot) => {
-                stages.push(Stage {
-                    name,
-                    outcome: format!("failed: {}", failure.message),
-                    measurements: vec![format!(
-                        "{} of {} pods ready",
-                        snapshot.verified, snapshot.desired
-                    )],
-                });
-                return Err(Stopped::Failed(format!(
-                    "green {} did not get ready: {}",
-                    plan.derived, failure.message
-                )));
-            }
+            });
+            return Err(Stopped::Failed(format!(
+                "green {} did not get ready: {}",
+                plan.derived, failure.message
+            )));
         }
+    }
+    if !resumed {
         if let Some(spec) = analysis {
-            let name = format!("analysis of {}", plan.derived);
-            match cx.analyse(plan, spec).await {
-                Ok(measurements) => stages.push(Stage {
-                    name,
-                    outcome: "passed".to_owned(),
-                    measurements,
-                }),
-                Err((measurements, why)) => {
-                    stages.push(Stage {
-                        name,
-                        outcome: format!("failed: {why}"),
-                        measurements,
-                    });
-                    return Err(Stopped::Failed(format!("green {}: {why}", plan.derived)));
-                }
-            }
+            analysed(cx, plan, spec, stages).await?;
         }
         plan.switch(cx.client, true).await.map_err(|message| {
             stages.push(Stage {
@@ -212,4 +202,32 @@ async fn prepare(
         measurements: Vec::new(),
     });
     Ok(())
+}
+
+/// Green's analysis, recorded as a stage; `Err` when it failed.
+async fn analysed(
+    cx: &mut Context<'_, '_>,
+    plan: &Plan,
+    spec: &AnalysisSpec,
+    stages: &mut Vec<Stage>,
+) -> Result<(), Stopped> {
+    let name = format!("analysis of {}", plan.derived);
+    match cx.analyse(plan, spec).await {
+        Ok(measurements) => {
+            stages.push(Stage {
+                name,
+                outcome: "passed".to_owned(),
+                measurements,
+            });
+            Ok(())
+        }
+        Err((measurements, why)) => {
+            stages.push(Stage {
+                name,
+                outcome: format!("failed: {why}"),
+                measurements,
+            });
+            Err(Stopped::Failed(format!("green {}: {why}", plan.derived)))
+        }
+    }
 }

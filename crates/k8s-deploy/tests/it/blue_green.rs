@@ -7,11 +7,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use gantry_testkit::Transcript;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Service;
 use kube_sim::{KubeSim, Resource, Verb};
 
-use crate::canary::{left_by_an_earlier_run, ready_endpoints, sim_with_service};
+use crate::canary::{
+    ANALYSED, BAD, left_by_an_earlier_run, measured, ready_endpoints, sim_with_service,
+};
 use crate::common::{
     CRASHING, DEPLOYMENT, GOOD, NAMESPACE, NEXT, action, assert_exit, generated_run_line, image,
 };
@@ -74,20 +77,26 @@ fn a_green_that_never_gets_ready_is_removed_and_the_service_untouched() {
         .input("strategy", "blue-green")
         .input("rollback-window", "0s")
         .run();
-    assert_exit(&run, 1);
+    assert_never_switched(&sim, &run, "green prod/web-green did not get ready: ");
+    assert_eq!(sim.count_requests(Verb::Patch, None), 0);
+}
+
+/// Green failed for `why`: removed, the Service never patched, the Deployment on its old image.
+fn assert_never_switched(sim: &KubeSim, run: &Transcript, why: &str) {
+    assert_exit(run, 1);
     assert_eq!(run.output("result"), "failed", "{}", run.render());
     let errors = run.errors();
     assert_eq!(errors.len(), 1, "{}", run.render());
     assert!(
-        errors[0].contains("green prod/web-green did not get ready: ")
+        errors[0].contains(why)
             && errors[0].ends_with("service prod/web was not switched; prod/web-green was removed and prod/web left unchanged"),
         "{}",
         errors[0]
     );
-    assert_eq!(selector(&sim), original());
-    assert!(green(&sim).is_none());
-    assert_eq!(image(&sim), GOOD);
-    assert_eq!(sim.count_requests(Verb::Patch, None), 0);
+    assert_eq!(selector(sim), original());
+    assert!(green(sim).is_none());
+    assert_eq!(image(sim), GOOD);
+    assert_eq!(sim.count_requests(Verb::Patch, Some(Resource::Services)), 0);
 }
 
 #[test]
@@ -194,5 +203,29 @@ fn an_analysis_that_cannot_be_read_is_refused_before_any_request() {
     assert!(
         sim.with_world(|world| world.requests.is_empty()),
         "no request reached the cluster"
+    );
+}
+
+#[test]
+fn a_green_failing_its_analysis_in_prometheus_is_removed_and_the_service_untouched() {
+    let (sim, prometheus) = measured();
+    // The analysis of a canary step, as the blue-green input: `{{canary}}` names green.
+    let analysis: String = ANALYSED
+        .replace("PROMETHEUS", &prometheus.url)
+        .lines()
+        .skip_while(|line| !line.starts_with("  analysis:"))
+        .skip(1)
+        .map(|line| line.strip_prefix("    ").unwrap_or(line))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let run = action(&sim, BAD)
+        .input("strategy", "blue-green")
+        .input("rollback-window", "0s")
+        .input("analysis", analysis)
+        .run();
+    assert_never_switched(
+        &sim,
+        &run,
+        "green prod/web-green: analysis failed: 1 failed measurement(s)",
     );
 }

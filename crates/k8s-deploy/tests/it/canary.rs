@@ -282,11 +282,11 @@ fn bad_steps_are_refused_before_any_request() {
 }
 
 /// An image that answers a fifth of its requests with 500.
-const BAD: &str = "registry.example/app:bad";
+pub const BAD: &str = "registry.example/app:bad";
 
 /// Steps gated on the canary's error ratio over the last 5 s in the real Prometheus at
 /// `PROMETHEUS` (`rate` needs two scrapes of the new pods: the initial delay).
-const ANALYSED: &str = r#"
+pub const ANALYSED: &str = r#"
 - weight: 50
   analysis:
     prometheus:
@@ -301,7 +301,7 @@ const ANALYSED: &str = r#"
 "#;
 
 /// kube-sim with the Service, serving per-pod metrics, and Prometheus scraping them.
-fn measured() -> (SimHandle, Prometheus) {
+pub fn measured() -> (SimHandle, Prometheus) {
     let sim = KubeSim::spawn(Config {
         time_scale: 10.0,
         images: ImageCatalogue::new(vec![
