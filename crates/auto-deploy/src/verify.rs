@@ -1,7 +1,8 @@
 //! Step 9: polls the service until it reports the deployed version a number of times in a row.
-//! Connection errors and 5xx are retried; the failure says what the service showed last. The
-//! endpoint is the team's own (no GitHub rate limit), so it is polled every half second at first
-//! and never less often than every two: the deploy is reported within moments of the rollout.
+//! Connection errors and 5xx are retried (an untrusted certificate is not: it fails at once);
+//! the failure says what the service showed last. The endpoint is the team's own (no GitHub rate
+//! limit), so it is polled every half second at first and never less often than every two: the
+//! deploy is reported within moments of the rollout.
 
 use std::time::{Duration, Instant};
 
@@ -36,7 +37,11 @@ pub async fn verify(
     let mut last_seen = String::new();
     loop {
         polls += 1;
-        let seen = probe(&client, &verify.url, &verify.matcher).await;
+        let seen = match probe(&client, &config, &verify.url, &verify.matcher).await {
+            Err(Probe::Refused(message)) => return Err(anyhow!("{}: {message}", verify.url)),
+            Err(Probe::Failed(error)) => Err(error),
+            Ok(found) => Ok(found),
+        };
         let (shows, description) = match &seen {
             Ok(found) => compared(found, version),
             Err(error) => (false, error.clone()),
@@ -67,22 +72,37 @@ pub async fn verify(
     }
 }
 
+/// Why a probe saw no version.
+enum Probe {
+    /// Worth polling again: what the service showed instead.
+    Failed(String),
+    /// The server's certificate is not trusted; polling again would not change that.
+    Refused(String),
+}
+
 /// The version the service reports, or what went wrong instead.
-async fn probe(client: &reqwest::Client, url: &str, matcher: &Matcher) -> Result<String, String> {
-    let response = client
-        .get(url)
-        .send()
-        .await
-        .map_err(|error| format!("a connection error ({})", error.without_url()))?;
+async fn probe(
+    client: &reqwest::Client,
+    config: &ClientConfig,
+    url: &str,
+    matcher: &Matcher,
+) -> Result<String, Probe> {
+    let response = client.get(url).send().await.map_err(|error| {
+        gantry_github::http::certificate_refused(&error, config).map_or_else(
+            || Probe::Failed(format!("a connection error ({})", error.without_url())),
+            Probe::Refused,
+        )
+    })?;
     let status = response.status();
     let body = response
         .text()
         .await
-        .map_err(|error| format!("a broken response ({})", error.without_url()))?;
+        .map_err(|error| Probe::Failed(format!("a broken response ({})", error.without_url())))?;
     if !status.is_success() {
-        return Err(format!("HTTP {status}: {}", quote(&body)));
+        return Err(Probe::Failed(format!("HTTP {status}: {}", quote(&body))));
     }
-    extract(matcher, &body).ok_or_else(|| format!("no version in the body: {}", quote(&body)))
+    extract(matcher, &body)
+        .ok_or_else(|| Probe::Failed(format!("no version in the body: {}", quote(&body))))
 }
 
 /// The version in a body, as the matcher finds it.

@@ -20,6 +20,14 @@ const MAX_PAGES: usize = 50;
 /// How many annotated tags pointing at annotated tags are followed before giving up.
 const MAX_TAG_DEPTH: usize = 4;
 
+/// Where a paginated list of `T` stands: the next page's path (from the `Link` header).
+pub struct Pages<T> {
+    first: String,
+    next: Option<String>,
+    read: usize,
+    items: PhantomData<T>,
+}
+
 /// A GitHub client acting as identity `I`.
 pub struct Client<I: Identity> {
     transport: Transport,
@@ -67,42 +75,93 @@ impl<I: Identity> Client<I> {
         mode: Mode,
         field: Option<&str>,
     ) -> Result<Vec<T>, GithubError> {
-        let separator = if path.contains('?') { '&' } else { '?' };
-        let mut page = format!("{path}{separator}per_page={}", self.transport.page_size());
         let mut items = Vec::new();
-        for _ in 0..MAX_PAGES {
-            let reply = self.transport.send(Method::GET, &page, None, mode).await?;
-            let request = request_line(&Method::GET, &page);
-            let mut value: Value = reply.json(&request)?;
+        self.pages(path, mode, |mut value, request| {
             let list = match field {
                 Some(field) => value.get_mut(field).map(Value::take).unwrap_or_default(),
                 None => value,
             };
-            let list: Vec<T> =
-                serde_json::from_value(list).map_err(|error| GithubError::Decode {
-                    request: request.clone(),
-                    message: error.to_string(),
-                })?;
-            items.extend(list);
-            let Some(next) = reply.next else {
-                return Ok(items);
-            };
-            page = self
+            items.extend(decode::<Vec<T>>(list, request)?);
+            Ok(true)
+        })
+        .await?;
+        Ok(items)
+    }
+
+    /// Reads a paginated list page by page, following `Link: rel="next"`, and hands each page's
+    /// JSON to `on_page`, which says whether to read the next one. `path` must not carry
+    /// `per_page`: the configured page size is added here.
+    pub(crate) async fn pages(
+        &self,
+        path: &str,
+        mode: Mode,
+        mut on_page: impl FnMut(Value, &RequestLine) -> Result<bool, GithubError>,
+    ) -> Result<(), GithubError> {
+        let mut pages = self.list::<Value>(path);
+        while let Some((page, request)) = self.next_json(&mut pages, mode).await? {
+            if !on_page(page, &request)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// A paginated list, to be read one page at a time with [`Client::next_page`].
+    pub(crate) fn list<T>(&self, path: &str) -> Pages<T> {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        Pages {
+            first: path.to_owned(),
+            next: Some(format!(
+                "{path}{separator}per_page={}",
+                self.transport.page_size()
+            )),
+            read: 0,
+            items: PhantomData,
+        }
+    }
+
+    /// The next page of a list, `None` after the last one.
+    pub async fn next_page<T: serde::de::DeserializeOwned>(
+        &self,
+        pages: &mut Pages<T>,
+    ) -> Result<Option<Vec<T>>, GithubError> {
+        match self.next_json(pages, Mode::Read).await? {
+            Some((page, request)) => decode(page, &request).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn next_json<T>(
+        &self,
+        pages: &mut Pages<T>,
+        mode: Mode,
+    ) -> Result<Option<(Value, RequestLine)>, GithubError> {
+        let Some(page) = pages.next.take() else {
+            return Ok(None);
+        };
+        if pages.read == MAX_PAGES {
+            return Err(GithubError::Decode {
+                request: request_line(&Method::GET, &pages.first),
+                message: format!("the list has more than {MAX_PAGES} pages"),
+            });
+        }
+        pages.read += 1;
+        let reply = self.transport.send(Method::GET, &page, None, mode).await?;
+        let request = request_line(&Method::GET, &page);
+        if let Some(next) = &reply.next {
+            let path = self
                 .transport
-                .path_of(&next)
+                .path_of(next)
                 .ok_or_else(|| GithubError::Decode {
                     request: request.clone(),
                     message: format!(
                         "the next-page link {next} leaves the API at {}",
                         self.api_url()
                     ),
-                })?
-                .to_owned();
+                })?;
+            pages.next = Some(path.to_owned());
         }
-        Err(GithubError::Decode {
-            request: request_line(&Method::GET, path),
-            message: format!("the list has more than {MAX_PAGES} pages"),
-        })
+        Ok(Some((reply.json(&request)?, request)))
     }
 
     /// A GET where 404 means "there is none".
@@ -238,6 +297,17 @@ impl Client<Workflow> {
             .await?;
         reply.json(&request_line(&Method::POST, &path))
     }
+}
+
+/// A page's JSON (or part of it) as `T`; a mismatch names the request.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    value: Value,
+    request: &RequestLine,
+) -> Result<T, GithubError> {
+    serde_json::from_value(value).map_err(|error| GithubError::Decode {
+        request: request.clone(),
+        message: error.to_string(),
+    })
 }
 
 pub(crate) fn request_line(method: &Method, path: &str) -> RequestLine {

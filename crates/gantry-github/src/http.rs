@@ -54,6 +54,27 @@ pub fn client(config: &ClientConfig) -> Result<reqwest::Client, GithubError> {
         .map_err(|e| setup(e.without_url().to_string()))
 }
 
+/// When `error` is a server certificate the trust store refused: what to say about it (the
+/// server, rustls's reason, and what to change in `config`'s trust). Retrying would not help.
+pub fn certificate_refused(error: &reqwest::Error, config: &ClientConfig) -> Option<String> {
+    let problem = gantry_runner::certificate::problem(error)?;
+    let server = error.url().map_or_else(
+        || "the server".to_owned(),
+        |url| {
+            format!(
+                "{}:{}",
+                url.host_str().unwrap_or_default(),
+                url.port_or_known_default().unwrap_or(443)
+            )
+        },
+    );
+    Some(gantry_runner::certificate::untrusted(
+        &server,
+        &problem,
+        config.extra_ca_file.as_deref(),
+    ))
+}
+
 /// reqwest is built without a crypto provider (so kube's and ours cannot clash): install ring once.
 fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();

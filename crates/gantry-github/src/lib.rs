@@ -12,6 +12,7 @@ mod commits;
 pub mod config;
 pub mod error;
 mod git;
+pub mod history;
 pub mod http;
 pub mod models;
 pub mod origin;
@@ -22,7 +23,7 @@ pub mod token;
 mod transport;
 
 pub use budget::{RateLimitLog, RateLimitWait};
-pub use client::Client;
+pub use client::{Client, Pages};
 pub use config::ClientConfig;
 pub use error::{GithubError, GraphqlError};
 pub use models::{

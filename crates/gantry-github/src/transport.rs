@@ -398,13 +398,13 @@ impl Transport {
         let response = builder
             .send()
             .await
-            .map_err(|error| transport_failure(request, &error, mode))?;
+            .map_err(|error| transport_failure(request, &error, mode, &self.config))?;
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response
             .bytes()
             .await
-            .map_err(|error| transport_failure(request, &error, mode))?;
+            .map_err(|error| transport_failure(request, &error, mode, &self.config))?;
         if status == StatusCode::NOT_MODIFIED {
             self.not_modified.fetch_add(1, Ordering::Relaxed);
             if let Some((_, cached)) = self.etags.lock().expect("etag cache").get(path) {
@@ -458,7 +458,18 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
     })
 }
 
-fn transport_failure(request: &RequestLine, error: &reqwest::Error, mode: Mode) -> Failure {
+fn transport_failure(
+    request: &RequestLine,
+    error: &reqwest::Error,
+    mode: Mode,
+    config: &ClientConfig,
+) -> Failure {
+    if let Some(message) = crate::http::certificate_refused(error, config) {
+        return Failure::Final(GithubError::Transport {
+            request: request.clone(),
+            message,
+        });
+    }
     let message = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {

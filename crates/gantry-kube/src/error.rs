@@ -22,6 +22,15 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
+    /// The API server's certificate was refused; retrying would not change that.
+    #[error(
+        "failed to {action} deployment {target}: the API server's TLS certificate is not trusted ({problem}); set the cluster's certificate-authority-data (or certificate-authority) in the kubeconfig to the CA that signed it (without one, SSL_CERT_FILE, which replaces the system roots, must hold it)"
+    )]
+    Untrusted {
+        action: &'static str,
+        target: Target,
+        problem: String,
+    },
     #[error("deployment {target} has no container named `{container}` (it has: {available})")]
     NoSuchContainer {
         target: Target,
@@ -58,6 +67,13 @@ pub enum Error {
 impl Error {
     /// A failed API request about `target`.
     pub(crate) fn api(action: &'static str, target: &Target, source: kube::Error) -> Self {
+        if let Some(problem) = gantry_runner::certificate::problem(&source) {
+            return Self::Untrusted {
+                action,
+                target: target.clone(),
+                problem,
+            };
+        }
         Self::Api {
             action,
             target: target.clone(),

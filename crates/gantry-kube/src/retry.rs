@@ -14,11 +14,13 @@ fn builder() -> ExponentialBuilder {
         .with_jitter()
 }
 
-/// Whether an error may go away on its own.
+/// Whether an error may go away on its own (a refused certificate does not).
 pub fn is_transient(error: &kube::Error) -> bool {
     match error {
         kube::Error::Api(status) => status.code >= 500 || status.code == 429,
-        kube::Error::HyperError(_) | kube::Error::Service(_) => true,
+        kube::Error::HyperError(_) | kube::Error::Service(_) => {
+            gantry_runner::certificate::problem(error).is_none()
+        }
         _ => false,
     }
 }

@@ -1,12 +1,13 @@
 //! The `gantry` command: `gantry rehearse` (also the default) plays a release through the real
-//! actions against in-process simulators and says whether every expectation held.
+//! actions against in-process simulators and says whether every expectation held; `gantry dora`
+//! prints the four DORA keys of an environment from its deployment records.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
-use gantry_rehearse::{Binaries, Layout, Progress, Sources, Stage, rehearse, report};
+use gantry_rehearse::{Binaries, Layout, Progress, Sources, Stage, dora, rehearse, report};
 
 fn cli() -> Command {
     let rehearse = Command::new("rehearse")
@@ -38,7 +39,31 @@ fn cli() -> Command {
     Command::new("gantry")
         .about("gantry: gated CI and verified delivery to Kubernetes")
         .subcommand(rehearse.clone())
+        .subcommand(dora_command())
         .args(rehearse.get_arguments().cloned().collect::<Vec<_>>())
+}
+
+fn dora_command() -> Command {
+    let text = |name: &'static str, value: &'static str, help: &'static str| {
+        Arg::new(name).long(name).value_name(value).help(help)
+    };
+    Command::new("dora")
+        .about("The four DORA keys of one environment, from its GitHub deployment records")
+        .after_help("Token: GH_TOKEN, else GITHUB_TOKEN. Exit codes: 0 printed, 1 the records could not be read, 2 bad input (options, token, unknown repository).")
+        .arg(text("repo", "OWNER/NAME", "Repository whose deployments to read").required(true))
+        .arg(text("environment", "NAME", "Deployment environment").default_value("production"))
+        .arg(text("since", "DATE", "Start of the period: YYYY-MM-DD (00:00 UTC) or an RFC 3339 time"))
+        .arg(text("until", "DATE", "End of the period, excluded (default: now)"))
+        .arg(text("days", "N", "Length of the period in days (default 30, ending at --until)"))
+        .arg(text("api-url", "URL", "GitHub REST API base URL").default_value(dora::GITHUB_API))
+        .arg(text("per-page", "N", "Items per page of each list read (1 to 100; default 100)"))
+        .arg(
+            Arg::new("json")
+                .long("json")
+                .action(ArgAction::SetTrue)
+                .help("Print JSON instead of the text table"),
+        )
+        .arg(file_arg("html", "Also write an HTML page with a chart"))
 }
 
 fn file_arg(name: &'static str, help: &'static str) -> Arg {
@@ -51,6 +76,9 @@ fn file_arg(name: &'static str, help: &'static str) -> Arg {
 
 fn main() -> ExitCode {
     let matches = cli().get_matches();
+    if let Some(matches) = matches.subcommand_matches("dora") {
+        return run_dora(matches);
+    }
     let matches = matches.subcommand_matches("rehearse").unwrap_or(&matches);
     let progress = Progress::stdout();
     match run(matches, &progress) {
@@ -59,6 +87,33 @@ fn main() -> ExitCode {
         Err(error) => {
             progress.line(&format!("error: {error:#}"));
             ExitCode::from(2)
+        }
+    }
+}
+
+/// `gantry dora`: progress on stderr, the keys on stdout.
+fn run_dora(matches: &ArgMatches) -> ExitCode {
+    let text = |name: &str| matches.get_one::<String>(name).cloned();
+    let options = dora::Options {
+        repo: text("repo").unwrap_or_default(),
+        environment: text("environment").unwrap_or_default(),
+        since: text("since"),
+        until: text("until"),
+        days: text("days"),
+        api_url: text("api-url").unwrap_or_default(),
+        per_page: text("per-page"),
+        json: matches.get_flag("json"),
+        html: matches.get_one::<PathBuf>("html").cloned(),
+        deadline: std::time::Duration::from_secs(600),
+    };
+    let progress = Progress::stderr();
+    let env = gantry_runner::Env::from_process();
+    let now = time::OffsetDateTime::now_utc();
+    match dora::run(&options, &env, now, &progress, &mut std::io::stdout()) {
+        Ok(()) => ExitCode::from(dora::EXIT_OK),
+        Err(error) => {
+            progress.line(&format!("error: {error}"));
+            ExitCode::from(error.exit_code())
         }
     }
 }

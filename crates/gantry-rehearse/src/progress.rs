@@ -1,6 +1,7 @@
 //! What a person watches while the rehearsal runs: one line per step as it finishes, and a spinner
 //! for each step that is still running when stdout is a terminal (plain lines only otherwise, so
-//! a log file or CI step gets no control characters).
+//! a log file or CI step gets no control characters). `gantry dora` uses it on stderr (stdout
+//! carries its result), with a bar while it pages through history.
 
 use std::io::{IsTerminal as _, Write};
 use std::sync::Mutex;
@@ -21,6 +22,15 @@ impl Progress {
         Progress {
             spinners: tty.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout())),
             out: Mutex::new(Box::new(std::io::stdout())),
+        }
+    }
+
+    /// Stderr, with spinners and bars when it is a terminal.
+    pub fn stderr() -> Progress {
+        let tty = std::io::stderr().is_terminal();
+        Progress {
+            spinners: tty.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+            out: Mutex::new(Box::new(std::io::stderr())),
         }
     }
 
@@ -61,6 +71,75 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(100));
             bar
         }))
+    }
+}
+
+impl Progress {
+    /// A counter of the items read so far (of `total` when known); on a terminal a bar or a
+    /// spinner, otherwise nothing until [`Counter::note`] or [`Counter::done`] prints a line.
+    pub fn counter(&self, title: &str, total: Option<u64>) -> Counter<'_> {
+        let bar = self.spinners.as_ref().map(|spinners| {
+            let (bar, template) = match total {
+                Some(total) => (
+                    ProgressBar::new(total),
+                    "  {msg} [{bar:30}] {pos}/{len} {elapsed}",
+                ),
+                None => (
+                    ProgressBar::new_spinner(),
+                    "  {spinner} {msg}: {pos} {elapsed}",
+                ),
+            };
+            let bar = spinners.add(bar);
+            bar.set_style(
+                ProgressStyle::with_template(template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.set_message(plain_text(title));
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        Counter {
+            progress: self,
+            bar,
+        }
+    }
+}
+
+/// Items read so far, shown while a list is paged through.
+pub struct Counter<'a> {
+    progress: &'a Progress,
+    bar: Option<ProgressBar>,
+}
+
+impl Counter<'_> {
+    /// `count` more items read.
+    pub fn add(&self, count: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(count);
+        }
+    }
+
+    /// A line only when not on a terminal (where the bar says it), e.g. one per page.
+    pub fn note(&self, text: &str) {
+        if self.bar.is_none() {
+            self.progress.line(text);
+        }
+    }
+
+    /// Removes the bar and prints `text`.
+    pub fn done(mut self, text: &str) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        self.progress.line(text);
+    }
+}
+
+impl Drop for Counter<'_> {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
     }
 }
 

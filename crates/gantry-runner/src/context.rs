@@ -5,6 +5,7 @@ use serde_json::Value;
 use crate::env::Env;
 use crate::env_vars as vars;
 use crate::error::ActionError;
+use crate::secret::Secret;
 
 /// How the runner reaches the network: proxy and extra CA bundle, for the HTTP clients.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,6 +39,22 @@ impl NetworkSettings {
             .is_some_and(|list| crate::no_proxy::bypasses(list, host));
         self.https_proxy.as_deref().filter(|_| !bypassed)
     }
+}
+
+/// A GitHub token from the environment: `GH_TOKEN`, else `GITHUB_TOKEN` (the GitHub CLI's
+/// order), trimmed, with the name of the variable it came from; `None` when neither holds more
+/// than whitespace.
+pub fn api_token(env: &Env) -> Result<Option<(&'static str, Secret)>, ActionError> {
+    for name in [vars::GH_TOKEN, vars::GITHUB_TOKEN] {
+        if let Some(value) = env
+            .non_empty(name)?
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            return Ok(Some((name, Secret::new(value))));
+        }
+    }
+    Ok(None)
 }
 
 /// What the runner tells every step about the run. Unset variables are `None`.
@@ -135,5 +152,27 @@ impl GithubContext {
             url.push_str(attempt);
         }
         Some(url)
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    use super::api_token;
+    use crate::env::Env;
+
+    #[test]
+    fn gh_token_wins_over_github_token_and_empty_values_do_not_count() {
+        let env = Env::from_pairs([("GH_TOKEN", "gh-one"), ("GITHUB_TOKEN", "workflow-one")]);
+        let (name, token) = api_token(&env).unwrap().unwrap();
+        assert_eq!((name, token.expose()), ("GH_TOKEN", "gh-one"));
+        let env = Env::from_pairs([("GH_TOKEN", ""), ("GITHUB_TOKEN", "workflow-one\n")]);
+        let (name, token) = api_token(&env).unwrap().unwrap();
+        assert_eq!((name, token.expose()), ("GITHUB_TOKEN", "workflow-one"));
+        assert!(
+            api_token(&Env::from_pairs([("GH_TOKEN", " \n")]))
+                .unwrap()
+                .is_none()
+        );
+        assert!(api_token(&Env::default()).unwrap().is_none());
     }
 }

@@ -62,8 +62,15 @@ pub const HTTPS_PROXY_LOWER: &str = "https_proxy";
 pub const NO_PROXY: &str = "NO_PROXY";
 /// Lower-case spelling of [`NO_PROXY`].
 pub const NO_PROXY_LOWER: &str = "no_proxy";
-/// A PEM bundle of extra CA certificates to trust (a private corporate CA).
+/// The trust store, as OpenSSL reads it: a PEM bundle that replaces the system roots (a private
+/// corporate CA together with the public roots).
 pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+
+/// A GitHub token for `gantry dora` (read first, as the GitHub CLI reads it).
+pub const GH_TOKEN: &str = "GH_TOKEN";
+/// A GitHub token for `gantry dora` when [`GH_TOKEN`] is not set (a workflow's `GITHUB_TOKEN`
+/// passed through `env:`; the runner does not set it by itself).
+pub const GITHUB_TOKEN: &str = "GITHUB_TOKEN";
 
 /// Set by Kubernetes inside a pod: the API server's address. Read by kube-rs itself (not through
 /// [`crate::env::Env`]) when k8s-deploy is given no kubeconfig and falls back to in-cluster config.
@@ -106,6 +113,8 @@ pub const ALL: &[&str] = &[
     NO_PROXY,
     NO_PROXY_LOWER,
     SSL_CERT_FILE,
+    GH_TOKEN,
+    GITHUB_TOKEN,
     KUBERNETES_SERVICE_HOST,
     KUBERNETES_SERVICE_PORT,
 ];

@@ -4,6 +4,7 @@
 
 #[cfg(feature = "async")]
 pub mod cancel;
+pub mod certificate;
 mod cli;
 pub mod command;
 pub mod console;
@@ -25,7 +26,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub use console::{Annotation, Console};
-pub use context::{GithubContext, NetworkSettings};
+pub use context::{GithubContext, NetworkSettings, api_token};
 pub use env::Env;
 pub use error::{ActionError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_SUCCESS};
 pub use inputs::Inputs;

@@ -70,6 +70,8 @@ fn repo_permissions(permissions: &BTreeMap<String, Level>) -> RepoPermissions {
         pull_requests: access(permissions, "pull_requests"),
         checks: access(permissions, "checks"),
         statuses: access(permissions, "statuses"),
+        deployments: access(permissions, "deployments"),
+        administration: access(permissions, "administration"),
     }
 }
 
@@ -79,6 +81,8 @@ fn union(a: RepoPermissions, b: RepoPermissions) -> RepoPermissions {
         pull_requests: a.pull_requests.max(b.pull_requests),
         checks: a.checks.max(b.checks),
         statuses: a.statuses.max(b.statuses),
+        deployments: a.deployments.max(b.deployments),
+        administration: a.administration.max(b.administration),
     }
 }
 
@@ -88,6 +92,8 @@ const PUBLIC_READ: RepoPermissions = RepoPermissions {
     pull_requests: Access::Read,
     checks: Access::Read,
     statuses: Access::Read,
+    deployments: Access::Read,
+    administration: Access::None,
 };
 
 impl World {

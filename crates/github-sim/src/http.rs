@@ -99,37 +99,79 @@ impl Shared {
     }
 }
 
+/// Where connections come from: plain TCP, or TLS over it (`sim_tls`).
+pub enum Listener {
+    Plain(TcpListener),
+    Tls(sim_tls::TlsListener),
+}
+
 /// Accepts connections until `stop` flips to true.
-pub async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+pub async fn serve(mut listener: Listener, shared: Arc<Shared>, stop: watch::Receiver<bool>) {
+    let mut stopped = stop.clone();
     loop {
         tokio::select! {
-            _ = stop.changed() => break,
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let _ = stream.set_nodelay(true);
-                let shared = Arc::clone(&shared);
-                let mut stop = stop.clone();
-                tokio::spawn(async move {
-                    let reset = Arc::new(AtomicBool::new(false));
-                    let io = ResettableIo { inner: stream, reset: Arc::clone(&reset), replacing: None };
-                    let svc = service_fn(move |req| handle(Arc::clone(&shared), Arc::clone(&reset), req));
-                    let conn = http1::Builder::new().serve_connection(TokioIo::new(io), svc);
-                    tokio::pin!(conn);
-                    tokio::select! {
-                        _ = conn.as_mut() => {}
-                        _ = stop.changed() => {}
-                    }
-                });
-            }
+            _ = stopped.changed() => break,
+            () = accept_into(&mut listener, &shared, &stop) => {}
         }
+    }
+}
+
+/// Accepts one connection (a failed accept is skipped) and serves it on its own task.
+async fn accept_into(listener: &mut Listener, shared: &Arc<Shared>, stop: &watch::Receiver<bool>) {
+    match listener {
+        Listener::Plain(tcp) => {
+            let Ok((stream, _)) = tcp.accept().await else {
+                return;
+            };
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(connection(stream, Arc::clone(shared), stop.clone()));
+        }
+        Listener::Tls(tls) => {
+            let (stream, _) = tls.accept().await;
+            tokio::spawn(connection(stream, Arc::clone(shared), stop.clone()));
+        }
+    }
+}
+
+/// Serves one connection's requests until it closes or the simulator stops.
+async fn connection<S: Socket>(stream: S, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let reset = Arc::new(AtomicBool::new(false));
+    let io = ResettableIo {
+        inner: stream,
+        reset: Arc::clone(&reset),
+        replacing: None,
+    };
+    let svc = service_fn(move |req| handle(Arc::clone(&shared), Arc::clone(&reset), req));
+    let conn = http1::Builder::new().serve_connection(TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stop.changed() => {}
+    }
+}
+
+/// A connection's byte stream and the TCP socket under it (for the reset).
+trait Socket: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Socket for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Socket for tokio_rustls::server::TlsStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref().0
     }
 }
 
 /// A TCP stream that is closed with a reset (RST, via `SO_LINGER` 0) when a fault asks for it,
 /// and that gives hyper's bare 400 for an unparsable request (e.g. raw spaces in the request
 /// line) an error body, as GitHub's front end does.
-struct ResettableIo {
-    inner: TcpStream,
+struct ResettableIo<S: Socket> {
+    inner: S,
     reset: Arc<AtomicBool>,
     /// A replacement being written: the bytes, how many are written, and the length of the
     /// original write to report once done.
@@ -161,7 +203,7 @@ fn parse_error_response() -> Vec<u8> {
     .into_bytes()
 }
 
-impl AsyncRead for ResettableIo {
+impl<S: Socket> AsyncRead for ResettableIo<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -171,7 +213,7 @@ impl AsyncRead for ResettableIo {
     }
 }
 
-impl AsyncWrite for ResettableIo {
+impl<S: Socket> AsyncWrite for ResettableIo<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -209,7 +251,7 @@ impl AsyncWrite for ResettableIo {
     }
 }
 
-impl Drop for ResettableIo {
+impl<S: Socket> Drop for ResettableIo<S> {
     fn drop(&mut self) {
         if self.reset.load(Ordering::SeqCst) {
             // A zero linger makes close() send RST at once; it never blocks.
@@ -217,7 +259,7 @@ impl Drop for ResettableIo {
                 deprecated,
                 reason = "SO_LINGER 0 is exactly the reset we want; it cannot block"
             )]
-            let _ = self.inner.set_linger(Some(Duration::ZERO));
+            let _ = self.inner.tcp().set_linger(Some(Duration::ZERO));
         }
     }
 }

@@ -100,7 +100,7 @@ fn app_permissions(world: &World, r: &Repo, id: u64) -> Value {
     });
     let Some(granted) = granted else {
         return json!({
-            "actions": "write", "administration": "read", "checks": "write", "contents": "write",
+            "actions": "write", "administration": "write", "checks": "write", "contents": "write",
             "deployments": "write", "discussions": "read", "issues": "write", "merge_queues": "read",
             "metadata": "read", "packages": "read", "pages": "read", "pull_requests": "write",
             "repository_hooks": "read", "repository_projects": "read", "security_events": "read",
@@ -110,8 +110,10 @@ fn app_permissions(world: &World, r: &Repo, id: u64) -> Value {
     let p = granted.unwrap_or_default();
     let mut m = serde_json::Map::new();
     for (name, access) in [
+        ("administration", p.administration),
         ("checks", p.checks),
         ("contents", p.contents),
+        ("deployments", p.deployments),
         ("metadata", Access::Read),
         ("pull_requests", p.pull_requests),
         ("statuses", p.statuses),

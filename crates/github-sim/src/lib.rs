@@ -9,6 +9,7 @@
 mod admin;
 pub mod apps;
 pub mod clock;
+pub mod deployments;
 mod error;
 pub mod faults;
 pub mod git;
@@ -54,6 +55,8 @@ pub enum SimError {
     Runtime(#[source] std::io::Error),
     #[error("the simulator thread stopped before it was ready")]
     ThreadDied,
+    #[error("failed to serve HTTPS")]
+    Tls(#[from] sim_tls::TlsError),
 }
 
 /// Control of a running simulator: the Rust twin of the `/_sim/` admin API. Cheap to clone.
@@ -67,7 +70,7 @@ impl Control {
         Control { shared }
     }
 
-    /// The base URL, e.g. `http://127.0.0.1:43127` (no trailing slash).
+    /// The base URL, e.g. `http://127.0.0.1:43127` (`https://…` over TLS; no trailing slash).
     pub fn url(&self) -> &str {
         &self.shared.base
     }
@@ -185,13 +188,30 @@ impl GithubSim {
 
     /// Serves `world` on `addr`.
     pub async fn start_on(addr: SocketAddr, world: World) -> Result<GithubSim, SimError> {
-        let listener = TcpListener::bind(addr)
+        GithubSim::start_with(addr, world, None).await
+    }
+
+    /// Serves `world` on `addr`, over HTTPS with `tls`'s certificate when given: then every URL
+    /// the API reports (`url`, `html_url`, `download_url`, `upload_url`…) says `https`.
+    pub async fn start_with(
+        addr: SocketAddr,
+        world: World,
+        tls: Option<&sim_tls::Identity>,
+    ) -> Result<GithubSim, SimError> {
+        let tcp = TcpListener::bind(addr)
             .await
             .map_err(|source| SimError::Bind { addr, source })?;
-        let local = listener
+        let local = tcp
             .local_addr()
             .map_err(|source| SimError::Bind { addr, source })?;
-        let base = format!("http://{local}");
+        let (listener, base) = match tls {
+            Some(identity) => {
+                let tls = sim_tls::TlsListener::new(tcp, identity.acceptor()?)
+                    .map_err(|source| SimError::Bind { addr, source })?;
+                (http::Listener::Tls(tls), format!("https://{local}"))
+            }
+            None => (http::Listener::Plain(tcp), format!("http://{local}")),
+        };
         let shared = Arc::new(Shared::new(world, base));
         let (stop, rx) = watch::channel(false);
         tokio::spawn(http::serve(listener, Arc::clone(&shared), rx));
@@ -237,6 +257,11 @@ pub struct SimHandle {
 impl SimHandle {
     /// Serves `world` on `127.0.0.1:0` from a background thread.
     pub fn spawn(world: World) -> Result<SimHandle, SimError> {
+        SimHandle::spawn_with(world, None)
+    }
+
+    /// As [`SimHandle::spawn`], over HTTPS with `tls`'s certificate when given.
+    pub fn spawn_with(world: World, tls: Option<sim_tls::Identity>) -> Result<SimHandle, SimError> {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -248,7 +273,8 @@ impl SimHandle {
             .name("github-sim".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    match GithubSim::start(world).await {
+                    let any = SocketAddr::from(([127, 0, 0, 1], 0));
+                    match GithubSim::start_with(any, world, tls.as_ref()).await {
                         Ok(sim) => {
                             let _ = ready_tx.send(Ok(sim.control()));
                             let _ = stop_rx.await;

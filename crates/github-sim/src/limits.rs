@@ -330,7 +330,7 @@ pub fn endpoint(method: &Method, path: &str) -> String {
         let before = if i > 1 { segs[i - 2] } else { "" };
         let rest_is_one = matches!(
             previous,
-            "contents" | "compare" | "branches" | "matching-refs"
+            "contents" | "compare" | "branches" | "matching-refs" | "environments"
         ) || (matches!(previous, "refs" | "ref") && before == "git")
             || (previous == "tags" && before == "releases");
         if rest_is_one {

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Parser;
 use github_sim::{GithubSim, World};
+use sim_tls::Identity;
 
 /// A stateful, fault-injecting GitHub REST API simulator.
 #[derive(Parser)]
@@ -28,6 +29,14 @@ struct Args {
     /// Commits per synthetic repository.
     #[arg(long, default_value_t = 1)]
     synthetic_commits: usize,
+    /// Serve HTTPS with this server certificate (PEM, for 127.0.0.1 or localhost; with
+    /// `--tls-key`), e.g. one a private CA shared with kube-sim signed; every URL the API
+    /// reports then says `https`.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The key of `--tls-cert` (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -49,12 +58,20 @@ fn main() -> anyhow::Result<()> {
             )
             .context("failed to build the synthetic world")?;
     }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            Identity::from_files(cert, key, None)
+                .context("failed to load --tls-cert and --tls-key")?,
+        ),
+        _ => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("failed to start the tokio runtime")?;
     runtime.block_on(async {
-        let sim = GithubSim::start_on(SocketAddr::new(args.bind, args.port), world).await?;
+        let sim = GithubSim::start_with(SocketAddr::new(args.bind, args.port), world, tls.as_ref())
+            .await?;
         {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", sim.url()).context("failed to write the URL to stdout")?;

@@ -71,6 +71,10 @@ pub struct RepoPermissions {
     pub pull_requests: Access,
     pub checks: Access,
     pub statuses: Access,
+    /// Deployments and their statuses.
+    pub deployments: Access,
+    /// Repository administration (environments are configured with it).
+    pub administration: Access,
 }
 
 impl RepoPermissions {
@@ -80,6 +84,8 @@ impl RepoPermissions {
         pull_requests: Access::Write,
         checks: Access::Write,
         statuses: Access::Write,
+        deployments: Access::Write,
+        administration: Access::Write,
     };
 }
 

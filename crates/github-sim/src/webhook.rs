@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::clock::iso;
 use crate::json;
+use crate::routes::deployments;
 use crate::world::{Event, World};
 
 /// The webhook body GitHub would deliver for `event` (state as of now; a deleted object falls back
@@ -47,6 +48,7 @@ pub fn payload(base: &str, world: &World, event: &Event) -> Value {
                 .map_or(Value::Null, |c| json::check_run(base, world, repo, c));
             json!({"action": event.action, "check_run": run, "repository": repository, "sender": sender})
         }
+        "deployment" | "deployment_status" => deployment(base, world, event, &repository, &sender),
         "push" => push(base, world, event, repository, &sender),
         "merge_group" => {
             let mut v = json!({
@@ -62,6 +64,48 @@ pub fn payload(base: &str, world: &World, event: &Event) -> Value {
             json!({"action": event.action, "payload": p, "repository": repository, "sender": sender})
         }
     }
+}
+
+/// `deployment` (`{deployment, workflow, workflow_run}`) and `deployment_status` (also
+/// `deployment_status` and `check_run`); workflows, runs and check runs are `null`, as for a
+/// deployment made through the REST API.
+fn deployment(
+    base: &str,
+    world: &World,
+    event: &Event,
+    repository: &Value,
+    sender: &Value,
+) -> Value {
+    let p = &event.payload;
+    let id = p["deployment_id"].as_u64().or_else(|| p["id"].as_u64());
+    let found = world.repos.get(&event.repo).and_then(|r| {
+        r.deployments
+            .iter()
+            .find(|d| Some(d.id) == id)
+            .map(|d| (r, d))
+    });
+    let Some((r, d)) = found else {
+        return json!({"action": event.action, "payload": p, "repository": repository, "sender": sender});
+    };
+    let mut v = json!({
+        "action": event.action,
+        "deployment": deployments::deployment_json(base, world, r, d),
+        "workflow": null,
+        "workflow_run": null,
+        "repository": repository,
+        "sender": sender,
+    });
+    if event.event == "deployment_status" {
+        let status = p["id"]
+            .as_u64()
+            .and_then(|sid| d.statuses.iter().find(|s| s.id == sid))
+            .map_or(Value::Null, |s| {
+                deployments::status_json(base, world, r, d, s)
+            });
+        v["deployment_status"] = status;
+        v["check_run"] = Value::Null;
+    }
+    v
 }
 
 fn push(base: &str, world: &World, event: &Event, mut repository: Value, sender: &Value) -> Value {

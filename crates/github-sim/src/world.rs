@@ -235,6 +235,10 @@ pub struct Repo {
     pub actions: ActionsSettings,
     pub created_at: i64,
     pub pushed_at: i64,
+    /// Deployments, oldest first.
+    pub deployments: Vec<crate::deployments::Deployment>,
+    /// Deployment environments, in creation order.
+    pub environments: Vec<crate::deployments::Environment>,
 }
 
 impl Repo {
@@ -535,6 +539,8 @@ impl World {
                     actions: ActionsSettings::default(),
                     created_at: now,
                     pushed_at: now,
+                    deployments: Vec::new(),
+                    environments: Vec::new(),
                 },
             );
         }

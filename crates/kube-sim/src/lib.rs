@@ -36,7 +36,6 @@ pub mod services;
 pub mod sim;
 pub mod store;
 pub mod table;
-pub mod tls;
 pub mod traffic;
 pub mod watch;
 pub mod world;

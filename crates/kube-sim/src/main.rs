@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use kube_sim::{Access, Config, ImageCatalogue, KubeSim, TokenGrant};
+use sim_tls::Identity;
 
 /// Serve a simulated Kubernetes API on 127.0.0.1: deployments, replica sets, pods and events.
 #[derive(Debug, Parser)]
@@ -34,8 +35,19 @@ struct Args {
     #[arg(long, default_value_t = 5.0)]
     bookmark_interval: f64,
     /// Serve HTTPS with a CA generated at start (written into the kubeconfig).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "tls_cert")]
     tls: bool,
+    /// Serve HTTPS with this server certificate (PEM, for 127.0.0.1 or localhost; with
+    /// `--tls-key`), e.g. one a private CA shared with github-sim signed.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The key of `--tls-cert` (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// The CA certificate (PEM) that signed `--tls-cert`, written into the kubeconfig; without
+    /// it the kubeconfig names no CA and clients use their own trust store.
+    #[arg(long, requires = "tls_cert")]
+    tls_ca: Option<PathBuf>,
     /// Require bearer tokens: TOKEN:USER:ACCESS, ACCESS one of read, deploy (read and patch
     /// Deployments), admin, or the path of a YAML file of `Role` and `ClusterRole` manifests whose
     /// rules the token gets (a Role's in its namespace); repeat for several. The kubeconfig uses
@@ -100,6 +112,16 @@ fn main() -> anyhow::Result<()> {
         args.bookmark_interval > 0.0 && args.bookmark_interval.is_finite(),
         "--bookmark-interval must be a positive number"
     );
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            Identity::from_files(cert, key, args.tls_ca.as_deref())
+                .context("failed to load --tls-cert, --tls-key and --tls-ca")?,
+        ),
+        _ if args.tls => Some(
+            Identity::self_made("kube-sim").context("failed to generate the TLS certificates")?,
+        ),
+        _ => None,
+    };
     let config = Config {
         port: args.port,
         time_scale: args.time_scale,
@@ -111,7 +133,7 @@ fn main() -> anyhow::Result<()> {
             .tokens
             .first()
             .map_or_else(|| Config::default().token, |g| g.token.clone()),
-        tls: args.tls,
+        tls,
         tokens: args.tokens,
         metrics_port: args.metrics_port,
         ..Config::default()

@@ -18,7 +18,6 @@ use crate::images::ImageCatalogue;
 use crate::kubeconfig;
 use crate::manifests;
 use crate::resources::Resource;
-use crate::tls::{Tls, TlsListener};
 use crate::world::{RequestRecord, World};
 
 /// Errors starting or feeding the simulator.
@@ -42,8 +41,8 @@ pub enum SimError {
     },
     #[error("failed to start the simulator thread: {0}")]
     Thread(String),
-    #[error("{0}")]
-    Tls(String),
+    #[error("failed to serve HTTPS: {0}")]
+    Tls(#[from] sim_tls::TlsError),
 }
 
 /// How to start a simulator.
@@ -65,8 +64,9 @@ pub struct Config {
     pub bookmark_interval: Duration,
     /// The bearer token written into the kubeconfig (checked only when `tokens` is not empty).
     pub token: String,
-    /// Serve HTTPS with a CA generated at start, written into the kubeconfig.
-    pub tls: bool,
+    /// Serve HTTPS with this certificate; its CA (when given) is written into the kubeconfig
+    /// (`sim_tls::Identity::self_made` for a CA of the server's own, `Ca::issue` for a shared one).
+    pub tls: Option<sim_tls::Identity>,
     /// When not empty, every request must carry one of these tokens (401 otherwise) and may do
     /// only what its access allows (403 otherwise).
     pub tokens: Vec<TokenGrant>,
@@ -86,7 +86,7 @@ impl Default for Config {
             watch_history: 1024,
             bookmark_interval: Duration::from_secs(5),
             token: "kube-sim-token".to_owned(),
-            tls: false,
+            tls: None,
             tokens: Vec::new(),
             metrics_port: None,
         }
@@ -143,7 +143,7 @@ pub struct KubeSim {
     inner: Arc<Inner>,
     addr: SocketAddr,
     token: String,
-    tls: Option<Tls>,
+    tls: Option<sim_tls::Identity>,
     metrics_addr: Option<SocketAddr>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -192,18 +192,15 @@ impl KubeSim {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(addr);
         let app = crate::api::router(Arc::clone(&inner));
-        let tls = if config.tls {
-            Some(Tls::generate().map_err(SimError::Tls)?)
-        } else {
-            None
-        };
-        let server = match &tls {
-            Some(tls) => {
-                let listener =
-                    TlsListener::new(listener, tls).map_err(|source| SimError::Bind {
+        let server = match &config.tls {
+            Some(identity) => {
+                let acceptor = identity.acceptor()?;
+                let listener = sim_tls::TlsListener::new(listener, acceptor).map_err(|source| {
+                    SimError::Bind {
                         port: config.port,
                         source,
-                    })?;
+                    }
+                })?;
                 tokio::spawn(async move {
                     if let Err(e) = axum::serve(listener, app).await {
                         tracing::error!(error = %e, "kube-sim server stopped");
@@ -243,7 +240,7 @@ impl KubeSim {
             inner,
             addr,
             token: config.token,
-            tls,
+            tls: config.tls,
             metrics_addr,
             tasks,
         })
@@ -316,9 +313,11 @@ impl KubeSim {
         self.metrics_addr.map(|a| format!("http://{a}/metrics"))
     }
 
-    /// The generated CA certificate (PEM), when serving TLS.
+    /// The CA certificate (PEM) that signed the server's, when serving TLS with a known CA.
     pub fn ca_pem(&self) -> Option<&str> {
-        self.tls.as_ref().map(|t| t.ca_pem.as_str())
+        self.tls
+            .as_ref()
+            .and_then(|identity| identity.ca_pem.as_deref())
     }
 
     pub fn kubeconfig_yaml(&self) -> String {

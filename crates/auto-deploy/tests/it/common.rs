@@ -32,6 +32,15 @@ pub const PASSING: Ci<'static> = &[("lint", "success", 2000), ("test", "success"
 /// A world whose landing-zone env files hold `preprod` and `prod`, with simulated time running
 /// ten times faster than real time.
 pub fn sim_with(preprod: &str, prod: &str, ci: Ci<'_>) -> SimHandle {
+    sim_serving(preprod, prod, ci, None)
+}
+
+/// The usual world, served over HTTPS with `tls`'s certificate.
+pub fn sim_over_tls(tls: sim_tls::Identity) -> SimHandle {
+    sim_serving(PREPROD_FILE, PROD_FILE, PASSING, Some(tls))
+}
+
+fn sim_serving(preprod: &str, prod: &str, ci: Ci<'_>, tls: Option<sim_tls::Identity>) -> SimHandle {
     let checks: Vec<String> = ci
         .iter()
         .map(|(name, conclusion, ms)| {
@@ -89,8 +98,8 @@ ci:
         preprod = serde_json::to_string(preprod).unwrap(),
         prod = serde_json::to_string(prod).unwrap(),
     );
-    let sim =
-        SimHandle::spawn(World::from_yaml(&world).expect("world parses")).expect("sim starts");
+    let sim = SimHandle::spawn_with(World::from_yaml(&world).expect("world parses"), tls)
+        .expect("sim starts");
     for tag in ["v1.3.0", "v1.4.0", "v1.5.0"] {
         prerelease(&sim, tag, true);
     }
@@ -157,7 +166,16 @@ pub fn prerelease_in(sim: &SimHandle, repo: &str, tag: &str, automated: bool, au
 
 /// The action deploying `tag`, both tokens set.
 pub fn action(sim: &SimHandle, tag: &str) -> ActionRun {
-    ActionRun::new(env!("CARGO_BIN_EXE_auto-deploy"))
+    action_run_by(env!("CARGO_BIN_EXE_auto-deploy"), sim, tag)
+}
+
+/// As [`action`], started by `program` (a wrapper that ends by running the action binary).
+pub fn action_run_by(
+    program: impl Into<std::path::PathBuf>,
+    sim: &SimHandle,
+    tag: &str,
+) -> ActionRun {
+    ActionRun::new(program)
         .env("GITHUB_API_URL", sim.url())
         .env("GITHUB_SERVER_URL", "https://github.example")
         .env("GITHUB_REPOSITORY", SOURCE)
@@ -367,6 +385,14 @@ pub struct Service {
 }
 
 pub fn service(body: impl Fn() -> String + Send + Sync + 'static) -> Service {
+    service_over(None, body)
+}
+
+/// As [`service`], over HTTPS with `tls`'s certificate when given.
+pub fn service_over(
+    tls: Option<sim_tls::Identity>,
+    body: impl Fn() -> String + Send + Sync + 'static,
+) -> Service {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -376,7 +402,8 @@ pub fn service(body: impl Fn() -> String + Send + Sync + 'static) -> Service {
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
-    let url = format!("http://{}/version", listener.local_addr().unwrap());
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{}/version", listener.local_addr().unwrap());
     let app = axum::Router::new().route(
         "/version",
         axum::routing::get(move || {
@@ -384,7 +411,17 @@ pub fn service(body: impl Fn() -> String + Send + Sync + 'static) -> Service {
             async move { body() }
         }),
     );
-    runtime.spawn(async move { axum::serve(listener, app).await });
+    match tls {
+        Some(tls) => {
+            let acceptor = tls.acceptor().expect("the certificate serves");
+            let _guard = runtime.enter();
+            let listener = sim_tls::TlsListener::new(listener, acceptor).unwrap();
+            runtime.spawn(async move { axum::serve(listener, app).await });
+        }
+        None => {
+            runtime.spawn(async move { axum::serve(listener, app).await });
+        }
+    }
     Service {
         url,
         _runtime: runtime,
@@ -402,8 +439,21 @@ pub fn following_service_as(
     sim: &SimHandle,
     spell: impl Fn(&str) -> String + Send + Sync + 'static,
 ) -> Service {
+    following_service_over(sim, None, spell)
+}
+
+/// As [`following_service`], over HTTPS with `tls`'s certificate.
+pub fn following_service_tls(sim: &SimHandle, tls: sim_tls::Identity) -> Service {
+    following_service_over(sim, Some(tls), str::to_owned)
+}
+
+fn following_service_over(
+    sim: &SimHandle,
+    tls: Option<sim_tls::Identity>,
+    spell: impl Fn(&str) -> String + Send + Sync + 'static,
+) -> Service {
     let control: github_sim::Control = (**sim).clone();
-    service(move || {
+    service_over(tls, move || {
         let text = control.world(|w| {
             let head = w.repos[LZ].branch("main").unwrap();
             let blob = *w.objects.commit_files(&head).get(PREPROD).unwrap();

@@ -13,6 +13,7 @@ mod guard;
 mod hardening;
 mod limits;
 mod lock;
+mod private_ca;
 mod provenance;
 mod reruns;
 mod scaling;

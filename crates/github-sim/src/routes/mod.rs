@@ -5,6 +5,8 @@ pub mod apps;
 mod checks;
 mod compare;
 mod contents;
+pub(crate) mod deployments;
+mod environments;
 mod graphql;
 mod issues;
 pub(crate) mod pulls;
@@ -239,6 +241,7 @@ fn route_repo(world: &mut World, ctx: &Ctx<'_>, repo: &str, rest: &[&str]) -> Ou
         ["check-suites", id] if get => checks::get_suite(world, ctx, repo, id),
         ["check-suites", id, "check-runs"] if get => checks::runs_in_suite(world, ctx, repo, id),
         ["statuses", sha] if m == Method::POST => checks::create_status(world, ctx, repo, sha),
+        ["deployments" | "environments", ..] => route_deployments(world, ctx, repo, rest),
         ["releases"] if get => releases::list(world, ctx, repo),
         ["releases"] if m == Method::POST => releases::create(world, ctx, repo),
         ["releases", "latest"] if get => releases::latest(world, ctx, repo),
@@ -262,6 +265,32 @@ fn route_repo(world: &mut World, ctx: &Ctx<'_>, repo: &str, rest: &[&str]) -> Ou
         ["releases", id] if get => releases::get(world, ctx, repo, id),
         ["releases", id] if m == Method::PATCH => releases::update(world, ctx, repo, id),
         ["releases", id] if m == Method::DELETE => releases::delete(world, ctx, repo, id),
+        _ => Err(unknown_repo(&m, repo, rest)),
+    }
+}
+
+/// `/repos/{repo}/deployments…` and `/repos/{repo}/environments…`.
+fn route_deployments(world: &mut World, ctx: &Ctx<'_>, repo: &str, rest: &[&str]) -> Outcome {
+    let m = ctx.method.clone();
+    let get = m == Method::GET;
+    match rest {
+        ["deployments"] if get => deployments::list(world, ctx, repo),
+        ["deployments"] if m == Method::POST => deployments::create(world, ctx, repo),
+        ["deployments", id] if get => deployments::get(world, ctx, repo, id),
+        ["deployments", id] if m == Method::DELETE => deployments::delete(world, ctx, repo, id),
+        ["deployments", id, "statuses"] if get => deployments::list_statuses(world, ctx, repo, id),
+        ["deployments", id, "statuses"] if m == Method::POST => {
+            deployments::create_status(world, ctx, repo, id)
+        }
+        ["deployments", id, "statuses", sid] if get => {
+            deployments::get_status(world, ctx, repo, id, sid)
+        }
+        ["environments"] if get => environments::list(world, ctx, repo),
+        ["environments", name] if get => environments::get(world, ctx, repo, name),
+        ["environments", name] if m == Method::PUT => environments::put(world, ctx, repo, name),
+        ["environments", name] if m == Method::DELETE => {
+            environments::delete(world, ctx, repo, name)
+        }
         _ => Err(unknown_repo(&m, repo, rest)),
     }
 }
@@ -318,7 +347,9 @@ pub fn unknown(method: &Method, segs: &[&str]) -> ApiError {
                 | "branches"
                 | "tags"
                 | "compare"
-                | "issues",
+                | "issues"
+                | "deployments"
+                | "environments",
             ..
         ]
     );

@@ -190,10 +190,16 @@ impl Drop for Server {
 
 /// Starts the binary on `world` and returns it with its base URL (its first line of stdout).
 pub fn standalone(world: &Path) -> (Server, String) {
+    standalone_with(world, &[])
+}
+
+/// As [`standalone`], with more options (`--tls-cert`, `--tls-key`).
+pub fn standalone_with(world: &Path, args: &[&std::ffi::OsStr]) -> (Server, String) {
     let mut child = hermetic(
         Command::new(env!("CARGO_BIN_EXE_github-sim"))
             .arg("--world")
-            .arg(world),
+            .arg(world)
+            .args(args),
     )
     .stdout(Stdio::piped())
     .spawn()
@@ -206,7 +212,7 @@ pub fn standalone(world: &Path) -> (Server, String) {
         .expect("first line");
     let url = line.trim().to_owned();
     assert!(
-        url.starts_with("http://127.0.0.1:"),
+        url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:"),
         "first line is the base URL: {url:?}"
     );
     (server, url)

@@ -10,6 +10,7 @@ mod auth;
 mod checks;
 mod common;
 mod contents;
+mod deployments;
 mod diffs;
 mod events;
 mod faults;

@@ -53,3 +53,8 @@ fn octokit_signs_in_as_an_app_and_mints_narrowed_installation_tokens() {
 fn octokit_queues_pull_requests_over_graphql_and_is_refused_the_rest_merge() {
     assert!(run_node("octokit_merge_queue.mjs").contains("MERGE QUEUE OK"));
 }
+
+#[test]
+fn octokit_records_deployments_statuses_and_environments() {
+    assert!(run_node("octokit_deployments.mjs").contains("DEPLOYMENTS OK"));
+}

@@ -22,7 +22,7 @@ fn secured() -> SimHandle {
         images: images(),
         manifests: manifests("", ""),
         token: TOKEN.to_owned(),
-        tls: true,
+        tls: Some(sim_tls::Identity::self_made("kube-sim").expect("certificates")),
         tokens: vec![
             TokenGrant::new(TOKEN, "admin", Access::admin()),
             TokenGrant::new(READER, "system:serviceaccount:ci:reader", Access::read()),

@@ -78,7 +78,7 @@ fn secured(columns: &BTreeMap<&str, Grants>) -> SimHandle {
         images: images(),
         manifests: manifests("", ""),
         token: TOKEN.to_owned(),
-        tls: true,
+        tls: Some(sim_tls::Identity::self_made("kube-sim").expect("certificates")),
         tokens: vec![
             TokenGrant::new(TOKEN, "admin", Access::admin()),
             TokenGrant::new(

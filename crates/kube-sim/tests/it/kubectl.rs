@@ -5,6 +5,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use base64::Engine as _;
+
 use crate::common::{Binary, Out, deployment_yaml, kubectl_path, squash, wait_for_jsonpath};
 
 const SCALE: f64 = 50.0;
@@ -675,6 +677,58 @@ fn tls_and_tokens_are_checked_as_a_real_server_checks_them() {
         out.stderr
             .contains("certificate signed by unknown authority"),
         "a client that does not trust the CA is refused: {out:?}"
+    );
+}
+
+/// The binary serving a certificate a shared private CA signed (`--tls-cert`, `--tls-key`,
+/// `--tls-ca`): the kubeconfig it writes trusts that CA, and kubectl verifies the server with it.
+#[test]
+fn a_certificate_from_a_shared_ca_is_served_and_its_ca_written_into_the_kubeconfig() {
+    let ca = sim_tls::Ca::new("corp CA").expect("a CA");
+    let identity = ca.issue("kube-sim").expect("a certificate");
+    let files = tempfile::tempdir().expect("tempdir");
+    let file = |name: &str, text: &str| {
+        let path = files.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        path.display().to_string()
+    };
+    let (cert, key, ca_file) = (
+        file("cert.pem", &identity.cert_pem),
+        file("key.pem", identity.key_pem()),
+        file("ca.pem", &ca.pem()),
+    );
+    let bin = Binary::start_with(
+        &deployment_yaml("prod", "web", 1, "registry.example/app:1.0", ""),
+        SCALE,
+        &["--tls-cert", &cert, "--tls-key", &key, "--tls-ca", &ca_file],
+    );
+    assert!(bin.url.starts_with("https://"), "{}", bin.url);
+    let kubeconfig = std::fs::read_to_string(bin.kubeconfig()).expect("kubeconfig");
+    let trusted = base64::engine::general_purpose::STANDARD.encode(ca.pem());
+    assert!(
+        kubeconfig.contains(&format!("certificate-authority-data: {trusted}")),
+        "{kubeconfig}"
+    );
+    let out = bin.kubectl(&["-n", "prod", "get", "deploy", "web", "-o", "name"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "deployment.apps/web\n"),
+        "{out:?}"
+    );
+    let other = sim_tls::Ca::new("another CA").expect("a CA");
+    let untrusting = bin.dir.path().join("untrusting");
+    let other_data = base64::engine::general_purpose::STANDARD.encode(other.pem());
+    std::fs::write(&untrusting, kubeconfig.replace(&trusted, &other_data)).expect("write");
+    let out = crate::common::kubectl(
+        &untrusting,
+        bin.dir.path(),
+        &["-n", "prod", "get", "deploy"],
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("certificate signed by unknown authority"),
+        "another CA is refused: {out:?}"
     );
 }
 
