@@ -22,6 +22,9 @@ pub struct ImageSpec {
     /// The container exits with code 1 after `crash_after`, forever (CrashLoopBackOff).
     pub crash: bool,
     pub crash_after: Duration,
+    /// With `crash`: only containers whose `args` hold every one of these crash (a bug in one
+    /// mode of the image, such as `--grpc`); empty: every container of the image.
+    pub crash_args: Vec<String>,
     /// `sha256:<hex>`; derived from the reference when not given.
     pub digest: Option<String>,
     /// Lines the container prints when it starts (`kubectl logs`).
@@ -64,6 +67,7 @@ impl ImageSpec {
             pull_time: Duration::from_secs(1),
             crash: false,
             crash_after: Duration::from_secs(1),
+            crash_args: Vec::new(),
             digest: None,
             logs: Vec::new(),
             last_words: Vec::new(),
@@ -125,6 +129,8 @@ struct RawEntry {
     crash: bool,
     #[serde(default)]
     crash_after: Option<serde_yaml::Value>,
+    #[serde(default)]
+    crash_args: Vec<String>,
     #[serde(default)]
     digest: Option<String>,
     #[serde(default)]
@@ -301,6 +307,7 @@ impl ImageCatalogue {
                     "crash_after",
                     base.crash_after,
                 )?,
+                crash_args: e.crash_args,
                 digest: e.digest,
                 logs: e.logs,
                 last_words: e.last_words,
@@ -312,6 +319,16 @@ impl ImageCatalogue {
             });
         }
         Ok(Self { entries })
+    }
+
+    /// How a container of `image` started with `args` behaves: its entry, crashing only when
+    /// the entry's `crash_args` are all among `args`.
+    pub fn behaviour(&self, image: &str, args: &[String]) -> Option<ImageSpec> {
+        self.lookup(image).map(|spec| {
+            let mut spec = spec.clone();
+            spec.crash = spec.crash && spec.crash_args.iter().all(|arg| args.contains(arg));
+            spec
+        })
     }
 
     pub fn lookup(&self, image: &str) -> Option<&ImageSpec> {
@@ -366,6 +383,25 @@ pub fn image_id(image: &str, spec: &ImageSpec) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn crash_args_make_only_that_mode_of_the_image_crash() {
+        let catalogue = ImageCatalogue::from_yaml(
+            "images:\n  - image: \"api:2\"\n    crash: true\n    crash_args: [\"--grpc\"]\n  - image: \"web:1\"\n    crash: true\n",
+        )
+        .unwrap();
+        let args = |list: &[&str]| list.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+        let crashes =
+            |image: &str, list: &[&str]| catalogue.behaviour(image, &args(list)).unwrap().crash;
+        assert!(crashes("api:2", &["serve", "--grpc"]));
+        assert!(!crashes("api:2", &["serve", "--http"]));
+        assert!(!crashes("api:2", &[]));
+        assert!(
+            crashes("web:1", &[]),
+            "without crash_args every container crashes"
+        );
+        assert!(catalogue.behaviour("unknown:1", &[]).is_none());
+    }
+
     use super::*;
 
     #[test]

@@ -33,6 +33,8 @@ enum Stage {
 struct ContainerSim {
     name: String,
     image: String,
+    /// The container's `args` (an image may crash in one mode only: `crash_args`).
+    args: Vec<String>,
     stage: Stage,
     next_at: Option<Duration>,
     restarts: i64,
@@ -381,7 +383,7 @@ pub fn sync(world: &mut World, key: &ObjKey) {
         .and_then(Value::as_array)
         .map(|cs| cs.iter().map(missing_config).collect())
         .unwrap_or_default();
-    let containers: Vec<(String, String, String)> = pod
+    let containers: Vec<(String, String, String, Vec<String>)> = pod
         .pointer("/spec/containers")
         .and_then(Value::as_array)
         .map(|cs| {
@@ -393,7 +395,17 @@ pub fn sync(world: &mut World, key: &ObjKey) {
                             .unwrap_or_default()
                             .to_owned()
                     };
-                    (s("name"), s("image"), s("imagePullPolicy"))
+                    let args = c
+                        .get("args")
+                        .and_then(Value::as_array)
+                        .map(|args| {
+                            args.iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_owned)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (s("name"), s("image"), s("imagePullPolicy"), args)
                 })
                 .collect()
         })
@@ -410,10 +422,11 @@ pub fn sync(world: &mut World, key: &ObjKey) {
                 containers: containers
                     .iter()
                     .zip(config_errors.iter().chain(std::iter::repeat(&None)))
-                    .map(|((name, image, _), config_error)| ContainerSim {
+                    .map(|((name, image, _, args), config_error)| ContainerSim {
                         config_error: config_error.clone(),
                         name: name.clone(),
                         image: image.clone(),
+                        args: args.clone(),
                         stage: Stage::Creating,
                         next_at: Some(now),
                         restarts: 0,
@@ -429,8 +442,8 @@ pub fn sync(world: &mut World, key: &ObjKey) {
         }
     };
     let now = world.clock.elapsed();
-    for (c, (_, _, policy)) in sim.containers.iter_mut().zip(&containers) {
-        let spec = world.images.lookup(&c.image).cloned();
+    for (c, (_, _, policy, _)) in sim.containers.iter_mut().zip(&containers) {
+        let spec = world.images.behaviour(&c.image, &c.args);
         for _ in 0..16 {
             match c.next_at {
                 Some(t) if t <= now => step(world, &pod, c, spec.as_ref(), policy),
