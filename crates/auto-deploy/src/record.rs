@@ -29,6 +29,9 @@ pub struct Recording {
 #[derive(Debug, Clone, Copy)]
 pub struct Recorded {
     pub id: u64,
+    /// A production environment: GitHub's `auto_inactive` leaves its replaced deployments
+    /// showing success, so this run marks them inactive itself.
+    pub production: bool,
 }
 
 /// How the deploy ended, as its deployment shows it.
@@ -58,7 +61,10 @@ pub async fn start(
                     deployment.id, settings.tag, recording.environment
                 ),
             );
-            Some(Recorded { id: deployment.id })
+            Some(Recorded {
+                id: deployment.id,
+                production: deployment.production_environment,
+            })
         }
         Err(error) => {
             journal.warn(Stage::Record, not_recorded(settings, &error));
@@ -169,7 +175,9 @@ pub async fn finish(
                 .unwrap_or_default()
         ),
     );
-    if state == DeploymentState::Success {
+    // GitHub's auto_inactive (set on the success status) retires the replaced deployments of
+    // any other environment: https://docs.github.com/en/rest/deployments/statuses#create-a-deployment-status
+    if state == DeploymentState::Success && recorded.production {
         match retire(client, settings, recording, recorded.id).await {
             Ok(retired) if !retired.is_empty() => journal.note(
                 Stage::Record,
