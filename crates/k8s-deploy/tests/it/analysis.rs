@@ -12,25 +12,11 @@ use k8s_openapi::api::core::v1::Pod;
 use kube_sim::images::TrafficSpec;
 use kube_sim::{Config, ImageCatalogue, ImageSpec, KubeSim, SimHandle};
 
+use crate::canary::error_ratio_analysis;
 use crate::common::{DEPLOYMENT, GOOD, NAMESPACE, NEXT, manifests, rolled_out};
 
 const BAD: &str = "registry.example/app:bad";
 const CANARY: &str = "web-canary";
-
-/// The error ratio of the canary's pods over the last 5 s; no 500 at all is 0, no traffic at all
-/// is no data. The first measurement waits for a few scrapes of the new pods (`rate` needs two
-/// samples), as a strategy would after the canary turned ready.
-const ERROR_RATIO: &str = r#"
-prometheus:
-  address: PROMETHEUS
-  query: >-
-    (sum(rate(http_requests_total{namespace="{{namespace}}",deployment="{{canary}}",code=~"5.."}[5s])) or vector(0))
-    / sum(rate(http_requests_total{namespace="{{namespace}}",deployment="{{canary}}"}[5s]))
-success-condition: result < 0.01
-interval: 1s
-count: 4
-initial-delay: 3s
-"#;
 
 fn sim() -> SimHandle {
     let sim = KubeSim::spawn(Config {
@@ -101,7 +87,7 @@ fn run(spec: &AnalysisSpec, vars: &Substitutions) -> (AnalysisOutcome, Vec<Measu
 }
 
 fn error_ratio(prometheus: &Prometheus) -> AnalysisSpec {
-    AnalysisSpec::from_yaml(&ERROR_RATIO.replace("PROMETHEUS", &prometheus.url)).expect("spec")
+    AnalysisSpec::from_yaml(&error_ratio_analysis(&prometheus.url, 4)).expect("spec")
 }
 
 /// Seconds since the epoch of the first sample of a series with a 5xx code Prometheus holds.

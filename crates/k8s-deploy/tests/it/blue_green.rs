@@ -13,7 +13,7 @@ use k8s_openapi::api::core::v1::Service;
 use kube_sim::{KubeSim, Resource, Verb};
 
 use crate::canary::{
-    ANALYSED, BAD, left_by_an_earlier_run, measured, ready_endpoints, sim_with_service,
+    BAD, error_ratio_analysis, left_by_an_earlier_run, measured, ready_endpoints, sim_with_service,
 };
 use crate::common::{
     CRASHING, DEPLOYMENT, GOOD, NAMESPACE, NEXT, action, assert_exit, generated_run_line, image,
@@ -210,14 +210,7 @@ fn an_analysis_that_cannot_be_read_is_refused_before_any_request() {
 fn a_green_failing_its_analysis_in_prometheus_is_removed_and_the_service_untouched() {
     let (sim, prometheus) = measured();
     // The analysis of a canary step, as the blue-green input: `{{canary}}` names green.
-    let analysis: String = ANALYSED
-        .replace("PROMETHEUS", &prometheus.url)
-        .lines()
-        .skip_while(|line| !line.starts_with("  analysis:"))
-        .skip(1)
-        .map(|line| line.strip_prefix("    ").unwrap_or(line))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let analysis = error_ratio_analysis(&prometheus.url, 3);
     let run = action(&sim, BAD)
         .input("strategy", "blue-green")
         .input("rollback-window", "0s")

@@ -284,21 +284,34 @@ fn bad_steps_are_refused_before_any_request() {
 /// An image that answers a fifth of its requests with 500.
 pub const BAD: &str = "registry.example/app:bad";
 
-/// Steps gated on the canary's error ratio over the last 5 s in the real Prometheus at
-/// `PROMETHEUS` (`rate` needs two scrapes of the new pods: the initial delay).
-pub const ANALYSED: &str = r#"
-- weight: 50
-  analysis:
-    prometheus:
-      address: PROMETHEUS
-      query: >-
-        (sum(rate(http_requests_total{namespace="{{namespace}}",deployment="{{canary}}",code=~"5.."}[5s])) or vector(0))
-        / sum(rate(http_requests_total{namespace="{{namespace}}",deployment="{{canary}}"}[5s]))
-    success-condition: result < 0.01
-    interval: 1s
-    count: 3
-    initial-delay: 3s
-"#;
+/// The canary's error ratio over the last 5 s in the real Prometheus at `address`, as an
+/// `analysis` mapping: no 500 at all is 0, no traffic at all is no data, and the first of `count`
+/// measurements waits for a few scrapes of the new pods (`rate` needs two samples).
+pub fn error_ratio_analysis(address: &str, count: u32) -> String {
+    format!(
+        r#"prometheus:
+  address: {address}
+  query: >-
+    (sum(rate(http_requests_total{{namespace="{{{{namespace}}}}",deployment="{{{{canary}}}}",code=~"5.."}}[5s])) or vector(0))
+    / sum(rate(http_requests_total{{namespace="{{{{namespace}}}}",deployment="{{{{canary}}}}"}}[5s]))
+success-condition: result < 0.01
+interval: 1s
+count: {count}
+initial-delay: 3s
+"#
+    )
+}
+
+/// One step at half the replicas, gated on [`error_ratio_analysis`].
+pub fn analysed_steps(address: &str) -> String {
+    let mut steps = String::from("- weight: 50\n  analysis:\n");
+    for line in error_ratio_analysis(address, 3).lines() {
+        steps.push_str("    ");
+        steps.push_str(line);
+        steps.push('\n');
+    }
+    steps
+}
 
 /// kube-sim with the Service, serving per-pod metrics, and Prometheus scraping them.
 pub fn measured() -> (SimHandle, Prometheus) {
@@ -327,7 +340,7 @@ fn a_canary_whose_analysis_passes_in_prometheus_is_promoted() {
     let (sim, prometheus) = measured();
     let run = action(&sim, NEXT)
         .input("strategy", "canary")
-        .input("steps", ANALYSED.replace("PROMETHEUS", &prometheus.url))
+        .input("steps", analysed_steps(&prometheus.url))
         .run();
     assert_exit(&run, 0);
     assert_eq!(image(&sim), NEXT);
@@ -349,7 +362,7 @@ fn a_canary_failing_its_analysis_in_prometheus_is_removed() {
     let (sim, prometheus) = measured();
     let step = action(&sim, BAD)
         .input("strategy", "canary")
-        .input("steps", ANALYSED.replace("PROMETHEUS", &prometheus.url))
+        .input("steps", analysed_steps(&prometheus.url))
         .start_as_script(&generated_run_line());
     // The canary's pod ready: from here the analysis measures it.
     assert!(sim.wait_until_blocking(Duration::from_secs(30), |sim| {
