@@ -166,14 +166,7 @@ pub async fn finish(
     }
     journal.note(
         Stage::Record,
-        format!(
-            "deployment {} is {}",
-            recorded.id,
-            serde_json::to_value(state)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        ),
+        format!("deployment {} is {}", recorded.id, state.as_str()),
     );
     // GitHub's auto_inactive (set on the success status) retires the replaced deployments of
     // any other environment: https://docs.github.com/en/rest/deployments/statuses#create-a-deployment-status
