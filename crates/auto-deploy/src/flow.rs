@@ -179,7 +179,7 @@ async fn record_end(
     journal: &mut Journal<'_, '_>,
     outcome: &Outcome,
 ) {
-    let Some(recorded) = outcome.deployment else {
+    let Some(recorded) = &outcome.deployment else {
         return;
     };
     let reason;

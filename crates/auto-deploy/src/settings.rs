@@ -8,7 +8,6 @@ use gantry_runner::{ActionError, Inputs, NetworkSettings, Step, env_vars};
 
 use crate::lock::Run;
 use crate::names::{self, Branches};
-use crate::record::{self, Recording};
 
 /// How the deployed version is recognised in the verify-url response.
 #[derive(Debug, Clone)]
@@ -65,7 +64,7 @@ pub struct Settings {
     /// This workflow run and attempt, which own the lock (`None` outside Actions).
     pub run: Option<Run>,
     /// Where the deploy is recorded as a GitHub deployment; `None`: record-deployment is false.
-    pub record: Option<Recording>,
+    pub record: Option<gantry_github::record::Recording>,
 }
 
 impl Settings {
@@ -156,7 +155,7 @@ impl Settings {
         };
         names::check_prefixes(&branches)
             .map_err(|(input, message)| ActionError::input(input, message))?;
-        let record = recording(inputs, &env_file)?;
+        let record = gantry_github::record::from_inputs(inputs, &env_file)?;
         let release_authors = release_authors(inputs, require_origin)?;
         let release_branch = inputs.get("release-branch").map(str::to_owned);
         if let Some(branch) = &release_branch {
@@ -263,43 +262,6 @@ fn repo_path(input: &str, path: &str) -> Result<(), ActionError> {
             format!("`{path}` {error}; it must be a path inside the repository"),
         )
     })
-}
-
-/// `record-deployment`, `deployment-environment` and `environment-url`.
-fn recording(inputs: &Inputs, env_file: &str) -> Result<Option<Recording>, ActionError> {
-    if !inputs.flag("record-deployment")? {
-        return Ok(None);
-    }
-    let environment = inputs
-        .get("deployment-environment")
-        .unwrap_or_else(|| record::environment_of(env_file))
-        .to_owned();
-    let valid = !environment.is_empty()
-        && environment.len() <= 255
-        && environment
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if !valid {
-        return Err(ActionError::input(
-            "deployment-environment",
-            format!(
-                "`{environment}` is not an environment name (1 to 255 of A-Z a-z 0-9 . _ -); set deployment-environment, or record-deployment: false"
-            ),
-        ));
-    }
-    let environment_url = inputs.get("environment-url").map(str::to_owned);
-    if let Some(url) = &environment_url
-        && !(url.starts_with("https://") || url.starts_with("http://"))
-    {
-        return Err(ActionError::input(
-            "environment-url",
-            format!("`{url}` is not an http(s) URL"),
-        ));
-    }
-    Ok(Some(Recording {
-        environment,
-        environment_url,
-    }))
 }
 
 /// `release-authors`: logins separated by commas or newlines, each checked; an empty list is bad

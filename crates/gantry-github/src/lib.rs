@@ -1,5 +1,6 @@
 //! GitHub REST client layer, shared by every action that talks to GitHub. It knows nothing of
-//! action inputs: actions build a [`ClientConfig`] and [`Token`]s and call typed methods.
+//! action inputs (but the three every deploy is recorded with, [`record::from_inputs`]): actions
+//! build a [`ClientConfig`] and [`Token`]s and call typed methods.
 //!
 //! Retries live here and nowhere else ([`transport`]), and so does the pacing of writes under
 //! GitHub's secondary limits ([`budget`]); tokens are identities ([`token`]); errors
@@ -20,6 +21,7 @@ pub mod origin;
 pub mod path;
 mod pulls;
 mod queue;
+pub mod record;
 pub mod token;
 mod transport;
 

@@ -45,6 +45,8 @@ const CANARY_STEPS: &str = "
 
 /// The landing zone's branch deploys merge into (auto-deploy's default `base-branch`).
 const LANDING_ZONE_BRANCH: &str = "refs/heads/main";
+/// The service's branch releases are merged into and canaries dispatched from.
+const SERVICE_BRANCH: &str = "refs/heads/main";
 
 /// One thing the rehearsal expected, and whether it held.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -482,6 +484,9 @@ impl Rehearsal<'_> {
                             ("deployment", &layout.deployment),
                             ("env-file", &layout.env_file),
                             ("timeout", ROLLOUT_TIMEOUT),
+                            // As the k8s-deploy workflow: auto-deploy records the deploy in the
+                            // service repository.
+                            ("record-deployment", "false"),
                         ],
                     ))
                 }
@@ -528,33 +533,33 @@ impl Rehearsal<'_> {
         })
     }
 
-    /// k8s-deploy rolling `version` out as a canary, in the landing-zone workflow of the last
-    /// merge with the `version` input (a person re-running it for a canary); its first step's
-    /// analysis must catch the errors and leave the Deployment as it was.
+    /// k8s-deploy rolling `version` out as a canary from the service's own workflow (a person
+    /// dispatching it on main), recorded as a deployment of main's head in the service
+    /// repository; its first step's analysis must catch the errors and leave the Deployment as
+    /// it was.
     fn canary(&mut self, version: &str) -> anyhow::Result<()> {
         let layout = self.layout;
         let image = layout.image_of(version);
         self.progress.line(&format!(
             "── canary {version} (an image that answers a fifth of its requests with 500)"
         ));
-        let merge = self
+        let head = self
             .github()
-            .events()
-            .iter()
-            .rposition(|e| {
-                e.event == "push"
-                    && e.repo == layout.landing_zone
-                    && e.payload["ref"] == LANDING_ZONE_BRANCH
+            .world(|w| {
+                let repo = w.repos.get(&layout.service)?;
+                repo.resolve(&w.objects, "main").map(|sha| sha.hex())
             })
-            .context(
-                "no merge reached the landing zone, so there is no workflow to run the canary in",
-            )?;
-        let after = self.github().events()[merge].payload["after"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let context =
-            Rehearsal::landing_zone_context(self.stage, layout, self.github(), merge, &after)?;
+            .with_context(|| format!("{} has no branch main", layout.service))?;
+        let context = Context {
+            repository: layout.service.clone(),
+            event: "workflow_dispatch".to_owned(),
+            payload: json!({ "ref": SERVICE_BRANCH, "inputs": { "version": version } }),
+            git_ref: SERVICE_BRANCH.to_owned(),
+            sha: head,
+            workspace: self.stage.workspace(&format!("canary-{version}"))?,
+            run_id: self.run_id + 1,
+        };
+        self.run_id += 1;
         let before = facts::deployment(&self.stage.cluster, &layout.namespace, &layout.deployment);
         let kubeconfig = std::fs::read_to_string(&self.stage.kubeconfig)?;
         let steps = CANARY_STEPS.replace("BASE", &self.stage.endpoint.base);
@@ -566,11 +571,14 @@ impl Rehearsal<'_> {
                 ("kubeconfig", kubeconfig.as_str()),
                 ("namespace", &layout.namespace),
                 ("deployment", &layout.deployment),
-                ("env-file", &layout.env_file),
+                ("image-name", &layout.image),
                 ("version", version),
                 ("strategy", "canary"),
                 ("steps", &steps),
                 ("timeout", ROLLOUT_TIMEOUT),
+                // The workflow's App token, as the deploy workflows mint it.
+                ("github-token", &layout.tokens.deploy),
+                ("deployment-environment", layout.environment()),
             ],
         );
         let after = facts::deployment(&self.stage.cluster, &layout.namespace, &layout.deployment);
@@ -634,7 +642,8 @@ impl Rehearsal<'_> {
     }
 
     /// The DORA keys of the records the deploys left; each release's auto-deploy recorded one
-    /// deployment, which failed when the release was bad.
+    /// deployment, which failed when the release was bad, and the canary's k8s-deploy one, which
+    /// failed.
     fn dora(&mut self) -> Option<Rehearsed> {
         let keys = match rehearsed::keys_of(self.layout, self.stage, self.progress) {
             Ok(keys) => keys,
@@ -647,15 +656,17 @@ impl Rehearsal<'_> {
                 return None;
             }
         };
-        let releases = self.releases.len();
-        let failed = self.releases.iter().filter(|r| !r.good).count();
+        // Every canary the rehearsal plays is bad and caught: recorded by k8s-deploy, failed.
+        let canaries = usize::from(self.layout.canary_version.is_some());
+        let deploys = self.releases.len() + canaries;
+        let failed = self.releases.iter().filter(|r| !r.good).count() + canaries;
         let rate = &keys.keys.change_failure_rate;
         self.expect(
             format!(
-                "{releases} deployments recorded in {} ({failed} failed), so a change failure rate of {failed}/{releases}",
+                "{deploys} deployments recorded in {} ({failed} failed), so a change failure rate of {failed}/{deploys}",
                 keys.scope.environment
             ),
-            rate.finished == releases && rate.failed == failed,
+            rate.finished == deploys && rate.failed == failed,
             format!("{} finished, {} failed, {} pending", rate.finished, rate.failed, rate.pending),
         );
         Some(keys)

@@ -10,6 +10,7 @@ mod canary;
 mod derived;
 mod envfile;
 mod flow;
+mod record;
 mod settings;
 mod strategy;
 mod summary;
@@ -161,6 +162,26 @@ pub static SPEC: ActionSpec = ActionSpec {
             "provenance",
             "true",
             "Annotate the Deployment with gantry.dev/run-url, source-sha, source-ref and image in the same patch",
+        ),
+        InputSpec::optional(
+            "record-deployment",
+            "true",
+            "Record the deploy as a GitHub deployment of this run's commit (GITHUB_SHA, ref GITHUB_REF_NAME) in this run's repository, so its Deployments page and pull requests show where each version runs and gantry dora counts it: in_progress once connected, success (with environment-url and this run's URL) when deployed or already running, failure when it failed or was rolled back, error when nothing was deployed or a cancellation could not be undone, inactive when superseded or cancelled and undone. Dry-runs are not recorded. A re-run continues the same deployment. github-token then needs deployments: write; a refusal is a warning, never a failed deploy. A job that names an environment already gets a deployment from GitHub: set record-deployment: false there, or environment.deployment: false on the job",
+        ),
+        InputSpec::secret(
+            "github-token",
+            "${{ github.token }}",
+            "GitHub token that records the deployment (deployments: write on this run's repository); used for nothing else",
+        ),
+        InputSpec::optional(
+            "deployment-environment",
+            "",
+            "Environment the deployment is recorded in (A-Z a-z 0-9 . _ -). Empty: the env file's name without directory and extension (deploy/preprod.env → preprod), else the namespace",
+        ),
+        InputSpec::optional(
+            "environment-url",
+            "",
+            "URL of the environment, shown on the successful deployment (environment_url). Empty: none",
         ),
     ],
     outputs: &[
@@ -320,6 +341,10 @@ async fn execute(
     ));
     let client = gantry_kube::client(loaded.config)
         .map_err(|error| ActionError::Failed(anyhow::anyhow!(flow::chain(&error))))?;
+    let recorder = match &settings.record {
+        Some(record) => record::start(record, &namespace, &settings.image, &mut step.console).await,
+        None => None,
+    };
     let mut cx = derived::Context {
         client: &client,
         namespace: &namespace,
@@ -330,14 +355,17 @@ async fn execute(
     };
     // Boxed: the strategies' state machines are large futures.
     let result = match &settings.strategy {
-        Strategy::Rolling => cx.rolling().await,
-        Strategy::Canary(steps) => Box::pin(canary::run(cx, steps)).await?,
+        Strategy::Rolling => Ok(cx.rolling().await),
+        Strategy::Canary(steps) => Box::pin(canary::run(cx, steps)).await,
         Strategy::BlueGreen {
             rollback_window,
             analysis,
-        } => Box::pin(blue_green::run(cx, *rollback_window, analysis.as_ref())).await?,
+        } => Box::pin(blue_green::run(cx, *rollback_window, analysis.as_ref())).await,
     };
-    Ok((target, result))
+    if let Some(recorder) = recorder {
+        record::finish(recorder, &result, &mut step.console).await;
+    }
+    Ok((target, result?))
 }
 
 fn outputs(report: &Report, started: Instant) -> Outputs {

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use gantry_kube::rollout::PodPolicy;
 use gantry_kube::source::{Source, parse_sequence};
-use gantry_runner::{ActionError, GithubContext, NetworkSettings, Secret, Step};
+use gantry_runner::{ActionError, GithubContext, Inputs, NetworkSettings, Secret, Step};
 
 use crate::envfile;
+use crate::record::Record;
 use crate::strategy::Strategy;
 
 /// Annotation prefix of the provenance annotations.
@@ -71,6 +72,8 @@ pub struct Settings {
     pub strategy: Strategy,
     /// The Service named by the `service` input.
     pub service: Option<String>,
+    /// Where the deploy is recorded as a GitHub deployment; `None`: not recorded.
+    pub record: Option<Record>,
 }
 
 /// The env-file keys that name the Deployments, in order of preference.
@@ -87,15 +90,7 @@ impl Settings {
                 .map(|value| Given::input(input, value))
                 .or_else(|| from_file(key).map(|value| Given::env_file(key, value)))
         };
-        let version_key = inputs.get("version-key").unwrap_or("IMAGE_VERSION");
-        if !envfile::is_name(version_key) {
-            return Err(ActionError::input(
-                "version-key",
-                format!(
-                    "`{version_key}` is not an env-file variable name (letters, digits and `_`, not starting with a digit)"
-                ),
-            ));
-        }
+        let version_key = version_key(inputs)?;
         let image = match inputs.get("image") {
             Some(full) => image(
                 Some(full),
@@ -141,12 +136,7 @@ impl Settings {
             .unwrap_or(Duration::from_secs(600));
         let soak = inputs.duration("soak")?;
         let fail_fast = inputs.flag("fail-fast")?;
-        let pods = PodPolicy {
-            unschedulable_grace: inputs
-                .duration("unschedulable-grace")?
-                .unwrap_or(PodPolicy::default().unschedulable_grace),
-            ..PodPolicy::default()
-        };
+        let pods = pod_policy(inputs)?;
         let rollback = inputs.flag("rollback")?;
         let provenance = inputs.flag("provenance")?;
         let kubeconfig = inputs.secret("kubeconfig").cloned();
@@ -154,12 +144,20 @@ impl Settings {
         let change_cause = inputs.get("change-cause").map(str::to_owned);
         let source = source(inputs.get("source-sequence"), inputs.get("source-revision"))?;
         let dry_run_input = inputs.get("dry-run").unwrap_or("auto").to_owned();
+        let env_file_input = inputs.get("env-file").map(str::to_owned);
         let (strategy, service) = Strategy::from_step_inputs(inputs, deployments.len() > 1)?;
         let network = NetworkSettings::from_env(step.env())?;
-        let github = step.context()?;
+        let github = step.context()?.clone();
         let dry_run = dry_run(&dry_run_input, github.is_pull_request())?;
         let run_url = github.run_url();
-        let annotations = annotations(github, &image, change_cause, provenance);
+        let annotations = annotations(&github, &image, change_cause, provenance);
+        let record = Record::from_inputs(
+            &step.inputs,
+            env_file_input.as_deref(),
+            &github,
+            network.clone(),
+            dry_run.is_some(),
+        )?;
         Ok(Self {
             kubeconfig,
             context,
@@ -178,8 +176,33 @@ impl Settings {
             network,
             strategy,
             service,
+            record,
         })
     }
+}
+
+/// `version-key`: the env-file variable holding the version.
+fn version_key(inputs: &Inputs) -> Result<&str, ActionError> {
+    let key = inputs.get("version-key").unwrap_or("IMAGE_VERSION");
+    if envfile::is_name(key) {
+        return Ok(key);
+    }
+    Err(ActionError::input(
+        "version-key",
+        format!(
+            "`{key}` is not an env-file variable name (letters, digits and `_`, not starting with a digit)"
+        ),
+    ))
+}
+
+/// When pod states fail the rollout: `unschedulable-grace`.
+fn pod_policy(inputs: &Inputs) -> Result<PodPolicy, ActionError> {
+    Ok(PodPolicy {
+        unschedulable_grace: inputs
+            .duration("unschedulable-grace")?
+            .unwrap_or(PodPolicy::default().unschedulable_grace),
+        ..PodPolicy::default()
+    })
 }
 
 /// A Deployment of the set, and the container to update in it when one is named.

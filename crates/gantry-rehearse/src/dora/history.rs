@@ -28,7 +28,8 @@ pub struct Status {
 
 /// How a deployment ended: decided by its last `success`, `failure` or `error` status (ordered by
 /// time, then by status id). `inactive` (a newer deployment replaced it), `in_progress`,
-/// `queued` and `pending` decide nothing.
+/// `queued` and `pending` decide nothing, except that one made `inactive` before any of those
+/// never deployed (superseded, or cancelled and undone).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Deployed; `at` and `status` are those of the deciding `success`.
@@ -41,6 +42,8 @@ pub enum Outcome {
     },
     /// No deciding status yet.
     Pending,
+    /// Made `inactive` before any deciding status: it never deployed, and counts for nothing.
+    Withdrawn,
 }
 
 impl Deployment {
@@ -49,17 +52,28 @@ impl Deployment {
             .iter()
             .filter(|s| matches!(s.state.as_str(), "success" | "failure" | "error"))
             .max_by_key(|s| (s.at, s.id))
-            .map_or(Outcome::Pending, |s| match s.state.as_str() {
-                "success" => Outcome::Success {
-                    at: s.at,
-                    status: s.id,
+            .map_or_else(
+                || self.undecided(),
+                |s| match s.state.as_str() {
+                    "success" => Outcome::Success {
+                        at: s.at,
+                        status: s.id,
+                    },
+                    state => Outcome::Failed {
+                        at: s.at,
+                        status: s.id,
+                        error: state == "error",
+                    },
                 },
-                state => Outcome::Failed {
-                    at: s.at,
-                    status: s.id,
-                    error: state == "error",
-                },
-            })
+            )
+    }
+
+    fn undecided(&self) -> Outcome {
+        if self.statuses.iter().any(|s| s.state == "inactive") {
+            Outcome::Withdrawn
+        } else {
+            Outcome::Pending
+        }
     }
 }
 

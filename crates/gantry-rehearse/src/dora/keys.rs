@@ -251,6 +251,7 @@ fn rows(
                     (if error { "error" } else { "failure" }, Some(at))
                 }
                 Outcome::Pending => ("pending", None),
+                Outcome::Withdrawn => return None,
             };
             period
                 .contains(finished_at.unwrap_or(d.created_at))

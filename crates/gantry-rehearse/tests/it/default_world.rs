@@ -133,22 +133,28 @@ fn canary_caught_at_its_first_step(run: &Rehearsed) {
     );
 }
 
-/// The DORA keys of the deploys' records (one GitHub deployment per release, made by auto-deploy;
-/// the canary's k8s-deploy step records none): 1.4.0 succeeded, 1.5.0 failed and nothing
-/// restored it.
+/// The DORA keys of the deploys' records (one GitHub deployment per release, made by auto-deploy,
+/// and one of the canary, made by k8s-deploy on main's head): 1.4.0 succeeded, 1.5.0 failed,
+/// the 1.6.0 canary failed, and nothing restored either.
 fn dora_keys_of_the_deploys(run: &Rehearsed) {
     let dora = run.report.dora.as_ref().expect("the records were read");
     assert_eq!(dora.scope.environment, "preprod");
     let keys = &dora.keys;
-    assert_eq!(keys.deployments.len(), 2, "{:?}", keys.deployments);
+    assert_eq!(keys.deployments.len(), 3, "{:?}", keys.deployments);
+    let canary = &keys.deployments[2];
+    assert_eq!(
+        (canary.reference.as_str(), canary.state),
+        ("main", "failure"),
+        "{canary:?}"
+    );
     assert_eq!(keys.deployment_frequency.successful, 1);
     let rate = &keys.change_failure_rate;
-    assert_eq!((rate.finished, rate.failed, rate.pending), (2, 1, 0));
-    assert_eq!(rate.rate, Some(0.5), "change failure rate 1/2");
+    assert_eq!((rate.finished, rate.failed, rate.pending), (3, 2, 0));
+    assert_eq!(rate.rate, Some(2.0 / 3.0), "change failure rate 2/3");
     let restore = &keys.time_to_restore;
     assert_eq!(
         (restore.failures, restore.restored, restore.unrestored),
-        (1, 0, 1)
+        (2, 0, 2)
     );
 }
 
@@ -173,7 +179,7 @@ fn what_a_person_reads(run: &Rehearsed) {
     );
     assert!(
         html.contains(
-            "<th>change failure rate</th><td>50.0% (1 of 2 finished deployments failed)</td>"
+            "<th>change failure rate</th><td>66.7% (2 of 3 finished deployments failed)</td>"
         ),
         "the change failure rate in the report"
     );

@@ -128,6 +128,8 @@ pub fn action(sim: &KubeSim, image: &str) -> ActionRun {
         .input("deployment", DEPLOYMENT)
         .input("image", image)
         .input("timeout", "60s")
+        // Recording is tested in record.rs, with a GitHub.
+        .input("record-deployment", "false")
 }
 
 /// Asserts the exit code and that the token never shows.

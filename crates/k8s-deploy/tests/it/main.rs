@@ -16,6 +16,7 @@ mod hardening;
 mod order;
 mod proxy;
 mod rbac;
+mod record;
 mod reruns;
 mod scaling;
 mod sets;

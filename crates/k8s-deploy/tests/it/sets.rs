@@ -114,6 +114,8 @@ fn action(sim: &KubeSim) -> gantry_testkit::ActionRun {
         .event("push", &json!({}))
         .input("kubeconfig", sim.kubeconfig_yaml())
         .input("timeout", "60s")
+        // Recording is tested in record.rs, with a GitHub.
+        .input("record-deployment", "false")
 }
 
 fn deployments(run: &gantry_testkit::Transcript) -> Vec<Value> {

@@ -230,6 +230,51 @@ fn a_success_followed_by_a_failure_ended_in_failure() {
 }
 
 #[test]
+fn a_deployment_made_inactive_before_it_ended_counts_for_nothing() {
+    // Deployment 2 was superseded (k8s-deploy: a newer landing-zone commit already ran) and
+    // never deployed: 1 success, 0 failures, nothing pending, and only deployment 1 listed.
+    let at = datetime!(2026-11-01 10:00 UTC);
+    let minutes = time::Duration::minutes;
+    let history = History {
+        deployments: vec![
+            deployment(
+                1,
+                "a",
+                at,
+                &[(1, "in_progress", at), (2, "success", at + minutes(3))],
+            ),
+            deployment(
+                2,
+                "b",
+                at + minutes(10),
+                &[
+                    (3, "in_progress", at + minutes(10)),
+                    (4, "inactive", at + minutes(11)),
+                ],
+            ),
+        ],
+        ..History::default()
+    };
+    assert_eq!(
+        history.deployments[1].outcome(),
+        crate::dora::history::Outcome::Withdrawn
+    );
+    let keys = compute(
+        &history,
+        &period(
+            datetime!(2026-11-01 00:00 UTC),
+            datetime!(2026-11-02 00:00 UTC),
+        ),
+    );
+    assert_eq!(keys.deployment_frequency.successful, 1);
+    assert_eq!(keys.change_failure_rate.finished, 1);
+    assert_eq!(keys.change_failure_rate.pending, 0);
+    assert_eq!(keys.change_failure_rate.failed, 0);
+    assert_eq!(keys.deployments.len(), 1);
+    assert_eq!(keys.deployments[0].id, 1);
+}
+
+#[test]
 fn ties_are_ordered_by_status_id() {
     let t = datetime!(2026-11-01 10:00 UTC);
     let minute = time::Duration::minutes(1);
