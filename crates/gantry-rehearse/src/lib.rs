@@ -10,6 +10,7 @@ pub mod dora;
 pub mod endpoint;
 pub mod facts;
 pub mod layout;
+pub mod page;
 pub mod progress;
 pub mod report;
 pub mod scenario;

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::page::{STYLE, escape};
 use crate::scenario::Report;
 use crate::step::{Step, format_duration};
 
@@ -197,16 +198,3 @@ fn tick_seconds(total: Duration) -> Vec<u64> {
         .step_by(usize::try_from(every).unwrap_or(1))
         .collect()
 }
-
-/// Text as HTML content or attribute value.
-pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#1f2328}\
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}\
-.verdict{font-weight:bold}.verdict.ok{color:#1a7f37}.verdict.failed{color:#cf222e}.meta{color:#656d76;margin:.2em 0}\
-section{border-top:1px solid #d0d7de;margin-top:1.5em}.summary{margin-left:1em}svg a text{fill:#1f2328}";

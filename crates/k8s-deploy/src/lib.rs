@@ -10,6 +10,7 @@ mod canary;
 mod derived;
 mod envfile;
 mod flow;
+mod names;
 mod record;
 mod settings;
 mod strategy;
@@ -18,6 +19,7 @@ mod timeline;
 
 use std::time::Instant;
 
+use gantry_github::DeploymentState;
 use gantry_kube::kubeconfig;
 use gantry_runner::{ActionError, ActionSpec, InputSpec, OutputSpec, Outputs, Secret, Step};
 
@@ -363,7 +365,7 @@ async fn execute(
         } => Box::pin(blue_green::run(cx, *rollback_window, analysis.as_ref())).await,
     };
     if let Some(recorder) = recorder {
-        record::finish(recorder, &result, &mut step.console).await;
+        record::finish(recorder, deployment_status(&result), &mut step.console).await;
     }
     Ok((target, result?))
 }
@@ -391,4 +393,47 @@ fn outputs(report: &Report, started: Instant) -> Outputs {
         )
         .set("duration-ms", started.elapsed().as_millis().to_string());
     outputs
+}
+
+/// The GitHub deployment status that says how the deploy ended, and why.
+fn deployment_status(
+    result: &Result<Result<Report, gantry_kube::Error>, ActionError>,
+) -> (DeploymentState, String) {
+    let report = match result {
+        Ok(Ok(report)) => report,
+        Err(refused) => return (DeploymentState::Error, format!("refused: {refused}")),
+        Ok(Err(error)) => {
+            return (
+                DeploymentState::Error,
+                format!("nothing deployed: {}", flow::chain(error)),
+            );
+        }
+    };
+    let failure = report.failure.as_deref().unwrap_or("the rollout failed");
+    match (report.conclusion, report.cancelled_by) {
+        (Conclusion::Deployed, _) => (
+            DeploymentState::Success,
+            format!("{} deployed and verified", report.image),
+        ),
+        (Conclusion::Unchanged, _) => (
+            DeploymentState::Success,
+            format!("{} already running", report.image),
+        ),
+        (Conclusion::RolledBack, Some(signal)) => (
+            DeploymentState::Inactive,
+            format!("cancelled ({signal}) and rolled back: {failure}"),
+        ),
+        (Conclusion::RolledBack, None) => {
+            (DeploymentState::Failure, format!("rolled back: {failure}"))
+        }
+        (Conclusion::Failed, _) => (DeploymentState::Failure, failure.to_owned()),
+        (Conclusion::Cancelled, _) => (
+            DeploymentState::Error,
+            format!("cancelled, not undone: {failure}"),
+        ),
+        (Conclusion::Superseded | Conclusion::DryRun, _) => (
+            DeploymentState::Inactive,
+            format!("{}: {failure}", report.conclusion.as_str()),
+        ),
+    }
 }

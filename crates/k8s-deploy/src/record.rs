@@ -12,8 +12,6 @@ use gantry_github::{Client, ClientConfig, DeploymentState, RepoName, Workflow, W
 use gantry_runner::{ActionError, Annotation, Console, GithubContext, Inputs, NetworkSettings};
 use serde_json::json;
 
-use crate::flow::{Conclusion, Report};
-
 /// How long one record request may take, retries included: a record never holds a deploy up
 /// for longer.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(60);
@@ -170,13 +168,12 @@ pub async fn start(
     }
 }
 
-/// Records how the deploy ended.
+/// Records how the deploy ended: `state`, and `why`.
 pub async fn finish(
     recorder: Recorder,
-    result: &Result<Result<Report, gantry_kube::Error>, ActionError>,
+    (state, why): (DeploymentState, String),
     console: &mut Console<'_>,
 ) {
-    let (state, why) = ending(result);
     let title = Annotation::titled("k8s-deploy deployment record");
     let id = recorder.started.id;
     match recorder
@@ -198,48 +195,5 @@ pub async fn finish(
             }
         }
         Err(error) => console.warning(&not_recorded(&recorder.record.repo, &error), &title),
-    }
-}
-
-/// The state and description that say how the deploy ended.
-fn ending(
-    result: &Result<Result<Report, gantry_kube::Error>, ActionError>,
-) -> (DeploymentState, String) {
-    let report = match result {
-        Ok(Ok(report)) => report,
-        Err(refused) => return (DeploymentState::Error, format!("refused: {refused}")),
-        Ok(Err(error)) => {
-            return (
-                DeploymentState::Error,
-                format!("nothing deployed: {}", crate::flow::chain(error)),
-            );
-        }
-    };
-    let failure = report.failure.as_deref().unwrap_or("the rollout failed");
-    match (report.conclusion, report.cancelled_by) {
-        (Conclusion::Deployed, _) => (
-            DeploymentState::Success,
-            format!("{} deployed and verified", report.image),
-        ),
-        (Conclusion::Unchanged, _) => (
-            DeploymentState::Success,
-            format!("{} already running", report.image),
-        ),
-        (Conclusion::RolledBack, Some(signal)) => (
-            DeploymentState::Inactive,
-            format!("cancelled ({signal}) and rolled back: {failure}"),
-        ),
-        (Conclusion::RolledBack, None) => {
-            (DeploymentState::Failure, format!("rolled back: {failure}"))
-        }
-        (Conclusion::Failed, _) => (DeploymentState::Failure, failure.to_owned()),
-        (Conclusion::Cancelled, _) => (
-            DeploymentState::Error,
-            format!("cancelled, not undone: {failure}"),
-        ),
-        (Conclusion::Superseded | Conclusion::DryRun, _) => (
-            DeploymentState::Inactive,
-            format!("{}: {failure}", report.conclusion.as_str()),
-        ),
     }
 }

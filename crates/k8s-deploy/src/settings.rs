@@ -9,6 +9,7 @@ use gantry_kube::source::{Source, parse_sequence};
 use gantry_runner::{ActionError, GithubContext, Inputs, NetworkSettings, Secret, Step};
 
 use crate::envfile;
+use crate::names::{is_container_name, is_dns_subdomain};
 use crate::record::Record;
 use crate::strategy::Strategy;
 
@@ -126,7 +127,7 @@ impl Settings {
         let namespace = given("namespace", "NAMESPACE");
         if let Some(namespace) = &namespace {
             namespace.check_with(
-                is_dns_label,
+                is_dns_subdomain,
                 "a namespace name (lower-case letters, digits, `-` and `.`)",
             )?;
         }
@@ -228,7 +229,7 @@ fn deployment_list(list: &Given, container: Option<&str>) -> Result<Vec<Named>, 
                 "`{}` has an empty item; write NAME or NAME:CONTAINER, separated by commas",
                 list.value
             ))
-        } else if !is_dns_label(name) {
+        } else if !is_dns_subdomain(name) {
             Some(format!(
                 "`{name}` is not a Deployment name (lower-case letters, digits, `-` and `.`)"
             ))
@@ -251,11 +252,6 @@ fn deployment_list(list: &Given, container: Option<&str>) -> Result<Vec<Named>, 
         });
     }
     Ok(named)
-}
-
-/// A DNS-1123 label, as Kubernetes requires for container names.
-fn is_container_name(name: &str) -> bool {
-    name.len() <= 63 && !name.contains('.') && is_dns_label(name)
 }
 
 /// `dry-run`: `false`, `true` or `server`, `client`, or `auto` (`server` on pull requests).
@@ -467,17 +463,6 @@ fn image(
     }
 }
 
-/// A DNS-1123 subdomain, as Kubernetes requires for Deployment and namespace names.
-pub(crate) fn is_dns_label(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 253
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -623,13 +608,5 @@ mod tests {
             panic!("accepted");
         };
         assert_eq!(input, "env-file");
-    }
-
-    #[test]
-    fn names_are_dns_subdomains() {
-        assert!(is_dns_label("web-1.prod"));
-        assert!(!is_dns_label("Web"));
-        assert!(!is_dns_label("-web"));
-        assert!(!is_dns_label(""));
     }
 }

@@ -8,7 +8,7 @@ use gantry_runner::inputs::Inputs;
 use serde::Deserialize;
 
 use crate::analysis::AnalysisSpec;
-use crate::settings::is_dns_label;
+use crate::names::is_dns_subdomain;
 
 /// How the new image reaches the Deployment.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,7 +83,7 @@ impl Strategy {
         }
         let service = inputs.get("service").map(str::to_owned);
         if let Some(service) = &service
-            && !is_dns_label(service)
+            && !is_dns_subdomain(service)
         {
             return Err(ActionError::input(
                 "service",

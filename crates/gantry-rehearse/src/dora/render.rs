@@ -9,7 +9,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::keys::{Keys, Row};
 use super::period::{Period, format_time};
-use crate::report::{STYLE, escape};
+use crate::page::{STYLE, escape};
 
 /// What the keys were computed for.
 #[derive(Debug, Clone, Serialize)]
