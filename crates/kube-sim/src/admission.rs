@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+use crate::names::{valid_label_key, valid_label_value, valid_name};
 use crate::resources::Resource;
 use crate::selectors::{LabelSelector, labels_of};
 
@@ -122,37 +123,6 @@ pub fn apply_defaults(resource: Resource, obj: &mut Value) {
         Resource::Services => crate::services::apply_defaults(obj),
         Resource::Events | Resource::Endpoints => {}
     }
-}
-
-/// RFC 1123 subdomain, as object names must be.
-pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 253
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
-}
-
-/// A label value: empty, or at most 63 alphanumerics, '-', '_' or '.', starting and ending with
-/// an alphanumeric (`validation.IsValidLabelValue`).
-pub(crate) fn valid_label_value(v: &str) -> bool {
-    v.is_empty()
-        || (v.len() <= 63
-            && v.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            && v.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && v.ends_with(|c: char| c.is_ascii_alphanumeric()))
-}
-
-/// A label key: an optional DNS-subdomain prefix and `/`, then a name of the label-value form.
-pub(crate) fn valid_label_key(k: &str) -> bool {
-    let (prefix, name) = match k.split_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, k),
-    };
-    prefix.is_none_or(valid_name) && !name.is_empty() && valid_label_value(name)
 }
 
 fn validate_labels(obj: &Value, prefix: &str, causes: &mut Vec<(String, String)>) {

@@ -28,6 +28,7 @@ pub mod kubeconfig;
 pub mod logs;
 pub mod manifests;
 pub mod metrics;
+pub mod names;
 pub mod patch;
 pub mod protobuf;
 pub mod resources;

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::admission::{valid_label_key, valid_label_value};
+use crate::names::{valid_label_key, valid_label_value};
 
 const TYPES: [&str; 4] = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
 
