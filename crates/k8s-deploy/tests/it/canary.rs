@@ -31,6 +31,13 @@ pub fn sim_with_service(extra: &str) -> SimHandle {
     sim_of(format!("{}{SERVICE}{extra}", manifests("", "")), true)
 }
 
+/// As [`sim_with_service`], each pod requesting `cpu` of the simulated node's 4 CPUs: how many
+/// fit decides when a rollout's surge pod stays unschedulable.
+pub fn sim_with_service_of_pods_of(cpu: &str) -> SimHandle {
+    let container = format!("        resources: {{requests: {{cpu: {cpu}}}}}\n");
+    sim_of(format!("{}{SERVICE}", manifests("", &container)), true)
+}
+
 /// The `web-<track>` Deployment an earlier run left, running `image`.
 pub fn left_by_an_earlier_run(track: &str, replicas: u32, image: &str) -> String {
     format!(
@@ -243,6 +250,42 @@ fn a_cancelled_canary_is_removed() {
     );
     assert!(canary(&sim).is_none());
     assert_eq!(image(&sim), GOOD);
+}
+
+#[test]
+fn a_cancellation_during_the_promotion_rolls_the_deployment_back_and_removes_the_canary() {
+    // The main Deployment's two pods and the canary's one fit (3 x 1.3 CPUs); the promotion's
+    // surge pod does not, so the promotion waits (unschedulable-grace 1h) until cancelled.
+    let sim = sim_with_service_of_pods_of("1300m");
+    let step = action(&sim, NEXT)
+        .input("strategy", "canary")
+        .input("steps", "- weight: 50\n")
+        .input("unschedulable-grace", "1h")
+        .start_as_script(&generated_run_line());
+    assert!(sim.wait_until_blocking(Duration::from_secs(30), |sim| image(sim) == NEXT));
+    assert!(
+        canary(&sim).is_some(),
+        "the canary stays until the promotion ends"
+    );
+    let (run, signals) = step.cancel_as_runner();
+    assert_eq!(signals, ["SIGINT"], "{}", run.render());
+    assert_exit(&run, 1);
+    assert_eq!(run.output("result"), "rolled-back", "{}", run.render());
+    let errors = run.errors();
+    assert_eq!(errors.len(), 1, "{}", run.render());
+    assert!(
+        errors[0].contains("was cancelled (SIGINT)"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(image(&sim), GOOD, "the main Deployment rolled back");
+    assert!(canary(&sim).is_none(), "the canary removed");
+    assert!(
+        run.summary.contains("| promote prod/web | rolled-back |"),
+        "{}",
+        run.summary
+    );
+    assert!(sim.wait_until_blocking(Duration::from_secs(30), rolled_out));
 }
 
 #[test]
