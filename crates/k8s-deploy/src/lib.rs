@@ -168,7 +168,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::optional(
             "record-deployment",
             "true",
-            "Record the deploy as a GitHub deployment of this run's commit (GITHUB_SHA, ref GITHUB_REF_NAME) in this run's repository, so its Deployments page and pull requests show where each version runs and gantry dora counts it: in_progress once connected, success (with environment-url and this run's URL) when deployed or already running, failure when it failed or was rolled back, error when nothing was deployed or a cancellation could not be undone, inactive when superseded or cancelled and undone. Dry-runs are not recorded. A re-run continues the same deployment. github-token then needs deployments: write; a refusal is a warning, never a failed deploy. A job that names an environment already gets a deployment from GitHub: set record-deployment: false there, or environment.deployment: false on the job",
+            "Record the deploy as a GitHub deployment of this run's commit (GITHUB_SHA, ref GITHUB_REF_NAME) in this run's repository, so its Deployments page and pull requests show where each version runs and gantry dora counts it: in_progress once connected, success (with environment-url and this run's URL) when deployed or already running, failure when it failed or was rolled back, error when nothing was deployed or it was cancelled (the reason says what was left), inactive when superseded or cancelled and rolled back. Dry-runs are not recorded. A re-run continues the same deployment. github-token then needs deployments: write; a refusal is a warning, never a failed deploy. A job that names an environment already gets a deployment from GitHub: set record-deployment: false there, or environment.deployment: false on the job",
         ),
         InputSpec::secret(
             "github-token",
@@ -427,10 +427,7 @@ fn deployment_status(
             (DeploymentState::Failure, format!("rolled back: {failure}"))
         }
         (Conclusion::Failed, _) => (DeploymentState::Failure, failure.to_owned()),
-        (Conclusion::Cancelled, _) => (
-            DeploymentState::Error,
-            format!("cancelled, not undone: {failure}"),
-        ),
+        (Conclusion::Cancelled, _) => (DeploymentState::Error, format!("cancelled: {failure}")),
         (Conclusion::Superseded | Conclusion::DryRun, _) => (
             DeploymentState::Inactive,
             format!("{}: {failure}", report.conclusion.as_str()),

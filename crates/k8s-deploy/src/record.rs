@@ -1,9 +1,9 @@
 //! The deploy as a GitHub deployment in the repository the workflow runs in, on the run's commit
 //! (`gantry_github::record` does the requests), so a service that deploys itself with k8s-deploy
 //! shows where each version runs and `gantry dora` counts it: `in_progress` once connected, then
-//! `success`, `failure` (failed or rolled back), `error` (nothing deployed, or cancelled and not
-//! undone) or `inactive` (superseded, or cancelled and undone: it never deployed). Dry-runs are
-//! not recorded. A record, not a gate: every refusal is a warning and the deploy goes on.
+//! `success`, `failure` (failed or rolled back), `error` (nothing deployed, or cancelled) or
+//! `inactive` (superseded, or cancelled and rolled back: it never deployed). Dry-runs are not
+//! recorded. A record, not a gate: every refusal is a warning and the deploy goes on.
 
 use std::time::Duration;
 

@@ -1,13 +1,18 @@
 //! Stories: each deploy recorded as a GitHub deployment of the run's commit in the run's
 //! repository, read back from github-sim: a deploy, an unchanged re-run, a rollback, a failed
-//! canary, nothing deployed, a dry-run and the switch off, a token without deployments
-//! permission, and bad input.
+//! canary, a cancelled deploy rolled back, nothing deployed, a dry-run and the switch off, a token
+//! without deployments permission, and bad input.
+
+use std::time::Duration;
 
 use github_sim::{Access, RepoPermissions, SimHandle, World};
 use kube_sim::KubeSim;
 
 use crate::canary::sim_with_service;
-use crate::common::{CRASHING, DEPLOYMENT, GOOD, NEXT, UNPULLABLE, assert_exit, image, sim};
+use crate::common::{
+    CRASHING, DEPLOYMENT, GOOD, NEVER_READY, NEXT, UNPULLABLE, assert_exit, generated_run_line,
+    image, sim,
+};
 
 const SERVICE: &str = "acme/service";
 const WORKFLOW_TOKEN: &str = "ghs_workflowtoken0123456789";
@@ -195,6 +200,25 @@ fn a_failed_canary_is_a_failure_and_its_deployment_is_untouched() {
     assert_eq!(states(&recorded[0]), ["in_progress", "failure"]);
     let reason = &recorded[0].3[1].1;
     assert!(reason.starts_with("canary step 1 "), "{reason}");
+}
+
+#[test]
+fn a_deploy_cancelled_and_rolled_back_never_deployed() {
+    let cluster = sim();
+    let github = github();
+    let step =
+        action(&cluster, &github, "v1.1.0", NEVER_READY).start_as_script(&generated_run_line());
+    assert!(cluster.wait_until_blocking(Duration::from_secs(30), |sim| image(sim) == NEVER_READY));
+    let (run, signals) = step.cancel_as_runner();
+    assert_eq!(signals, ["SIGINT"], "{}", run.render());
+    assert_eq!(run.output("result"), "rolled-back", "{}", run.render());
+    let recorded = deployments(&github);
+    assert_eq!(states(&recorded[0]), ["in_progress", "inactive"]);
+    let reason = &recorded[0].3[1].1;
+    assert!(
+        reason.starts_with("cancelled (SIGINT) and rolled back: "),
+        "{reason}"
+    );
 }
 
 #[test]
