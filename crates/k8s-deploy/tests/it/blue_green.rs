@@ -13,8 +13,8 @@ use k8s_openapi::api::core::v1::Service;
 use kube_sim::{KubeSim, Resource, Verb};
 
 use crate::canary::{
-    BAD, error_ratio_analysis, left_by_an_earlier_run, measured, ready_endpoints, sim_with_service,
-    sim_with_service_of_pods_of,
+    BAD, cancelled_during_the_promotion, error_ratio_analysis, left_by_an_earlier_run, measured,
+    ready_endpoints, sim_with_service, sim_with_service_of_pods_of,
 };
 use crate::common::{
     CRASHING, DEPLOYMENT, GOOD, NAMESPACE, NEXT, action, assert_exit, generated_run_line, image,
@@ -173,30 +173,19 @@ fn a_cancellation_during_the_promotion_rolls_back_switches_back_and_removes_gree
         .input("rollback-window", "0s")
         .input("unschedulable-grace", "1h")
         .start_as_script(&generated_run_line());
-    assert!(sim.wait_until_blocking(Duration::from_secs(30), |sim| image(sim) == NEXT));
-    assert!(
-        switched(&sim),
-        "the traffic is on green during the promotion"
-    );
-    let (run, signals) = step.cancel_as_runner();
-    assert_eq!(signals, ["SIGINT"], "{}", run.render());
-    assert_exit(&run, 1);
-    assert_eq!(run.output("result"), "rolled-back", "{}", run.render());
-    let errors = run.errors();
-    assert_eq!(errors.len(), 1, "{}", run.render());
-    assert!(
-        errors[0].contains("was cancelled (SIGINT)"),
-        "{}",
-        errors[0]
-    );
-    assert_eq!(image(&sim), GOOD, "the main Deployment rolled back");
+    let run = cancelled_during_the_promotion(&sim, step, |sim| {
+        assert!(
+            switched(sim),
+            "the traffic is on green during the promotion"
+        );
+    });
     assert_eq!(selector(&sim), original(), "the Service switched back");
-    for stage in [
-        "| promote prod/web | rolled-back |",
-        "| switch prod/web back to prod/web | done |",
-    ] {
-        assert!(run.summary.contains(stage), "{stage}: {}", run.summary);
-    }
+    assert!(
+        run.summary
+            .contains("| switch prod/web back to prod/web | done |"),
+        "{}",
+        run.summary
+    );
     assert!(green(&sim).is_none(), "green removed");
 }
 

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use gantry_testkit::prometheus::Prometheus;
+use gantry_testkit::{RunningStep, Transcript};
 use k8s_openapi::api::apps::v1::Deployment;
 use kube_sim::images::TrafficSpec;
 use kube_sim::{Config, ImageCatalogue, ImageSpec, KubeSim, Resource, SimHandle, Verb};
@@ -36,6 +37,36 @@ pub fn sim_with_service(extra: &str) -> SimHandle {
 pub fn sim_with_service_of_pods_of(cpu: &str) -> SimHandle {
     let container = format!("        resources: {{requests: {{cpu: {cpu}}}}}\n");
     sim_of(format!("{}{SERVICE}", manifests("", &container)), true)
+}
+
+/// Cancels `step` as the runner does once the main Deployment has taken the image (its surge pod
+/// unschedulable, so the promotion waits), after `meanwhile` looked at the cluster; checks the
+/// step says it was cancelled, the Deployment rolled back and the promotion stage shows it.
+pub fn cancelled_during_the_promotion(
+    sim: &KubeSim,
+    step: RunningStep,
+    meanwhile: impl FnOnce(&KubeSim),
+) -> Transcript {
+    assert!(sim.wait_until_blocking(Duration::from_secs(30), |sim| image(sim) == NEXT));
+    meanwhile(sim);
+    let (run, signals) = step.cancel_as_runner();
+    assert_eq!(signals, ["SIGINT"], "{}", run.render());
+    assert_exit(&run, 1);
+    assert_eq!(run.output("result"), "rolled-back", "{}", run.render());
+    let errors = run.errors();
+    assert_eq!(errors.len(), 1, "{}", run.render());
+    assert!(
+        errors[0].contains("was cancelled (SIGINT)"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(image(sim), GOOD, "the main Deployment rolled back");
+    assert!(
+        run.summary.contains("| promote prod/web | rolled-back |"),
+        "{}",
+        run.summary
+    );
+    run
 }
 
 /// The `web-<track>` Deployment an earlier run left, running `image`.
@@ -262,28 +293,16 @@ fn a_cancellation_during_the_promotion_rolls_the_deployment_back_and_removes_the
         .input("steps", "- weight: 50\n")
         .input("unschedulable-grace", "1h")
         .start_as_script(&generated_run_line());
-    assert!(sim.wait_until_blocking(Duration::from_secs(30), |sim| image(sim) == NEXT));
-    assert!(
-        canary(&sim).is_some(),
-        "the canary stays until the promotion ends"
-    );
-    let (run, signals) = step.cancel_as_runner();
-    assert_eq!(signals, ["SIGINT"], "{}", run.render());
-    assert_exit(&run, 1);
-    assert_eq!(run.output("result"), "rolled-back", "{}", run.render());
-    let errors = run.errors();
-    assert_eq!(errors.len(), 1, "{}", run.render());
-    assert!(
-        errors[0].contains("was cancelled (SIGINT)"),
-        "{}",
-        errors[0]
-    );
-    assert_eq!(image(&sim), GOOD, "the main Deployment rolled back");
+    let run = cancelled_during_the_promotion(&sim, step, |sim| {
+        assert!(
+            canary(sim).is_some(),
+            "the canary stays until the promotion ends"
+        );
+    });
     assert!(canary(&sim).is_none(), "the canary removed");
     assert!(
-        run.summary.contains("| promote prod/web | rolled-back |"),
-        "{}",
         run.summary
+            .contains("| step 1 (weight 50%: 1 of 2 pods) | passed |")
     );
     assert!(sim.wait_until_blocking(Duration::from_secs(30), rolled_out));
 }

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use github_sim::deployments::Deployment;
 use github_sim::{Access, RepoPermissions, SimHandle, World};
 use kube_sim::KubeSim;
 
@@ -62,45 +63,18 @@ fn action(
         .input("github-token", WORKFLOW_TOKEN)
 }
 
-/// `(sha, ref, environment, [(state, description, log_url, environment_url)])`, oldest first.
-type Recorded = (
-    String,
-    String,
-    String,
-    Vec<(String, String, String, String)>,
-);
-
-fn deployments(github: &SimHandle) -> Vec<Recorded> {
-    github.world(|w| {
-        w.repos[SERVICE]
-            .deployments
-            .iter()
-            .map(|d| {
-                let statuses = d
-                    .statuses
-                    .iter()
-                    .map(|s| {
-                        (
-                            s.state.clone(),
-                            s.description.clone(),
-                            s.log_url.clone(),
-                            s.environment_url.clone(),
-                        )
-                    })
-                    .collect();
-                (
-                    d.sha.hex(),
-                    d.git_ref.clone(),
-                    d.environment.clone(),
-                    statuses,
-                )
-            })
-            .collect()
-    })
+/// The deployments of the service repository, oldest first, each with its statuses oldest first.
+fn deployments(github: &SimHandle) -> Vec<Deployment> {
+    github.world(|w| w.repos[SERVICE].deployments.clone())
 }
 
-fn states(recorded: &Recorded) -> Vec<&str> {
-    recorded.3.iter().map(|s| s.0.as_str()).collect()
+fn states(recorded: &Deployment) -> Vec<&str> {
+    recorded.statuses.iter().map(|s| s.state.as_str()).collect()
+}
+
+/// The description of the status at `index`.
+fn said(recorded: &Deployment, index: usize) -> &str {
+    &recorded.statuses[index].description
 }
 
 #[test]
@@ -117,19 +91,26 @@ fn a_deploy_is_recorded_on_the_run_commit_and_a_rerun_continues_it() {
     assert_eq!(run.output("result"), "deployed");
     let recorded = deployments(&github);
     assert_eq!(recorded.len(), 1, "{recorded:?}");
-    let (sha, git_ref, environment, statuses) = &recorded[0];
-    assert_eq!(*sha, sha_of(&github, "v1.1.0"), "the run's commit");
-    assert_eq!(git_ref, "v1.1.0", "the run's ref");
+    let first = &recorded[0];
     assert_eq!(
-        environment, "prod",
+        first.sha.hex(),
+        sha_of(&github, "v1.1.0"),
+        "the run's commit"
+    );
+    assert_eq!(first.git_ref, "v1.1.0", "the run's ref");
+    assert_eq!(
+        first.environment, "prod",
         "no env file: named after the namespace"
     );
-    assert_eq!(states(&recorded[0]), ["in_progress", "success"]);
-    assert_eq!(statuses[0].1, format!("deploying {NEXT}"));
-    assert_eq!(statuses[1].1, format!("{NEXT} deployed and verified"));
-    assert_eq!(statuses[1].2, RUN_URL, "log_url is the run");
-    assert_eq!(statuses[1].3, "https://prod.acme.example");
-    let id = github.world(|w| w.repos[SERVICE].deployments[0].id);
+    assert_eq!(states(first), ["in_progress", "success"]);
+    assert_eq!(said(first, 0), format!("deploying {NEXT}"));
+    assert_eq!(said(first, 1), format!("{NEXT} deployed and verified"));
+    assert_eq!(first.statuses[1].log_url, RUN_URL, "log_url is the run");
+    assert_eq!(
+        first.statuses[1].environment_url,
+        "https://prod.acme.example"
+    );
+    let id = first.id;
     assert!(
         run.stdout.contains(&format!(
             "Recording deployment {id} of v1.1.0 in environment prod of acme/service"
@@ -148,7 +129,7 @@ fn a_deploy_is_recorded_on_the_run_commit_and_a_rerun_continues_it() {
         states(&recorded[0]),
         ["in_progress", "success", "in_progress", "success"]
     );
-    assert_eq!(recorded[0].3[3].1, format!("{NEXT} already running"));
+    assert_eq!(said(&recorded[0], 3), format!("{NEXT} already running"));
     let events = github.events();
     assert_eq!(events.iter().filter(|e| e.event == "deployment").count(), 1);
     assert_eq!(
@@ -171,9 +152,9 @@ fn a_rollback_is_a_failure_with_the_reason() {
     assert_eq!(image(&cluster), NEXT);
     let recorded = deployments(&github);
     assert_eq!(recorded.len(), 2, "{recorded:?}");
-    assert_eq!(recorded[1].1, "v1.2.0");
+    assert_eq!(recorded[1].git_ref, "v1.2.0");
     assert_eq!(states(&recorded[1]), ["in_progress", "failure"]);
-    let reason = &recorded[1].3[1].1;
+    let reason = said(&recorded[1], 1);
     assert!(
         reason.starts_with("rolled back: ") && reason.contains("ErrImagePull"),
         "{reason}"
@@ -198,7 +179,7 @@ fn a_failed_canary_is_a_failure_and_its_deployment_is_untouched() {
     assert_eq!(image(&cluster), GOOD);
     let recorded = deployments(&github);
     assert_eq!(states(&recorded[0]), ["in_progress", "failure"]);
-    let reason = &recorded[0].3[1].1;
+    let reason = said(&recorded[0], 1);
     assert!(reason.starts_with("canary step 1 "), "{reason}");
 }
 
@@ -214,7 +195,7 @@ fn a_deploy_cancelled_and_rolled_back_never_deployed() {
     assert_eq!(run.output("result"), "rolled-back", "{}", run.render());
     let recorded = deployments(&github);
     assert_eq!(states(&recorded[0]), ["in_progress", "inactive"]);
-    let reason = &recorded[0].3[1].1;
+    let reason = said(&recorded[0], 1);
     assert!(
         reason.starts_with("cancelled (SIGINT) and rolled back: "),
         "{reason}"
@@ -231,7 +212,7 @@ fn nothing_deployed_is_an_error() {
     assert_exit(&run, 1);
     let recorded = deployments(&github);
     assert_eq!(states(&recorded[0]), ["in_progress", "error"]);
-    let reason = &recorded[0].3[1].1;
+    let reason = said(&recorded[0], 1);
     assert!(reason.starts_with("nothing deployed: "), "{reason}");
     assert_eq!(image(&cluster), GOOD);
 }
@@ -251,7 +232,7 @@ fn an_env_file_names_the_environment() {
         .input("env-file", path.display().to_string())
         .run();
     assert_exit(&run, 0);
-    assert_eq!(deployments(&github)[0].2, "preprod");
+    assert_eq!(deployments(&github)[0].environment, "preprod");
 }
 
 #[test]
