@@ -170,12 +170,23 @@ class Monorepo(Harness):
             "packages of the main and dev groups from services/api/poetry.lock, hash-checked" in self.tag_log,
             "the api's tools did not come from its poetry.lock",
         )
+        # Poetry (validate) and the build frontend are pinned by the api's constraints file.
+        expect(
+            "pyproject.toml validated by Poetry (version 2.5.1)" in self.tag_log,
+            "the api's validate job did not run the pinned poetry check",
+        )
+        expect("not pinned" not in self.tag_log and "does not pin" not in self.tag_log, "an api tool is not pinned")
         expect(not self.registry_tags("acme/worker"), "the api's tag published a worker image")
 
     def worker_tag(self) -> None:
         """worker-v0.9.2-rc.1 on main: the worker's CI only (version from the tag, hatch-vcs)."""
         self.release_service("worker", WORKER_TAG, "main", self.code_files, WORKER_IMAGE_TAG)
         expect("Not a Poetry project" in self.tag_log, "the worker was read as a Poetry project")
+        expect(
+            "pyproject.toml validated by validate_pyproject 0.27" in self.tag_log,
+            "the worker's validate job did not run the pinned validate-pyproject",
+        )
+        expect("not pinned" not in self.tag_log and "does not pin" not in self.tag_log, "a worker tool is not pinned")
 
     def deploy(self, service: str, env_file: str, image_tag: str) -> None:
         """The prerelease event starts both deploy workflows; only `service`'s opens a pull request
