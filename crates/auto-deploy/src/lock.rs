@@ -40,7 +40,7 @@ use serde_json::json;
 
 use crate::journal::{Journal, Stage};
 use crate::names;
-use crate::settings::Settings;
+use crate::settings::{Run, Settings};
 use crate::signer::Signer;
 
 /// The file that holds the lock on the lock branch.
@@ -56,13 +56,6 @@ pub struct Lock {
     commit: String,
     /// How GitHub signs this token's commits, as the lock commit shows.
     pub signer: Signer,
-}
-
-/// One run of a workflow: `GITHUB_RUN_ID` and `GITHUB_RUN_ATTEMPT`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Run {
-    pub id: String,
-    pub attempt: u64,
 }
 
 /// Who is deploying: one process of one run, deploying one release.

@@ -6,7 +6,6 @@ use std::time::Duration;
 use gantry_github::{BotToken, ClientConfig, RepoName, WorkflowToken};
 use gantry_runner::{ActionError, Inputs, NetworkSettings, Step, env_vars};
 
-use crate::lock::Run;
 use crate::names::{self, Branches};
 
 /// How the deployed version is recognised in the verify-url response.
@@ -25,6 +24,13 @@ pub struct Verify {
     pub matcher: Matcher,
     pub consecutive: u32,
     pub timeout: Duration,
+}
+
+/// One run of a workflow: `GITHUB_RUN_ID` and `GITHUB_RUN_ATTEMPT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub id: String,
+    pub attempt: u64,
 }
 
 /// Everything the deploy needs, validated.
