@@ -226,7 +226,11 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
     let settings = Settings::from_step(step)?;
     let runtime = gantry_runner::runtime()?;
     let mut timeline = Timeline::starting_at(started);
-    let (target, result) = runtime.block_on(execute(step, &settings, &mut timeline))?;
+    let Deployed {
+        target,
+        result,
+        recorded,
+    } = runtime.block_on(execute(step, &settings, &mut timeline))?;
     let target = target.as_str();
     let report = match result {
         Ok(report) => report,
@@ -240,6 +244,10 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
             step.summary
                 .heading(2, &format!("k8s-deploy: nothing deployed to {target}"))
                 .paragraph(&gantry_runner::summary::escape_cell(&message));
+            if let Some(recorded) = &recorded {
+                step.summary
+                    .paragraph(&format!("GitHub deployment {recorded}"));
+            }
             let mut outputs = Outputs::new();
             outputs
                 .set("result", Conclusion::Failed.as_str())
@@ -250,7 +258,13 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
             return Err(ActionError::refused(outputs, anyhow::anyhow!(message)));
         }
     };
-    summary::write(&mut step.summary, target, &report, &timeline);
+    summary::write(
+        &mut step.summary,
+        target,
+        &report,
+        &timeline,
+        recorded.as_deref(),
+    );
     let outputs = outputs(&report, started);
     if report.conclusion.succeeded() {
         return Ok(outputs);
@@ -270,13 +284,21 @@ pub fn run(step: &mut Step<'_>) -> Result<Outputs, ActionError> {
     Err(ActionError::refused(outputs, anyhow::anyhow!(message)))
 }
 
-/// Connects (masking the kubeconfig's credentials first) and runs the deploy. Returns how the
-/// messages name the set (`prod/web`, or `prod/api-web, prod/api-grpc`) and the deploy's result.
+/// What [`execute`] did.
+struct Deployed {
+    /// How the messages name the set (`prod/web`, or `prod/api-web, prod/api-grpc`).
+    target: String,
+    result: Result<Report, gantry_kube::Error>,
+    /// What the summary says of the GitHub deployment record; `None` when not recording.
+    recorded: Option<String>,
+}
+
+/// Connects (masking the kubeconfig's credentials first), runs the deploy and records it.
 async fn execute(
     step: &mut Step<'_>,
     settings: &Settings,
     timeline: &mut Timeline,
-) -> Result<(String, Result<Report, gantry_kube::Error>), ActionError> {
+) -> Result<Deployed, ActionError> {
     let loaded = match &settings.kubeconfig {
         Some(kubeconfig) => {
             let source = kubeconfig::read(kubeconfig.expose())
@@ -364,10 +386,18 @@ async fn execute(
             analysis,
         } => Box::pin(blue_green::run(cx, *rollback_window, analysis.as_ref())).await,
     };
-    if let Some(recorder) = recorder {
-        record::finish(recorder, deployment_status(&result), &mut step.console).await;
-    }
-    Ok((target, result?))
+    let recorded = match (recorder, &settings.record) {
+        (Some(recorder), _) => {
+            Some(record::finish(recorder, deployment_status(&result), &mut step.console).await)
+        }
+        (None, Some(_)) => Some(record::NOT_RECORDED.to_owned()),
+        (None, None) => None,
+    };
+    Ok(Deployed {
+        target,
+        result: result?,
+        recorded,
+    })
 }
 
 fn outputs(report: &Report, started: Instant) -> Outputs {

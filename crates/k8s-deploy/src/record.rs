@@ -168,16 +168,26 @@ pub async fn start(
     }
 }
 
-/// Records how the deploy ended: `state`, and `why`.
+/// What the summary says of the record when the deploy could not be recorded.
+pub const NOT_RECORDED: &str = "not recorded (see the warning)";
+
+/// Records how the deploy ended: `state`, and `why`. Returns what the summary says of the record.
 pub async fn finish(
     recorder: Recorder,
     (state, why): (DeploymentState, String),
     console: &mut Console<'_>,
-) {
+) -> String {
     let title = Annotation::titled("k8s-deploy deployment record");
     let id = recorder.started.id;
-    match recorder
-        .record
+    let record = &recorder.record;
+    let recorded = format!(
+        "{id} of `{}` in environment `{}` of {}: {}",
+        record.git_ref,
+        record.recording.environment,
+        record.repo,
+        state.as_str()
+    );
+    match record
         .finish(&recorder.client, recorder.started, state, &why)
         .await
     {
@@ -193,7 +203,11 @@ pub async fn finish(
                     &title,
                 ),
             }
+            recorded
         }
-        Err(error) => console.warning(&not_recorded(&recorder.record.repo, &error), &title),
+        Err(error) => {
+            console.warning(&not_recorded(&record.repo, &error), &title);
+            NOT_RECORDED.to_owned()
+        }
     }
 }

@@ -12,8 +12,15 @@ use crate::flow::{Conclusion, DeploymentReport, Report};
 use crate::settings::DryRun;
 use crate::timeline::Timeline;
 
-/// Writes the summary of one deploy; `place` names the set (`prod/web`, or several).
-pub fn write(summary: &mut Summary, place: &str, report: &Report, timeline: &Timeline) {
+/// Writes the summary of one deploy; `place` names the set (`prod/web`, or several) and
+/// `recorded` says what became of the GitHub deployment record.
+pub fn write(
+    summary: &mut Summary,
+    place: &str,
+    report: &Report,
+    timeline: &Timeline,
+    recorded: Option<&str>,
+) {
     let first = report.first();
     let several = report.deployments.len() > 1;
     let headline = match report.conclusion {
@@ -62,6 +69,7 @@ pub fn write(summary: &mut Summary, place: &str, report: &Report, timeline: &Tim
         one("revision", optional(first.revision)),
         one("rollback revision", optional(first.rollback_revision)),
         ("failure", report.failure.clone().unwrap_or_default()),
+        ("GitHub deployment", recorded.unwrap_or_default().to_owned()),
     ];
     summary.table(
         &["", ""],

@@ -118,6 +118,10 @@ fn a_deploy_is_recorded_on_the_run_commit_and_a_rerun_continues_it() {
         "{}",
         run.stdout
     );
+    let row = format!(
+        "| GitHub deployment | {id} of `v1.1.0` in environment `prod` of acme/service: success |"
+    );
+    assert!(run.summary.contains(&row), "{}", run.summary);
 
     // The re-run finds the image running: the same deployment, successful again.
     let rerun = deploy();
@@ -214,6 +218,11 @@ fn nothing_deployed_is_an_error() {
     assert_eq!(states(&recorded[0]), ["in_progress", "error"]);
     let reason = said(&recorded[0], 1);
     assert!(reason.starts_with("nothing deployed: "), "{reason}");
+    assert!(
+        run.summary.contains("GitHub deployment ") && run.summary.contains(": error"),
+        "{}",
+        run.summary
+    );
     assert_eq!(image(&cluster), GOOD);
 }
 
@@ -250,6 +259,13 @@ fn a_dry_run_and_the_switch_off_record_nothing() {
     assert_exit(&off, 0);
     assert_eq!(off.output("result"), "deployed");
     assert!(github.requests().is_empty(), "no request to GitHub at all");
+    for run in [&dry, &off] {
+        assert!(
+            !run.summary.contains("GitHub deployment"),
+            "{}",
+            run.summary
+        );
+    }
 }
 
 #[test]
@@ -268,6 +284,12 @@ fn a_token_without_deployments_permission_warns_and_deploys() {
     assert_eq!(run.output("result"), "deployed");
     assert_eq!(image(&cluster), NEXT);
     assert!(deployments(&github).is_empty());
+    assert!(
+        run.summary
+            .contains("| GitHub deployment | not recorded (see the warning) |"),
+        "{}",
+        run.summary
+    );
     assert!(
         run.stdout.contains("::warning")
             && run
