@@ -30,11 +30,8 @@ pub async fn run(
     analysis: Option<&AnalysisSpec>,
 ) -> Result<Result<Report, gantry_kube::Error>, ActionError> {
     let mut plan = derived::plan(cx.client, cx.namespace, cx.settings, "green", true).await?;
-    if cx.settings.dry_run.is_some() {
-        cx.console.info(
-            "Strategy blue-green in a dry-run: only the main Deployment's change is tried; no green Deployment is created",
-        );
-        return Ok(cx.rolling().await);
+    if let Some(tried) = cx.dry_run_only("blue-green", "green Deployment").await {
+        return Ok(tried);
     }
     let service = plan.service_name();
     let mut stages = Vec::new();

@@ -23,11 +23,8 @@ pub async fn run(
     steps: &[CanaryStep],
 ) -> Result<Result<Report, gantry_kube::Error>, ActionError> {
     let mut plan = derived::plan(cx.client, cx.namespace, cx.settings, "canary", false).await?;
-    if cx.settings.dry_run.is_some() {
-        cx.console.info(
-            "Strategy canary in a dry-run: only the main Deployment's change is tried; no canary is created",
-        );
-        return Ok(cx.rolling().await);
+    if let Some(tried) = cx.dry_run_only("canary", "canary").await {
+        return Ok(tried);
     }
     if let Some(image) = plan.existing_image() {
         cx.console.info(&format!(

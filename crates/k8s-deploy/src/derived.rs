@@ -49,6 +49,20 @@ impl Context<'_, '_> {
         Box::pin(deploy.run()).await
     }
 
+    /// In a dry-run, a canary or blue-green only tries the main Deployment's change and `derived`
+    /// (what the strategy would create) is not created. `None` when not a dry-run.
+    pub async fn dry_run_only(
+        &mut self,
+        strategy: &str,
+        derived: &str,
+    ) -> Option<Result<Report, gantry_kube::Error>> {
+        self.settings.dry_run?;
+        self.console.info(&format!(
+            "Strategy {strategy} in a dry-run: only the main Deployment's change is tried; no {derived} is created"
+        ));
+        Some(self.rolling().await)
+    }
+
     /// The report of a strategy that ended before the main Deployment was changed.
     pub fn untouched(&self, plan: &Plan, conclusion: Conclusion, failure: String) -> Report {
         let mut main = DeploymentReport::unread(&plan.target);

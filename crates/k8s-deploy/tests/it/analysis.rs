@@ -9,32 +9,15 @@ use gantry_runner::cancel::Cancellation;
 use gantry_testkit::prometheus::Prometheus;
 use k8s_deploy::analysis::{AnalysisOutcome, AnalysisSpec, Measurement, Phase, Substitutions};
 use k8s_openapi::api::core::v1::Pod;
-use kube_sim::images::TrafficSpec;
-use kube_sim::{Config, ImageCatalogue, ImageSpec, KubeSim, SimHandle};
+use kube_sim::{KubeSim, SimHandle};
 
-use crate::canary::error_ratio_analysis;
-use crate::common::{DEPLOYMENT, GOOD, NAMESPACE, NEXT, manifests, rolled_out};
+use crate::canary::{BAD, error_ratio_analysis, metered};
+use crate::common::{DEPLOYMENT, GOOD, NAMESPACE, NEXT, manifests};
 
-const BAD: &str = "registry.example/app:bad";
 const CANARY: &str = "web-canary";
 
 fn sim() -> SimHandle {
-    let sim = KubeSim::spawn(Config {
-        time_scale: 10.0,
-        images: ImageCatalogue::new(vec![
-            ImageSpec::ok(BAD).traffic(TrafficSpec {
-                error_ratio: 0.2,
-                ..TrafficSpec::default()
-            }),
-            ImageSpec::ok("registry.example/app:1.*"),
-        ]),
-        manifests: manifests("", ""),
-        metrics_port: Some(0),
-        ..Config::default()
-    })
-    .expect("simulator starts");
-    assert!(sim.wait_until_blocking(Duration::from_secs(20), rolled_out));
-    sim
+    metered(manifests("", ""))
 }
 
 /// A canary Deployment of `image` next to the main one (same pod labels, as a Service would

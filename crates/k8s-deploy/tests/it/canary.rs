@@ -375,8 +375,9 @@ pub fn analysed_steps(address: &str) -> String {
     steps
 }
 
-/// kube-sim with the Service, serving per-pod metrics, and Prometheus scraping them.
-pub fn measured() -> (SimHandle, Prometheus) {
+/// kube-sim holding `manifests` (which define `prod/web`, rolled out), serving per-pod metrics
+/// in which `BAD` answers a fifth of its requests with 500.
+pub fn metered(manifests: String) -> SimHandle {
     let sim = KubeSim::spawn(Config {
         time_scale: 10.0,
         images: ImageCatalogue::new(vec![
@@ -386,12 +387,18 @@ pub fn measured() -> (SimHandle, Prometheus) {
             }),
             ImageSpec::ok("registry.example/app:1.*"),
         ]),
-        manifests: format!("{}{SERVICE}", manifests("", "")),
+        manifests,
         metrics_port: Some(0),
         ..Config::default()
     })
     .expect("simulator starts");
     assert!(sim.wait_until_blocking(Duration::from_secs(20), rolled_out));
+    sim
+}
+
+/// kube-sim with the Service, serving per-pod metrics, and Prometheus scraping them.
+pub fn measured() -> (SimHandle, Prometheus) {
+    let sim = metered(format!("{}{SERVICE}", manifests("", "")));
     let prometheus = Prometheus::start(&[&sim.metrics_url().expect("metrics served")]);
     prometheus.wait_until_scraped(Duration::from_secs(30));
     (sim, prometheus)
